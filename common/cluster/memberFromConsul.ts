@@ -1,0 +1,48 @@
+import type { Member } from '../../gen/shoal/v1/discovery';
+import { MemberHealth } from '../../gen/shoal/v1/node';
+import { NodeRole } from '../../gen/shoal/v1/node';
+import type { ConsulServiceEntry } from '../consul/ConsulApi';
+import { roleFromTags, roleToProto } from './roles';
+
+const HEALTH: Record<string, MemberHealth> = {
+  passing: MemberHealth.MEMBER_HEALTH_PASSING,
+  warning: MemberHealth.MEMBER_HEALTH_WARNING,
+  critical: MemberHealth.MEMBER_HEALTH_CRITICAL,
+};
+
+/**
+ * A cluster member from a Consul health entry. Its health is the worst of its checks, the
+ * agent's serfHealth included: a node whose Consul agent is gone is not healthy either.
+ */
+export function memberFromConsul(entry: ConsulServiceEntry): Member {
+  const s = entry.Service;
+  const meta = s.Meta ?? {};
+  const host = s.Address || entry.Node.Address;
+  const role = roleFromTags(s.Tags);
+  const checks = entry.Checks.map((c) => ({ name: c.Name, status: HEALTH[c.Status] ?? MemberHealth.MEMBER_HEALTH_CRITICAL, output: c.Output.trim() }));
+  const health = checks.reduce((worst, c) => Math.max(worst, c.status), MemberHealth.MEMBER_HEALTH_PASSING) as MemberHealth;
+  return {
+    id: s.ID,
+    role: role ? roleToProto(role) : NodeRole.NODE_ROLE_UNSPECIFIED,
+    grpcAddress: `${host}:${s.Port}`,
+    httpAddress: meta.http_port ? `${host}:${meta.http_port}` : '',
+    health,
+    version: meta.version ?? '',
+    consulNode: entry.Node.Node,
+    checks,
+  };
+}
+
+/** A short lower-case name of a health value, for tables and logs. */
+export function healthName(health: MemberHealth): string {
+  switch (health) {
+    case MemberHealth.MEMBER_HEALTH_PASSING:
+      return 'passing';
+    case MemberHealth.MEMBER_HEALTH_WARNING:
+      return 'warning';
+    case MemberHealth.MEMBER_HEALTH_CRITICAL:
+      return 'critical';
+    default:
+      return 'unknown';
+  }
+}

@@ -1,0 +1,224 @@
+import { ConfigError } from './ConfigError';
+
+/**
+ * The cluster schema, in the seed's `clusterSchema` shape (nodes, sync, health) with shoal's
+ * additions (cluster name, Consul, counts and HTTP ports per node template). It is parsed once,
+ * at start; nothing after that reads raw JSON.
+ */
+export interface ClusterConfig {
+  /** Schema version. @default "1.0.0" */
+  version: string;
+  /** Cluster name: Consul service `shoal-<name>`, KV prefix `shoal/<name>/`. @default "local" */
+  name: string;
+  consul: ConsulConfig;
+  nodes: NodeTemplate[];
+  sync: SyncConfig;
+  health: HealthConfig;
+}
+
+export type RoleName = 'primary' | 'replica' | 'worker';
+export const ROLE_NAMES: readonly RoleName[] = ['primary', 'replica', 'worker'];
+
+export interface ConsulConfig {
+  /** host:port of the Consul HTTP API; CONSUL_HTTP_ADDR overrides it. @default "127.0.0.1:8500" */
+  address: string;
+}
+
+/** One kind of node. A template with `count` > 1 yields ids `<id>-1` … `<id>-<count>`. */
+export interface NodeTemplate {
+  id: string;
+  type: RoleName;
+  /** How many nodes this template declares. @default 1 */
+  count: number;
+  config: {
+    /** Free-form label from the seed (coordinator, read-replica, processor). */
+    role: string;
+    /** First gRPC port to try; instances take free ports upward from here. 0 = any free port. */
+    port: number;
+    /** First HTTP port to try (health, metrics). 0 = any free port. @default port + 1000 */
+    httpPort: number;
+  };
+}
+
+export interface SyncConfig {
+  /** Anti-entropy period, ms. @default 5000 */
+  interval: number;
+  conflictResolution: 'last-write-wins';
+  /** Node id patterns that hold the replicated state. @default ["primary", "replica-*"] */
+  targets: string[];
+}
+
+export interface HealthConfig {
+  /** The seed's health-probe interval, ms: how often the control plane probes. @default 30000 */
+  interval: number;
+  /** HTTP endpoints each node serves. @default ["/health/live", "/health/ready"] */
+  endpoints: string[];
+  /** Probe timeout, ms. @default 5000 */
+  timeout: number;
+  /** Interval of the GRPC check registered in Consul, ms. @default 1000 */
+  checkInterval: number;
+  /** Consul removes a service whose check stays critical this long, ms (Consul's minimum is 60000). @default 60000 */
+  deregisterCriticalAfter: number;
+  /** Default period of Health.StreamStatus samples, ms. @default 1000 */
+  samplePeriod: number;
+  /** How long a stopping node lets in-flight calls finish before cancelling them, ms. @default 10000 */
+  drainTimeout: number;
+}
+
+const ID_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Whether `id` is a valid node id: lowercase letters, digits and dashes, 1–63 long (a DNS label, as Consul expects). */
+export function isValidNodeId(id: string): boolean {
+  return ID_PATTERN.test(id);
+}
+
+/**
+ * Validates an unknown value (parsed JSON) into a ClusterConfig, filling defaults.
+ * @throws ConfigError naming the first wrong field.
+ */
+export function parseClusterConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): ClusterConfig {
+  const root = object(raw ?? {}, '(config)');
+  const name = optional(root, 'name', 'local', str);
+  if (!isValidNodeId(name)) throw new ConfigError('name', 'must be lowercase letters, digits and dashes');
+  const consul = object(root.consul ?? {}, 'consul');
+  const nodesRaw = root.nodes ?? defaultNodes();
+  if (!Array.isArray(nodesRaw) || nodesRaw.length === 0) throw new ConfigError('nodes', 'must be a non-empty array');
+  const nodes = nodesRaw.map((n, i) => parseNodeTemplate(n, `nodes[${i}]`));
+  checkTemplates(nodes);
+  const sync = object(root.sync ?? {}, 'sync');
+  const health = object(root.health ?? {}, 'health');
+  const config: ClusterConfig = {
+    version: optional(root, 'version', '1.0.0', str),
+    name,
+    consul: {
+      // CONSUL_HTTP_ADDR wins over the file, as it does for every Consul tool.
+      address: env.CONSUL_HTTP_ADDR
+        ? hostPort(env.CONSUL_HTTP_ADDR, 'CONSUL_HTTP_ADDR')
+        : optional(consul, 'address', '127.0.0.1:8500', hostPort, 'consul.'),
+    },
+    nodes,
+    sync: {
+      interval: optional(sync, 'interval', 5000, ms(100, 3_600_000), 'sync.'),
+      conflictResolution: optional(sync, 'conflictResolution', 'last-write-wins', oneOf(['last-write-wins'] as const), 'sync.'),
+      targets: optional(sync, 'targets', ['primary', 'replica-*'], strings, 'sync.'),
+    },
+    health: {
+      interval: optional(health, 'interval', 30000, ms(100, 3_600_000), 'health.'),
+      endpoints: optional(health, 'endpoints', ['/health/live', '/health/ready'], strings, 'health.'),
+      timeout: optional(health, 'timeout', 5000, ms(10, 600_000), 'health.'),
+      checkInterval: optional(health, 'checkInterval', 1000, ms(100, 600_000), 'health.'),
+      deregisterCriticalAfter: optional(health, 'deregisterCriticalAfter', 60000, ms(60_000, 86_400_000), 'health.'),
+      samplePeriod: optional(health, 'samplePeriod', 1000, ms(100, 60_000), 'health.'),
+      drainTimeout: optional(health, 'drainTimeout', 10000, ms(0, 600_000), 'health.'),
+    },
+  };
+  for (const endpoint of config.health.endpoints) {
+    if (!endpoint.startsWith('/')) throw new ConfigError('health.endpoints', `entry "${endpoint}" must start with /`);
+  }
+  return config;
+}
+
+/** The seed's three templates: one primary on 8080, replicas from 8081, workers from 8082. */
+function defaultNodes(): unknown[] {
+  return [
+    { id: 'primary', type: 'primary', config: { role: 'coordinator', port: 8080 } },
+    { id: 'replica', type: 'replica', count: 2, config: { role: 'read-replica', port: 8081 } },
+    { id: 'worker', type: 'worker', count: 2, config: { role: 'processor', port: 8082 } },
+  ];
+}
+
+const DEFAULT_LABEL: Record<RoleName, string> = { primary: 'coordinator', replica: 'read-replica', worker: 'processor' };
+
+function parseNodeTemplate(raw: unknown, at: string): NodeTemplate {
+  const n = object(raw, at);
+  const id = required(n, 'id', str, `${at}.`);
+  if (!isValidNodeId(id)) throw new ConfigError(`${at}.id`, 'must be lowercase letters, digits and dashes, 1-63 long');
+  const type = required(n, 'type', oneOf(ROLE_NAMES), `${at}.`);
+  const count = optional(n, 'count', 1, int(0, 100), `${at}.`);
+  if (type === 'primary' && count !== 1) throw new ConfigError(`${at}.count`, 'must be 1 for the primary');
+  const c = object(n.config ?? {}, `${at}.config`);
+  const port = optional(c, 'port', 0, int(0, 65535), `${at}.config.`);
+  const httpDefault = port === 0 ? 0 : port + 1000;
+  return {
+    id,
+    type,
+    count,
+    config: {
+      role: optional(c, 'role', DEFAULT_LABEL[type], str, `${at}.config.`),
+      port,
+      httpPort: optional(c, 'httpPort', httpDefault, int(0, 65535), `${at}.config.`),
+    },
+  };
+}
+
+function checkTemplates(nodes: NodeTemplate[]): void {
+  const primaries = nodes.filter((n) => n.type === 'primary');
+  if (primaries.length > 1) throw new ConfigError('nodes', 'must declare at most one primary template');
+  const ids = new Set<string>();
+  nodes.forEach((n, i) => {
+    if (ids.has(n.id)) throw new ConfigError(`nodes[${i}].id`, `"${n.id}" is declared twice`);
+    ids.add(n.id);
+  });
+}
+
+// Field readers: each takes the value and the field's path, returns the typed value or throws.
+type Reader<T> = (value: unknown, field: string) => T;
+
+function object(value: unknown, field: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(field, 'must be an object');
+  return value as Record<string, unknown>;
+}
+
+function required<T>(o: Record<string, unknown>, key: string, read: Reader<T>, prefix = ''): T {
+  if (o[key] === undefined) throw new ConfigError(prefix + key, 'is required');
+  return read(o[key], prefix + key);
+}
+
+function optional<T>(o: Record<string, unknown>, key: string, fallback: T, read: Reader<T>, prefix = ''): T {
+  return o[key] === undefined ? fallback : read(o[key], prefix + key);
+}
+
+function str(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.length === 0) throw new ConfigError(field, 'must be a non-empty string');
+  return value;
+}
+
+function strings(value: unknown, field: string): string[] {
+  if (!Array.isArray(value)) throw new ConfigError(field, 'must be an array of strings');
+  return value.map((v, i) => str(v, `${field}[${i}]`));
+}
+
+function int(min: number, max: number): Reader<number> {
+  return (value, field) => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      throw new ConfigError(field, `must be an integer from ${min} to ${max}`);
+    }
+    return value;
+  };
+}
+
+function ms(min: number, max: number): Reader<number> {
+  return (value, field) => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      throw new ConfigError(field, `must be a whole number of milliseconds from ${min} to ${max}`);
+    }
+    return value;
+  };
+}
+
+function oneOf<T extends string>(allowed: readonly T[]): Reader<T> {
+  return (value, field) => {
+    if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+      throw new ConfigError(field, `must be one of ${allowed.join(', ')}`);
+    }
+    return value as T;
+  };
+}
+
+function hostPort(value: unknown, field: string): string {
+  const s = str(value, field).replace(/^https?:\/\//, '');
+  if (!/^[^:\s/]+:\d{1,5}$/.test(s) || Number(s.split(':')[1]) > 65535) {
+    throw new ConfigError(field, `must be host:port (got "${String(value)}")`);
+  }
+  return s;
+}

@@ -1,0 +1,25 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError } from './ConfigError';
+import { type ClusterConfig, parseClusterConfig } from './clusterConfig';
+
+/**
+ * Reads and validates a cluster config file (JSON). Without a path, the built-in defaults (the
+ * seed's topology) are used. CONSUL_HTTP_ADDR supplies consul.address when the file has none.
+ * @throws ConfigError naming the file or the wrong field.
+ */
+export function loadClusterConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): ClusterConfig {
+  if (!path) return parseClusterConfig({}, env);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError('--config', `cannot be read: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError('--config', `is not valid JSON (${path}): ${(err as Error).message}`);
+  }
+  return parseClusterConfig(raw, env);
+}

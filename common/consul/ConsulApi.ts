@@ -1,0 +1,118 @@
+import { EventEmitter } from 'node:events';
+import Consul from 'consul';
+
+/** A service instance as Consul's /v1/health/service endpoint returns it. */
+export interface ConsulServiceEntry {
+  Node: { Node: string; Address: string };
+  Service: { ID: string; Service: string; Tags: string[] | null; Address: string; Port: number; Meta: Record<string, string> | null };
+  Checks: { CheckID: string; Name: string; Status: 'passing' | 'warning' | 'critical'; Output: string; ServiceID: string }[];
+}
+
+/** What a node registers: Consul's agent service definition, the fields shoal uses. */
+export interface ServiceRegistration {
+  id: string;
+  name: string;
+  address: string;
+  port: number;
+  tags: string[];
+  meta: Record<string, string>;
+  check: {
+    name: string;
+    /** host:port Consul's GRPC check dials (grpc.health.v1.Health/Check). */
+    grpc: string;
+    interval: string;
+    timeout: string;
+    deregisterCriticalServiceAfter: string;
+  };
+}
+
+/** A blocking query's answer: the body and the X-Consul-Index to pass to the next query. */
+export interface Indexed<T> {
+  index: string;
+  value: T;
+}
+
+/**
+ * The small part of Consul's HTTP API that shoal uses, typed, with cancellation. The npm
+ * `consul` client returns the X-Consul-Index only when the request's ctx has
+ * `includeResponse`, and cancels a request when that ctx emits `cancel`; both are wrapped here.
+ */
+export class ConsulApi {
+  private readonly client: Consul;
+
+  /** @param address host:port of the Consul HTTP API. */
+  constructor(readonly address: string) {
+    const [host, port] = address.split(':');
+    this.client = new Consul({ host, port: Number(port) });
+  }
+
+  async registerService(reg: ServiceRegistration, timeoutMs = 5000): Promise<void> {
+    await this.client.agent.service.register({
+      id: reg.id,
+      name: reg.name,
+      address: reg.address,
+      port: reg.port,
+      tags: reg.tags,
+      meta: reg.meta,
+      check: {
+        name: reg.check.name,
+        grpc: reg.check.grpc,
+        grpcusetls: false,
+        interval: reg.check.interval,
+        timeout: reg.check.timeout,
+        deregistercriticalserviceafter: reg.check.deregisterCriticalServiceAfter,
+      },
+      timeout: timeoutMs,
+    } as unknown as Parameters<Consul['agent']['service']['register']>[0]);
+  }
+
+  async deregisterService(id: string, timeoutMs = 5000): Promise<void> {
+    await this.client.agent.service.deregister({ id, timeout: timeoutMs } as unknown as Parameters<Consul['agent']['service']['deregister']>[0]);
+  }
+
+  /**
+   * Instances of a service with their checks. With `index`, a blocking query: Consul answers
+   * when something changed or after `wait`. Aborting `signal` cancels the request.
+   */
+  async healthService(service: string, opts: { index?: string; wait?: string; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Indexed<ConsulServiceEntry[]>> {
+    const ctx = new EventEmitter() as EventEmitter & { includeResponse: boolean };
+    ctx.includeResponse = true;
+    const onAbort = () => ctx.emit('cancel');
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const request: Record<string, unknown> = { service, ctx };
+      if (opts.index !== undefined) {
+        request.index = opts.index;
+        request.wait = opts.wait ?? '30s';
+      }
+      // Consul holds a blocking query for `wait` plus up to wait/16 of jitter.
+      request.timeout = opts.timeoutMs ?? (opts.index !== undefined ? 40_000 : 5000);
+      const [res, body] = (await this.client.health.service(request as unknown as { service: string })) as unknown as [
+        { headers: Record<string, string> },
+        ConsulServiceEntry[],
+      ];
+      return { index: res.headers['x-consul-index'] ?? '0', value: body ?? [] };
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** The address of the Consul raft leader; throws when the agent cannot be reached. */
+  async leader(timeoutMs = 2000): Promise<string> {
+    return (await this.client.status.leader({ timeout: timeoutMs } as unknown as Parameters<Consul['status']['leader']>[0])) as string;
+  }
+
+  /** True when the agent answers and its cluster has a leader. */
+  async isReachable(timeoutMs = 2000): Promise<boolean> {
+    try {
+      return (await this.leader(timeoutMs)) !== '';
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** The Consul service name of a cluster. */
+export function serviceNameOf(cluster: string): string {
+  return `shoal-${cluster}`;
+}

@@ -1,0 +1,73 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConsulApi } from './ConsulApi';
+import { freePort } from '../net/freePort';
+
+/** A Consul agent in dev mode: one server, in memory, UI on its HTTP port. */
+export interface DevAgentOptions {
+  /** Path of the consul binary. */
+  binary: string;
+  /** HTTP API port on 127.0.0.1. */
+  httpPort: number;
+  /**
+   * Use Consul's standard ports for DNS (8600), serf (8301/8302), server RPC (8300) and gRPC
+   * (8502), as `consul agent -dev` does. When false, free ports are taken, so agents of tests
+   * never collide with one another or with a running cluster.
+   */
+  standardPorts: boolean;
+  /** Directory for the agent's data and log file (consul.log). */
+  dir: string;
+  /** Detach the agent so it outlives this process (`shoal up`). */
+  detached?: boolean;
+  /** How long to wait for the agent to elect itself leader. @default 20000 */
+  startTimeoutMs?: number;
+}
+
+export interface DevAgent {
+  process: ChildProcess;
+  address: string;
+  logFile: string;
+}
+
+/** Starts a Consul dev agent and resolves once its HTTP API answers with a leader. */
+export async function startDevAgent(opts: DevAgentOptions): Promise<DevAgent> {
+  mkdirSync(opts.dir, { recursive: true });
+  const ports = opts.standardPorts
+    ? { dns: 8600, serfLan: 8301, serfWan: 8302, server: 8300, grpc: 8502 }
+    : { dns: await freePort(), serfLan: await freePort(), serfWan: await freePort(), server: await freePort(), grpc: await freePort() };
+  const args = [
+    'agent', '-dev', '-ui',
+    '-bind', '127.0.0.1', '-client', '127.0.0.1',
+    '-node', 'shoal-dev',
+    '-data-dir', join(opts.dir, 'data'),
+    '-http-port', String(opts.httpPort),
+    '-dns-port', String(ports.dns),
+    '-serf-lan-port', String(ports.serfLan),
+    '-serf-wan-port', String(ports.serfWan),
+    '-server-port', String(ports.server),
+    '-grpc-port', String(ports.grpc),
+  ];
+  const logFile = join(opts.dir, 'consul.log');
+  const log = createWriteStream(logFile, { flags: 'a' });
+  await new Promise<void>((resolve) => log.once('open', () => resolve()));
+  const child = spawn(opts.binary, args, { stdio: ['ignore', log, log], detached: opts.detached ?? false });
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code, signal) => reject(new Error(`consul exited (code ${code}, signal ${signal}) before it was ready; see ${logFile}`))),
+  );
+  exited.catch(() => undefined);
+  const address = `127.0.0.1:${opts.httpPort}`;
+  const api = new ConsulApi(address);
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 20000);
+  for (;;) {
+    if (await Promise.race([api.isReachable(1000), exited])) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`consul did not become ready at ${address} within ${opts.startTimeoutMs ?? 20000} ms; see ${logFile}`);
+    }
+    await Promise.race([new Promise((r) => setTimeout(r, 100)), exited]);
+  }
+  if (opts.detached) child.unref();
+  log.close();
+  return { process: child, address, logFile };
+}

@@ -1,0 +1,13 @@
+import { readFileSync } from 'node:fs';
+import type { Server } from '@grpc/grpc-js';
+import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+
+/**
+ * Serves gRPC server reflection (v1 and v1alpha) from the descriptor set `make proto` writes,
+ * so grpcurl and `buf curl` need no .proto files.
+ */
+export function addReflection(server: Server, descriptorSetPath: string): void {
+  const definition = loadFileDescriptorSetFromBuffer(readFileSync(descriptorSetPath));
+  new ReflectionService(definition).addToServer(server);
+}

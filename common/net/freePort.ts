@@ -1,0 +1,18 @@
+import { createServer } from 'node:net';
+
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it). Another process can
+ * take it before the caller binds it; prefer binding to port 0 directly where the server allows.
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}

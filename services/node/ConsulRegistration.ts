@@ -1,0 +1,122 @@
+import type { Logger } from 'pino';
+import { type ConsulApi, serviceNameOf } from '../../common/consul/ConsulApi';
+import type { ClusterConfig } from '../../common/config/clusterConfig';
+import { Backoff } from '../../common/net/Backoff';
+import type { NodeIdentity } from './NodeIdentity';
+
+/** Another live node already holds this node's id in Consul. */
+export class DuplicateNodeError extends Error {}
+
+/**
+ * Keeps this node registered in Consul: service ID = node id, tags = [role], meta = ports and
+ * version, and a GRPC check that Consul runs against grpc.health.v1. Registration retries with
+ * backoff while Consul is unreachable, so a node can start before Consul and keeps serving
+ * while Consul is away.
+ */
+export class ConsulRegistration {
+  private readonly stopping = new AbortController();
+  private running: Promise<void> | undefined;
+  private registered = false;
+
+  constructor(
+    private readonly consul: ConsulApi,
+    private readonly config: ClusterConfig,
+    private readonly identity: NodeIdentity,
+    private readonly logger: Logger,
+    private readonly onRegistered: (registered: boolean) => void,
+  ) {}
+
+  /**
+   * Registers in the background, retrying until it succeeds. Resolves `duplicate` with an error
+   * if another live node holds this id; the caller should stop.
+   */
+  ensureRegistered(onDuplicate: (err: DuplicateNodeError) => void): void {
+    if (this.running) return;
+    this.running = this.registerWithRetry(onDuplicate).finally(() => (this.running = undefined));
+  }
+
+  /** Marks the registration lost (e.g. Consul restarted empty) and registers again. */
+  lost(onDuplicate: (err: DuplicateNodeError) => void): void {
+    if (this.stopping.signal.aborted) return;
+    this.registered = false;
+    this.onRegistered(false);
+    this.ensureRegistered(onDuplicate);
+  }
+
+  /** Stops retrying and removes the registration (best effort, bounded by `timeoutMs`). */
+  async deregister(timeoutMs = 2000): Promise<void> {
+    this.stopping.abort();
+    await this.running;
+    try {
+      await this.consul.deregisterService(this.identity.id, timeoutMs);
+      this.logger.info('deregistered from Consul');
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'could not deregister from Consul; it will reap the service once its check stays critical');
+    }
+  }
+
+  private async registerWithRetry(onDuplicate: (err: DuplicateNodeError) => void): Promise<void> {
+    const backoff = new Backoff({ initialMs: 200, maxMs: 5000 });
+    let failures = 0;
+    const signal = this.stopping.signal;
+    while (!signal.aborted && !this.registered) {
+      try {
+        const duplicate = await this.findLiveDuplicate();
+        if (duplicate) return onDuplicate(duplicate);
+        await this.consul.registerService(this.registration());
+        this.registered = true;
+        this.onRegistered(true);
+        this.logger.info({ consul: this.consul.address, service: serviceNameOf(this.config.name), grpc: this.identity.grpcAddress }, 'registered in Consul');
+      } catch (err) {
+        failures += 1;
+        // Say it loudly once, then at every 10th attempt, so a long outage does not flood the log.
+        if (failures === 1 || failures % 10 === 0) {
+          this.logger.warn({ consul: this.consul.address, attempt: failures, err: (err as Error).message }, 'Consul unreachable; will keep retrying registration');
+        }
+        await backoff.wait(signal);
+      }
+    }
+  }
+
+  /** A passing registration of our id at another address means a second node with our id. */
+  private async findLiveDuplicate(): Promise<DuplicateNodeError | undefined> {
+    const { value } = await this.consul.healthService(serviceNameOf(this.config.name));
+    const mine = value.find((e) => e.Service.ID === this.identity.id);
+    if (!mine) return undefined;
+    const address = `${mine.Service.Address}:${mine.Service.Port}`;
+    const alive = mine.Checks.every((c) => c.Status === 'passing');
+    if (address === this.identity.grpcAddress || !alive) return undefined;
+    return new DuplicateNodeError(`node id "${this.identity.id}" is already registered by a live node at ${address}; pick another --id`);
+  }
+
+  private registration() {
+    const [host, port] = splitHostPort(this.identity.grpcAddress);
+    const health = this.config.health;
+    return {
+      id: this.identity.id,
+      name: serviceNameOf(this.config.name),
+      address: host,
+      port,
+      tags: [this.identity.role],
+      meta: {
+        role: this.identity.role,
+        version: this.identity.version,
+        grpc_port: String(port),
+        http_port: splitHostPort(this.identity.httpAddress)[1].toString(),
+        cluster: this.config.name,
+      },
+      check: {
+        name: `gRPC health of ${this.identity.id}`,
+        grpc: this.identity.grpcAddress,
+        interval: `${health.checkInterval}ms`,
+        timeout: `${health.timeout}ms`,
+        deregisterCriticalServiceAfter: `${health.deregisterCriticalAfter}ms`,
+      },
+    };
+  }
+}
+
+function splitHostPort(address: string): [string, number] {
+  const i = address.lastIndexOf(':');
+  return [address.slice(0, i), Number(address.slice(i + 1))];
+}

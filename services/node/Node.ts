@@ -1,0 +1,195 @@
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { once } from 'node:events';
+import type { Server as HttpServer } from 'node:http';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { DiscoveryService } from '../../gen/shoal/v1/discovery';
+import { HealthService } from '../../gen/shoal/v1/health';
+import { ConsulApi, serviceNameOf } from '../../common/consul/ConsulApi';
+import type { ClusterConfig, RoleName } from '../../common/config/clusterConfig';
+import { REPO_ROOT, SHOAL_VERSION } from '../../common/cluster/version';
+import { addReflection } from '../../common/grpc/addReflection';
+import { CallTracker } from '../../common/grpc/CallTracker';
+import { MemberChangeKind } from '../../gen/shoal/v1/discovery';
+import { ConsulRegistration, type DuplicateNodeError } from './ConsulRegistration';
+import { Lifecycle } from './Lifecycle';
+import type { NodeContext } from './NodeContext';
+import type { NodeIdentity } from './NodeIdentity';
+import { discoveryServer } from './discovery/server';
+import { healthServer } from './health/server';
+import { createHttpEndpoints } from './http/httpEndpoints';
+import { NodeMetrics } from './http/nodeMetrics';
+import { MembershipView } from './membership/MembershipView';
+
+export interface NodeOptions {
+  config: ClusterConfig;
+  id: string;
+  role: RoleName;
+  /** Address the servers bind. */
+  host: string;
+  /** Host other processes use to reach this node (what goes into Consul). */
+  advertiseHost: string;
+  /** First gRPC port to try; 0 = any free port. */
+  grpcPort: number;
+  /** First HTTP port to try; 0 = any free port. */
+  httpPort: number;
+  logger: Logger;
+  /** Called when the node must stop on its own (another live node holds its id). */
+  onFatal: (err: Error) => void;
+}
+
+/** How far above its base port a node looks for a free one. */
+const PORT_SEARCH_SPAN = 100;
+
+/**
+ * One shoal node: the gRPC server (Discovery, Health, grpc.health.v1, reflection), the HTTP
+ * listener, its Consul registration and its membership view.
+ * Lifecycle: start() once, then stop() once; stop() drains.
+ */
+export class Node {
+  readonly lifecycle = new Lifecycle();
+  private readonly metrics: NodeMetrics;
+  private readonly calls: CallTracker;
+  private readonly grpc: Server;
+  private readonly http: HttpServer;
+  private readonly consul: ConsulApi;
+  private readonly membership: MembershipView;
+  private registration: ConsulRegistration | undefined;
+  private ctx: NodeContext | undefined;
+  private stopped: Promise<void> | undefined;
+
+  constructor(private readonly opts: NodeOptions) {
+    this.metrics = new NodeMetrics(() => this.context);
+    this.calls = new CallTracker((method, code, ms) => this.metrics.callFinished(method, code, ms));
+    this.grpc = new Server({ interceptors: [this.calls.interceptor] });
+    this.http = createHttpEndpoints(() => this.context, this.metrics);
+    this.consul = new ConsulApi(opts.config.consul.address);
+    this.membership = new MembershipView(this.consul, serviceNameOf(opts.config.name), opts.logger);
+  }
+
+  private get context(): NodeContext {
+    if (!this.ctx) throw new Error('node not started');
+    return this.ctx;
+  }
+
+  get identity(): NodeIdentity {
+    return this.context.identity;
+  }
+
+  /** The role the node plays now. */
+  get role(): RoleName {
+    return this.ctx?.identity.role ?? this.opts.role;
+  }
+
+  async start(): Promise<void> {
+    const { opts } = this;
+    const grpcPort = await this.bindGrpc();
+    const httpPort = await this.bindHttp();
+    const identity: NodeIdentity = {
+      id: opts.id,
+      cluster: opts.config.name,
+      version: SHOAL_VERSION,
+      startedAtMs: Date.now(),
+      grpcAddress: `${opts.advertiseHost}:${grpcPort}`,
+      httpAddress: `${opts.advertiseHost}:${httpPort}`,
+      role: opts.role,
+    };
+    this.ctx = {
+      identity,
+      lifecycle: this.lifecycle,
+      membership: this.membership,
+      calls: this.calls,
+      logger: opts.logger,
+      samplePeriodMs: opts.config.health.samplePeriod,
+    };
+    this.grpc.addService(DiscoveryService, discoveryServer(this.ctx));
+    this.grpc.addService(HealthService, healthServer(this.ctx));
+    this.lifecycle.standardHealth.addToServer(this.grpc);
+    addReflection(this.grpc, join(REPO_ROOT, 'gen', 'descriptors.binpb'));
+    this.lifecycle.serving();
+    opts.logger.info({ grpc: identity.grpcAddress, http: identity.httpAddress, consul: opts.config.consul.address }, 'node serving');
+
+    const registration = new ConsulRegistration(this.consul, opts.config, identity, opts.logger, (r) => (this.lifecycle.registered = r));
+    this.registration = registration;
+    const onDuplicate = (err: DuplicateNodeError) => opts.onFatal(err);
+    registration.ensureRegistered(onDuplicate);
+    // A Consul agent that restarts empty (dev mode keeps nothing) forgets us: register again.
+    this.membership.subscribe(({ change }) => {
+      if (change.kind === MemberChangeKind.MEMBER_CHANGE_KIND_LEFT && change.member?.id === identity.id && this.lifecycle.ready) {
+        opts.logger.warn('our registration disappeared from Consul; registering again');
+        registration.lost(onDuplicate);
+      }
+    });
+    this.membership.start();
+  }
+
+  /**
+   * Graceful stop: NOT_SERVING (Consul's check turns critical, health watchers are told), every
+   * open stream ends with UNAVAILABLE, in-flight unary calls get up to `drainTimeoutMs` to
+   * finish before they are cancelled, then the node leaves Consul. Safe to call twice.
+   */
+  stop(drainTimeoutMs = this.opts.config.health.drainTimeout): Promise<void> {
+    this.stopped ??= this.drainAndStop(drainTimeoutMs);
+    return this.stopped;
+  }
+
+  private async drainAndStop(drainTimeoutMs: number): Promise<void> {
+    const log = this.opts.logger;
+    log.info({ drainTimeoutMs, inFlight: this.calls.inFlight }, 'draining');
+    this.lifecycle.drain();
+    this.calls.endStreams('node is shutting down');
+    await shutdownWithin(this.grpc, drainTimeoutMs, () => log.warn({ inFlight: this.calls.inFlight }, 'drain deadline passed; cancelling the calls still open'));
+    this.http.closeAllConnections();
+    this.http.close();
+    await this.membership.stop();
+    await this.registration?.deregister();
+    log.info('stopped');
+  }
+
+  private async bindGrpc(): Promise<number> {
+    return this.bindUpward('gRPC', this.opts.grpcPort, (port) =>
+      new Promise<number>((resolve, reject) =>
+        this.grpc.bindAsync(`${this.opts.host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+      ),
+    );
+  }
+
+  private async bindHttp(): Promise<number> {
+    return this.bindUpward('HTTP', this.opts.httpPort, async (port) => {
+      this.http.listen(port, this.opts.host);
+      await Promise.race([once(this.http, 'listening'), once(this.http, 'error').then(([err]) => Promise.reject(err as Error))]);
+      const address = this.http.address();
+      return typeof address === 'object' && address ? address.port : port;
+    });
+  }
+
+  /** Binds `base`, or the first free port above it; port 0 lets the OS choose. */
+  private async bindUpward(what: string, base: number, bind: (port: number) => Promise<number>): Promise<number> {
+    const last = base === 0 ? 0 : Math.min(65535, base + PORT_SEARCH_SPAN - 1);
+    let lastError: unknown;
+    for (let port = base; port <= last; port++) {
+      try {
+        return await bind(port);
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    throw new Error(`cannot bind the ${what} server on ${this.opts.host} at any port from ${base} to ${last}: ${(lastError as Error)?.message}`);
+  }
+}
+
+/** tryShutdown, then forceShutdown if calls are still open after `ms`. */
+async function shutdownWithin(server: Server, ms: number, onForce: () => void): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      onForce();
+      server.forceShutdown();
+      resolve();
+    }, ms);
+    timer.unref();
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,13 @@
+import type { RoleName } from '../../common/config/clusterConfig';
+
+/** Who this node is. Addresses are the ones actually bound (and registered in Consul). */
+export interface NodeIdentity {
+  id: string;
+  cluster: string;
+  version: string;
+  startedAtMs: number;
+  grpcAddress: string;
+  httpAddress: string;
+  /** The current role; it changes when a replica is promoted, so it is read each time. */
+  role: RoleName;
+}

@@ -1,0 +1,19 @@
+import type { GetNodeInfoResponse } from '../../../gen/shoal/v1/discovery';
+import { roleToProto } from '../../../common/cluster/roles';
+import type { NodeContext } from '../NodeContext';
+
+export function getNodeInfo(ctx: NodeContext): GetNodeInfoResponse {
+  const id = ctx.identity;
+  return {
+    node: {
+      id: id.id,
+      role: roleToProto(id.role),
+      grpcAddress: id.grpcAddress,
+      httpAddress: id.httpAddress,
+      cluster: id.cluster,
+      term: 0,
+      version: id.version,
+      startedAtUnixMs: id.startedAtMs,
+    },
+  };
+}

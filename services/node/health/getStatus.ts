@@ -1,0 +1,8 @@
+import type { GetStatusResponse } from '../../../gen/shoal/v1/health';
+import { roleToProto } from '../../../common/cluster/roles';
+import type { NodeContext } from '../NodeContext';
+
+export function getStatus(ctx: NodeContext): GetStatusResponse {
+  const lc = ctx.lifecycle;
+  return { live: true, ready: lc.ready, reasons: lc.reasons, phase: lc.phase, role: roleToProto(ctx.identity.role), registered: lc.registered };
+}

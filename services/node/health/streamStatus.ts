@@ -1,0 +1,66 @@
+import type { ServerWritableStream } from '@grpc/grpc-js';
+import type { StreamStatusRequest, StreamStatusResponse } from '../../../gen/shoal/v1/health';
+import { roleToProto } from '../../../common/cluster/roles';
+import { invalidArgument, unavailable } from '../../../common/grpc/ServerError';
+import type { NodeContext } from '../NodeContext';
+import { SampleWindow } from './SampleWindow';
+
+export const MIN_PERIOD_MS = 100;
+export const MAX_PERIOD_MS = 60_000;
+
+/** A sample every period until the caller cancels or the node drains (then UNAVAILABLE). */
+export async function streamStatus(
+  ctx: NodeContext,
+  request: StreamStatusRequest,
+  call: ServerWritableStream<StreamStatusRequest, StreamStatusResponse>,
+  cancelled: AbortSignal,
+): Promise<void> {
+  const periodMs = request.periodMs === 0 ? ctx.samplePeriodMs : request.periodMs;
+  if (periodMs < MIN_PERIOD_MS || periodMs > MAX_PERIOD_MS) {
+    throw invalidArgument(`period_ms must be 0 (default) or from ${MIN_PERIOD_MS} to ${MAX_PERIOD_MS}, got ${request.periodMs}`);
+  }
+  const window = new SampleWindow(ctx.calls);
+  const draining = ctx.lifecycle.drainSignal;
+  let sequence = 0;
+  try {
+    // The first sample goes out at once so a watcher knows the node is there; its rates cover
+    // the few microseconds since the window opened and read as zero.
+    for (;;) {
+      const lc = ctx.lifecycle;
+      sequence += 1;
+      call.write({
+        sequence,
+        nodeId: ctx.identity.id,
+        role: roleToProto(ctx.identity.role),
+        live: true,
+        ready: lc.ready,
+        phase: lc.phase,
+        ...window.take(),
+        sampledAtUnixMs: Date.now(),
+      });
+      const outcome = await tick(periodMs, cancelled, draining);
+      if (outcome === 'cancelled') return;
+      if (outcome === 'draining') throw unavailable('node is shutting down');
+    }
+  } finally {
+    window.close();
+  }
+}
+
+function tick(ms: number, cancelled: AbortSignal, draining: AbortSignal): Promise<'tick' | 'cancelled' | 'draining'> {
+  if (cancelled.aborted) return Promise.resolve('cancelled');
+  if (draining.aborted) return Promise.resolve('draining');
+  return new Promise((resolve) => {
+    const done = (outcome: 'tick' | 'cancelled' | 'draining') => () => {
+      clearTimeout(timer);
+      cancelled.removeEventListener('abort', onCancel);
+      draining.removeEventListener('abort', onDrain);
+      resolve(outcome);
+    };
+    const onCancel = done('cancelled');
+    const onDrain = done('draining');
+    const timer = setTimeout(done('tick'), ms);
+    cancelled.addEventListener('abort', onCancel, { once: true });
+    draining.addEventListener('abort', onDrain, { once: true });
+  });
+}

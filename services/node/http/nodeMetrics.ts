@@ -1,0 +1,85 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { status } from '@grpc/grpc-js';
+import { status as grpcStatus } from '@grpc/grpc-js';
+import { MemberHealth } from '../../../gen/shoal/v1/node';
+import { healthName } from '../../../common/cluster/memberFromConsul';
+import type { NodeContext } from '../NodeContext';
+
+/**
+ * The node's Prometheus metrics. Process and Node.js runtime metrics use prom-client's standard
+ * names (process_cpu_seconds_total, nodejs_eventloop_lag_p99_seconds, …); shoal's own start
+ * with shoal_ and carry their unit in the name.
+ */
+export class NodeMetrics {
+  readonly registry = new Registry();
+  private readonly handled = new Counter({
+    name: 'shoal_grpc_server_handled_total',
+    help: 'gRPC calls finished by this node, by method and status code.',
+    labelNames: ['grpc_method', 'grpc_code'],
+    registers: [this.registry],
+  });
+  private readonly duration = new Histogram({
+    name: 'shoal_grpc_server_handling_seconds',
+    help: 'Time from the start of a gRPC call to its status, by method (server streams: their whole life).',
+    labelNames: ['grpc_method'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
+    registers: [this.registry],
+  });
+
+  constructor(ctx: () => NodeContext) {
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: 'shoal_grpc_server_in_flight',
+      help: 'gRPC calls open on this node right now (streams included).',
+      registers: [this.registry],
+      collect() {
+        this.set(ctx().calls.inFlight);
+      },
+    });
+    new Gauge({
+      name: 'shoal_node_info',
+      help: 'Always 1; the labels say who this node is.',
+      labelNames: ['node_id', 'role', 'cluster', 'version'],
+      registers: [this.registry],
+      collect() {
+        const id = ctx().identity;
+        this.reset();
+        this.set({ node_id: id.id, role: id.role, cluster: id.cluster, version: id.version }, 1);
+      },
+    });
+    new Gauge({
+      name: 'shoal_node_ready',
+      help: '1 when the node is ready for traffic, 0 when starting or draining.',
+      registers: [this.registry],
+      collect() {
+        this.set(ctx().lifecycle.ready ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'shoal_consul_reachable',
+      help: '1 while this node hears from Consul, 0 while its membership view is stale.',
+      registers: [this.registry],
+      collect() {
+        this.set(ctx().membership.snapshot().stale ? 0 : 1);
+      },
+    });
+    new Gauge({
+      name: 'shoal_cluster_members',
+      help: "Members of the cluster in this node's view, by health.",
+      labelNames: ['health'],
+      registers: [this.registry],
+      collect() {
+        const members = ctx().membership.snapshot().members;
+        for (const h of [MemberHealth.MEMBER_HEALTH_PASSING, MemberHealth.MEMBER_HEALTH_WARNING, MemberHealth.MEMBER_HEALTH_CRITICAL]) {
+          this.set({ health: healthName(h) }, members.filter((m) => m.health === h).length);
+        }
+      },
+    });
+  }
+
+  /** Records a finished call (wired to CallTracker). */
+  callFinished(method: string, code: status, durationMs: number): void {
+    this.handled.inc({ grpc_method: method, grpc_code: grpcStatus[code] ?? String(code) });
+    this.duration.observe({ grpc_method: method }, durationMs / 1000);
+  }
+}

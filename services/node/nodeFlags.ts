@@ -1,0 +1,111 @@
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../../common/config/ConfigError';
+import { type ClusterConfig, isValidNodeId, ROLE_NAMES, type RoleName } from '../../common/config/clusterConfig';
+import { loadClusterConfig } from '../../common/config/loadClusterConfig';
+
+export const NODE_HELP = `Usage: shoal-node --role ROLE [options]
+
+Runs one shoal node: a gRPC server (shoal.v1 Discovery and Health, grpc.health.v1, server
+reflection) and an HTTP listener (/health/live, /health/ready, /metrics), registered in Consul
+as service shoal-<cluster> with the node id as service ID and the role as tag.
+
+Options:
+  --role ROLE            primary, replica or worker (required)
+  --id ID                node id, unique in the cluster (default: "primary" for the primary;
+                         required for replicas and workers, e.g. replica-1)
+  --config FILE          cluster config (JSON, the seed's clusterSchema shape); default: built-in
+  --cluster NAME         cluster name, overrides the config's "name" (default: local)
+  --consul HOST:PORT     Consul HTTP API (default: CONSUL_HTTP_ADDR, else 127.0.0.1:8500)
+  --host ADDR            address to bind (default: 127.0.0.1; 0.0.0.0 needs --advertise-host)
+  --advertise-host HOST  host other processes reach this node at (default: --host)
+  --port N               first gRPC port to try; the next free one above is taken if busy
+                         (default: the role's port in the config: 8080 primary, 8081 replica,
+                         8082 worker; 0 = any free port)
+  --http-port N          first HTTP port to try (default: the config's, gRPC port + 1000;
+                         0 = any free port)
+  --drain-timeout MS     on SIGTERM, how long in-flight calls may finish (default: 10000)
+  -h, --help             show this help
+
+Environment: CONSUL_HTTP_ADDR, LOG_LEVEL (default info), OTEL_EXPORTER_OTLP_ENDPOINT (traces
+are exported over OTLP only when set), OTEL_EXPORTER_OTLP_PROTOCOL (grpc, http/protobuf, http/json).
+Signals: SIGTERM or SIGINT drains and exits 0; a second one exits at once.`;
+
+export interface NodeFlags {
+  config: ClusterConfig;
+  id: string;
+  role: RoleName;
+  host: string;
+  advertiseHost: string;
+  grpcPort: number;
+  httpPort: number;
+}
+
+/**
+ * Parses the node's command line into validated options, the cluster config included.
+ * @returns undefined when --help was asked for.
+ * @throws ConfigError naming the flag or config field that is wrong.
+ */
+export function parseNodeFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): NodeFlags | undefined {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        role: { type: 'string' },
+        id: { type: 'string' },
+        config: { type: 'string' },
+        cluster: { type: 'string' },
+        consul: { type: 'string' },
+        host: { type: 'string' },
+        'advertise-host': { type: 'string' },
+        port: { type: 'string' },
+        'http-port': { type: 'string' },
+        'drain-timeout': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new ConfigError('command line', (err as Error).message.replace(/\. To specify.*$/s, ''));
+  }
+  if (values.help) return undefined;
+  const str = (name: string) => values[name] as string | undefined;
+
+  const role = str('role');
+  if (!role) throw new ConfigError('--role', `is required (one of ${ROLE_NAMES.join(', ')})`);
+  if (!(ROLE_NAMES as readonly string[]).includes(role)) throw new ConfigError('--role', `must be one of ${ROLE_NAMES.join(', ')} (got "${role}")`);
+
+  const configEnv = str('consul') ? { ...env, CONSUL_HTTP_ADDR: str('consul') } : env;
+  const loaded = loadClusterConfig(str('config'), configEnv);
+  const config = str('cluster') ? { ...loaded, name: validCluster(str('cluster')!) } : loaded;
+  const template = config.nodes.find((n) => n.type === role);
+
+  const id = str('id') ?? (role === 'primary' ? (template?.id ?? 'primary') : undefined);
+  if (!id) throw new ConfigError('--id', `is required for a ${role} (e.g. --id ${role}-1)`);
+  if (!isValidNodeId(id)) throw new ConfigError('--id', `"${id}" must be lowercase letters, digits and dashes, 1-63 long`);
+
+  const host = str('host') ?? '127.0.0.1';
+  const wildcard = host === '0.0.0.0' || host === '::';
+  const advertiseHost = str('advertise-host') ?? (wildcard ? undefined : host);
+  if (!advertiseHost) throw new ConfigError('--advertise-host', `is required when --host is ${host}: Consul needs an address others can dial`);
+
+  const grpcPort = str('port') !== undefined ? port('--port', str('port')!) : (template?.config.port ?? 0);
+  const httpPort = str('http-port') !== undefined ? port('--http-port', str('http-port')!) : grpcPort === 0 ? 0 : (template?.config.httpPort ?? grpcPort + 1000);
+  if (str('drain-timeout') !== undefined) {
+    const ms = Number(str('drain-timeout'));
+    if (!Number.isInteger(ms) || ms < 0 || ms > 600_000) throw new ConfigError('--drain-timeout', 'must be a whole number of milliseconds from 0 to 600000');
+    config.health = { ...config.health, drainTimeout: ms };
+  }
+  return { config, id, role: role as RoleName, host, advertiseHost, grpcPort, httpPort };
+}
+
+function port(flag: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new ConfigError(flag, `must be a port from 0 to 65535 (got "${value}")`);
+  return n;
+}
+
+function validCluster(name: string): string {
+  if (!isValidNodeId(name)) throw new ConfigError('--cluster', `"${name}" must be lowercase letters, digits and dashes`);
+  return name;
+}
