@@ -1,6 +1,9 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { CallTracker } from '../../../common/grpc/CallTracker';
 
+/** Sampling interval of the event-loop delay monitor, ms. */
+const RESOLUTION_MS = 10;
+
 /** Load figures over the time since the previous `take()`. */
 export interface LoadFigures {
   cpuPercent: number;
@@ -18,7 +21,7 @@ export interface LoadFigures {
  * do not disturb one another's rates. `close()` releases the event-loop monitor.
  */
 export class SampleWindow {
-  private readonly delay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private readonly delay: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   private lastCpu = process.cpuUsage();
   private lastAt = performance.now();
   private lastCompleted: number;
@@ -39,9 +42,9 @@ export class SampleWindow {
       rssBytes: memory.rss,
       heapUsedBytes: memory.heapUsed,
       heapTotalBytes: memory.heapTotal,
-      // The histogram is empty until the first 10 ms tick; NaN would not encode as a double
-      // that clients expect, so report 0 for "no delay measured".
-      eventLoopDelayP99Ms: this.delay.count > 0 ? round2(this.delay.percentile(99) / 1e6) : 0,
+      // The histogram records whole timer intervals (an idle loop reads ~RESOLUTION_MS), so the
+      // resolution is taken off to leave the delay itself. Empty before the first tick: 0.
+      eventLoopDelayP99Ms: this.delay.count > 0 ? round2(Math.max(0, this.delay.percentile(99) / 1e6 - RESOLUTION_MS)) : 0,
       rpcRate: round2(((completed - this.lastCompleted) * 1000) / elapsedMs),
       inFlightCalls: this.calls.inFlight,
     };

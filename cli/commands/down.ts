@@ -1,0 +1,36 @@
+import { parseArgs } from 'node:util';
+import { CliError, defaultRunDir } from '../CliError';
+import { RunDir } from '../local/RunDir';
+import { stopProcess } from '../local/stopProcess';
+
+export const DOWN_HELP = `Usage: shoal down [--run-dir DIR] [--timeout MS]
+
+Stops what \`shoal up\` started: each node gets SIGTERM (it drains and leaves Consul), then
+SIGKILL if it is still running after the timeout; then the Consul dev agent, if \`up\` started
+one, and its data directory is removed. Logs stay in <run-dir>/logs.
+
+Options:
+  --run-dir DIR   run directory of \`shoal up\` (default: .run in the checkout, or SHOAL_RUN_DIR)
+  --timeout MS    how long each process may take to stop before SIGKILL (default: 15000)
+  -h, --help      show this help`;
+
+export async function down(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { 'run-dir': { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) return console.log(DOWN_HELP), 0;
+  const graceMs = Number(values.timeout ?? 15000);
+  if (!Number.isInteger(graceMs) || graceMs <= 0) throw new CliError(`--timeout must be a positive number of milliseconds (got "${values.timeout}")`);
+  const runDir = new RunDir(values['run-dir'] ?? defaultRunDir());
+  const state = runDir.read();
+  if (!state) {
+    console.log(`Nothing to stop: no cluster was started from ${runDir.path}.`);
+    return 0;
+  }
+  const results = await Promise.all(state.nodes.map(async (n) => `${n.id}: ${await stopProcess(n.pid, graceMs)}`));
+  console.log(`Nodes: ${results.join(', ')}`);
+  if (state.consul.process) {
+    console.log(`Consul dev agent: ${await stopProcess(state.consul.process.pid, graceMs)}; removed ${state.consul.dir}`);
+  }
+  runDir.clear();
+  console.log(`Cluster "${state.cluster}" is down. Logs kept in ${runDir.logsDir}.`);
+  return 0;
+}

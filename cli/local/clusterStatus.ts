@@ -1,0 +1,55 @@
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { DiscoveryClient } from '../../gen/shoal/v1/discovery';
+import type { Member } from '../../gen/shoal/v1/discovery';
+import { type ConsulApi, serviceNameOf } from '../../common/consul/ConsulApi';
+import { healthName, memberFromConsul } from '../../common/cluster/memberFromConsul';
+import { roleFromProto } from '../../common/cluster/roles';
+
+export interface NodeStatus {
+  member: Member;
+  /** From the node's own GetNodeInfo; undefined when it did not answer. */
+  startedAtMs?: number;
+}
+
+/** The cluster's members as Consul sees them, each asked for its start time over gRPC. */
+export async function clusterStatus(consul: ConsulApi, cluster: string): Promise<NodeStatus[]> {
+  const { value } = await consul.healthService(serviceNameOf(cluster));
+  const members = value.map(memberFromConsul).sort((a, b) => roleOrder(a) - roleOrder(b) || a.id.localeCompare(b.id));
+  return Promise.all(members.map(async (member) => ({ member, startedAtMs: await startedAt(member.grpcAddress) })));
+}
+
+function roleOrder(m: Member): number {
+  return ['primary', 'replica', 'worker'].indexOf(roleFromProto(m.role) ?? '') + 1 || 9;
+}
+
+function startedAt(address: string): Promise<number | undefined> {
+  const client = new DiscoveryClient(address, credentials.createInsecure());
+  return new Promise((resolve) => {
+    client.getNodeInfo({}, new Metadata(), { deadline: Date.now() + 1000 }, (err, res) => {
+      client.close();
+      resolve(err ? undefined : res.node?.startedAtUnixMs);
+    });
+  });
+}
+
+/** A fixed-width table: id, role, gRPC and HTTP addresses, health, uptime. */
+export function formatStatusTable(rows: NodeStatus[], now = Date.now()): string {
+  const header = ['ID', 'ROLE', 'GRPC', 'HTTP', 'HEALTH', 'UPTIME'];
+  const lines = rows.map(({ member: m, startedAtMs }) => [
+    m.id,
+    roleFromProto(m.role) ?? 'unknown',
+    m.grpcAddress,
+    m.httpAddress || '-',
+    healthName(m.health),
+    startedAtMs ? formatDuration(now - startedAtMs) : '-',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  return [header, ...lines].map((cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}

@@ -1,0 +1,54 @@
+import { createServer } from 'node:net';
+import type { ClusterConfig, NodeTemplate } from '../../common/config/clusterConfig';
+
+export interface PlannedNode {
+  id: string;
+  role: NodeTemplate['type'];
+  grpcPort: number;
+  httpPort: number;
+}
+
+/** The node ids a template declares: its id when count is 1, else `<id>-1` … `<id>-<count>`. */
+export function nodeIdsOf(template: NodeTemplate): string[] {
+  if (template.count === 1) return [template.id];
+  return Array.from({ length: template.count }, (_, i) => `${template.id}-${i + 1}`);
+}
+
+/**
+ * Gives every declared node distinct ports: each instance takes the first free port at or
+ * above its template's base that no earlier node took (the seed's 8080/8081/8082 become 8080,
+ * 8081-8082, 8083-8084 for 1 primary, 2 replicas, 2 workers). A base of 0 stays 0: the node
+ * lets the OS choose. Nodes still search upward themselves if a port is taken meanwhile.
+ */
+export async function planPorts(config: ClusterConfig, host = '127.0.0.1'): Promise<PlannedNode[]> {
+  const taken = new Set<number>();
+  const take = async (base: number): Promise<number> => {
+    if (base === 0) return 0;
+    for (let port = base; port < Math.min(65536, base + 200); port++) {
+      if (!taken.has(port) && (await isFree(port, host))) {
+        taken.add(port);
+        return port;
+      }
+    }
+    throw new Error(`no free port from ${base} to ${base + 199} on ${host}`);
+  };
+  const planned: PlannedNode[] = [];
+  for (const template of config.nodes) {
+    for (const id of nodeIdsOf(template)) {
+      planned.push({ id, role: template.type, grpcPort: await take(template.config.port), httpPort: 0 });
+    }
+  }
+  let i = 0;
+  for (const template of config.nodes) {
+    for (let n = 0; n < template.count; n++) planned[i++].httpPort = await take(template.config.httpPort);
+  }
+  return planned;
+}
+
+function isFree(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}

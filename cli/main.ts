@@ -1,0 +1,61 @@
+// The shoal command line. The gRPC instrumentation must be the first import.
+import '../common/telemetry/instrumentGrpc';
+import { ConfigError } from '../common/config/ConfigError';
+import { SHOAL_VERSION } from '../common/cluster/version';
+import { startTracing } from '../common/telemetry/startTracing';
+import { CliError } from './CliError';
+import { down } from './commands/down';
+import { logs } from './commands/logs';
+import { status } from './commands/status';
+import { up } from './commands/up';
+
+const HELP = `Usage: shoal COMMAND [options]
+
+shoal runs a self-orchestrating gRPC cluster: nodes (primary, replicas, workers) that register
+with Consul, serve Discovery and Health over gRPC, and expose health and metrics over HTTP.
+
+Commands:
+  up        start a local cluster (Consul dev agent if none, 1 primary, 2 replicas, 2 workers)
+  down      stop what \`up\` started
+  status    show every node's role, addresses and health, as Consul sees them
+  logs      show or follow the nodes' logs
+
+Run \`shoal COMMAND --help\` for a command's options. Single nodes: \`npm run start:primary\`,
+\`npm run start:replica -- --id replica-1\`, \`npm run start:worker -- --id worker-1\`.
+
+Environment: CONSUL_HTTP_ADDR (default 127.0.0.1:8500), SHOAL_RUN_DIR (default .run),
+OTEL_EXPORTER_OTLP_ENDPOINT (export traces over OTLP when set).`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { up, down, status, logs };
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') return console.log(HELP), command ? 0 : 2;
+  if (command === '--version') return console.log(SHOAL_VERSION), 0;
+  const run = COMMANDS[command];
+  if (!run) {
+    console.error(`shoal: unknown command "${command}". Commands: ${Object.keys(COMMANDS).join(', ')}. See \`shoal --help\`.`);
+    return 2;
+  }
+  return run(rest);
+}
+
+const stopTracing = startTracing({ serviceName: 'shoal-cli', instanceId: `cli-${process.pid}`, version: SHOAL_VERSION });
+main(process.argv.slice(2))
+  .catch((err: unknown) => {
+    if (err instanceof CliError || err instanceof ConfigError) {
+      console.error(`shoal: ${err.message}`);
+      return 1;
+    }
+    // parseArgs reports unknown or malformed options with this code.
+    if ((err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`shoal: ${(err as Error).message}`);
+      return 2;
+    }
+    console.error(err);
+    return 1;
+  })
+  .then(async (code) => {
+    await stopTracing().catch(() => undefined);
+    process.exit(code);
+  });
