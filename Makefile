@@ -1,0 +1,47 @@
+# shoal — the two commands a newcomer needs are `make up` and `make test`; each installs what
+# it needs first (npm packages with `npm ci`, a Consul agent when none is on PATH).
+SHELL := bash
+NPM_STAMP := node_modules/.package-lock.json
+SHOAL := node bin/shoal.js
+
+.PHONY: help install consul proto up down status logs test typecheck lint clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-10s %s\n", $$1, $$2 }'
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: $(NPM_STAMP) consul ## install npm packages and Consul (project-local if none on PATH)
+
+consul:
+	@bash scripts/install-consul.sh >/dev/null
+
+proto: $(NPM_STAMP) ## regenerate gen/ from proto/ (ts-proto + reflection descriptors)
+	bash scripts/gen-proto.sh
+
+up: install ## start Consul (if none is reachable) and a 5-node cluster in the background
+	@PATH="$$(dirname "$$(bash scripts/install-consul.sh)"):$$PATH" $(SHOAL) up
+
+down: $(NPM_STAMP) ## stop everything `make up` started
+	@$(SHOAL) down
+
+status: $(NPM_STAMP) ## print the cluster's nodes, roles, addresses and health
+	@$(SHOAL) status
+
+logs: $(NPM_STAMP) ## follow the nodes' logs
+	@$(SHOAL) logs --follow
+
+test: install ## type-check, lint, check gen/ is current, run every test
+	@PATH="$$(dirname "$$(bash scripts/install-consul.sh)"):$$PATH" bash scripts/test.sh
+
+typecheck: $(NPM_STAMP) ## tsc --noEmit
+	npx tsc --noEmit -p tsconfig.json
+
+lint: $(NPM_STAMP) ## eslint (type-aware) and buf lint
+	npx eslint .
+	npx buf lint
+
+clean: ## remove installed tools, run directory and test output
+	rm -rf node_modules .tools .run test-output
