@@ -7,13 +7,14 @@ import { RunDir } from '../local/RunDir';
 import { formatUrls } from '../local/urls';
 import { CliError, defaultRunDir } from '../CliError';
 
-export const STATUS_HELP = `Usage: shoal status [--config FILE] [--run-dir DIR] [--json]
+export const STATUS_HELP = `Usage: shoal status [--config FILE] [--cluster NAME] [--run-dir DIR] [--json]
 
 Prints the cluster's nodes as Consul sees them: id, role, gRPC and HTTP address, health and
 uptime, then where to look next (Consul UI, grpcurl, metrics, logs).
 
 Options:
   --config FILE   cluster config (default: built-in; the cluster name comes from it)
+  --cluster NAME  cluster name, overrides the config's (default: local)
   --run-dir DIR   run directory of \`shoal up\` (default: .run in the checkout, or SHOAL_RUN_DIR)
   --json          print the members as JSON instead of a table
   -h, --help      show this help
@@ -23,23 +24,24 @@ Exit status: 0 when every node is passing, 1 when one is not or Consul cannot be
 export async function status(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { config: { type: 'string' }, 'run-dir': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: { config: { type: 'string' }, cluster: { type: 'string' }, 'run-dir': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) return console.log(STATUS_HELP), 0;
   const config = loadClusterConfig(values.config);
+  const cluster = values.cluster ?? config.name;
   const consul = new ConsulApi(config.consul.address);
   if (!(await consul.isReachable())) {
     throw new CliError(`cannot reach Consul at ${config.consul.address}; is the cluster up? (make up)`);
   }
-  const rows = await clusterStatus(consul, config.name);
+  const rows = await clusterStatus(consul, cluster);
   if (values.json) {
     console.log(JSON.stringify(rows, null, 2));
   } else if (rows.length === 0) {
-    console.log(`No nodes of cluster "${config.name}" are registered in Consul at ${config.consul.address}.`);
+    console.log(`No nodes of cluster "${cluster}" are registered in Consul at ${config.consul.address}.`);
   } else {
     console.log(formatStatusTable(rows));
     console.log('');
-    console.log(formatUrls(config.consul.address, config.name, new RunDir(values['run-dir'] ?? defaultRunDir()).read()));
+    console.log(formatUrls(config.consul.address, cluster, new RunDir(values['run-dir'] ?? defaultRunDir()).read()));
   }
   return rows.length > 0 && rows.every((r) => r.member.health === MemberHealth.MEMBER_HEALTH_PASSING) ? 0 : 1;
 }
