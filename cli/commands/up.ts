@@ -8,7 +8,7 @@ import { memberFromConsul } from '../../common/cluster/memberFromConsul';
 import { waitFor } from '../../common/time/waitFor';
 import { CliError, defaultRunDir } from '../CliError';
 import { clusterStatus, formatStatusTable } from '../local/clusterStatus';
-import { consulBinary } from '../local/consulBinary';
+import { consulBinary } from '../../common/consul/consulBinary';
 import { planPorts } from '../local/planPorts';
 import { isAlive, RunDir, type RunState } from '../local/RunDir';
 import { spawnNode } from '../local/spawnNode';

@@ -1,9 +1,9 @@
 import { mkdtempSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { freePort } from '../../common/net/freePort';
 import { type DevAgent, startDevAgent } from '../../common/consul/devAgent';
 import { ConsulApi } from '../../common/consul/ConsulApi';
+import { consulBinary } from '../../common/consul/consulBinary';
 import { waitFor } from '../../common/time/waitFor';
 
 /** A private Consul dev agent for one test suite: free ports, its own data dir under test-output/. */
@@ -22,10 +22,9 @@ export function outputDir(...parts: string[]): string {
 
 /** Starts a Consul dev agent; on a fixed `httpPort` when given (to test start-before-Consul). */
 export async function startTestConsul(httpPort?: number): Promise<TestConsul> {
-  const binary = execFileSync('sh', ['-c', 'command -v consul'], { encoding: 'utf8' }).trim();
   const port = httpPort ?? (await freePort());
   const agent: DevAgent = await startDevAgent({
-    binary,
+    binary: consulBinary(),
     httpPort: port,
     standardPorts: false,
     dir: mkdtempSync(join(outputDir('consul'), 'agent-')),

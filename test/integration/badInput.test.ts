@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from '../../common/net/freePort';
+import { waitFor } from '../../common/time/waitFor';
+import { call, clientsFor } from '../support/grpcClients';
+import { NodeProcess } from '../support/nodeProcess';
+import { outputDir, startTestConsul, type TestConsul } from '../support/testConsul';
+
+/** Starts a node that must refuse to run; returns its exit code and stderr. */
+async function refusedStart(args: string[], role: 'primary' | 'replica' | 'worker' = 'worker', consulAddress = '127.0.0.1:1') {
+  const node = NodeProcess.spawn({ role, consulAddress, args });
+  const exit = await node.exited;
+  return { code: exit.code, stderr: node.stderr.join('') };
+}
+
+describe('a node started with bad input', function () {
+  it('refuses a config value that is wrong, naming the field, with exit code 2', async function () {
+    const file = join(outputDir('configs'), 'bad-port.json');
+    writeFileSync(file, JSON.stringify({ nodes: [{ id: 'worker', type: 'worker', config: { port: 'eighty' } }] }));
+    const { code, stderr } = await refusedStart(['--id', 'worker-1', '--config', file]);
+    assert.equal(code, 2);
+    assert.match(stderr, /invalid config: nodes\[0\]\.config\.port must be an integer from 0 to 65535/);
+  });
+
+  it('refuses a config file that is not JSON, naming the file', async function () {
+    const file = join(outputDir('configs'), 'not-json.json');
+    writeFileSync(file, '{ nodes: ');
+    const { code, stderr } = await refusedStart(['--id', 'worker-1', '--config', file]);
+    assert.equal(code, 2);
+    assert.match(stderr, /--config is not valid JSON \(.*not-json\.json\)/);
+  });
+
+  it('refuses an unknown role, a replica without --id, a malformed id and an unknown flag', async function () {
+    assert.match((await refusedStart(['--role', 'leader'])).stderr, /--role must be one of primary, replica, worker/);
+    assert.match((await refusedStart([], 'replica')).stderr, /--id is required for a replica/);
+    assert.match((await refusedStart(['--id', 'Worker_1'])).stderr, /--id "Worker_1" must be lowercase/);
+    const unknown = await refusedStart(['--id', 'worker-1', '--colour', 'blue']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /Unknown option '--colour'/);
+  });
+
+  it('refuses to bind every interface without an address to advertise', async function () {
+    assert.match((await refusedStart(['--id', 'worker-1', '--host', '0.0.0.0'])).stderr, /--advertise-host is required when --host is 0.0.0.0/);
+  });
+
+  it('prints its help with --help and exits 0', async function () {
+    const node = NodeProcess.spawn({ role: 'worker', consulAddress: '127.0.0.1:1', args: ['--help'] });
+    const exit = await node.exited;
+    assert.equal(exit.code, 0);
+    assert.match(node.lines.map((l) => l.msg).join('\n'), /Usage: shoal-node --role ROLE/);
+  });
+});
+
+describe('a node whose id another live node already holds', function () {
+  let consul: TestConsul;
+  const nodes: NodeProcess[] = [];
+
+  before(async function () {
+    consul = await startTestConsul();
+  });
+
+  after(async function () {
+    await Promise.all(nodes.map((n) => n.kill()));
+    await consul?.stop();
+  });
+
+  it('stops with an error naming the id and the live node, and leaves the first registration alone', async function () {
+    const first = NodeProcess.spawn({ role: 'worker', id: 'worker-1', consulAddress: consul.address, cluster: 'dup' });
+    nodes.push(first);
+    const { grpc } = await first.serving();
+    await waitFor('worker-1 passing', async () => (await consul.api.healthService('shoal-dup')).value[0]?.Checks.every((c) => c.Status === 'passing'), { timeoutMs: 15000 });
+    const second = NodeProcess.spawn({ role: 'worker', id: 'worker-1', consulAddress: consul.address, cluster: 'dup' });
+    nodes.push(second);
+    const exit = await second.exited;
+    assert.equal(exit.code, 1);
+    const fatal = second.lines.find((l) => l.msg === 'cannot run this node');
+    assert.match(String(fatal?.err), new RegExp(`node id "worker-1" is already registered by a live node at ${grpc}`));
+    const { value } = await consul.api.healthService('shoal-dup');
+    assert.equal(`${value[0].Service.Address}:${value[0].Service.Port}`, grpc);
+  });
+});
+
+describe('a node started before Consul', function () {
+  let consul: TestConsul | undefined;
+  let node: NodeProcess;
+
+  after(async function () {
+    await node?.kill();
+    await consul?.stop();
+  });
+
+  it('serves at once, says it is retrying, and registers when Consul comes up', async function () {
+    const port = await freePort();
+    node = NodeProcess.spawn({ role: 'primary', consulAddress: `127.0.0.1:${port}`, cluster: 'late' });
+    await node.serving();
+    await node.logLine('Consul unreachable; will keep retrying registration');
+    consul = await startTestConsul(port);
+    await waitFor('the node to register and pass', async () => (await consul!.api.healthService('shoal-late')).value[0]?.Checks.every((c) => c.Status === 'passing'), {
+      timeoutMs: 20000,
+    });
+    await node.logLine('registered in Consul');
+  });
+
+  it('keeps serving with its last known membership, marked stale, while Consul is away', async function () {
+    const address = (await node.serving()).grpc;
+    const c = clientsFor(address);
+    try {
+      await waitFor('a fresh view with itself', async () => (await call(c.discovery, c.discovery.listMembers, {})).members.length === 1, { timeoutMs: 10000 });
+      await consul!.stop();
+      const stale = await waitFor('the view to turn stale', async () => {
+        const view = await call(c.discovery, c.discovery.listMembers, {});
+        return view.stale && view;
+      }, { timeoutMs: 45000 });
+      assert.deepEqual(stale.members.map((m) => m.id), ['primary']);
+      const status = await call(c.health, c.health.getStatus, {});
+      assert.equal(status.ready, true);
+    } finally {
+      c.close();
+    }
+  });
+});

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { ConfigError } from '../../common/config/ConfigError';
+import { parseClusterConfig } from '../../common/config/clusterConfig';
+
+function fieldOf(raw: unknown, env: NodeJS.ProcessEnv = {}): string {
+  try {
+    parseClusterConfig(raw, env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+    return err.field;
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+describe('parseClusterConfig', function () {
+  it("fills the seed's defaults: cluster local, primary on 8080, 2 replicas from 8081, 2 workers from 8082", function () {
+    const c = parseClusterConfig({});
+    assert.equal(c.name, 'local');
+    assert.equal(c.consul.address, '127.0.0.1:8500');
+    assert.deepEqual(c.nodes.map((n) => [n.id, n.type, n.count, n.config.port, n.config.httpPort]), [
+      ['primary', 'primary', 1, 8080, 9080],
+      ['replica', 'replica', 2, 8081, 9081],
+      ['worker', 'worker', 2, 8082, 9082],
+    ]);
+    assert.deepEqual(c.sync, { interval: 5000, conflictResolution: 'last-write-wins', targets: ['primary', 'replica-*'] });
+    assert.equal(c.health.interval, 30000);
+    assert.deepEqual(c.health.endpoints, ['/health/live', '/health/ready']);
+    assert.equal(c.health.timeout, 5000);
+  });
+
+  it('takes the seed document’s own nodes list as it is written there', function () {
+    const c = parseClusterConfig({
+      version: '1.0.0',
+      name: 'selforchestrating',
+      nodes: [
+        { id: 'primary', type: 'primary', config: { role: 'coordinator', port: 8080 } },
+        { id: 'replica-template', type: 'replica', config: { role: 'read-replica', replicateFrom: 'primary', port: 8081 } },
+        { id: 'worker-template', type: 'worker', config: { role: 'processor', port: 8082 } },
+      ],
+      sync: { interval: 5000, conflictResolution: 'last-write-wins', targets: ['primary', 'replica-*'] },
+      health: { interval: 30000, endpoints: ['/health/live', '/health/ready'], timeout: 5000 },
+    });
+    assert.equal(c.nodes[1].config.role, 'read-replica');
+  });
+
+  it('lets CONSUL_HTTP_ADDR override the file, with or without a scheme', function () {
+    assert.equal(parseClusterConfig({ consul: { address: '10.0.0.1:8500' } }, { CONSUL_HTTP_ADDR: 'http://127.0.0.1:18500' }).consul.address, '127.0.0.1:18500');
+  });
+
+  it('names the wrong field', function () {
+    assert.equal(fieldOf({ name: 'Bad Name' }), 'name');
+    assert.equal(fieldOf({ nodes: [] }), 'nodes');
+    assert.equal(fieldOf({ nodes: [{ id: 'p', type: 'leader' }] }), 'nodes[0].type');
+    assert.equal(fieldOf({ nodes: [{ type: 'worker' }] }), 'nodes[0].id');
+    assert.equal(fieldOf({ nodes: [{ id: 'w', type: 'worker', config: { port: 70000 } }] }), 'nodes[0].config.port');
+    assert.equal(fieldOf({ nodes: [{ id: 'p', type: 'primary', count: 2 }] }), 'nodes[0].count');
+    assert.equal(fieldOf({ nodes: [{ id: 'a', type: 'worker' }, { id: 'a', type: 'replica' }] }), 'nodes[1].id');
+    assert.equal(fieldOf({ sync: { interval: 'soon' } }), 'sync.interval');
+    assert.equal(fieldOf({ sync: { conflictResolution: 'first-write-wins' } }), 'sync.conflictResolution');
+    assert.equal(fieldOf({ health: { endpoints: ['health'] } }), 'health.endpoints');
+    assert.equal(fieldOf({ health: { deregisterCriticalAfter: 1000 } }), 'health.deregisterCriticalAfter');
+    assert.equal(fieldOf({ consul: { address: 'consul' } }), 'consul.address');
+    assert.equal(fieldOf({}, { CONSUL_HTTP_ADDR: 'not an address' }), 'CONSUL_HTTP_ADDR');
+    assert.equal(fieldOf([]), '(config)');
+  });
+
+  it('says which rule a field breaks', function () {
+    assert.throws(() => parseClusterConfig({ health: { timeout: -1 } }), /invalid config: health\.timeout must be a whole number of milliseconds from 10 to 600000/);
+  });
+});
