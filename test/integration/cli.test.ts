@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from '../../common/net/freePort';
+import { isAlive, RunDir } from '../../cli/local/RunDir';
+import { runCli } from '../support/runCli';
+import { outputDir } from '../support/testConsul';
+
+describe('the shoal command', function () {
+  it('explains itself with --help, for every command', async function () {
+    const top = await runCli(['--help']);
+    assert.equal(top.code, 0);
+    assert.match(top.stdout, /Usage: shoal COMMAND/);
+    for (const command of ['up', 'down', 'status', 'logs']) {
+      const help = await runCli([command, '--help']);
+      assert.equal(help.code, 0, `${command} --help`);
+      assert.match(help.stdout, new RegExp(`Usage: shoal ${command}`));
+    }
+  });
+
+  it('names an unknown command and an unknown option', async function () {
+    const command = await runCli(['upp']);
+    assert.equal(command.code, 2);
+    assert.match(command.stderr, /unknown command "upp"/);
+    const option = await runCli(['status', '--colour']);
+    assert.equal(option.code, 2);
+    assert.match(option.stderr, /Unknown option '--colour'/);
+  });
+
+  it('says clearly when Consul cannot be reached', async function () {
+    const result = await runCli(['status'], { CONSUL_HTTP_ADDR: `127.0.0.1:${await freePort()}` });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /shoal: cannot reach Consul at 127\.0\.0\.1:\d+; is the cluster up\?/);
+  });
+
+  describe('up, status and down on a fresh machine (no Consul running)', function () {
+    let env: NodeJS.ProcessEnv;
+    let runDir: RunDir;
+    let config: string;
+
+    before(async function () {
+      // The test's own Consul port and run directory; nodes take OS-chosen ports (port 0).
+      const dir = outputDir('cli-cluster');
+      runDir = new RunDir(join(dir, 'run'));
+      config = join(dir, 'cluster.json');
+      writeFileSync(
+        config,
+        JSON.stringify({
+          name: 'clitest',
+          nodes: [
+            { id: 'primary', type: 'primary', config: { port: 0 } },
+            { id: 'replica', type: 'replica', count: 2, config: { port: 0 } },
+            { id: 'worker', type: 'worker', count: 2, config: { port: 0 } },
+          ],
+        }),
+      );
+      env = { CONSUL_HTTP_ADDR: `127.0.0.1:${await freePort()}`, SHOAL_RUN_DIR: runDir.path };
+    });
+
+    after(async function () {
+      // Whatever happened above, leave no process behind.
+      await runCli(['down', '--timeout', '3000'], env);
+    });
+
+    it('up starts a Consul dev agent and five nodes, waits until all pass, and prints the table', async function () {
+      const result = await runCli(['up', '--config', config], env);
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, /Consul: starting a dev agent/);
+      assert.match(result.stdout, /Cluster "clitest" is up: 5 nodes healthy/);
+      for (const [id, role] of [['primary', 'primary'], ['replica-1', 'replica'], ['replica-2', 'replica'], ['worker-1', 'worker'], ['worker-2', 'worker']]) {
+        assert.match(result.stdout, new RegExp(`^${id}\\s+${role}\\s+127\\.0\\.0\\.1:\\d+\\s+127\\.0\\.0\\.1:\\d+\\s+passing`, 'm'));
+      }
+      assert.match(result.stdout, /Consul UI: {2}http:\/\/127\.0\.0\.1:\d+\/ui\/dc1\/services\/shoal-clitest/);
+      const ui = await fetch(`http://${env.CONSUL_HTTP_ADDR}/ui/`);
+      assert.equal(ui.status, 200, 'the Consul UI is served');
+    });
+
+    it('up a second time starts nothing and says the cluster is already running', async function () {
+      const before = runDir.read()!;
+      const result = await runCli(['up', '--config', config], env);
+      assert.equal(result.code, 0);
+      assert.match(result.stdout, /already running/);
+      assert.deepEqual(runDir.read()!.nodes.map((n) => n.pid), before.nodes.map((n) => n.pid));
+    });
+
+    it('status prints every node passing and exits 0', async function () {
+      const result = await runCli(['status', '--config', config], env);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout.match(/ passing /g)?.length, 5);
+    });
+
+    it('logs prints the nodes’ JSON log lines', async function () {
+      const result = await runCli(['logs', '--lines', '5', 'worker-1'], env);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /"node_id":"worker-1".*"msg":"registered in Consul"/);
+    });
+
+    it('down stops every process it started and removes Consul’s data', async function () {
+      const state = runDir.read()!;
+      const pids = [...state.nodes.map((n) => n.pid), state.consul.process!.pid];
+      const result = await runCli(['down'], env);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /primary: terminated/);
+      assert.deepEqual(pids.filter(isAlive), [], 'no process left behind');
+      assert.equal(existsSync(runDir.consulDir), false);
+      assert.equal(runDir.read(), undefined);
+    });
+  });
+});
