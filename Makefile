@@ -22,13 +22,13 @@ proto: $(NPM_STAMP) ## regenerate gen/ from proto/ (ts-proto + reflection descri
 	bash scripts/gen-proto.sh
 
 up: install ## start Consul (if none is reachable) and a 5-node cluster in the background
-	@PATH="$$(dirname "$$(bash scripts/install-consul.sh)"):$$PATH" $(SHOAL) up
+	@PATH="$$(dirname "$$(bash scripts/install-consul.sh)"):$$PATH" $(SHOAL) up --config deploy/local/cluster.json
 
 down: $(NPM_STAMP) ## stop everything `make up` started
 	@$(SHOAL) down
 
 status: $(NPM_STAMP) ## print the cluster's nodes, roles, addresses and health
-	@$(SHOAL) status
+	@$(SHOAL) status --config deploy/local/cluster.json
 
 logs: $(NPM_STAMP) ## follow the nodes' logs
 	@$(SHOAL) logs --follow

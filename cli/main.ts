@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 const stopTracing = startTracing({ serviceName: 'shoal-cli', instanceId: `cli-${process.pid}`, version: SHOAL_VERSION });
-main(process.argv.slice(2))
+void main(process.argv.slice(2))
   .catch((err: unknown) => {
     if (err instanceof CliError || err instanceof ConfigError) {
       console.error(`shoal: ${err.message}`);

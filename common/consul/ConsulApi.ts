@@ -99,7 +99,8 @@ export class ConsulApi {
 
   /** The address of the Consul raft leader; throws when the agent cannot be reached. */
   async leader(timeoutMs = 2000): Promise<string> {
-    return (await this.client.status.leader({ timeout: timeoutMs } as unknown as Parameters<Consul['status']['leader']>[0])) as string;
+    const leader: unknown = await this.client.status.leader({ timeout: timeoutMs } as unknown as Parameters<Consul['status']['leader']>[0]);
+    return typeof leader === 'string' ? leader : '';
   }
 
   /** True when the agent answers and its cluster has a leader. */

@@ -27,8 +27,10 @@ async function main(): Promise<void> {
     version: SHOAL_VERSION,
     attributes: { 'shoal.cluster': flags.config.name },
   });
-  let node: Node | undefined;
-  const logger = createLogger({ node_id: flags.id, cluster: flags.config.name }, () => ({ role: node?.role ?? flags.role }));
+  // The logger exists before the node (the node logs through it); each line reads the role the
+  // node plays at that moment.
+  const running: { node?: Node } = {};
+  const logger = createLogger({ node_id: flags.id, cluster: flags.config.name }, () => ({ role: running.node?.role ?? flags.role }));
   const exit = async (code: number) => {
     await stopTracing().catch(() => undefined);
     logger.flush();
@@ -43,14 +45,15 @@ async function main(): Promise<void> {
     void exit(1);
   });
 
-  node = new Node({
+  const node = new Node({
     ...flags,
     logger,
     onFatal: (err) => {
       logger.fatal({ err: err.message }, 'cannot run this node');
-      void node!.stop(0).then(() => exit(1));
+      void node.stop(0).then(() => exit(1));
     },
   });
+  running.node = node;
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals += 1;
@@ -60,7 +63,7 @@ async function main(): Promise<void> {
       return;
     }
     logger.info({ signal }, 'stopping');
-    void node!.stop().then(() => exit(0));
+    void node.stop().then(() => exit(0));
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);

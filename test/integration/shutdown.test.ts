@@ -40,7 +40,7 @@ describe('graceful shutdown of a node on SIGTERM', function () {
     const standard = new healthProto.grpc.health.v1.Health(grpcAddress, credentials.createInsecure());
     const statuses: string[] = [];
     const watch = standard.watch({ service: '' });
-    watch.on('data', (m) => statuses.push(m.status));
+    watch.on('data', (m: { status: string }) => statuses.push(m.status));
     const watchEnd = new Promise<ServiceError>((resolve) => watch.on('error', resolve));
 
     const c = clientsFor(grpcAddress);

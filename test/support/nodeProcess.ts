@@ -42,7 +42,7 @@ export class NodeProcess {
     const node = new NodeProcess(id, child);
     const log = createWriteStream(join(outputDir('logs', cluster), `${id}.log`), { flags: 'a' });
     let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       log.write(chunk);
       buffered += chunk.toString();
       const parts = buffered.split('\n');
@@ -55,7 +55,7 @@ export class NodeProcess {
         }
       }
     });
-    child.stderr!.on('data', (chunk: Buffer) => {
+    child.stderr.on('data', (chunk: Buffer) => {
       log.write(chunk);
       node.stderr.push(chunk.toString());
     });

@@ -29,18 +29,17 @@ export class OtlpReceiver {
 
   static async start(): Promise<OtlpReceiver> {
     const port = await freePort();
-    let receiver: OtlpReceiver | undefined;
     const server = createServer((req, res) => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
       req.on('end', () => {
-        if (req.url === '/v1/traces') receiver!.collect(JSON.parse(body) as OtlpJson);
+        if (req.url === '/v1/traces') receiver.collect(JSON.parse(body) as OtlpJson);
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end('{}');
       });
     });
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-    receiver = new OtlpReceiver(server, `http://127.0.0.1:${port}`);
+    const receiver = new OtlpReceiver(server, `http://127.0.0.1:${port}`);
     return receiver;
   }
 

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { ConfigError } from '../../common/config/ConfigError';
 import { parseClusterConfig } from '../../common/config/clusterConfig';
+import { loadClusterConfig } from '../../common/config/loadClusterConfig';
 
 function fieldOf(raw: unknown, env: NodeJS.ProcessEnv = {}): string {
   try {
@@ -66,5 +68,12 @@ describe('parseClusterConfig', function () {
 
   it('says which rule a field breaks', function () {
     assert.throws(() => parseClusterConfig({ health: { timeout: -1 } }), /invalid config: health\.timeout must be a whole number of milliseconds from 10 to 600000/);
+  });
+});
+
+describe('deploy/local/cluster.json', function () {
+  it('is valid and declares the same cluster as the built-in defaults', function () {
+    const file = loadClusterConfig(join(__dirname, '..', '..', 'deploy', 'local', 'cluster.json'), {});
+    assert.deepEqual(file, parseClusterConfig({}, {}));
   });
 });
