@@ -1,0 +1,99 @@
+// How long `shoal up` takes to bring 5 nodes to passing in Consul, cold (it starts the Consul
+// dev agent too) and warm (Consul already running), and how many unary calls one node answers.
+// Prints figures; asserts nothing. Run: npm run bench
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { DiscoveryClient } from '../gen/shoal/v1/discovery';
+import { consulBinary } from '../common/consul/consulBinary';
+import { startDevAgent } from '../common/consul/devAgent';
+import { freePort } from '../common/net/freePort';
+
+const run = promisify(execFile);
+const SHOAL = join(__dirname, '..', 'bin', 'shoal.js');
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+
+async function shoal(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return (await run(process.execPath, [SHOAL, ...args], { env: { ...process.env, ...env }, timeout: 120000 })).stdout;
+}
+
+function summary(label: string, ms: number[]): void {
+  const sorted = [...ms].sort((a, b) => a - b);
+  const p50 = sorted[Math.floor(sorted.length / 2)];
+  console.log(`${label}: p50 ${p50.toFixed(0)} ms, min ${sorted[0].toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms (${ms.length} runs)`);
+}
+
+async function upDown(env: NodeJS.ProcessEnv, config: string): Promise<number> {
+  const started = performance.now();
+  await shoal(['up', '--config', config], env);
+  const elapsed = performance.now() - started;
+  await shoal(['down'], env);
+  return elapsed;
+}
+
+async function unaryThroughput(address: string, concurrency: number, seconds: number): Promise<number> {
+  const client = new DiscoveryClient(address, credentials.createInsecure());
+  const end = Date.now() + seconds * 1000;
+  let calls = 0;
+  const loop = async () => {
+    while (Date.now() < end) {
+      await new Promise<void>((resolve, reject) => client.getNodeInfo({}, new Metadata(), {}, (err) => (err ? reject(err) : resolve())));
+      calls += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  client.close();
+  return calls / seconds;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-bench-'));
+  const config = join(dir, 'cluster.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      name: 'bench',
+      nodes: [
+        { id: 'primary', type: 'primary', config: { port: 0 } },
+        { id: 'replica', type: 'replica', count: 2, config: { port: 0 } },
+        { id: 'worker', type: 'worker', count: 2, config: { port: 0 } },
+      ],
+    }),
+  );
+
+  const cold: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const env = { CONSUL_HTTP_ADDR: `127.0.0.1:${await freePort()}`, SHOAL_RUN_DIR: join(dir, `cold-${i}`) };
+    cold.push(await upDown(env, config));
+    process.stdout.write(`  cold run ${i + 1}/${RUNS}: ${cold.at(-1)!.toFixed(0)} ms\n`);
+  }
+  summary('shoal up, Consul dev agent + 5 nodes to passing', cold);
+
+  const agent = await startDevAgent({ binary: consulBinary(), httpPort: await freePort(), standardPorts: false, dir: join(dir, 'consul') });
+  try {
+    const env = { CONSUL_HTTP_ADDR: agent.address, SHOAL_RUN_DIR: join(dir, 'warm') };
+    const warm: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      warm.push(await upDown(env, config));
+      process.stdout.write(`  warm run ${i + 1}/${RUNS}: ${warm.at(-1)!.toFixed(0)} ms\n`);
+    }
+    summary('shoal up, Consul already running, 5 nodes to passing', warm);
+
+    await shoal(['up', '--config', config], env);
+    const status = JSON.parse(await shoal(['status', '--cluster', 'bench', '--json'], env)) as { member: { id: string; grpcAddress: string } }[];
+    const primary = status.find((s) => s.member.id === 'primary')!.member.grpcAddress;
+    const rate = await unaryThroughput(primary, 64, 5);
+    console.log(`Discovery.GetNodeInfo on one node, concurrency 64, 5 s: ${rate.toFixed(0)} calls/s`);
+    await shoal(['down'], env);
+  } finally {
+    agent.process.kill('SIGKILL');
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
