@@ -2,7 +2,7 @@
 // dev agent too) and warm (Consul already running), and how many unary calls one node answers.
 // Prints figures; asserts nothing. Run: npm run bench
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,6 +11,7 @@ import { DiscoveryClient } from '../gen/shoal/v1/discovery';
 import { consulBinary } from '../common/consul/consulBinary';
 import { startDevAgent } from '../common/consul/devAgent';
 import { freePort } from '../common/net/freePort';
+import { writeEphemeralClusterConfig } from '../test/support/ephemeralClusterConfig';
 
 const run = promisify(execFile);
 const SHOAL = join(__dirname, '..', 'bin', 'shoal.js');
@@ -52,17 +53,7 @@ async function unaryThroughput(address: string, concurrency: number, seconds: nu
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'shoal-bench-'));
   const config = join(dir, 'cluster.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      name: 'bench',
-      nodes: [
-        { id: 'primary', type: 'primary', config: { port: 0 } },
-        { id: 'replica', type: 'replica', count: 2, config: { port: 0 } },
-        { id: 'worker', type: 'worker', count: 2, config: { port: 0 } },
-      ],
-    }),
-  );
+  writeEphemeralClusterConfig(config, 'bench');
 
   const cold: number[] = [];
   for (let i = 0; i < RUNS; i++) {

@@ -59,6 +59,9 @@ export async function up(argv: string[]): Promise<number> {
   };
   if (await consul.isReachable()) {
     console.log(`Consul: using the agent at ${config.consul.address}`);
+    // A dev agent an earlier `up` started (its nodes have since died) is still ours to stop.
+    const earlier = existing?.consul.process;
+    if (earlier && existing?.consul.address === config.consul.address && isAlive(earlier.pid)) state.consul.process = earlier;
   } else {
     const [host, port] = config.consul.address.split(':');
     if (host !== '127.0.0.1' && host !== 'localhost') {

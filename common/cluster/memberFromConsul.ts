@@ -1,5 +1,5 @@
 import type { Member } from '../../gen/shoal/v1/discovery';
-import { MemberHealth } from '../../gen/shoal/v1/node';
+import { MemberHealth, memberHealthToJSON } from '../../gen/shoal/v1/node';
 import { NodeRole } from '../../gen/shoal/v1/node';
 import type { ConsulServiceEntry } from '../consul/ConsulApi';
 import { roleFromTags, roleToProto } from './roles';
@@ -33,16 +33,7 @@ export function memberFromConsul(entry: ConsulServiceEntry): Member {
   };
 }
 
-/** A short lower-case name of a health value, for tables and logs. */
+/** A short lower-case name of a health value, for tables and logs: passing, warning, critical. */
 export function healthName(health: MemberHealth): string {
-  switch (health) {
-    case MemberHealth.MEMBER_HEALTH_PASSING:
-      return 'passing';
-    case MemberHealth.MEMBER_HEALTH_WARNING:
-      return 'warning';
-    case MemberHealth.MEMBER_HEALTH_CRITICAL:
-      return 'critical';
-    default:
-      return 'unknown';
-  }
+  return health === MemberHealth.MEMBER_HEALTH_UNSPECIFIED ? 'unknown' : memberHealthToJSON(health).replace('MEMBER_HEALTH_', '').toLowerCase();
 }

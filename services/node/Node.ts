@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { DiscoveryService } from '../../gen/shoal/v1/discovery';
 import { HealthService } from '../../gen/shoal/v1/health';
 import { ConsulApi, serviceNameOf } from '../../common/consul/ConsulApi';
-import type { ClusterConfig, RoleName } from '../../common/config/clusterConfig';
+import type { RoleName } from '../../common/config/clusterConfig';
 import { REPO_ROOT, SHOAL_VERSION } from '../../common/cluster/version';
 import { addReflection } from '../../common/grpc/addReflection';
 import { CallTracker } from '../../common/grpc/CallTracker';
@@ -20,19 +20,10 @@ import { healthServer } from './health/server';
 import { createHttpEndpoints } from './http/httpEndpoints';
 import { NodeMetrics } from './http/nodeMetrics';
 import { MembershipView } from './membership/MembershipView';
+import type { NodeFlags } from './nodeFlags';
 
-export interface NodeOptions {
-  config: ClusterConfig;
-  id: string;
-  role: RoleName;
-  /** Address the servers bind. */
-  host: string;
-  /** Host other processes use to reach this node (what goes into Consul). */
-  advertiseHost: string;
-  /** First gRPC port to try; 0 = any free port. */
-  grpcPort: number;
-  /** First HTTP port to try; 0 = any free port. */
-  httpPort: number;
+/** The parsed flags (see nodeFlags.ts), plus what the process gives the node. */
+export interface NodeOptions extends NodeFlags {
   logger: Logger;
   /** Called when the node must stop on its own (another live node holds its id). */
   onFatal: (err: Error) => void;

@@ -34,9 +34,13 @@ export interface NodeFlags {
   config: ClusterConfig;
   id: string;
   role: RoleName;
+  /** Address the servers bind. */
   host: string;
+  /** Host other processes use to reach this node (what goes into Consul). */
   advertiseHost: string;
+  /** First gRPC port to try; 0 = any free port. */
   grpcPort: number;
+  /** First HTTP port to try; 0 = any free port. */
   httpPort: number;
 }
 

@@ -69,7 +69,7 @@ describe('a node whose id another live node already holds', function () {
     const first = NodeProcess.spawn({ role: 'worker', id: 'worker-1', consulAddress: consul.address, cluster: 'dup' });
     nodes.push(first);
     const { grpc } = await first.serving();
-    await waitFor('worker-1 passing', async () => (await consul.api.healthService('shoal-dup')).value[0]?.Checks.every((c) => c.Status === 'passing'), { timeoutMs: 15000 });
+    await consul.waitForPassing('shoal-dup', 1);
     const second = NodeProcess.spawn({ role: 'worker', id: 'worker-1', consulAddress: consul.address, cluster: 'dup' });
     nodes.push(second);
     const exit = await second.exited;
@@ -96,9 +96,7 @@ describe('a node started before Consul', function () {
     await node.serving();
     await node.logLine('Consul unreachable; will keep retrying registration');
     consul = await startTestConsul(port);
-    await waitFor('the node to register and pass', async () => (await consul!.api.healthService('shoal-late')).value[0]?.Checks.every((c) => c.Status === 'passing'), {
-      timeoutMs: 20000,
-    });
+    await consul.waitForPassing('shoal-late', 1);
     await node.logLine('registered in Consul');
   });
 

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../common/net/freePort';
 import { isAlive, RunDir } from '../../cli/local/RunDir';
 import { runCli } from '../support/runCli';
+import { writeEphemeralClusterConfig } from '../support/ephemeralClusterConfig';
 import { outputDir } from '../support/testConsul';
 
 describe('the shoal command', function () {
@@ -43,17 +44,7 @@ describe('the shoal command', function () {
       const dir = outputDir('cli-cluster');
       runDir = new RunDir(join(dir, 'run'));
       config = join(dir, 'cluster.json');
-      writeFileSync(
-        config,
-        JSON.stringify({
-          name: 'clitest',
-          nodes: [
-            { id: 'primary', type: 'primary', config: { port: 0 } },
-            { id: 'replica', type: 'replica', count: 2, config: { port: 0 } },
-            { id: 'worker', type: 'worker', count: 2, config: { port: 0 } },
-          ],
-        }),
-      );
+      writeEphemeralClusterConfig(config, 'clitest');
       env = { CONSUL_HTTP_ADDR: `127.0.0.1:${await freePort()}`, SHOAL_RUN_DIR: runDir.path };
     });
 

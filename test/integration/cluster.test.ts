@@ -27,14 +27,7 @@ describe('a cluster of 1 primary, 2 replicas and 2 workers on a real Consul agen
   });
 
   it('registers every node in Consul as shoal-<cluster>, service ID = node id, tagged by role, with a passing GRPC check', async function () {
-    const entries = await waitFor(
-      'five passing instances of shoal-itest',
-      async () => {
-        const { value } = await consul.api.healthService('shoal-itest');
-        return value.length === 5 && value.every((e) => e.Checks.every((c) => c.Status === 'passing')) && value;
-      },
-      { timeoutMs: 20000 },
-    );
+    const entries = await consul.waitForPassing('shoal-itest', 5);
     const byId = new Map(entries.map((e) => [e.Service.ID, e]));
     assert.deepEqual([...byId.keys()].sort(), IDS);
     assert.deepEqual(byId.get('primary')!.Service.Tags, ['primary']);

@@ -25,10 +25,7 @@ describe('graceful shutdown of a node on SIGTERM', function () {
     consul = await startTestConsul();
     node = NodeProcess.spawn({ role: 'primary', consulAddress: consul.address, cluster: 'drain' });
     ({ grpc: grpcAddress } = await node.serving());
-    await waitFor('the node to pass its Consul check', async () => {
-      const { value } = await consul.api.healthService('shoal-drain');
-      return value.length === 1 && value[0].Checks.every((c) => c.Status === 'passing');
-    }, { timeoutMs: 15000 });
+    await consul.waitForPassing('shoal-drain', 1);
   });
 
   after(async function () {

@@ -15,10 +15,7 @@ describe('OpenTelemetry traces across processes', function () {
     receiver = await OtlpReceiver.start();
     node = NodeProcess.spawn({ role: 'primary', consulAddress: consul.address, cluster: 'traced', env: receiver.env });
     await node.serving();
-    await waitFor('the node to pass its Consul check', async () => {
-      const { value } = await consul.api.healthService('shoal-traced');
-      return value.length === 1 && value[0].Checks.every((c) => c.Status === 'passing');
-    }, { timeoutMs: 15000 });
+    await consul.waitForPassing('shoal-traced', 1);
   });
 
   after(async function () {

@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../common/net/freePort';
 import { type DevAgent, startDevAgent } from '../../common/consul/devAgent';
-import { ConsulApi } from '../../common/consul/ConsulApi';
+import { ConsulApi, type ConsulServiceEntry } from '../../common/consul/ConsulApi';
 import { consulBinary } from '../../common/consul/consulBinary';
 import { waitFor } from '../../common/time/waitFor';
 
@@ -11,6 +11,8 @@ export interface TestConsul {
   address: string;
   api: ConsulApi;
   httpPort: number;
+  /** Waits until `service` has exactly `count` instances, every check passing; returns them. */
+  waitForPassing(service: string, count: number, timeoutMs?: number): Promise<ConsulServiceEntry[]>;
   stop(): Promise<void>;
 }
 
@@ -29,10 +31,20 @@ export async function startTestConsul(httpPort?: number): Promise<TestConsul> {
     standardPorts: false,
     dir: mkdtempSync(join(outputDir('consul'), 'agent-')),
   });
+  const api = new ConsulApi(agent.address);
   return {
     address: agent.address,
-    api: new ConsulApi(agent.address),
+    api,
     httpPort: port,
+    waitForPassing: (service, count, timeoutMs = 20000) =>
+      waitFor(
+        `${count} passing instances of ${service}`,
+        async () => {
+          const { value } = await api.healthService(service);
+          return value.length === count && value.every((e) => e.Checks.every((c) => c.Status === 'passing')) && value;
+        },
+        { timeoutMs },
+      ),
     async stop() {
       if (agent.process.exitCode !== null || agent.process.signalCode !== null) return;
       agent.process.kill('SIGKILL');

@@ -1,19 +1,15 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import type { StreamStatusResponse } from '../../../gen/shoal/v1/health';
 import type { CallTracker } from '../../../common/grpc/CallTracker';
 
 /** Sampling interval of the event-loop delay monitor, ms. */
 const RESOLUTION_MS = 10;
 
-/** Load figures over the time since the previous `take()`. */
-export interface LoadFigures {
-  cpuPercent: number;
-  rssBytes: number;
-  heapUsedBytes: number;
-  heapTotalBytes: number;
-  eventLoopDelayP99Ms: number;
-  rpcRate: number;
-  inFlightCalls: number;
-}
+/** Load figures over the time since the previous `take()`: the load part of a StreamStatus sample. */
+export type LoadFigures = Pick<
+  StreamStatusResponse,
+  'cpuPercent' | 'rssBytes' | 'heapUsedBytes' | 'heapTotalBytes' | 'eventLoopDelayP99Ms' | 'rpcRate' | 'inFlightCalls'
+>;
 
 /**
  * Measures this process's load between successive `take()` calls. Each consumer (a
