@@ -43,5 +43,6 @@ lint: $(NPM_STAMP) ## eslint (type-aware) and buf lint
 	npx eslint .
 	npx buf lint
 
-clean: ## remove installed tools, run directory and test output
+clean: ## stop a running cluster, then remove installed tools, run directory and test output
+	@if [ -f .run/state.json ] && [ -d node_modules ]; then $(SHOAL) down; fi
 	rm -rf node_modules .tools .run test-output

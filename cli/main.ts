@@ -40,8 +40,12 @@ async function main(argv: string[]): Promise<number> {
   return run(rest);
 }
 
-const stopTracing = startTracing({ serviceName: 'shoal-cli', instanceId: `cli-${process.pid}`, version: SHOAL_VERSION });
-void main(process.argv.slice(2))
+let stopTracing: () => Promise<void> = () => Promise.resolve();
+void Promise.resolve()
+  .then(() => {
+    stopTracing = startTracing({ serviceName: 'shoal-cli', instanceId: `cli-${process.pid}`, version: SHOAL_VERSION });
+    return main(process.argv.slice(2));
+  })
   .catch((err: unknown) => {
     if (err instanceof CliError || err instanceof ConfigError) {
       console.error(`shoal: ${err.message}`);

@@ -21,10 +21,11 @@ mkdir -p gen
   --ts_proto_opt=outputServices=grpc-js,esModuleInterop=true,env=node,oneof=unions-value,forceLong=number,useExactTypes=false \
   -I proto "${shoal_protos[@]}"
 
-# Reflection is served from protoc's own descriptors (every file, imports included), so
-# grpcurl and buf curl see exactly the contracts, comments included.
+# Reflection is served from protoc's own descriptors of every file, imports included, so
+# grpcurl and buf curl need no .proto files. (grpc-js's reflection rebuilds one file per
+# package from them, without comments; that is why the contracts import no well-known types.)
 "$bin/protoc" \
-  --descriptor_set_out=gen/descriptors.binpb --include_imports --include_source_info \
+  --descriptor_set_out=gen/descriptors.binpb --include_imports \
   -I proto "${shoal_protos[@]}" proto/grpc/health/v1/health.proto
 
 echo "gen-proto: wrote $(find gen -type f | wc -l) files to gen/"

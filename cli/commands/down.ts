@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { CliError, defaultRunDir } from '../CliError';
-import { RunDir } from '../local/RunDir';
+import { CliError } from '../CliError';
+import { defaultRunDir, RunDir } from '../local/RunDir';
 import { stopProcess } from '../local/stopProcess';
 
 export const DOWN_HELP = `Usage: shoal down [--run-dir DIR] [--timeout MS]
@@ -25,10 +25,10 @@ export async function down(argv: string[]): Promise<number> {
     console.log(`Nothing to stop: no cluster was started from ${runDir.path}.`);
     return 0;
   }
-  const results = await Promise.all(state.nodes.map(async (n) => `${n.id}: ${await stopProcess(n.pid, graceMs)}`));
+  const results = await Promise.all(state.nodes.map(async (n) => `${n.id}: ${await stopProcess(n, graceMs)}`));
   console.log(`Nodes: ${results.join(', ')}`);
   if (state.consul.process) {
-    console.log(`Consul dev agent: ${await stopProcess(state.consul.process.pid, graceMs)}; removed ${state.consul.dir}`);
+    console.log(`Consul dev agent: ${await stopProcess(state.consul.process, graceMs)}; removed ${state.consul.dir}`);
   }
   runDir.clear();
   console.log(`Cluster "${state.cluster}" is down. Logs kept in ${runDir.logsDir}.`);

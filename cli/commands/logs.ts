@@ -2,13 +2,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CliError, defaultRunDir } from '../CliError';
-import { RunDir } from '../local/RunDir';
+import { CliError } from '../CliError';
+import { defaultRunDir, RunDir } from '../local/RunDir';
 
 export const LOGS_HELP = `Usage: shoal logs [-f] [--lines N] [--run-dir DIR] [NODE …]
 
 Prints the logs of a cluster started with \`shoal up\` (one JSON line per event), all nodes or
-the ones named, and Consul's (name: consul).
+the ones named, and the Consul dev agent's if \`up\` started one (name: consul).
 
 Options:
   -f, --follow    keep printing as lines arrive (Ctrl-C to stop)
@@ -30,7 +30,6 @@ export async function logs(argv: string[]): Promise<number> {
   if (existsSync(runDir.logsDir)) {
     for (const f of readdirSync(runDir.logsDir).filter((f) => f.endsWith('.log')).sort()) available.set(f.slice(0, -4), join(runDir.logsDir, f));
   }
-  if (existsSync(join(runDir.consulDir, 'consul.log'))) available.set('consul', join(runDir.consulDir, 'consul.log'));
   if (available.size === 0) throw new CliError(`no logs in ${runDir.path}; start a cluster with \`shoal up\``);
   const unknown = positionals.filter((p) => !available.has(p));
   if (unknown.length) throw new CliError(`no log for ${unknown.join(', ')}; known: ${[...available.keys()].join(', ')}`);

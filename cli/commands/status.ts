@@ -3,9 +3,9 @@ import { MemberHealth } from '../../gen/shoal/v1/node';
 import { ConsulApi } from '../../common/consul/ConsulApi';
 import { loadClusterConfig } from '../../common/config/loadClusterConfig';
 import { clusterStatus, formatStatusTable } from '../local/clusterStatus';
-import { RunDir } from '../local/RunDir';
+import { defaultRunDir, RunDir } from '../local/RunDir';
 import { formatUrls } from '../local/urls';
-import { CliError, defaultRunDir } from '../CliError';
+import { CliError } from '../CliError';
 
 export const STATUS_HELP = `Usage: shoal status [--config FILE] [--cluster NAME] [--run-dir DIR] [--json]
 

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MemberHealth } from '../../gen/shoal/v1/node';
 import { ConsulApi, serviceNameOf } from '../../common/consul/ConsulApi';
@@ -6,11 +6,12 @@ import { startDevAgent } from '../../common/consul/devAgent';
 import { loadClusterConfig } from '../../common/config/loadClusterConfig';
 import { memberFromConsul } from '../../common/cluster/memberFromConsul';
 import { waitFor } from '../../common/time/waitFor';
-import { CliError, defaultRunDir } from '../CliError';
+import { CliError } from '../CliError';
 import { clusterStatus, formatStatusTable } from '../local/clusterStatus';
 import { consulBinary } from '../../common/consul/consulBinary';
 import { planPorts } from '../local/planPorts';
-import { isAlive, RunDir, type RunState } from '../local/RunDir';
+import { isRunning, recordProcess } from '../local/processRecord';
+import { defaultRunDir, RunDir, type RunState } from '../local/RunDir';
 import { spawnNode } from '../local/spawnNode';
 import { formatUrls } from '../local/urls';
 
@@ -43,7 +44,7 @@ export async function up(argv: string[]): Promise<number> {
   const runDir = new RunDir(values['run-dir'] ?? defaultRunDir());
 
   const existing = runDir.read();
-  if (existing && existing.nodes.some((n) => isAlive(n.pid))) {
+  if (existing && existing.nodes.some(isRunning)) {
     console.log(`Cluster "${existing.cluster}" is already running (started ${existing.startedAt}); not starting another. \`shoal down\` stops it.\n`);
     await printStatus(new ConsulApi(existing.consul.address), existing);
     return 0;
@@ -61,15 +62,22 @@ export async function up(argv: string[]): Promise<number> {
     console.log(`Consul: using the agent at ${config.consul.address}`);
     // A dev agent an earlier `up` started (its nodes have since died) is still ours to stop.
     const earlier = existing?.consul.process;
-    if (earlier && existing?.consul.address === config.consul.address && isAlive(earlier.pid)) state.consul.process = earlier;
+    if (earlier && existing?.consul.address === config.consul.address && isRunning(earlier)) state.consul.process = earlier;
   } else {
     const [host, port] = config.consul.address.split(':');
     if (host !== '127.0.0.1' && host !== 'localhost') {
       throw new CliError(`cannot reach Consul at ${config.consul.address}, and shoal only starts a dev agent on this machine (127.0.0.1)`);
     }
     console.log(`Consul: starting a dev agent on 127.0.0.1:${port} …`);
-    const agent = await startDevAgent({ binary: consulBinary(), httpPort: Number(port), standardPorts: port === '8500', dir: runDir.consulDir, detached: true });
-    state.consul.process = { pid: agent.process.pid!, log: agent.logFile };
+    const agent = await startDevAgent({
+      binary: consulBinary(),
+      httpPort: Number(port),
+      standardPorts: port === '8500',
+      dataDir: runDir.consulDir,
+      logFile: join(runDir.logsDir, 'consul.log'),
+      detached: true,
+    });
+    state.consul.process = { ...recordProcess(agent.process.pid!), log: agent.logFile };
   }
   runDir.write(state);
 
@@ -83,7 +91,7 @@ export async function up(argv: string[]): Promise<number> {
   const outcome = await waitFor(
     'every node to pass its Consul check',
     async () => {
-      const dead = state.nodes.find((n) => !isAlive(n.pid));
+      const dead = state.nodes.find((n) => !isRunning(n));
       if (dead) return { dead };
       const { value } = await consul.healthService(serviceNameOf(config.name));
       const passing = value.map(memberFromConsul).filter((m) => m.health === MemberHealth.MEMBER_HEALTH_PASSING && state.nodes.some((n) => n.id === m.id));

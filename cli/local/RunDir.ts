@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { REPO_ROOT } from '../../common/paths';
+import type { ProcessRecord } from './processRecord';
 
 /** A process `shoal up` started. */
-export interface StartedProcess {
-  pid: number;
+export interface StartedProcess extends ProcessRecord {
   log: string;
 }
 
@@ -58,12 +59,7 @@ export class RunDir {
   }
 }
 
-/** Whether a process with this pid exists (and is not a zombie we could reap). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** The run directory of `shoal up`: $SHOAL_RUN_DIR, else .run in the checkout. */
+export function defaultRunDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.SHOAL_RUN_DIR ?? join(REPO_ROOT, '.run');
 }

@@ -1,17 +1,11 @@
 import { createServer } from 'node:net';
-import type { ClusterConfig, NodeTemplate } from '../../common/config/clusterConfig';
+import { type ClusterConfig, type NodeTemplate, nodeIdsOf } from '../../common/config/clusterConfig';
 
 export interface PlannedNode {
   id: string;
   role: NodeTemplate['type'];
   grpcPort: number;
   httpPort: number;
-}
-
-/** The node ids a template declares: its id when count is 1, else `<id>-1` … `<id>-<count>`. */
-export function nodeIdsOf(template: NodeTemplate): string[] {
-  if (template.count === 1) return [template.id];
-  return Array.from({ length: template.count }, (_, i) => `${template.id}-${i + 1}`);
 }
 
 /**

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { openSync, closeSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../common/cluster/version';
+import { REPO_ROOT } from '../../common/paths';
 import type { PlannedNode } from './planPorts';
+import { recordProcess } from './processRecord';
 import type { StartedNode } from './RunDir';
 
 export interface SpawnOptions {
@@ -39,5 +40,5 @@ export function spawnNode(node: PlannedNode, opts: SpawnOptions): StartedNode {
   closeSync(fd);
   child.unref();
   if (child.pid === undefined) throw new Error(`could not start node ${node.id}`);
-  return { id: node.id, role: node.role, pid: child.pid, log, grpcPort: node.grpcPort, httpPort: node.httpPort };
+  return { id: node.id, role: node.role, ...recordProcess(child.pid), log, grpcPort: node.grpcPort, httpPort: node.httpPort };
 }

@@ -1,19 +1,20 @@
 import { waitFor } from '../../common/time/waitFor';
-import { isAlive } from './RunDir';
+import { isRunning, type ProcessRecord } from './processRecord';
 
 /**
- * SIGTERM to the process group of `pid` (the process and anything it started), then SIGKILL
- * if it is still there after `graceMs`. Resolves "gone", "terminated" or "killed".
+ * SIGTERM to the process group of the recorded process (it and anything it started), then
+ * SIGKILL if it is still there after `graceMs`. Resolves "gone", "terminated" or "killed".
  */
-export async function stopProcess(pid: number, graceMs: number): Promise<'gone' | 'terminated' | 'killed'> {
-  if (!isAlive(pid)) return 'gone';
+export async function stopProcess(p: ProcessRecord, graceMs: number): Promise<'gone' | 'terminated' | 'killed'> {
+  if (!isRunning(p)) return 'gone';
+  const { pid } = p;
   signalGroup(pid, 'SIGTERM');
   try {
-    await waitFor(`pid ${pid} to exit`, () => !isAlive(pid), { timeoutMs: graceMs, intervalMs: 50 });
+    await waitFor(`pid ${pid} to exit`, () => !isRunning(p), { timeoutMs: graceMs, intervalMs: 50 });
     return 'terminated';
   } catch {
     signalGroup(pid, 'SIGKILL');
-    await waitFor(`pid ${pid} to die`, () => !isAlive(pid), { timeoutMs: 5000, intervalMs: 50 });
+    await waitFor(`pid ${pid} to die`, () => !isRunning(p), { timeoutMs: 5000, intervalMs: 50 });
     return 'killed';
   }
 }

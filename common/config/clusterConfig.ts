@@ -37,6 +37,11 @@ export interface NodeTemplate {
     port: number;
     /** First HTTP port to try (health, metrics). 0 = any free port. @default port + 1000 */
     httpPort: number;
+    /**
+     * The seed's field: whom replicas follow. Replicas always follow the current primary, so it
+     * may only name the primary template (it is accepted so the seed's file parses as written).
+     */
+    replicateFrom?: string;
   };
 }
 
@@ -65,6 +70,9 @@ export interface HealthConfig {
   drainTimeout: number;
 }
 
+/** What a node's HTTP listener serves. */
+export const HTTP_ENDPOINTS: readonly string[] = ['/health/live', '/health/ready', '/metrics'];
+
 const ID_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** Whether `id` is a valid node id: lowercase letters, digits and dashes, 1–63 long (a DNS label, as Consul expects). */
@@ -78,15 +86,22 @@ export function isValidNodeId(id: string): boolean {
  */
 export function parseClusterConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): ClusterConfig {
   const root = object(raw ?? {}, '(config)');
+  if (root.orchestration !== undefined) {
+    throw new ConfigError('orchestration', "is the seed's wrapper: put its nodes, sync and health at the top level of the file");
+  }
+  onlyKeys(root, ['version', 'name', 'description', 'consul', 'nodes', 'sync', 'health'], '');
   const name = optional(root, 'name', 'local', str);
   if (!isValidNodeId(name)) throw new ConfigError('name', 'must be lowercase letters, digits and dashes');
   const consul = object(root.consul ?? {}, 'consul');
+  onlyKeys(consul, ['address'], 'consul.');
   const nodesRaw = root.nodes ?? defaultNodes();
   if (!Array.isArray(nodesRaw) || nodesRaw.length === 0) throw new ConfigError('nodes', 'must be a non-empty array');
   const nodes = nodesRaw.map((n, i) => parseNodeTemplate(n, `nodes[${i}]`));
   checkTemplates(nodes);
   const sync = object(root.sync ?? {}, 'sync');
+  onlyKeys(sync, ['interval', 'conflictResolution', 'targets'], 'sync.');
   const health = object(root.health ?? {}, 'health');
+  onlyKeys(health, ['interval', 'endpoints', 'timeout', 'checkInterval', 'deregisterCriticalAfter', 'samplePeriod', 'drainTimeout'], 'health.');
   const config: ClusterConfig = {
     version: optional(root, 'version', '1.0.0', str),
     name,
@@ -112,9 +127,9 @@ export function parseClusterConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): C
       drainTimeout: optional(health, 'drainTimeout', 10000, ms(0, 600_000), 'health.'),
     },
   };
-  for (const endpoint of config.health.endpoints) {
-    if (!endpoint.startsWith('/')) throw new ConfigError('health.endpoints', `entry "${endpoint}" must start with /`);
-  }
+  config.health.endpoints.forEach((endpoint, i) => {
+    if (!HTTP_ENDPOINTS.includes(endpoint)) throw new ConfigError(`health.endpoints[${i}]`, `must be one of the endpoints a node serves: ${HTTP_ENDPOINTS.join(', ')}`);
+  });
   return config;
 }
 
@@ -131,12 +146,14 @@ const DEFAULT_LABEL: Record<RoleName, string> = { primary: 'coordinator', replic
 
 function parseNodeTemplate(raw: unknown, at: string): NodeTemplate {
   const n = object(raw, at);
+  onlyKeys(n, ['id', 'type', 'count', 'config'], `${at}.`);
   const id = required(n, 'id', str, `${at}.`);
   if (!isValidNodeId(id)) throw new ConfigError(`${at}.id`, 'must be lowercase letters, digits and dashes, 1-63 long');
   const type = required(n, 'type', oneOf(ROLE_NAMES), `${at}.`);
   const count = optional(n, 'count', 1, int(0, 100), `${at}.`);
   if (type === 'primary' && count !== 1) throw new ConfigError(`${at}.count`, 'must be 1 for the primary');
   const c = object(n.config ?? {}, `${at}.config`);
+  onlyKeys(c, ['role', 'port', 'httpPort', 'replicateFrom'], `${at}.config.`);
   const port = optional(c, 'port', 0, int(0, 65535), `${at}.config.`);
   const httpDefault = port === 0 ? 0 : port + 1000;
   return {
@@ -147,6 +164,7 @@ function parseNodeTemplate(raw: unknown, at: string): NodeTemplate {
       role: optional(c, 'role', DEFAULT_LABEL[type], str, `${at}.config.`),
       port,
       httpPort: optional(c, 'httpPort', httpDefault, int(0, 65535), `${at}.config.`),
+      replicateFrom: c.replicateFrom === undefined ? undefined : str(c.replicateFrom, `${at}.config.replicateFrom`),
     },
   };
 }
@@ -154,11 +172,25 @@ function parseNodeTemplate(raw: unknown, at: string): NodeTemplate {
 function checkTemplates(nodes: NodeTemplate[]): void {
   const primaries = nodes.filter((n) => n.type === 'primary');
   if (primaries.length > 1) throw new ConfigError('nodes', 'must declare at most one primary template');
-  const ids = new Set<string>();
+  const ids = new Map<string, number>();
   nodes.forEach((n, i) => {
-    if (ids.has(n.id)) throw new ConfigError(`nodes[${i}].id`, `"${n.id}" is declared twice`);
-    ids.add(n.id);
+    // Ids are checked as the nodes will carry them: "replica" with count 2 is replica-1, replica-2.
+    for (const id of nodeIdsOf(n)) {
+      const first = ids.get(id);
+      if (first !== undefined) throw new ConfigError(`nodes[${i}].id`, `declares node "${id}", which nodes[${first}] declares already`);
+      ids.set(id, i);
+    }
+    const from = n.config.replicateFrom;
+    if (from !== undefined && (n.type !== 'replica' || from !== primaries[0]?.id)) {
+      throw new ConfigError(`nodes[${i}].config.replicateFrom`, `can only be set on a replica template and name the primary ("${primaries[0]?.id ?? 'none declared'}"): replicas follow whichever node is primary`);
+    }
   });
+}
+
+/** The node ids a template declares: its id when count is 1, else `<id>-1` … `<id>-<count>`. */
+export function nodeIdsOf(template: NodeTemplate): string[] {
+  if (template.count === 1) return [template.id];
+  return Array.from({ length: template.count }, (_, i) => `${template.id}-${i + 1}`);
 }
 
 // Field readers: each takes the value and the field's path, returns the typed value or throws.
@@ -176,6 +208,13 @@ function required<T>(o: Record<string, unknown>, key: string, read: Reader<T>, p
 
 function optional<T>(o: Record<string, unknown>, key: string, fallback: T, read: Reader<T>, prefix = ''): T {
   return o[key] === undefined ? fallback : read(o[key], prefix + key);
+}
+
+/** Rejects keys the schema does not know: a typo must not silently fall back to a default. */
+function onlyKeys(o: Record<string, unknown>, allowed: string[], prefix: string): void {
+  for (const key of Object.keys(o)) {
+    if (!allowed.includes(key)) throw new ConfigError(prefix + key, `is not a known field (known here: ${allowed.join(', ')})`);
+  }
 }
 
 function str(value: unknown, field: string): string {

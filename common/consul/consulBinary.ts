@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../cluster/version';
+import { REPO_ROOT } from '../paths';
 
 /**
  * The consul binary: $CONSUL_BIN, else `consul` on PATH, else the project-local one that

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
 import { ConsulApi } from './ConsulApi';
 import { freePort } from '../net/freePort';
 
-/** A Consul agent in dev mode: one server, in memory, UI on its HTTP port. */
+/** A Consul agent in dev mode: a single server that elects itself at once, UI on its HTTP port. */
 export interface DevAgentOptions {
   /** Path of the consul binary. */
   binary: string;
@@ -16,8 +16,10 @@ export interface DevAgentOptions {
    * never collide with one another or with a running cluster.
    */
   standardPorts: boolean;
-  /** Directory for the agent's data and log file (consul.log). */
-  dir: string;
+  /** The agent's data directory (services, checks and state; removed by `shoal down`). */
+  dataDir: string;
+  /** Where the agent's output goes (appended). */
+  logFile: string;
   /** Detach the agent so it outlives this process (`shoal up`). */
   detached?: boolean;
   /** How long to wait for the agent to elect itself leader. @default 20000 */
@@ -32,7 +34,8 @@ export interface DevAgent {
 
 /** Starts a Consul dev agent and resolves once its HTTP API answers with a leader. */
 export async function startDevAgent(opts: DevAgentOptions): Promise<DevAgent> {
-  mkdirSync(opts.dir, { recursive: true });
+  mkdirSync(opts.dataDir, { recursive: true });
+  mkdirSync(dirname(opts.logFile), { recursive: true });
   const ports = opts.standardPorts
     ? { dns: 8600, serfLan: 8301, serfWan: 8302, server: 8300, grpc: 8502 }
     : { dns: await freePort(), serfLan: await freePort(), serfWan: await freePort(), server: await freePort(), grpc: await freePort() };
@@ -40,7 +43,7 @@ export async function startDevAgent(opts: DevAgentOptions): Promise<DevAgent> {
     'agent', '-dev', '-ui',
     '-bind', '127.0.0.1', '-client', '127.0.0.1',
     '-node', 'shoal-dev',
-    '-data-dir', join(opts.dir, 'data'),
+    '-data-dir', opts.dataDir,
     '-http-port', String(opts.httpPort),
     '-dns-port', String(ports.dns),
     '-serf-lan-port', String(ports.serfLan),
@@ -48,10 +51,12 @@ export async function startDevAgent(opts: DevAgentOptions): Promise<DevAgent> {
     '-server-port', String(ports.server),
     '-grpc-port', String(ports.grpc),
   ];
-  const logFile = join(opts.dir, 'consul.log');
+  const logFile = opts.logFile;
   const log = createWriteStream(logFile, { flags: 'a' });
   await new Promise<void>((resolve) => log.once('open', () => resolve()));
+  // The child keeps its own copy of the descriptor; ours is not needed once it runs.
   const child = spawn(opts.binary, args, { stdio: ['ignore', log, log], detached: opts.detached ?? false });
+  log.close();
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code, signal) => reject(new Error(`consul exited (code ${code}, signal ${signal}) before it was ready; see ${logFile}`))),
   );
@@ -68,6 +73,5 @@ export async function startDevAgent(opts: DevAgentOptions): Promise<DevAgent> {
     await Promise.race([new Promise((r) => setTimeout(r, 100)), exited]);
   }
   if (opts.detached) child.unref();
-  log.close();
   return { process: child, address, logFile };
 }

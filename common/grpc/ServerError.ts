@@ -1,4 +1,4 @@
-import { Metadata, status } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 
 /**
  * An error a handler throws on purpose: it reaches the caller with this code and details.
@@ -9,7 +9,6 @@ export class ServerError extends Error {
   constructor(
     readonly code: status,
     readonly details: string,
-    readonly metadata?: Metadata,
   ) {
     super(details);
     this.name = 'ServerError';

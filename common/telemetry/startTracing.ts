@@ -3,6 +3,7 @@ import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-t
 import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NodeTracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace-node';
+import { ConfigError } from '../config/ConfigError';
 
 export interface TracingIdentity {
   /** OpenTelemetry service.name, e.g. "shoal-node". */
@@ -20,6 +21,7 @@ export interface TracingIdentity {
  * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set. The protocol follows the standard
  * OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL variable: grpc, http/protobuf (default) or http/json.
  * @returns a function that flushes pending spans and shuts the provider down.
+ * @throws ConfigError when the protocol variable is wrong.
  */
 export function startTracing(identity: TracingIdentity, env: NodeJS.ProcessEnv = process.env): () => Promise<void> {
   const exporter = exporterFromEnv(env);
@@ -36,17 +38,27 @@ export function startTracing(identity: TracingIdentity, env: NodeJS.ProcessEnv =
   return () => provider.shutdown();
 }
 
+const PROTOCOLS = ['grpc', 'http/protobuf', 'http/json'] as const;
+
+/**
+ * The OTLP protocol the standard variables ask for (TRACES_ wins), http/protobuf by default.
+ * @throws ConfigError naming the variable when it holds something else.
+ */
+export function otlpProtocolFromEnv(env: NodeJS.ProcessEnv = process.env): (typeof PROTOCOLS)[number] {
+  const variable = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const protocol = env[variable] ?? 'http/protobuf';
+  if (!(PROTOCOLS as readonly string[]).includes(protocol)) throw new ConfigError(variable, `must be one of ${PROTOCOLS.join(', ')} (got "${protocol}")`);
+  return protocol as (typeof PROTOCOLS)[number];
+}
+
 function exporterFromEnv(env: NodeJS.ProcessEnv): SpanExporter | undefined {
   if (!env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return undefined;
-  const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
-  switch (protocol) {
+  switch (otlpProtocolFromEnv(env)) {
     case 'grpc':
       return new OtlpGrpcExporter();
     case 'http/json':
       return new OtlpJsonExporter();
     case 'http/protobuf':
       return new OtlpProtoExporter();
-    default:
-      throw new Error(`invalid OTEL_EXPORTER_OTLP_PROTOCOL "${protocol}": must be grpc, http/protobuf or http/json`);
   }
 }

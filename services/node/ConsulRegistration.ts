@@ -27,8 +27,8 @@ export class ConsulRegistration {
   ) {}
 
   /**
-   * Registers in the background, retrying until it succeeds. Resolves `duplicate` with an error
-   * if another live node holds this id; the caller should stop.
+   * Registers in the background, retrying until it succeeds. Calls `onDuplicate` instead if
+   * another live node holds this id; the caller should then stop.
    */
   ensureRegistered(onDuplicate: (err: DuplicateNodeError) => void): void {
     if (this.running) return;
@@ -43,10 +43,14 @@ export class ConsulRegistration {
     this.ensureRegistered(onDuplicate);
   }
 
-  /** Stops retrying and removes the registration (best effort, bounded by `timeoutMs`). */
+  /**
+   * Stops retrying and removes the registration (best effort, bounded by `timeoutMs`). Does
+   * nothing if this node never registered: the id in Consul may be another node's.
+   */
   async deregister(timeoutMs = 2000): Promise<void> {
     this.stopping.abort();
     await this.running;
+    if (!this.registered) return;
     try {
       await this.consul.deregisterService(this.identity.id, timeoutMs);
       this.logger.info('deregistered from Consul');

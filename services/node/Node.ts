@@ -7,7 +7,8 @@ import { DiscoveryService } from '../../gen/shoal/v1/discovery';
 import { HealthService } from '../../gen/shoal/v1/health';
 import { ConsulApi, serviceNameOf } from '../../common/consul/ConsulApi';
 import type { RoleName } from '../../common/config/clusterConfig';
-import { REPO_ROOT, SHOAL_VERSION } from '../../common/cluster/version';
+import { SHOAL_VERSION } from '../../common/cluster/version';
+import { REPO_ROOT } from '../../common/paths';
 import { addReflection } from '../../common/grpc/addReflection';
 import { CallTracker } from '../../common/grpc/CallTracker';
 import { MemberChangeKind } from '../../gen/shoal/v1/discovery';
@@ -63,10 +64,6 @@ export class Node {
     return this.ctx;
   }
 
-  get identity(): NodeIdentity {
-    return this.context.identity;
-  }
-
   /** The role the node plays now. */
   get role(): RoleName {
     return this.ctx?.identity.role ?? this.opts.role;
@@ -76,6 +73,8 @@ export class Node {
     const { opts } = this;
     const grpcPort = await this.bindGrpc();
     const httpPort = await this.bindHttp();
+    // A SIGTERM that arrived while binding has already drained the node: serve nothing.
+    if (this.stopped) return;
     const identity: NodeIdentity = {
       id: opts.id,
       cluster: opts.config.name,
@@ -104,7 +103,7 @@ export class Node {
     this.registration = registration;
     const onDuplicate = (err: DuplicateNodeError) => opts.onFatal(err);
     registration.ensureRegistered(onDuplicate);
-    // A Consul agent that restarts empty (dev mode keeps nothing) forgets us: register again.
+    // A Consul agent that restarts without its data directory forgets us: register again.
     this.membership.subscribe(({ change }) => {
       if (change.kind === MemberChangeKind.MEMBER_CHANGE_KIND_LEFT && change.member?.id === identity.id && this.lifecycle.ready) {
         opts.logger.warn('our registration disappeared from Consul; registering again');

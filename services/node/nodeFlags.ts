@@ -21,8 +21,8 @@ Options:
   --port N               first gRPC port to try; the next free one above is taken if busy
                          (default: the role's port in the config: 8080 primary, 8081 replica,
                          8082 worker; 0 = any free port)
-  --http-port N          first HTTP port to try (default: the config's, gRPC port + 1000;
-                         0 = any free port)
+  --http-port N          first HTTP port to try (default: --port + 1000 when --port is
+                         given, else the config's: 9080, 9081, 9082; 0 = any free port)
   --drain-timeout MS     on SIGTERM, how long in-flight calls may finish (default: 10000)
   -h, --help             show this help
 
@@ -93,8 +93,12 @@ export function parseNodeFlags(argv: string[], env: NodeJS.ProcessEnv = process.
   const advertiseHost = str('advertise-host') ?? (wildcard ? undefined : host);
   if (!advertiseHost) throw new ConfigError('--advertise-host', `is required when --host is ${host}: Consul needs an address others can dial`);
 
-  const grpcPort = str('port') !== undefined ? port('--port', str('port')!) : (template?.config.port ?? 0);
-  const httpPort = str('http-port') !== undefined ? port('--http-port', str('http-port')!) : grpcPort === 0 ? 0 : (template?.config.httpPort ?? grpcPort + 1000);
+  // Without flags, both ports come from the role's template; with --port alone, the HTTP port
+  // follows it (+1000), as the help says.
+  const explicitPort = str('port') !== undefined ? port('--port', str('port')!) : undefined;
+  const grpcPort = explicitPort ?? template?.config.port ?? 0;
+  const httpDefault = explicitPort === undefined ? (template?.config.httpPort ?? 0) : explicitPort === 0 ? 0 : explicitPort + 1000;
+  const httpPort = str('http-port') !== undefined ? port('--http-port', str('http-port')!) : httpDefault;
   if (str('drain-timeout') !== undefined) {
     const ms = Number(str('drain-timeout'));
     if (!Number.isInteger(ms) || ms < 0 || ms > 600_000) throw new ConfigError('--drain-timeout', 'must be a whole number of milliseconds from 0 to 600000');

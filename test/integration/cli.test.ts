@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../common/net/freePort';
-import { isAlive, RunDir } from '../../cli/local/RunDir';
+import { isRunning } from '../../cli/local/processRecord';
+import { RunDir } from '../../cli/local/RunDir';
 import { runCli } from '../support/runCli';
 import { writeEphemeralClusterConfig } from '../support/ephemeralClusterConfig';
+import { trackRunDir } from '../support/processRegistry';
 import { outputDir } from '../support/testConsul';
 
 describe('the shoal command', function () {
@@ -43,6 +45,7 @@ describe('the shoal command', function () {
       // The test's own Consul port and run directory; nodes take OS-chosen ports (port 0).
       const dir = outputDir('cli-cluster');
       runDir = new RunDir(join(dir, 'run'));
+      trackRunDir(runDir.path);
       config = join(dir, 'cluster.json');
       writeEphemeralClusterConfig(config, 'clitest');
       env = { CONSUL_HTTP_ADDR: `127.0.0.1:${await freePort()}`, SHOAL_RUN_DIR: runDir.path };
@@ -54,7 +57,10 @@ describe('the shoal command', function () {
     });
 
     it('up starts a Consul dev agent and five nodes, waits until all pass, and prints the table', async function () {
-      const result = await runCli(['up', '--config', config], env);
+      // Five processes and a Consul agent starting at once on two busy cores: give `up` its own
+      // deadline, and mocha a longer one, so `up` is never interrupted half-way.
+      this.timeout(150_000);
+      const result = await runCli(['up', '--config', config, '--timeout', '120000'], env, 140_000);
       assert.equal(result.code, 0, result.stdout + result.stderr);
       assert.match(result.stdout, /Consul: starting a dev agent/);
       assert.match(result.stdout, /Cluster "clitest" is up: 5 nodes healthy/);
@@ -72,6 +78,7 @@ describe('the shoal command', function () {
       assert.equal(result.code, 0);
       assert.match(result.stdout, /already running/);
       assert.deepEqual(runDir.read()!.nodes.map((n) => n.pid), before.nodes.map((n) => n.pid));
+      assert.ok(before.nodes.every((n) => n.startTime), 'each node is recorded with its start time');
     });
 
     it('status prints every node passing and exits 0', async function () {
@@ -88,11 +95,11 @@ describe('the shoal command', function () {
 
     it('down stops every process it started and removes Consul’s data', async function () {
       const state = runDir.read()!;
-      const pids = [...state.nodes.map((n) => n.pid), state.consul.process!.pid];
+      const processes = [...state.nodes, state.consul.process!];
       const result = await runCli(['down'], env);
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout, /primary: terminated/);
-      assert.deepEqual(pids.filter(isAlive), [], 'no process left behind');
+      assert.deepEqual(processes.filter(isRunning), [], 'no process left behind');
       assert.equal(existsSync(runDir.consulDir), false);
       assert.equal(runDir.read(), undefined);
     });

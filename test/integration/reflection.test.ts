@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { fromBinary } from '@bufbuild/protobuf';
+import { FileDescriptorProtoSchema, type FileDescriptorProto } from '@bufbuild/protobuf/wkt';
+import { type ClientDuplexStream, credentials, loadPackageDefinition } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
 import { NodeProcess } from '../support/nodeProcess';
 import { startTestConsul, type TestConsul } from '../support/testConsul';
 
@@ -28,11 +32,12 @@ describe('gRPC server reflection, seen by buf curl', function () {
   let consul: TestConsul;
   let node: NodeProcess;
   let url: string;
-  const cwd = mkdtempSync(join(tmpdir(), 'shoal-bufcurl-'));
+  let cwd: string;
   const bufCurl = async (protocol: string, ...args: string[]) =>
     (await run(BUF, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '--reflect-protocol', protocol, ...args], { cwd, timeout: 20000 })).stdout;
 
   before(async function () {
+    cwd = mkdtempSync(join(tmpdir(), 'shoal-bufcurl-'));
     consul = await startTestConsul();
     node = NodeProcess.spawn({ role: 'replica', id: 'replica-1', consulAddress: consul.address, cluster: 'reflect' });
     url = `http://${(await node.serving()).grpc}`;
@@ -41,6 +46,7 @@ describe('gRPC server reflection, seen by buf curl', function () {
   after(async function () {
     await node?.kill();
     await consul?.stop();
+    rmSync(cwd, { recursive: true, force: true });
   });
 
   for (const protocol of ['grpc-v1', 'grpc-v1alpha']) {
@@ -64,4 +70,75 @@ describe('gRPC server reflection, seen by buf curl', function () {
       });
     });
   }
+});
+
+type ReflectionReply = { fileDescriptorResponse?: { fileDescriptorProto: Buffer[] }; errorResponse?: { errorCode: number; errorMessage: string } };
+type ReflectionStream = ClientDuplexStream<{ fileContainingSymbol: string }, ReflectionReply>;
+
+/** Asks a node's reflection service (v1 or v1alpha) for the files that define `symbol`. */
+async function describeSymbol(address: string, version: 'v1' | 'v1alpha', symbol: string): Promise<FileDescriptorProto[]> {
+  const protoFile = join(__dirname, '..', '..', 'node_modules', '@grpc', 'reflection', 'build', 'proto', 'grpc', 'reflection', version, 'reflection.proto');
+  const pkg = loadPackageDefinition(loadSync(protoFile, { oneofs: true })) as unknown as {
+    grpc: { reflection: Record<string, { ServerReflection: new (a: string, c: ReturnType<typeof credentials.createInsecure>) => { serverReflectionInfo(): ReflectionStream; close(): void } }> };
+  };
+  const client = new pkg.grpc.reflection[version].ServerReflection(address, credentials.createInsecure());
+  try {
+    const reply = await new Promise<ReflectionReply>((resolve, reject) => {
+      const stream = client.serverReflectionInfo();
+      stream.once('data', (r: ReflectionReply) => (resolve(r), stream.end()));
+      stream.once('error', reject);
+      stream.write({ fileContainingSymbol: symbol });
+    });
+    if (!reply.fileDescriptorResponse) throw new Error(`reflection error: ${reply.errorResponse?.errorMessage}`);
+    return reply.fileDescriptorResponse.fileDescriptorProto.map((bytes) => fromBinary(FileDescriptorProtoSchema, bytes));
+  } finally {
+    client.close();
+  }
+}
+
+// What `grpcurl describe` does: fetch the file that defines a symbol and read its descriptors.
+describe('gRPC server reflection, describing services and messages', function () {
+  let consul: TestConsul;
+  let node: NodeProcess;
+  let address: string;
+
+  before(async function () {
+    consul = await startTestConsul();
+    node = NodeProcess.spawn({ role: 'worker', id: 'worker-1', consulAddress: consul.address, cluster: 'describe' });
+    address = (await node.serving()).grpc;
+  });
+
+  after(async function () {
+    await node?.kill();
+    await consul?.stop();
+  });
+
+  for (const version of ['v1', 'v1alpha'] as const) {
+    it(`describes every shoal.v1 service, its methods and their messages over ${version}`, async function () {
+      const expected: Record<string, string[]> = {
+        'shoal.v1.Discovery': ['GetNodeInfo', 'ListMembers', 'GetMember', 'WatchMembers'],
+        'shoal.v1.Health': ['GetStatus', 'StreamStatus'],
+      };
+      for (const [service, methods] of Object.entries(expected)) {
+        const files = await describeSymbol(address, version, service);
+        const all = files.flatMap((f) => f.service.map((s) => ({ pkg: f.package, s })));
+        const found = all.find(({ pkg, s }) => `${pkg}.${s.name}` === service);
+        assert.ok(found, `${service} is described`);
+        assert.deepEqual(found.s.method.map((m) => m.name), methods);
+        const messages = new Map(files.flatMap((f) => f.messageType.map((m) => [`.${f.package}.${m.name}`, m])));
+        for (const method of found.s.method) {
+          assert.ok(messages.has(method.inputType), `${service}/${method.name} input ${method.inputType} is described`);
+          assert.ok(messages.has(method.outputType), `${service}/${method.name} output ${method.outputType} is described`);
+        }
+      }
+      const [sample] = (await describeSymbol(address, version, 'shoal.v1.StreamStatusResponse')).flatMap((f) => f.messageType.filter((m) => m.name === 'StreamStatusResponse'));
+      assert.ok(sample.field.some((f) => f.name === 'event_loop_delay_p99_ms'));
+    });
+  }
+
+  it('describes the standard grpc.health.v1.Health', async function () {
+    const files = await describeSymbol(address, 'v1', 'grpc.health.v1.Health');
+    const service = files.flatMap((f) => f.service).find((s) => s.name === 'Health');
+    assert.deepEqual(service?.method.map((m) => m.name).sort(), ['Check', 'List', 'Watch']);
+  });
 });

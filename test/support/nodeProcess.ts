@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '../../common/time/waitFor';
+import { trackChild } from './processRegistry';
 import { outputDir } from './testConsul';
 
 const REPO = join(__dirname, '..', '..');
@@ -39,6 +40,7 @@ export class NodeProcess {
       env: { ...process.env, CONSUL_HTTP_ADDR: spec.consulAddress, ...spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    trackChild(child);
     const node = new NodeProcess(id, child);
     const log = createWriteStream(join(outputDir('logs', cluster), `${id}.log`), { flags: 'a' });
     let buffered = '';

@@ -5,6 +5,7 @@ import { type DevAgent, startDevAgent } from '../../common/consul/devAgent';
 import { ConsulApi, type ConsulServiceEntry } from '../../common/consul/ConsulApi';
 import { consulBinary } from '../../common/consul/consulBinary';
 import { waitFor } from '../../common/time/waitFor';
+import { trackChild } from './processRegistry';
 
 /** A private Consul dev agent for one test suite: free ports, its own data dir under test-output/. */
 export interface TestConsul {
@@ -25,12 +26,15 @@ export function outputDir(...parts: string[]): string {
 /** Starts a Consul dev agent; on a fixed `httpPort` when given (to test start-before-Consul). */
 export async function startTestConsul(httpPort?: number): Promise<TestConsul> {
   const port = httpPort ?? (await freePort());
+  const dir = mkdtempSync(join(outputDir('consul'), 'agent-'));
   const agent: DevAgent = await startDevAgent({
     binary: consulBinary(),
     httpPort: port,
     standardPorts: false,
-    dir: mkdtempSync(join(outputDir('consul'), 'agent-')),
+    dataDir: join(dir, 'data'),
+    logFile: join(dir, 'consul.log'),
   });
+  trackChild(agent.process);
   const api = new ConsulApi(agent.address);
   return {
     address: agent.address,

@@ -59,11 +59,29 @@ describe('parseClusterConfig', function () {
     assert.equal(fieldOf({ nodes: [{ id: 'a', type: 'worker' }, { id: 'a', type: 'replica' }] }), 'nodes[1].id');
     assert.equal(fieldOf({ sync: { interval: 'soon' } }), 'sync.interval');
     assert.equal(fieldOf({ sync: { conflictResolution: 'first-write-wins' } }), 'sync.conflictResolution');
-    assert.equal(fieldOf({ health: { endpoints: ['health'] } }), 'health.endpoints');
+    assert.equal(fieldOf({ health: { endpoints: ['/health/live', '/healthz'] } }), 'health.endpoints[1]');
     assert.equal(fieldOf({ health: { deregisterCriticalAfter: 1000 } }), 'health.deregisterCriticalAfter');
     assert.equal(fieldOf({ consul: { address: 'consul' } }), 'consul.address');
     assert.equal(fieldOf({}, { CONSUL_HTTP_ADDR: 'not an address' }), 'CONSUL_HTTP_ADDR');
     assert.equal(fieldOf([]), '(config)');
+  });
+
+  it('rejects a field it does not know, so a typo never falls back to a default silently', function () {
+    assert.equal(fieldOf({ helth: {} }), 'helth');
+    assert.equal(fieldOf({ health: { checkIntervall: 500 } }), 'health.checkIntervall');
+    assert.equal(fieldOf({ nodes: [{ id: 'w', type: 'worker', config: { prot: 8082 } }] }), 'nodes[0].config.prot');
+    assert.throws(() => parseClusterConfig({ orchestration: { nodes: [] } }), /orchestration is the seed's wrapper/);
+  });
+
+  it('checks node ids as the nodes will carry them, after counts expand', function () {
+    const raw = { nodes: [{ id: 'replica', type: 'replica', count: 2 }, { id: 'replica-2', type: 'worker' }] };
+    assert.throws(() => parseClusterConfig(raw), /nodes\[1\]\.id declares node "replica-2", which nodes\[0\] declares already/);
+  });
+
+  it('accepts the seed’s replicateFrom only as the primary’s id, on a replica', function () {
+    const nodes = (from: string) => [{ id: 'primary', type: 'primary' }, { id: 'replica', type: 'replica', config: { replicateFrom: from } }];
+    assert.equal(parseClusterConfig({ nodes: nodes('primary') }).nodes[1].config.replicateFrom, 'primary');
+    assert.equal(fieldOf({ nodes: nodes('replica-1') }), 'nodes[1].config.replicateFrom');
   });
 
   it('says which rule a field breaks', function () {

@@ -120,9 +120,12 @@ export interface StreamStatusResponse {
   heapTotalBytes: number;
   /** 99th percentile of event-loop delay over the period, milliseconds. */
   eventLoopDelayP99Ms: number;
-  /** Completed gRPC calls per second over the period (this stream's own calls included). */
+  /**
+   * gRPC calls that finished during the period, per second. A stream counts when it ends;
+   * Consul's health checks (about one a second) count too.
+   */
   rpcRate: number;
-  /** gRPC calls open at sampling time (this stream included). */
+  /** gRPC calls open at sampling time, streams included (this one too). */
   inFlightCalls: number;
   sampledAtUnixMs: number;
 }

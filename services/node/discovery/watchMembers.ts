@@ -1,8 +1,12 @@
-import type { ServerWritableStream } from '@grpc/grpc-js';
+import { type ServerWritableStream, status } from '@grpc/grpc-js';
 import type { WatchMembersRequest, WatchMembersResponse } from '../../../gen/shoal/v1/discovery';
-import { unavailable } from '../../../common/grpc/ServerError';
+import { ServerError, unavailable } from '../../../common/grpc/ServerError';
+import { writeWithBackpressure } from '../../../common/grpc/writeWithBackpressure';
 import type { NodeContext } from '../NodeContext';
 import type { VersionedChange } from '../membership/MembershipView';
+
+/** Changes a watcher may fall behind by before its stream is ended (it can watch again). */
+const MAX_PENDING_CHANGES = 1000;
 
 /**
  * A snapshot, then every change in order. Subscribing before taking the snapshot, and
@@ -15,10 +19,13 @@ export async function watchMembers(
 ): Promise<void> {
   const pending: VersionedChange[] = [];
   let wake: (() => void) | undefined;
+  let overflowed = false;
   const unsubscribe = ctx.membership.subscribe((c) => {
-    pending.push(c);
+    if (pending.length >= MAX_PENDING_CHANGES) overflowed = true;
+    else pending.push(c);
     wake?.();
   });
+  const ended = AbortSignal.any([cancelled, ctx.lifecycle.drainSignal]);
   const stop = () => wake?.();
   cancelled.addEventListener('abort', stop);
   ctx.lifecycle.drainSignal.addEventListener('abort', stop);
@@ -28,6 +35,9 @@ export async function watchMembers(
     for (;;) {
       if (cancelled.aborted) return;
       if (ctx.lifecycle.drainSignal.aborted) throw unavailable('node is shutting down; watch another member');
+      if (overflowed) {
+        throw new ServerError(status.RESOURCE_EXHAUSTED, `watcher fell more than ${MAX_PENDING_CHANGES} changes behind; watch again for a fresh snapshot`);
+      }
       const next = pending.shift();
       if (!next) {
         await new Promise<void>((resolve) => (wake = resolve));
@@ -35,7 +45,7 @@ export async function watchMembers(
         continue;
       }
       if (next.version <= snap.version) continue;
-      call.write({ version: next.version, event: { $case: 'change', value: next.change } });
+      await writeWithBackpressure(call, { version: next.version, event: { $case: 'change', value: next.change } }, ended);
     }
   } finally {
     unsubscribe();

@@ -2,6 +2,7 @@ import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { StreamStatusRequest, StreamStatusResponse } from '../../../gen/shoal/v1/health';
 import { roleToProto } from '../../../common/cluster/roles';
 import { invalidArgument, unavailable } from '../../../common/grpc/ServerError';
+import { writeWithBackpressure } from '../../../common/grpc/writeWithBackpressure';
 import type { NodeContext } from '../NodeContext';
 import { SampleWindow } from './SampleWindow';
 
@@ -21,6 +22,7 @@ export async function streamStatus(
   }
   const window = new SampleWindow(ctx.calls);
   const draining = ctx.lifecycle.drainSignal;
+  const ended = AbortSignal.any([cancelled, draining]);
   let sequence = 0;
   try {
     // The first sample goes out at once so a watcher knows the node is there; its rates cover
@@ -28,16 +30,20 @@ export async function streamStatus(
     for (;;) {
       const lc = ctx.lifecycle;
       sequence += 1;
-      call.write({
-        sequence,
-        nodeId: ctx.identity.id,
-        role: roleToProto(ctx.identity.role),
-        live: true,
-        ready: lc.ready,
-        phase: lc.phase,
-        ...window.take(),
-        sampledAtUnixMs: Date.now(),
-      });
+      await writeWithBackpressure(
+        call,
+        {
+          sequence,
+          nodeId: ctx.identity.id,
+          role: roleToProto(ctx.identity.role),
+          live: true,
+          ready: lc.ready,
+          phase: lc.phase,
+          ...window.take(),
+          sampledAtUnixMs: Date.now(),
+        },
+        ended,
+      );
       const outcome = await tick(periodMs, cancelled, draining);
       if (outcome === 'cancelled') return;
       if (outcome === 'draining') throw unavailable('node is shutting down');

@@ -77,7 +77,11 @@ export class NodeMetrics {
     });
   }
 
-  /** Records a finished call (wired to CallTracker). */
+  /**
+   * Records a finished call (wired to CallTracker). `method` is a path this server serves:
+   * grpc-js answers unknown paths with UNIMPLEMENTED before any interceptor runs, so a client
+   * cannot mint label values (a test holds grpc-js to that).
+   */
   callFinished(method: string, code: status, durationMs: number): void {
     this.handled.inc({ grpc_method: method, grpc_code: grpcStatus[code] ?? String(code) });
     this.duration.observe({ grpc_method: method }, durationMs / 1000);

@@ -98,7 +98,14 @@ export class MembershipView {
     for (const change of changes) {
       this.version += 1;
       const versioned = { version: this.version, change };
-      for (const listener of this.listeners) listener(versioned);
+      for (const listener of this.listeners) {
+        // One faulty listener must neither starve the others nor pass for a Consul outage.
+        try {
+          listener(versioned);
+        } catch (err) {
+          this.logger.error({ err }, 'membership listener failed');
+        }
+      }
     }
   }
 }

@@ -7,14 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { credentials, Metadata } from '@grpc/grpc-js';
-import { DiscoveryClient } from '../gen/shoal/v1/discovery';
-import { consulBinary } from '../common/consul/consulBinary';
-import { startDevAgent } from '../common/consul/devAgent';
-import { freePort } from '../common/net/freePort';
-import { writeEphemeralClusterConfig } from '../test/support/ephemeralClusterConfig';
+import { DiscoveryClient } from '../../gen/shoal/v1/discovery';
+import { consulBinary } from '../../common/consul/consulBinary';
+import { startDevAgent } from '../../common/consul/devAgent';
+import { freePort } from '../../common/net/freePort';
+import { writeEphemeralClusterConfig } from '../support/ephemeralClusterConfig';
 
 const run = promisify(execFile);
-const SHOAL = join(__dirname, '..', 'bin', 'shoal.js');
+const SHOAL = join(__dirname, '..', '..', 'bin', 'shoal.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
 async function shoal(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   }
   summary('shoal up, Consul dev agent + 5 nodes to passing', cold);
 
-  const agent = await startDevAgent({ binary: consulBinary(), httpPort: await freePort(), standardPorts: false, dir: join(dir, 'consul') });
+  const agent = await startDevAgent({ binary: consulBinary(), httpPort: await freePort(), standardPorts: false, dataDir: join(dir, 'consul', 'data'), logFile: join(dir, 'consul', 'consul.log') });
   try {
     const env = { CONSUL_HTTP_ADDR: agent.address, SHOAL_RUN_DIR: join(dir, 'warm') };
     const warm: number[] = [];
