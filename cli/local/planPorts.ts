@@ -1,5 +1,5 @@
-import { createServer } from 'node:net';
 import { type ClusterConfig, type NodeTemplate, nodeIdsOf } from '../../common/config/clusterConfig';
+import { isPortFree } from '../../common/net/isPortFree';
 
 export interface PlannedNode {
   id: string;
@@ -19,7 +19,7 @@ export async function planPorts(config: ClusterConfig, host = '127.0.0.1'): Prom
   const take = async (base: number): Promise<number> => {
     if (base === 0) return 0;
     for (let port = base; port < Math.min(65536, base + 200); port++) {
-      if (!taken.has(port) && (await isFree(port, host))) {
+      if (!taken.has(port) && (await isPortFree(port, host))) {
         taken.add(port);
         return port;
       }
@@ -37,12 +37,4 @@ export async function planPorts(config: ClusterConfig, host = '127.0.0.1'): Prom
     for (let n = 0; n < template.count; n++) planned[i++].httpPort = await take(template.config.httpPort);
   }
   return planned;
-}
-
-function isFree(port: number, host: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, host, () => server.close(() => resolve(true)));
-  });
 }

@@ -11,6 +11,7 @@ import { SHOAL_VERSION } from '../../common/cluster/version';
 import { REPO_ROOT } from '../../common/paths';
 import { addReflection } from '../../common/grpc/addReflection';
 import { CallTracker } from '../../common/grpc/CallTracker';
+import { isPortFree } from '../../common/net/isPortFree';
 import { MemberChangeKind } from '../../gen/shoal/v1/discovery';
 import { ConsulRegistration, type DuplicateNodeError } from './ConsulRegistration';
 import { Lifecycle } from './Lifecycle';
@@ -158,13 +159,16 @@ export class Node {
     const last = base === 0 ? 0 : Math.min(65535, base + PORT_SEARCH_SPAN - 1);
     let lastError: unknown;
     for (let port = base; port <= last; port++) {
+      // Probing first keeps the expected "port taken" case quiet; bind() still decides.
+      if (port !== 0 && !(await isPortFree(port, this.opts.host))) continue;
       try {
         return await bind(port);
       } catch (err) {
         lastError = err;
       }
     }
-    throw new Error(`cannot bind the ${what} server on ${this.opts.host} at any port from ${base} to ${last}: ${(lastError as Error)?.message}`);
+    const cause = lastError ? `: ${(lastError as Error).message}` : ' (all taken)';
+    throw new Error(`cannot bind the ${what} server on ${this.opts.host} at any port from ${base} to ${last}${cause}`);
   }
 }
 

@@ -4,6 +4,7 @@ import '../../common/telemetry/instrumentGrpc';
 import { ConfigError } from '../../common/config/ConfigError';
 import { SHOAL_VERSION } from '../../common/cluster/version';
 import { createLogger } from '../../common/telemetry/createLogger';
+import { routeGrpcLogs } from '../../common/telemetry/routeGrpcLogs';
 import { startTracing } from '../../common/telemetry/startTracing';
 import { Node } from './Node';
 import { NODE_HELP, type NodeFlags, parseNodeFlags } from './nodeFlags';
@@ -32,6 +33,7 @@ function main(): void {
   // node plays at that moment.
   const running: { node?: Node } = {};
   const logger = createLogger({ node_id: id, cluster: config.name }, () => ({ role: running.node?.role ?? role }));
+  routeGrpcLogs(logger);
   const exit = async (code: number) => {
     await stopTracing().catch(() => undefined);
     logger.flush();

@@ -48,7 +48,7 @@ describe('a node started with bad input', function () {
     const node = NodeProcess.spawn({ role: 'worker', consulAddress: '127.0.0.1:1', args: ['--help'] });
     const exit = await node.exited;
     assert.equal(exit.code, 0);
-    assert.match(node.lines.map((l) => l.msg).join('\n'), /Usage: shoal-node --role ROLE/);
+    assert.match(node.nonJsonLines.join('\n'), /Usage: shoal-node --role ROLE/);
   });
 });
 

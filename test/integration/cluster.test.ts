@@ -208,6 +208,16 @@ describe('a cluster of 1 primary, 2 replicas and 2 workers on a real Consul agen
     }
   });
 
+  it('writes only JSON log lines carrying node id, cluster and role, and nothing on stderr', function () {
+    for (const id of IDS) {
+      const node = cluster.node(id);
+      assert.deepEqual(node.nonJsonLines, [], `${id} stdout`);
+      assert.equal(node.stderr.join(''), '', `${id} stderr`);
+      const serving = node.lines.find((l) => l.msg === 'node serving')!;
+      assert.deepEqual([serving.node_id, serving.cluster, serving.role], [id, 'itest', id === 'primary' ? 'primary' : id.replace(/-\d+$/, '')]);
+    }
+  });
+
   describe('WatchMembers on the primary', function () {
     const messages: WatchMembersResponse[] = [];
     let closeWatch: () => void = () => undefined;

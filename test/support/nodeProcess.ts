@@ -22,6 +22,8 @@ export interface NodeSpec {
  */
 export class NodeProcess {
   readonly lines: Record<string, unknown>[] = [];
+  /** Lines on stdout that were not JSON (a node writes none). */
+  readonly nonJsonLines: string[] = [];
   readonly stderr: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private constructor(
@@ -53,7 +55,7 @@ export class NodeProcess {
         try {
           node.lines.push(JSON.parse(line) as Record<string, unknown>);
         } catch {
-          node.lines.push({ msg: line });
+          node.nonJsonLines.push(line);
         }
       }
     });
