@@ -7,7 +7,8 @@ export const DOWN_HELP = `Usage: shoal down [--run-dir DIR] [--timeout MS]
 
 Stops what \`shoal up\` started: each node gets SIGTERM (it drains and leaves Consul), then
 SIGKILL if it is still running after the timeout; then the Consul dev agent, if \`up\` started
-one, and its data directory is removed. Logs stay in <run-dir>/logs.
+one. Consul's data directory and the nodes' state stores are removed (a local cluster's data
+lives as long as the cluster); logs stay in <run-dir>/logs.
 
 Options:
   --run-dir DIR   run directory of \`shoal up\` (default: .run in the checkout, or SHOAL_RUN_DIR)
@@ -31,6 +32,6 @@ export async function down(argv: string[]): Promise<number> {
     console.log(`Consul dev agent: ${await stopProcess(state.consul.process, graceMs)}; removed ${state.consul.dir}`);
   }
   runDir.clear();
-  console.log(`Cluster "${state.cluster}" is down. Logs kept in ${runDir.logsDir}.`);
+  console.log(`Cluster "${state.cluster}" is down; its data is removed. Logs kept in ${runDir.logsDir}.`);
   return 0;
 }

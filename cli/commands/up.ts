@@ -82,7 +82,7 @@ export async function up(argv: string[]): Promise<number> {
   runDir.write(state);
 
   for (const node of await planPorts(config)) {
-    state.nodes.push(spawnNode(node, { logsDir: runDir.logsDir, consulAddress: config.consul.address, cluster: config.name, configPath }));
+    state.nodes.push(spawnNode(node, { logsDir: runDir.logsDir, dataDir: runDir.dataDir, consulAddress: config.consul.address, cluster: config.name, configPath }));
     runDir.write(state);
   }
   console.log(`Nodes: started ${state.nodes.map((n) => n.id).join(', ')}; waiting until all pass their Consul checks …`);

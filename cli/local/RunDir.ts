@@ -38,6 +38,11 @@ export class RunDir {
     return join(this.path, 'consul');
   }
 
+  /** The nodes' state stores. */
+  get dataDir(): string {
+    return join(this.path, 'data');
+  }
+
   private get stateFile(): string {
     return join(this.path, 'state.json');
   }
@@ -52,10 +57,14 @@ export class RunDir {
     writeFileSync(this.stateFile, JSON.stringify(state, null, 2) + '\n');
   }
 
-  /** Removes the state file and Consul's directory; logs stay for a post-mortem. */
+  /**
+   * Removes the state file, Consul's directory and the nodes' state stores (a local cluster's
+   * data lives as long as the cluster: Consul's leader record goes with it); logs stay.
+   */
   clear(): void {
     rmSync(this.stateFile, { force: true });
     rmSync(this.consulDir, { recursive: true, force: true });
+    rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
 

@@ -8,6 +8,8 @@ import type { StartedNode } from './RunDir';
 
 export interface SpawnOptions {
   logsDir: string;
+  /** Each node's state store goes in <dataDir>/<id>. */
+  dataDir: string;
   consulAddress: string;
   cluster: string;
   configPath?: string;
@@ -29,6 +31,7 @@ export function spawnNode(node: PlannedNode, opts: SpawnOptions): StartedNode {
     '--cluster', opts.cluster,
     '--port', String(node.grpcPort),
     '--http-port', String(node.httpPort),
+    '--data-dir', join(opts.dataDir, node.id),
     ...(opts.configPath ? ['--config', opts.configPath] : []),
   ];
   const child = spawn(process.execPath, args, {

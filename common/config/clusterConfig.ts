@@ -51,6 +51,20 @@ export interface SyncConfig {
   conflictResolution: 'last-write-wins';
   /** Node id patterns that hold the replicated state. @default ["primary", "replica-*"] */
   targets: string[];
+  /**
+   * Replicas that must have applied a write before it is acknowledged. 0 = asynchronous
+   * (fast; a failover can lose the last acknowledged writes).
+   * @default 1 when the config declares replicas, else 0
+   */
+  minAcks: number;
+  /** How long a write may wait for replicas when its call has no deadline, ms. @default 5000 */
+  ackTimeout: number;
+  /** "always": fsync every commit (survives power loss); "batch": fsync at checkpoints (survives kill -9). @default "always" */
+  fsync: 'always' | 'batch';
+  /** Log entries the primary keeps for replicas to catch up from; further behind gets a snapshot. @default 100000 */
+  retainEntries: number;
+  /** How often the primary tells idle replicas it is alive, ms; three missed beats end the stream. @default 1000 */
+  heartbeatInterval: number;
 }
 
 export interface HealthConfig {
@@ -98,8 +112,9 @@ export function parseClusterConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): C
   if (!Array.isArray(nodesRaw) || nodesRaw.length === 0) throw new ConfigError('nodes', 'must be a non-empty array');
   const nodes = nodesRaw.map((n, i) => parseNodeTemplate(n, `nodes[${i}]`));
   checkTemplates(nodes);
+  const declaredReplicas = nodes.filter((n) => n.type === 'replica').reduce((sum, n) => sum + n.count, 0);
   const sync = object(root.sync ?? {}, 'sync');
-  onlyKeys(sync, ['interval', 'conflictResolution', 'targets'], 'sync.');
+  onlyKeys(sync, ['interval', 'conflictResolution', 'targets', 'minAcks', 'ackTimeout', 'fsync', 'retainEntries', 'heartbeatInterval'], 'sync.');
   const health = object(root.health ?? {}, 'health');
   onlyKeys(health, ['interval', 'endpoints', 'timeout', 'checkInterval', 'deregisterCriticalAfter', 'samplePeriod', 'drainTimeout'], 'health.');
   const config: ClusterConfig = {
@@ -116,6 +131,11 @@ export function parseClusterConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): C
       interval: optional(sync, 'interval', 5000, ms(100, 3_600_000), 'sync.'),
       conflictResolution: optional(sync, 'conflictResolution', 'last-write-wins', oneOf(['last-write-wins'] as const), 'sync.'),
       targets: optional(sync, 'targets', ['primary', 'replica-*'], strings, 'sync.'),
+      minAcks: optional(sync, 'minAcks', Math.min(1, declaredReplicas), int(0, 100), 'sync.'),
+      ackTimeout: optional(sync, 'ackTimeout', 5000, ms(10, 600_000), 'sync.'),
+      fsync: optional(sync, 'fsync', 'always', oneOf(['always', 'batch'] as const), 'sync.'),
+      retainEntries: optional(sync, 'retainEntries', 100_000, int(1, 100_000_000), 'sync.'),
+      heartbeatInterval: optional(sync, 'heartbeatInterval', 1000, ms(50, 60_000), 'sync.'),
     },
     health: {
       interval: optional(health, 'interval', 30000, ms(100, 3_600_000), 'health.'),
@@ -127,6 +147,9 @@ export function parseClusterConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): C
       drainTimeout: optional(health, 'drainTimeout', 10000, ms(0, 600_000), 'health.'),
     },
   };
+  if (config.sync.minAcks > declaredReplicas) {
+    throw new ConfigError('sync.minAcks', `is ${config.sync.minAcks}, but the config declares only ${declaredReplicas} replica(s): no write could ever be acknowledged`);
+  }
   config.health.endpoints.forEach((endpoint, i) => {
     if (!HTTP_ENDPOINTS.includes(endpoint)) throw new ConfigError(`health.endpoints[${i}]`, `must be one of the endpoints a node serves: ${HTTP_ENDPOINTS.join(', ')}`);
   });

@@ -26,6 +26,21 @@ export interface ServiceRegistration {
   };
 }
 
+/** Options of a read that may block until Consul's index passes `index`. */
+export interface BlockingOptions {
+  index?: string;
+  /** How long Consul may hold a blocking query. @default "30s" */
+  wait?: string;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+/** A KV entry's value and the index to compare-and-set against. */
+export interface KvItem {
+  value: string;
+  modifyIndex: number;
+}
+
 /** A blocking query's answer: the body and the X-Consul-Index to pass to the next query. */
 export interface Indexed<T> {
   index: string;
@@ -74,24 +89,48 @@ export class ConsulApi {
    * Instances of a service with their checks. With `index`, a blocking query: Consul answers
    * when something changed or after `wait`. Aborting `signal` cancels the request.
    */
-  async healthService(service: string, opts: { index?: string; wait?: string; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Indexed<ConsulServiceEntry[]>> {
+  async healthService(service: string, opts: BlockingOptions = {}): Promise<Indexed<ConsulServiceEntry[]>> {
+    const { index, value } = await this.blocking<ConsulServiceEntry[] | undefined>((request) => this.client.health.service(request as { service: string }), { service }, opts);
+    return { index, value: value ?? [] };
+  }
+
+  /** A KV entry (undefined when absent), optionally as a blocking query like healthService. */
+  async kvGet(key: string, opts: BlockingOptions = {}): Promise<Indexed<KvItem | undefined>> {
+    const { index, value } = await this.blocking<{ Value: string | null; ModifyIndex: number } | undefined>(
+      (request) => this.client.kv.get(request as { key: string }),
+      { key },
+      opts,
+    );
+    return { index, value: value ? { value: value.Value ?? '', modifyIndex: value.ModifyIndex } : undefined };
+  }
+
+  /**
+   * Writes a KV entry only if its ModifyIndex is still `cas` (0: only if it does not exist).
+   * @returns false when someone else changed it first.
+   */
+  async kvCas(key: string, value: string, cas: number, timeoutMs = 5000): Promise<boolean> {
+    // The client's types lack the per-call timeout every method accepts.
+    const options = { key, value, cas, timeout: timeoutMs } as { key: string; value: string; cas: number };
+    const ok: unknown = await this.client.kv.set(options);
+    return ok === true;
+  }
+
+  /** One request with the X-Consul-Index returned, optionally blocking, cancellable. */
+  private async blocking<T>(call: (request: Record<string, unknown>) => Promise<unknown>, params: Record<string, unknown>, opts: BlockingOptions): Promise<Indexed<T>> {
     const ctx = new EventEmitter() as EventEmitter & { includeResponse: boolean };
     ctx.includeResponse = true;
     const onAbort = () => ctx.emit('cancel');
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const request: Record<string, unknown> = { service, ctx };
+      const request: Record<string, unknown> = { ...params, ctx };
       if (opts.index !== undefined) {
         request.index = opts.index;
         request.wait = opts.wait ?? '30s';
       }
       // Consul holds a blocking query for `wait` plus up to wait/16 of jitter.
       request.timeout = opts.timeoutMs ?? (opts.index !== undefined ? 40_000 : 5000);
-      const [res, body] = (await this.client.health.service(request as unknown as { service: string })) as unknown as [
-        { headers: Record<string, string> },
-        ConsulServiceEntry[],
-      ];
-      return { index: res.headers['x-consul-index'] ?? '0', value: body ?? [] };
+      const [res, body] = (await call(request)) as [{ headers: Record<string, string> }, T];
+      return { index: res.headers['x-consul-index'] ?? '0', value: body };
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
     }

@@ -1,4 +1,4 @@
-import { status } from '@grpc/grpc-js';
+import { type Metadata, status } from '@grpc/grpc-js';
 
 /**
  * An error a handler throws on purpose: it reaches the caller with this code and details.
@@ -9,6 +9,8 @@ export class ServerError extends Error {
   constructor(
     readonly code: status,
     readonly details: string,
+    /** Trailing metadata for the caller, e.g. where to redirect. */
+    readonly metadata?: Metadata,
   ) {
     super(details);
     this.name = 'ServerError';
@@ -18,3 +20,4 @@ export class ServerError extends Error {
 export const invalidArgument = (details: string) => new ServerError(status.INVALID_ARGUMENT, details);
 export const notFound = (details: string) => new ServerError(status.NOT_FOUND, details);
 export const unavailable = (details: string) => new ServerError(status.UNAVAILABLE, details);
+export const failedPrecondition = (details: string, metadata?: Metadata) => new ServerError(status.FAILED_PRECONDITION, details, metadata);

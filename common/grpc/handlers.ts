@@ -7,7 +7,7 @@ import { ServerError } from './ServerError';
  * and details; anything else is logged with its stack and answered as INTERNAL.
  */
 export function toStatus(err: unknown, logger: Logger, method: string): Partial<StatusObject> {
-  if (err instanceof ServerError) return { code: err.code, details: err.details };
+  if (err instanceof ServerError) return { code: err.code, details: err.details, metadata: err.metadata };
   logger.error({ err, method }, 'handler failed');
   return { code: status.INTERNAL, details: `internal error in ${method}` };
 }

@@ -35,6 +35,18 @@ export class ConsulRegistration {
     this.running = this.registerWithRetry(onDuplicate).finally(() => (this.running = undefined));
   }
 
+  /** Registers again with the current identity (its role changed), if registered already. */
+  refresh(): void {
+    if (!this.registered || this.stopping.signal.aborted) return;
+    this.consul.registerService(this.registration()).then(
+      () => this.logger.info({ role: this.identity.role }, 'updated the role tag in Consul'),
+      (err: Error) => {
+        this.logger.warn({ err: err.message }, 'could not update the role tag in Consul; retrying');
+        this.lost(() => undefined);
+      },
+    );
+  }
+
   /** Marks the registration lost (e.g. Consul restarted empty) and registers again. */
   lost(onDuplicate: (err: DuplicateNodeError) => void): void {
     if (this.stopping.signal.aborted) return;

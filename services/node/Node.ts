@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { DiscoveryService } from '../../gen/shoal/v1/discovery';
 import { HealthService } from '../../gen/shoal/v1/health';
+import { StateService } from '../../gen/shoal/v1/state';
+import { SyncService } from '../../gen/shoal/v1/sync';
 import { ConsulApi, serviceNameOf } from '../../common/consul/ConsulApi';
 import type { RoleName } from '../../common/config/clusterConfig';
 import { SHOAL_VERSION } from '../../common/cluster/version';
@@ -22,6 +24,10 @@ import { healthServer } from './health/server';
 import { createHttpEndpoints } from './http/httpEndpoints';
 import { NodeMetrics } from './http/nodeMetrics';
 import { MembershipView } from './membership/MembershipView';
+import { Replication } from './replication/Replication';
+import { stateServer } from './state/server';
+import { StateStore } from './store/StateStore';
+import { syncServer } from './sync/server';
 import type { NodeFlags } from './nodeFlags';
 
 /** The parsed flags (see nodeFlags.ts), plus what the process gives the node. */
@@ -48,6 +54,7 @@ export class Node {
   private readonly consul: ConsulApi;
   private readonly membership: MembershipView;
   private registration: ConsulRegistration | undefined;
+  private replication: Replication | undefined;
   private ctx: NodeContext | undefined;
   private stopped: Promise<void> | undefined;
 
@@ -85,6 +92,9 @@ export class Node {
       httpAddress: `${opts.advertiseHost}:${httpPort}`,
       role: opts.role,
     };
+    const registration = new ConsulRegistration(this.consul, opts.config, identity, opts.logger, (r) => (this.lifecycle.registered = r));
+    this.registration = registration;
+    this.replication = opts.role === 'worker' ? undefined : this.openState(identity, registration);
     this.ctx = {
       identity,
       lifecycle: this.lifecycle,
@@ -92,16 +102,19 @@ export class Node {
       calls: this.calls,
       logger: opts.logger,
       samplePeriodMs: opts.config.health.samplePeriod,
+      replication: this.replication,
+      consul: this.consul,
+      sync: opts.config.sync,
     };
     this.grpc.addService(DiscoveryService, discoveryServer(this.ctx));
     this.grpc.addService(HealthService, healthServer(this.ctx));
+    this.grpc.addService(StateService, stateServer(this.ctx));
+    this.grpc.addService(SyncService, syncServer(this.ctx));
     this.lifecycle.standardHealth.addToServer(this.grpc);
     addReflection(this.grpc, join(REPO_ROOT, 'gen', 'descriptors.binpb'));
     this.lifecycle.serving();
     opts.logger.info({ grpc: identity.grpcAddress, http: identity.httpAddress, consul: opts.config.consul.address }, 'node serving');
 
-    const registration = new ConsulRegistration(this.consul, opts.config, identity, opts.logger, (r) => (this.lifecycle.registered = r));
-    this.registration = registration;
     const onDuplicate = (err: DuplicateNodeError) => opts.onFatal(err);
     registration.ensureRegistered(onDuplicate);
     // A Consul agent that restarts without its data directory forgets us: register again.
@@ -112,6 +125,36 @@ export class Node {
       }
     });
     this.membership.start();
+    this.replication?.start();
+  }
+
+  /** Opens the state store and the replication that keeps it (primary and replicas only). */
+  private openState(identity: NodeIdentity, registration: ConsulRegistration): Replication {
+    const { opts } = this;
+    const path = join(opts.dataDir, 'state.db');
+    const store = new StateStore(path, opts.config.sync.fsync);
+    opts.logger.info({ path, position: store.lastPosition, term: store.term, fsync: opts.config.sync.fsync }, 'opened the state store');
+    return new Replication({
+      store,
+      nodeId: identity.id,
+      cluster: identity.cluster,
+      consul: this.consul,
+      sync: opts.config.sync,
+      address: () => identity.grpcAddress,
+      initialRole: opts.role === 'primary' ? 'primary' : 'replica',
+      logger: opts.logger,
+      events: {
+        roleChanged: (role) => {
+          if (identity.role === role) return;
+          identity.role = role;
+          // The role tag in Consul follows the role.
+          registration.refresh();
+        },
+        replicationLag: (replicaId, ms) => this.metrics.replicationLag(replicaId, ms),
+        repaired: (keys) => this.metrics.repaired(keys.length),
+        conflictResolved: () => this.metrics.conflictResolved(),
+      },
+    });
   }
 
   /**
@@ -133,6 +176,8 @@ export class Node {
     this.http.closeAllConnections();
     this.http.close();
     await this.membership.stop();
+    await this.replication?.stop();
+    this.replication?.store.close();
     await this.registration?.deregister();
     log.info('stopped');
   }

@@ -3,6 +3,9 @@ import type { CallTracker } from '../../common/grpc/CallTracker';
 import type { Lifecycle } from './Lifecycle';
 import type { NodeIdentity } from './NodeIdentity';
 import type { MembershipView } from './membership/MembershipView';
+import type { Replication } from './replication/Replication';
+import type { ConsulApi } from '../../common/consul/ConsulApi';
+import type { SyncConfig } from '../../common/config/clusterConfig';
 
 /** What the node's RPC handlers may read: one object, handed to each service's constructor. */
 export interface NodeContext {
@@ -13,4 +16,9 @@ export interface NodeContext {
   logger: Logger;
   /** Default StreamStatus period, ms (health.samplePeriod). */
   samplePeriodMs: number;
+  /** The replicated state (primary and replicas); undefined on workers, which hold none. */
+  replication: Replication | undefined;
+  consul: ConsulApi;
+  /** Limits and timeouts of the state store. */
+  sync: SyncConfig;
 }

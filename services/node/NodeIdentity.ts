@@ -8,6 +8,6 @@ export interface NodeIdentity {
   startedAtMs: number;
   grpcAddress: string;
   httpAddress: string;
-  /** The current role; it changes when a replica is promoted, so it is read each time. */
+  /** The current role; it changes when a replica is promoted or a primary steps down. */
   role: RoleName;
 }

@@ -1,4 +1,6 @@
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { REPO_ROOT } from '../../common/paths';
 import { ConfigError } from '../../common/config/ConfigError';
 import { type ClusterConfig, isValidNodeId, ROLE_NAMES, type RoleName } from '../../common/config/clusterConfig';
 import { loadClusterConfig } from '../../common/config/loadClusterConfig';
@@ -24,6 +26,8 @@ Options:
   --http-port N          first HTTP port to try (default: --port + 1000 when --port is
                          given, else the config's: 9080, 9081, 9082; 0 = any free port)
   --drain-timeout MS     on SIGTERM, how long in-flight calls may finish (default: 10000)
+  --data-dir DIR         where the state store lives, primary and replicas (default:
+                         .run/data/<cluster>/<id> in the checkout)
   -h, --help             show this help
 
 Environment: CONSUL_HTTP_ADDR, LOG_LEVEL (default info), OTEL_EXPORTER_OTLP_ENDPOINT (traces
@@ -42,6 +46,8 @@ export interface NodeFlags {
   grpcPort: number;
   /** First HTTP port to try; 0 = any free port. */
   httpPort: number;
+  /** Where the state store lives (primary and replicas). */
+  dataDir: string;
 }
 
 /**
@@ -66,6 +72,7 @@ export function parseNodeFlags(argv: string[], env: NodeJS.ProcessEnv = process.
         port: { type: 'string' },
         'http-port': { type: 'string' },
         'drain-timeout': { type: 'string' },
+        'data-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -104,7 +111,8 @@ export function parseNodeFlags(argv: string[], env: NodeJS.ProcessEnv = process.
     if (!Number.isInteger(ms) || ms < 0 || ms > 600_000) throw new ConfigError('--drain-timeout', 'must be a whole number of milliseconds from 0 to 600000');
     config.health = { ...config.health, drainTimeout: ms };
   }
-  return { config, id, role: role as RoleName, host, advertiseHost, grpcPort, httpPort };
+  const dataDir = resolve(str('data-dir') ?? join(REPO_ROOT, '.run', 'data', config.name, id));
+  return { config, id, role: role as RoleName, host, advertiseHost, grpcPort, httpPort, dataDir };
 }
 
 function port(flag: string, value: string): number {

@@ -24,6 +24,20 @@ const EVERY_METHOD = [
   'shoal.v1.Discovery/WatchMembers',
   'shoal.v1.Health/GetStatus',
   'shoal.v1.Health/StreamStatus',
+  'shoal.v1.State/Delete',
+  'shoal.v1.State/Get',
+  'shoal.v1.State/List',
+  'shoal.v1.State/Put',
+  'shoal.v1.State/Watch',
+  'shoal.v1.Sync/Fence',
+  'shoal.v1.Sync/Follow',
+  'shoal.v1.Sync/GetBucket',
+  'shoal.v1.Sync/GetDigest',
+  'shoal.v1.Sync/GetPosition',
+  'shoal.v1.Sync/ListConflicts',
+  'shoal.v1.Sync/Promote',
+  'shoal.v1.Sync/Reconcile',
+  'shoal.v1.Sync/Replicate',
 ];
 
 // buf curl is an independent reflection client (like grpcurl). It runs from an empty directory:
@@ -118,6 +132,8 @@ describe('gRPC server reflection, describing services and messages', function ()
       const expected: Record<string, string[]> = {
         'shoal.v1.Discovery': ['GetNodeInfo', 'ListMembers', 'GetMember', 'WatchMembers'],
         'shoal.v1.Health': ['GetStatus', 'StreamStatus'],
+        'shoal.v1.State': ['Put', 'Get', 'Delete', 'List', 'Watch'],
+        'shoal.v1.Sync': ['Replicate', 'GetPosition', 'Fence', 'Promote', 'Follow', 'Reconcile', 'GetDigest', 'GetBucket', 'ListConflicts'],
       };
       for (const [service, methods] of Object.entries(expected)) {
         const files = await describeSymbol(address, version, service);

@@ -14,6 +14,8 @@ export interface NodeSpec {
   cluster?: string;
   args?: string[];
   env?: NodeJS.ProcessEnv;
+  /** The node's state directory. @default test-output/data/<cluster>/<id> */
+  dataDir?: string;
 }
 
 /**
@@ -36,7 +38,17 @@ export class NodeProcess {
   static spawn(spec: NodeSpec): NodeProcess {
     const id = spec.id ?? spec.role;
     const cluster = spec.cluster ?? 'test';
-    const args = [join(REPO, 'bin', 'shoal-node.js'), '--role', spec.role, '--cluster', cluster, '--port', '0', '--http-port', '0', ...(spec.id ? ['--id', spec.id] : []), ...(spec.args ?? [])];
+    const dataDir = spec.dataDir ?? join(outputDir('data', cluster), id);
+    const args = [
+      join(REPO, 'bin', 'shoal-node.js'),
+      '--role', spec.role,
+      '--cluster', cluster,
+      '--port', '0',
+      '--http-port', '0',
+      '--data-dir', dataDir,
+      ...(spec.id ? ['--id', spec.id] : []),
+      ...(spec.args ?? []),
+    ];
     const child = spawn(process.execPath, args, {
       cwd: REPO,
       env: { ...process.env, CONSUL_HTTP_ADDR: spec.consulAddress, ...spec.env },

@@ -24,7 +24,16 @@ describe('parseClusterConfig', function () {
       ['replica', 'replica', 2, 8081, 9081],
       ['worker', 'worker', 2, 8082, 9082],
     ]);
-    assert.deepEqual(c.sync, { interval: 5000, conflictResolution: 'last-write-wins', targets: ['primary', 'replica-*'] });
+    assert.deepEqual(c.sync, {
+      interval: 5000,
+      conflictResolution: 'last-write-wins',
+      targets: ['primary', 'replica-*'],
+      minAcks: 1,
+      ackTimeout: 5000,
+      fsync: 'always',
+      retainEntries: 100000,
+      heartbeatInterval: 1000,
+    });
     assert.equal(c.health.interval, 30000);
     assert.deepEqual(c.health.endpoints, ['/health/live', '/health/ready']);
     assert.equal(c.health.timeout, 5000);
@@ -82,6 +91,11 @@ describe('parseClusterConfig', function () {
     const nodes = (from: string) => [{ id: 'primary', type: 'primary' }, { id: 'replica', type: 'replica', config: { replicateFrom: from } }];
     assert.equal(parseClusterConfig({ nodes: nodes('primary') }).nodes[1].config.replicateFrom, 'primary');
     assert.equal(fieldOf({ nodes: nodes('replica-1') }), 'nodes[1].config.replicateFrom');
+  });
+
+  it('waits for no replica when none is declared, and refuses more acks than replicas', function () {
+    assert.equal(parseClusterConfig({ nodes: [{ id: 'primary', type: 'primary' }] }).sync.minAcks, 0);
+    assert.throws(() => parseClusterConfig({ sync: { minAcks: 3 } }), /sync\.minAcks is 3, but the config declares only 2 replica\(s\)/);
   });
 
   it('says which rule a field breaks', function () {

@@ -128,6 +128,15 @@ export interface StreamStatusResponse {
   /** gRPC calls open at sampling time, streams included (this one too). */
   inFlightCalls: number;
   sampledAtUnixMs: number;
+  /** Newest replication term this node has seen (0 on workers). */
+  term: number;
+  /** Last log position this node holds (0 on workers). */
+  logPosition: number;
+  /**
+   * On a replica: entries the primary has that this node has not applied yet. On the primary:
+   * the most any connected replica is behind. 0 on workers.
+   */
+  replicationLagEntries: number;
 }
 
 function createBaseGetStatusRequest(): GetStatusRequest {
@@ -420,6 +429,9 @@ function createBaseStreamStatusResponse(): StreamStatusResponse {
     rpcRate: 0,
     inFlightCalls: 0,
     sampledAtUnixMs: 0,
+    term: 0,
+    logPosition: 0,
+    replicationLagEntries: 0,
   };
 }
 
@@ -466,6 +478,15 @@ export const StreamStatusResponse: MessageFns<StreamStatusResponse> = {
     }
     if (message.sampledAtUnixMs !== 0) {
       writer.uint32(112).int64(message.sampledAtUnixMs);
+    }
+    if (message.term !== 0) {
+      writer.uint32(120).uint64(message.term);
+    }
+    if (message.logPosition !== 0) {
+      writer.uint32(128).uint64(message.logPosition);
+    }
+    if (message.replicationLagEntries !== 0) {
+      writer.uint32(136).uint64(message.replicationLagEntries);
     }
     return writer;
   },
@@ -595,6 +616,30 @@ export const StreamStatusResponse: MessageFns<StreamStatusResponse> = {
             message.sampledAtUnixMs = longToNumber(reader.int64());
             continue;
           }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.term = longToNumber(reader.uint64());
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.logPosition = longToNumber(reader.uint64());
+            continue;
+          }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.replicationLagEntries = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -659,6 +704,17 @@ export const StreamStatusResponse: MessageFns<StreamStatusResponse> = {
         : isSet(object.sampled_at_unix_ms)
         ? globalThis.Number(object.sampled_at_unix_ms)
         : 0,
+      term: isSet(object.term) ? globalThis.Number(object.term) : 0,
+      logPosition: isSet(object.logPosition)
+        ? globalThis.Number(object.logPosition)
+        : isSet(object.log_position)
+        ? globalThis.Number(object.log_position)
+        : 0,
+      replicationLagEntries: isSet(object.replicationLagEntries)
+        ? globalThis.Number(object.replicationLagEntries)
+        : isSet(object.replication_lag_entries)
+        ? globalThis.Number(object.replication_lag_entries)
+        : 0,
     };
   },
 
@@ -706,6 +762,15 @@ export const StreamStatusResponse: MessageFns<StreamStatusResponse> = {
     if (message.sampledAtUnixMs !== 0) {
       obj.sampledAtUnixMs = Math.round(message.sampledAtUnixMs);
     }
+    if (message.term !== 0) {
+      obj.term = Math.round(message.term);
+    }
+    if (message.logPosition !== 0) {
+      obj.logPosition = Math.round(message.logPosition);
+    }
+    if (message.replicationLagEntries !== 0) {
+      obj.replicationLagEntries = Math.round(message.replicationLagEntries);
+    }
     return obj;
   },
 
@@ -728,6 +793,9 @@ export const StreamStatusResponse: MessageFns<StreamStatusResponse> = {
     message.rpcRate = object.rpcRate ?? 0;
     message.inFlightCalls = object.inFlightCalls ?? 0;
     message.sampledAtUnixMs = object.sampledAtUnixMs ?? 0;
+    message.term = object.term ?? 0;
+    message.logPosition = object.logPosition ?? 0;
+    message.replicationLagEntries = object.replicationLagEntries ?? 0;
     return message;
   },
 };

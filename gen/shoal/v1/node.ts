@@ -120,19 +120,28 @@ export interface NodeInfo {
   httpAddress: string;
   /** Cluster name; the Consul service is "shoal-<cluster>". */
   cluster: string;
-  /**
-   * Replication term this node last saw. 0 means no term has been established yet (the
-   * replicated state store, which elects terms, is not part of this release).
-   */
+  /** Newest replication term this node has seen (0 on workers, which hold no state). */
   term: number;
   /** shoal version of the running program. */
   version: string;
   /** When the process started, Unix milliseconds. */
   startedAtUnixMs: number;
+  /** Last log position this node holds (applied, on a replica; 0 on workers). */
+  logPosition: number;
 }
 
 function createBaseNodeInfo(): NodeInfo {
-  return { id: "", role: 0, grpcAddress: "", httpAddress: "", cluster: "", term: 0, version: "", startedAtUnixMs: 0 };
+  return {
+    id: "",
+    role: 0,
+    grpcAddress: "",
+    httpAddress: "",
+    cluster: "",
+    term: 0,
+    version: "",
+    startedAtUnixMs: 0,
+    logPosition: 0,
+  };
 }
 
 export const NodeInfo: MessageFns<NodeInfo> = {
@@ -160,6 +169,9 @@ export const NodeInfo: MessageFns<NodeInfo> = {
     }
     if (message.startedAtUnixMs !== 0) {
       writer.uint32(64).int64(message.startedAtUnixMs);
+    }
+    if (message.logPosition !== 0) {
+      writer.uint32(72).uint64(message.logPosition);
     }
     return writer;
   },
@@ -241,6 +253,14 @@ export const NodeInfo: MessageFns<NodeInfo> = {
             message.startedAtUnixMs = longToNumber(reader.int64());
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.logPosition = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -275,6 +295,11 @@ export const NodeInfo: MessageFns<NodeInfo> = {
         : isSet(object.started_at_unix_ms)
         ? globalThis.Number(object.started_at_unix_ms)
         : 0,
+      logPosition: isSet(object.logPosition)
+        ? globalThis.Number(object.logPosition)
+        : isSet(object.log_position)
+        ? globalThis.Number(object.log_position)
+        : 0,
     };
   },
 
@@ -304,6 +329,9 @@ export const NodeInfo: MessageFns<NodeInfo> = {
     if (message.startedAtUnixMs !== 0) {
       obj.startedAtUnixMs = Math.round(message.startedAtUnixMs);
     }
+    if (message.logPosition !== 0) {
+      obj.logPosition = Math.round(message.logPosition);
+    }
     return obj;
   },
 
@@ -320,6 +348,7 @@ export const NodeInfo: MessageFns<NodeInfo> = {
     message.term = object.term ?? 0;
     message.version = object.version ?? "";
     message.startedAtUnixMs = object.startedAtUnixMs ?? 0;
+    message.logPosition = object.logPosition ?? 0;
     return message;
   },
 };

@@ -11,9 +11,10 @@ export function getNodeInfo(ctx: NodeContext): GetNodeInfoResponse {
       grpcAddress: id.grpcAddress,
       httpAddress: id.httpAddress,
       cluster: id.cluster,
-      term: 0,
+      term: ctx.replication?.term ?? 0,
       version: id.version,
       startedAtUnixMs: id.startedAtMs,
+      logPosition: ctx.replication?.store.lastPosition ?? 0,
     },
   };
 }

@@ -41,6 +41,7 @@ export async function streamStatus(
           phase: lc.phase,
           ...window.take(),
           sampledAtUnixMs: Date.now(),
+          ...replicationFigures(ctx),
         },
         ended,
       );
@@ -51,6 +52,18 @@ export async function streamStatus(
   } finally {
     window.close();
   }
+}
+
+/** Term, position and lag for a sample; zeros on a worker. */
+function replicationFigures(ctx: NodeContext): { term: number; logPosition: number; replicationLagEntries: number } {
+  const r = ctx.replication;
+  if (!r) return { term: 0, logPosition: 0, replicationLagEntries: 0 };
+  const position = r.store.lastPosition;
+  const lag =
+    r.role === 'primary'
+      ? Math.max(0, ...(r.acks?.replicas() ?? []).map((x) => position - x.applied))
+      : Math.max(0, (r.follower?.primaryLast ?? position) - position);
+  return { term: r.term, logPosition: position, replicationLagEntries: lag };
 }
 
 function tick(ms: number, cancelled: AbortSignal, draining: AbortSignal): Promise<'tick' | 'cancelled' | 'draining'> {

@@ -26,6 +26,24 @@ export class NodeMetrics {
     registers: [this.registry],
   });
 
+  private readonly lag = new Histogram({
+    name: 'shoal_replication_lag_seconds',
+    help: 'On the primary: time from committing an entry to a replica acknowledging it, by replica.',
+    labelNames: ['replica'],
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+  private readonly repairedKeys = new Counter({
+    name: 'shoal_state_repaired_keys_total',
+    help: 'Keys anti-entropy replaced on this replica because they had drifted from the primary.',
+    registers: [this.registry],
+  });
+  private readonly conflicts = new Counter({
+    name: 'shoal_state_conflicts_resolved_total',
+    help: 'Concurrent versions of a key this primary resolved (last-write-wins) while reconciling.',
+    registers: [this.registry],
+  });
+
   constructor(ctx: () => NodeContext) {
     collectDefaultMetrics({ register: this.registry });
     new Gauge({
@@ -64,6 +82,32 @@ export class NodeMetrics {
       },
     });
     new Gauge({
+      name: 'shoal_state_position',
+      help: 'Last log position this node holds (applied, on a replica).',
+      registers: [this.registry],
+      collect() {
+        const r = ctx().replication;
+        if (r) this.set(r.store.lastPosition);
+      },
+    });
+    new Gauge({
+      name: 'shoal_state_term',
+      help: 'Newest replication term this node has seen.',
+      registers: [this.registry],
+      collect() {
+        const r = ctx().replication;
+        if (r) this.set(r.term);
+      },
+    });
+    new Gauge({
+      name: 'shoal_replication_connected_replicas',
+      help: 'On the primary: replicas with an open replication stream.',
+      registers: [this.registry],
+      collect() {
+        this.set(ctx().replication?.acks?.connected ?? 0);
+      },
+    });
+    new Gauge({
       name: 'shoal_cluster_members',
       help: "Members of the cluster in this node's view, by health.",
       labelNames: ['health'],
@@ -75,6 +119,18 @@ export class NodeMetrics {
         }
       },
     });
+  }
+
+  replicationLag(replicaId: string, ms: number): void {
+    this.lag.observe({ replica: replicaId }, ms / 1000);
+  }
+
+  repaired(keys: number): void {
+    this.repairedKeys.inc(keys);
+  }
+
+  conflictResolved(): void {
+    this.conflicts.inc();
   }
 
   /**

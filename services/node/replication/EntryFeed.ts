@@ -1,0 +1,77 @@
+import { EventEmitter } from 'node:events';
+import type { Entry, StateStore } from '../store/StateStore';
+
+/** How many recent entries are kept in memory for replication streams and watchers. */
+const RECENT = 20_000;
+
+/**
+ * Entries as they are applied on this node (the primary's writes, a replica's replicated
+ * entries), in log order: replication streams and State.Watch follow it. Recent entries come
+ * from memory; older ones from the store's log.
+ */
+export class EntryFeed {
+  private readonly events = new EventEmitter();
+  private recent: Entry[] = [];
+
+  constructor(private readonly store: StateStore) {
+    this.events.setMaxListeners(0);
+  }
+
+  /** Called after entries are committed. */
+  publish(entries: Entry[]): void {
+    if (entries.length === 0) return;
+    this.recent.push(...entries);
+    if (this.recent.length > RECENT * 1.5) this.recent = this.recent.slice(-RECENT);
+    this.events.emit('entries', entries);
+  }
+
+  /** Called when the store was replaced (snapshot, wipe): nothing recent is valid any more. */
+  reset(): void {
+    this.recent = [];
+    this.events.emit('reset');
+  }
+
+  /**
+   * Up to `limit` entries from `from` on. Fewer or none when the log ends; the first returned
+   * entry is after `from` when the log was truncated past it (the caller needs a snapshot).
+   */
+  since(from: number, limit: number): Entry[] {
+    const first = this.recent[0]?.position;
+    if (first !== undefined && from >= first) {
+      const start = from - first;
+      return this.recent.slice(start, start + limit);
+    }
+    return this.store.readEntries(from, limit);
+  }
+
+  /** Calls `listener` with every batch applied from now on; returns the unsubscribe function. */
+  onEntries(listener: (entries: Entry[]) => void): () => void {
+    this.events.on('entries', listener);
+    return () => this.events.off('entries', listener);
+  }
+
+  onReset(listener: () => void): () => void {
+    this.events.on('reset', listener);
+    return () => this.events.off('reset', listener);
+  }
+
+  /** Resolves when an entry at or past `position` is applied, or `signal` aborts (false). */
+  waitFor(position: number, signal: AbortSignal): Promise<boolean> {
+    if (this.store.lastPosition >= position) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.store.lastPosition >= position) done(true);
+      };
+      const done = (reached: boolean) => {
+        this.events.off('entries', check);
+        this.events.off('reset', check);
+        signal.removeEventListener('abort', onAbort);
+        resolve(reached);
+      };
+      const onAbort = () => done(false);
+      this.events.on('entries', check);
+      this.events.on('reset', check);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}

@@ -1,0 +1,228 @@
+import { type ClientDuplexStream, credentials, Metadata, status } from '@grpc/grpc-js';
+import { context, propagation, trace, type Link } from '@opentelemetry/api';
+import type { Logger } from 'pino';
+import { SyncClient, type ReplicateRequest, type ReplicateResponse } from '../../../gen/shoal/v1/sync';
+import { Backoff } from '../../../common/net/Backoff';
+import type { HybridClock } from '../store/hybridClock';
+import type { StateStore, Stored } from '../store/StateStore';
+import { runAntiEntropy } from './antiEntropy';
+import type { EntryFeed } from './EntryFeed';
+import { entryFromProto, entryToProto, storedFromProto, termHistoryToProto } from './wire';
+
+/** The primary a replica follows. */
+export interface FollowTarget {
+  term: number;
+  primaryId: string;
+  primaryAddress: string;
+}
+
+export interface FollowerDeps {
+  store: StateStore;
+  feed: EntryFeed;
+  clock: HybridClock;
+  nodeId: string;
+  logger: Logger;
+  /** The primary sends a heartbeat this often; three missed ones mean the stream is dead. */
+  heartbeatMs: number;
+  /** Anti-entropy period (sync.interval). */
+  antiEntropyMs: number;
+  /** A message carried a newer term than ours. */
+  onNewerTerm: (term: number) => void;
+  /** Anti-entropy replaced keys that had drifted. */
+  onRepaired: (keys: string[]) => void;
+}
+
+const tracer = trace.getTracer('shoal.replication');
+
+/**
+ * The replica side of replication: keeps one Sync.Replicate stream open to the primary,
+ * applies what it sends (snapshot, then entries, each batch in one transaction), acks the
+ * applied position, reconnects with backoff, and runs anti-entropy every sync.interval.
+ */
+export class Follower {
+  private readonly stopping = new AbortController();
+  private loop: Promise<void> | undefined;
+  private call: ClientDuplexStream<ReplicateRequest, ReplicateResponse> | undefined;
+  private readonly client: SyncClient;
+  private wantSnapshot = false;
+  /** The primary's last position as it last told us. */
+  primaryLast = 0;
+  /** When the primary was last heard from (ms since epoch); 0 if never. */
+  lastContactMs = 0;
+  connected = false;
+
+  constructor(
+    private readonly deps: FollowerDeps,
+    readonly target: FollowTarget,
+  ) {
+    this.client = new SyncClient(target.primaryAddress, credentials.createInsecure());
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    this.call?.cancel();
+    await this.loop;
+    this.client.close();
+  }
+
+  private async run(): Promise<void> {
+    const backoff = new Backoff({ initialMs: 100, maxMs: 2000 });
+    const signal = this.stopping.signal;
+    const antiEntropy = setInterval(() => void this.antiEntropy(), this.deps.antiEntropyMs);
+    antiEntropy.unref();
+    try {
+      while (!signal.aborted) {
+        const outcome = await this.replicateOnce();
+        if (signal.aborted) return;
+        if (outcome === 'again') backoff.reset();
+        else await backoff.wait(signal);
+      }
+    } finally {
+      clearInterval(antiEntropy);
+    }
+  }
+
+  /** One stream's life. 'again' reconnects at once (after divergence); 'failed' backs off. */
+  private replicateOnce(): Promise<'again' | 'failed'> {
+    const { store, logger } = this.deps;
+    return new Promise((resolve) => {
+      const call = this.client.replicate();
+      this.call = call;
+      let settled = false;
+      let snapshot: { position: number; history: { term: number; startPosition: number }[]; values: Stored[] } | undefined;
+      let watchdog: NodeJS.Timeout | undefined;
+      const finish = (outcome: 'again' | 'failed', why?: string) => {
+        if (settled) return;
+        settled = true;
+        this.connected = false;
+        clearTimeout(watchdog);
+        call.cancel();
+        if (why && !this.stopping.signal.aborted) logger.warn({ primary: this.target.primaryId, reason: why }, 'replication stream ended; reconnecting');
+        resolve(outcome);
+      };
+      const alive = () => {
+        this.lastContactMs = Date.now();
+        clearTimeout(watchdog);
+        watchdog = setTimeout(() => finish('failed', `no word from the primary for ${this.deps.heartbeatMs * 3} ms`), this.deps.heartbeatMs * 3);
+      };
+      const ack = () => call.write({ message: { $case: 'ack', value: { term: store.term, appliedPosition: store.lastPosition } } });
+
+      call.on('data', (msg: ReplicateResponse) => {
+        alive();
+        if (msg.term < store.term) return finish('failed', `the primary's term ${msg.term} is older than ours (${store.term})`);
+        if (msg.term > store.term) this.deps.onNewerTerm(msg.term);
+        const m = msg.message;
+        try {
+          switch (m?.$case) {
+            case 'start':
+              this.connected = true;
+              this.primaryLast = m.value.primaryLastPosition;
+              logger.info({ primary: this.target.primaryId, from: m.value.fromPosition, term: msg.term }, 'replicating from the primary');
+              return ack();
+            case 'diverged':
+              void this.reconcile(m.value.forkPosition).then(
+                () => finish('again'),
+                (err: Error) => finish('failed', `could not hand diverged entries to the primary: ${err.message}`),
+              );
+              return;
+            case 'snapshotBegin':
+              snapshot = { position: m.value.position, history: m.value.termHistory.map((t) => ({ term: t.term, startPosition: t.startPosition })), values: [] };
+              logger.info({ position: m.value.position }, 'receiving a snapshot from the primary');
+              return;
+            case 'snapshotChunk':
+              snapshot?.values.push(...m.value.values.map(storedFromProto));
+              return;
+            case 'snapshotEnd': {
+              if (!snapshot) return finish('failed', 'snapshot end without a beginning');
+              const count = store.installSnapshot(snapshot.position, snapshot.history, snapshot.values);
+              this.deps.feed.reset();
+              this.wantSnapshot = false;
+              this.connected = true;
+              logger.info({ position: snapshot.position, keys: count }, 'installed the snapshot');
+              snapshot = undefined;
+              return ack();
+            }
+            case 'batch': {
+              const entries = m.value.entries.map(entryFromProto);
+              if (entries.length === 0) return;
+              this.applyBatch(entries, msg.term);
+              this.primaryLast = Math.max(this.primaryLast, entries[entries.length - 1].position);
+              return ack();
+            }
+            case 'heartbeat':
+              this.primaryLast = m.value.lastPosition;
+              return;
+          }
+        } catch (err) {
+          finish('failed', (err as Error).message);
+        }
+      });
+      call.on('error', (err: Error & { code?: number; details?: string }) => {
+        finish('failed', err.code === status.CANCELLED ? undefined : (err.details ?? err.message));
+      });
+      call.on('end', () => finish('failed', 'the primary closed the stream'));
+      alive();
+      call.write({
+        message: {
+          $case: 'hello',
+          value: { replicaId: this.deps.nodeId, term: store.term, lastPosition: store.lastPosition, termHistory: termHistoryToProto(store.termHistory()), wantSnapshot: this.wantSnapshot },
+        },
+      });
+    });
+  }
+
+  /** Applies one batch in one transaction, in a span linked to each entry's write. */
+  private applyBatch(entries: ReturnType<typeof entryFromProto>[], term: number): void {
+    const links: Link[] = [];
+    for (const e of entries.slice(0, 128)) {
+      const ctx = propagation.extract(context.active(), { traceparent: e.traceParent });
+      const sc = trace.getSpanContext(ctx);
+      if (sc) links.push({ context: sc });
+    }
+    tracer.startActiveSpan('sync.apply_batch', { links, attributes: { 'shoal.term': term, 'shoal.entries': entries.length, 'shoal.first_position': entries[0].position } }, (span) => {
+      try {
+        this.deps.store.applyEntries(entries);
+        for (const e of entries) this.deps.clock.observe(e.hlc);
+        this.deps.feed.publish(entries);
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  /**
+   * This node holds entries the primary never had (it was a primary whose last writes were not
+   * acknowledged): hand them to the primary to reconcile, then start over from a snapshot.
+   */
+  private async reconcile(fork: number): Promise<void> {
+    const { store, logger } = this.deps;
+    const suffix = store.readEntries(fork + 1, Number.MAX_SAFE_INTEGER);
+    logger.warn({ fork, entries: suffix.length, primary: this.target.primaryId }, 'diverged from the primary; handing our unacknowledged entries over for reconciliation');
+    const result = await new Promise<{ applied: number; discarded: number; conflicts: number }>((resolve, reject) =>
+      this.client.reconcile({ term: store.term, fromNode: this.deps.nodeId, entries: suffix.map(entryToProto) }, new Metadata(), { deadline: Date.now() + 30_000 }, (err, res) =>
+        err ? reject(err) : resolve(res),
+      ),
+    );
+    logger.info({ ...result }, 'reconciled; replacing local state with a snapshot');
+    store.wipe();
+    this.deps.feed.reset();
+    this.wantSnapshot = true;
+  }
+
+  private async antiEntropy(): Promise<void> {
+    if (!this.connected || this.stopping.signal.aborted) return;
+    try {
+      const repaired = await runAntiEntropy(this.client, this.deps.store);
+      if (repaired.length > 0) {
+        this.deps.logger.warn({ keys: repaired.slice(0, 20), count: repaired.length }, 'anti-entropy repaired keys that had drifted from the primary');
+        this.deps.onRepaired(repaired);
+      }
+    } catch (err) {
+      this.deps.logger.debug({ err: (err as Error).message }, 'anti-entropy round skipped');
+    }
+  }
+}

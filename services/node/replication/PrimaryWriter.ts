@@ -1,0 +1,176 @@
+import type { Logger } from 'pino';
+import type { HybridClock } from '../store/hybridClock';
+import type { Entry, EntryOpName, StateStore, Stored } from '../store/StateStore';
+import { mergeClocks, tick, type VectorClock } from '../store/vectorClock';
+import { type AckTracker, AckTimeout } from './AckTracker';
+import type { EntryFeed } from './EntryFeed';
+
+export interface WriteRequest {
+  op: EntryOpName;
+  key: string;
+  value: Buffer;
+  /** Compare-and-set: the version the key must have now (0 = must not exist). */
+  expectedVersion?: number;
+  /** W3C traceparent of the write's span. */
+  traceParent: string;
+  /** Absolute deadline, ms since epoch, for the replicas' acks. */
+  deadlineMs: number;
+  /** False for writes no client waits on (reconciliation). @default true */
+  waitForAcks?: boolean;
+  /** Causal history to carry over (reconciliation merges the loser's and winner's). */
+  mergeClock?: VectorClock;
+}
+
+export interface WriteOutcome {
+  /** False for a delete of a key that does not exist: nothing was written. */
+  written: boolean;
+  position: number;
+  term: number;
+  version: number;
+}
+
+/** A compare-and-set whose expected version was not the current one. */
+export class VersionMismatch extends Error {
+  constructor(
+    readonly key: string,
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super(`key "${key}" is at version ${actual}, not the expected ${expected}`);
+  }
+}
+
+/** The primary does not take writes right now (fenced for a switchover, or stepping down). */
+export class NotWriting extends Error {}
+
+interface Queued {
+  req: WriteRequest;
+  resolve: (o: WriteOutcome) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * The primary's write path. Writes queue up and are committed together once per turn of the
+ * event loop (group commit: one transaction, one fsync, for every write that arrived meanwhile),
+ * then each waits until sync.minAcks replicas have applied it.
+ */
+export class PrimaryWriter {
+  private queue: Queued[] = [];
+  private flushScheduled = false;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private fencedUntil = 0;
+  private closedReason: string | undefined;
+
+  constructor(
+    private readonly store: StateStore,
+    private readonly feed: EntryFeed,
+    private readonly acks: AckTracker,
+    private readonly clock: HybridClock,
+    private readonly nodeId: string,
+    readonly term: number,
+    private readonly logger: Logger,
+  ) {}
+
+  write(req: WriteRequest): Promise<WriteOutcome> {
+    if (this.closedReason) return Promise.reject(new NotWriting(this.closedReason));
+    if (Date.now() < this.fencedUntil) return Promise.reject(new NotWriting('the primary is fenced for a switchover; retry shortly'));
+    const promise = new Promise<WriteOutcome>((resolve, reject) => this.queue.push({ req, resolve, reject }));
+    this.track(promise);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+    return promise;
+  }
+
+  /**
+   * Stops taking writes for `timeoutMs` (a switchover), waits for every write already taken to
+   * finish, and returns the last log position.
+   */
+  async fence(timeoutMs: number): Promise<number> {
+    this.fencedUntil = Date.now() + timeoutMs;
+    await Promise.allSettled([...this.inFlight]);
+    return this.store.lastPosition;
+  }
+
+  /** Fails queued and waiting writes; no more are taken. */
+  close(reason: string): void {
+    this.closedReason = reason;
+    const queued = this.queue;
+    this.queue = [];
+    for (const q of queued) q.reject(new NotWriting(reason));
+    this.acks.failAll(`${reason}; the write is not acknowledged`);
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.inFlight.add(p);
+    const untrack = () => this.inFlight.delete(p);
+    p.then(untrack, untrack);
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    // Later writes in the batch see earlier ones: versions and CAS checks use this view.
+    const view = new Map<string, Stored | undefined>();
+    const current = (key: string) => (view.has(key) ? view.get(key) : this.store.stored(key));
+    const entries: Entry[] = [];
+    const accepted: { q: Queued; entry: Entry }[] = [];
+    let position = this.store.lastPosition;
+    for (const q of batch) {
+      const { req } = q;
+      const before = current(req.key);
+      const live = before && !before.deleted ? before : undefined;
+      const version = live?.version ?? 0;
+      if (req.expectedVersion !== undefined && req.expectedVersion !== version) {
+        q.reject(new VersionMismatch(req.key, req.expectedVersion, version));
+        continue;
+      }
+      if (req.op === 'delete' && !live) {
+        q.resolve({ written: false, position: this.store.lastPosition, term: this.term, version: 0 });
+        continue;
+      }
+      position += 1;
+      const vclock = tick(mergeClocks(before?.vclock ?? {}, req.mergeClock ?? {}), this.nodeId);
+      const entry: Entry = {
+        position,
+        term: this.term,
+        op: req.op,
+        key: req.key,
+        value: req.op === 'delete' ? Buffer.alloc(0) : req.value,
+        // A deleted key's tombstone keeps counting, so a re-created key never reuses a version.
+        version: (before?.version ?? 0) + 1,
+        hlc: this.clock.now(),
+        origin: this.nodeId,
+        vclock,
+        traceParent: req.traceParent,
+      };
+      view.set(req.key, { key: entry.key, value: entry.value, version: entry.version, position, deleted: req.op === 'delete', hlc: entry.hlc, origin: entry.origin, vclock });
+      entries.push(entry);
+      accepted.push({ q, entry });
+    }
+    if (entries.length === 0) return;
+    try {
+      this.store.applyEntries(entries);
+    } catch (err) {
+      this.logger.error({ err }, 'could not commit writes to the log');
+      for (const { q } of accepted) q.reject(new NotWriting(`the primary could not commit the write: ${(err as Error).message}`));
+      return;
+    }
+    for (const e of entries) this.acks.committed(e.position);
+    this.feed.publish(entries);
+    for (const { q, entry } of accepted) {
+      const outcome: WriteOutcome = { written: true, position: entry.position, term: this.term, version: entry.version };
+      if (q.req.waitForAcks === false) {
+        q.resolve(outcome);
+        continue;
+      }
+      this.acks.waitFor(entry.position, q.req.deadlineMs).then(
+        () => q.resolve(outcome),
+        (err: Error) => q.reject(err instanceof AckTimeout ? err : new AckTimeout(err.message)),
+      );
+    }
+  }
+}

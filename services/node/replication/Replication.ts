@@ -1,0 +1,271 @@
+import type { Logger } from 'pino';
+import { type LeaderRecord, casLeader, readLeader } from '../../../common/cluster/leaderRecord';
+import type { ConsulApi } from '../../../common/consul/ConsulApi';
+import type { SyncConfig } from '../../../common/config/clusterConfig';
+import { Backoff } from '../../../common/net/Backoff';
+import { HybridClock } from '../store/hybridClock';
+import type { ConflictRecord, StateStore } from '../store/StateStore';
+import { AckTracker } from './AckTracker';
+import { EntryFeed } from './EntryFeed';
+import { Follower, type FollowTarget } from './Follower';
+import { PrimaryWriter } from './PrimaryWriter';
+
+/** What a state-holding node is right now. 'unknown' until Consul has told it. */
+export type StateRole = 'primary' | 'replica' | 'unknown';
+
+export interface ReplicationEvents {
+  /** The node's role changed (re-register in Consul, log, metrics). */
+  roleChanged(role: 'primary' | 'replica', term: number, reason: string): void;
+  /** A replica's ack arrived this long after the primary committed the entry. */
+  replicationLag(replicaId: string, ms: number): void;
+  repaired(keys: string[]): void;
+  /** Two concurrent versions of a key were resolved (reconciliation). */
+  conflictResolved(conflict: ConflictRecord): void;
+}
+
+export interface ReplicationOptions {
+  store: StateStore;
+  nodeId: string;
+  cluster: string;
+  consul: ConsulApi;
+  sync: SyncConfig;
+  /** This node's gRPC address, as others reach it. */
+  address: () => string;
+  /** The role the config gives: the primary bootstraps the cluster's first term. */
+  initialRole: 'primary' | 'replica';
+  logger: Logger;
+  events: ReplicationEvents;
+}
+
+/**
+ * The state-holding side of a node (primary or replica) and the moves between them. Consul's
+ * leader record (`shoal/<cluster>/leader`) says who the primary is for which term; this node
+ * follows it with blocking queries and turns into what it says: the primary writes; a replica
+ * follows the primary. Terms only grow; a newer term seen anywhere (Consul, a Sync message)
+ * makes a primary step down.
+ */
+export class Replication {
+  readonly feed: EntryFeed;
+  readonly clock = new HybridClock();
+  private current: StateRole = 'unknown';
+  private writerRef: PrimaryWriter | undefined;
+  private acksRef: AckTracker | undefined;
+  private followerRef: Follower | undefined;
+  private leaderRef: LeaderRecord | undefined;
+  private readonly streams = new Set<(reason: string) => void>();
+  private readonly stopping = new AbortController();
+  private watch: Promise<void> | undefined;
+  /** Serializes role changes: each waits for the one before. */
+  private transition: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: ReplicationOptions) {
+    this.feed = new EntryFeed(opts.store);
+  }
+
+  get role(): StateRole {
+    return this.current;
+  }
+
+  get store(): StateStore {
+    return this.opts.store;
+  }
+
+  get term(): number {
+    return this.opts.store.term;
+  }
+
+  get writer(): PrimaryWriter | undefined {
+    return this.writerRef;
+  }
+
+  get acks(): AckTracker | undefined {
+    return this.acksRef;
+  }
+
+  get follower(): Follower | undefined {
+    return this.followerRef;
+  }
+
+  /** The latest leader record seen in Consul (or from a Promote/Follow). */
+  get leader(): LeaderRecord | undefined {
+    return this.leaderRef;
+  }
+
+  /** The primary's gRPC address as this node knows it, for redirecting clients. */
+  primaryAddress(): string | undefined {
+    if (this.current === 'primary') return this.opts.address();
+    return this.followerRef?.target.primaryAddress ?? this.leaderRef?.primaryAddress;
+  }
+
+  start(): void {
+    this.watch ??= this.followLeader(this.stopping.signal);
+    const retention = setInterval(() => this.truncateLog(), this.opts.sync.interval);
+    retention.unref();
+    this.stopping.signal.addEventListener('abort', () => clearInterval(retention), { once: true });
+  }
+
+  /** Keeps the last sync.retainEntries entries; replicas further behind get a snapshot. */
+  private truncateLog(): void {
+    const keepFrom = this.opts.store.lastPosition - this.opts.sync.retainEntries + 1;
+    if (this.opts.store.firstRetained() >= keepFrom) return;
+    const dropped = this.opts.store.truncateBelow(keepFrom);
+    this.opts.logger.debug({ dropped, keepFrom }, 'truncated the log');
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.watch;
+    await this.transition;
+    this.writerRef?.close('the node is shutting down');
+    for (const end of this.streams) end('the node is shutting down');
+    await this.followerRef?.stop();
+  }
+
+  /** Registers an open Replicate stream, to be ended when this node stops being primary. */
+  trackStream(end: (reason: string) => void): () => void {
+    this.streams.add(end);
+    return () => this.streams.delete(end);
+  }
+
+  /** Adopts a newer term seen anywhere; a primary then steps down and waits to be told whom to follow. */
+  observeTerm(term: number, source: string): void {
+    if (!this.opts.store.adoptTerm(term)) return;
+    this.opts.logger.info({ term, source }, 'adopted a newer term');
+    if (this.current === 'primary') {
+      void this.change(() => this.toReplica(undefined, `newer term ${term} seen (${source})`));
+    } else if (this.followerRef && this.followerRef.target.term < term) {
+      // The primary we follow is from an older term: stop applying what it sends.
+      void this.change(() => this.toReplica(undefined, `newer term ${term} seen (${source})`));
+    }
+  }
+
+  /** Becomes the primary for `term` (Promote). The caller has checked Consul names this node. */
+  promote(term: number, reason: string): Promise<number> {
+    return this.change(async () => {
+      if (this.current === 'primary' && this.writerRef?.term === term) return;
+      await this.toPrimary(term, reason);
+    }).then(() => this.termStart(term));
+  }
+
+  /** Follows another primary (Follow, or a leader record naming someone else). */
+  follow(target: FollowTarget, reason: string): Promise<void> {
+    this.opts.store.adoptTerm(target.term);
+    return this.change(async () => {
+      const f = this.followerRef;
+      if (this.current === 'replica' && f && f.target.primaryId === target.primaryId && f.target.primaryAddress === target.primaryAddress && f.target.term === target.term) return;
+      await this.toReplica(target, reason);
+    });
+  }
+
+  /** Keeps a conflict resolution (for ListConflicts and the dashboard) and reports it. */
+  recordConflict(conflict: ConflictRecord): void {
+    this.opts.store.recordConflict(conflict);
+    this.opts.logger.warn({ key: conflict.key, reason: conflict.reason, winner: conflict.winner.origin, loser: conflict.loser.origin }, 'resolved concurrent versions of a key');
+    this.opts.events.conflictResolved(conflict);
+  }
+
+  /** The first position of `term` in this node's log. */
+  termStart(term: number): number {
+    return this.opts.store.termHistory().find((t) => t.term === term)?.startPosition ?? this.opts.store.lastPosition + 1;
+  }
+
+  private change(step: () => Promise<void>): Promise<void> {
+    this.transition = this.transition.then(step, step).catch((err: unknown) => this.opts.logger.error({ err }, 'role change failed'));
+    return this.transition;
+  }
+
+  private async toPrimary(term: number, reason: string): Promise<void> {
+    const { store, logger } = this.opts;
+    const follower = this.followerRef;
+    this.followerRef = undefined;
+    await follower?.stop();
+    if (!store.termHistory().some((t) => t.term === term)) store.startTerm(term, store.lastPosition + 1);
+    this.acksRef = new AckTracker(this.opts.sync.minAcks, (id, ms) => this.opts.events.replicationLag(id, ms));
+    this.writerRef = new PrimaryWriter(store, this.feed, this.acksRef, this.clock, this.opts.nodeId, term, logger);
+    this.current = 'primary';
+    logger.info({ term, position: store.lastPosition, reason }, 'serving as primary');
+    this.opts.events.roleChanged('primary', term, reason);
+  }
+
+  private async toReplica(target: FollowTarget | undefined, reason: string): Promise<void> {
+    const { logger } = this.opts;
+    const wasPrimary = this.current === 'primary';
+    this.writerRef?.close(`this node stopped being the primary (${reason})`);
+    this.writerRef = undefined;
+    this.acksRef = undefined;
+    for (const end of this.streams) end(`this node stopped being the primary (${reason})`);
+    const old = this.followerRef;
+    this.followerRef = undefined;
+    await old?.stop();
+    this.current = 'replica';
+    if (target) {
+      this.followerRef = new Follower(
+        {
+          store: this.opts.store,
+          feed: this.feed,
+          clock: this.clock,
+          nodeId: this.opts.nodeId,
+          logger,
+          heartbeatMs: this.opts.sync.heartbeatInterval,
+          antiEntropyMs: this.opts.sync.interval,
+          onNewerTerm: (t) => this.observeTerm(t, 'the primary'),
+          onRepaired: (keys) => this.opts.events.repaired(keys),
+        },
+        target,
+      );
+      this.followerRef.start();
+    }
+    logger.info({ term: this.opts.store.term, primary: target?.primaryId ?? '(waiting for Consul)', reason }, wasPrimary ? 'stepped down to replica' : 'serving as replica');
+    this.opts.events.roleChanged('replica', this.opts.store.term, reason);
+  }
+
+  /** Follows the leader record with blocking queries; bootstraps the first term if none. */
+  private async followLeader(signal: AbortSignal): Promise<void> {
+    const { consul, cluster, logger } = this.opts;
+    const backoff = new Backoff({ initialMs: 200, maxMs: 5000 });
+    let index: string | undefined;
+    let warned = false;
+    while (!signal.aborted) {
+      try {
+        const read = await readLeader(consul, cluster, { index, signal });
+        backoff.reset();
+        warned = false;
+        index = Number(read.index) < Number(index ?? 0) ? undefined : read.index;
+        if (!read.record) {
+          if (this.opts.initialRole === 'primary') await this.bootstrap(read);
+          else if (this.current === 'unknown') logger.info('no primary in Consul yet; waiting for one');
+          continue;
+        }
+        await this.onLeaderRecord(read.record);
+      } catch (err) {
+        if (signal.aborted) return;
+        if (!warned) logger.warn({ err: (err as Error).message }, 'cannot read the leader record from Consul; keeping the current role');
+        warned = true;
+        index = undefined;
+        await backoff.wait(signal);
+      }
+    }
+  }
+
+  private async bootstrap(read: Awaited<ReturnType<typeof readLeader>>): Promise<void> {
+    const term = this.opts.store.term + 1;
+    const record: LeaderRecord = { term, primaryId: this.opts.nodeId, primaryAddress: this.opts.address(), changedAtMs: Date.now(), reason: 'bootstrap' };
+    if (await casLeader(this.opts.consul, this.opts.cluster, read, record)) {
+      this.opts.logger.info({ term }, 'no primary in Consul: this node takes the first term');
+      await this.onLeaderRecord(record);
+    }
+  }
+
+  private async onLeaderRecord(record: LeaderRecord): Promise<void> {
+    if (record.term < this.opts.store.term) return;
+    this.leaderRef = record;
+    if (record.primaryId === this.opts.nodeId) {
+      if (this.current !== 'primary' || this.writerRef?.term !== record.term) {
+        this.opts.store.adoptTerm(record.term);
+        await this.change(() => this.toPrimary(record.term, record.reason || 'named primary in Consul'));
+      }
+      return;
+    }
+    await this.follow({ term: record.term, primaryId: record.primaryId, primaryAddress: record.primaryAddress }, record.reason || 'named replica in Consul');
+  }
+}

@@ -1,0 +1,73 @@
+import { EntryOp, type HybridTime as HybridTimeProto, type LogEntry, type StoredValue, type TermStart as TermStartProto, type VectorClockEntry } from '../../../gen/shoal/v1/sync';
+import type { HybridTime } from '../store/hybridClock';
+import type { Entry, Stored, TermStart } from '../store/StateStore';
+import { clockEntries, type VectorClock } from '../store/vectorClock';
+
+// Conversions between the store's types and the Sync contract's messages.
+
+export function entryToProto(e: Entry): LogEntry {
+  return {
+    position: e.position,
+    term: e.term,
+    op: e.op === 'delete' ? EntryOp.ENTRY_OP_DELETE : EntryOp.ENTRY_OP_PUT,
+    key: e.key,
+    value: e.value,
+    version: e.version,
+    hlc: e.hlc,
+    origin: e.origin,
+    vclock: clockToProto(e.vclock),
+    traceParent: e.traceParent,
+  };
+}
+
+export function entryFromProto(e: LogEntry): Entry {
+  return {
+    position: e.position,
+    term: e.term,
+    op: e.op === EntryOp.ENTRY_OP_DELETE ? 'delete' : 'put',
+    key: e.key,
+    value: Buffer.from(e.value),
+    version: e.version,
+    hlc: hybridFromProto(e.hlc),
+    origin: e.origin,
+    vclock: clockFromProto(e.vclock),
+    traceParent: e.traceParent,
+  };
+}
+
+export function storedToProto(s: Stored): StoredValue {
+  return { key: s.key, value: s.value, version: s.version, position: s.position, deleted: s.deleted, hlc: s.hlc, origin: s.origin, vclock: clockToProto(s.vclock) };
+}
+
+export function storedFromProto(s: StoredValue): Stored {
+  return {
+    key: s.key,
+    value: Buffer.from(s.value),
+    version: s.version,
+    position: s.position,
+    deleted: s.deleted,
+    hlc: hybridFromProto(s.hlc),
+    origin: s.origin,
+    vclock: clockFromProto(s.vclock),
+  };
+}
+
+export function termHistoryToProto(history: TermStart[]): TermStartProto[] {
+  return history.map((t) => ({ term: t.term, startPosition: t.startPosition }));
+}
+
+export function termHistoryFromProto(history: TermStartProto[]): TermStart[] {
+  return history.map((t) => ({ term: t.term, startPosition: t.startPosition }));
+}
+
+function clockToProto(clock: VectorClock): VectorClockEntry[] {
+  return clockEntries(clock).map(([nodeId, counter]) => ({ nodeId, counter }));
+}
+
+function clockFromProto(entries: VectorClockEntry[]): VectorClock {
+  return Object.fromEntries(entries.map((e) => [e.nodeId, e.counter]));
+}
+
+function hybridFromProto(h: HybridTimeProto | undefined): HybridTime {
+  return { physicalMs: h?.physicalMs ?? 0, logical: h?.logical ?? 0 };
+}

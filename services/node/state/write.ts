@@ -1,0 +1,58 @@
+import { type ServerUnaryCall, status } from '@grpc/grpc-js';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { ServerError, unavailable } from '../../../common/grpc/ServerError';
+import type { NodeContext } from '../NodeContext';
+import { AckTimeout } from '../replication/AckTracker';
+import { NotWriting, type WriteOutcome, VersionMismatch } from '../replication/PrimaryWriter';
+import type { EntryOpName } from '../store/StateStore';
+import { notPrimary, stateOf } from '../sync/primaryRedirect';
+
+const tracer = trace.getTracer('shoal.state');
+
+/** Answer this long before the caller's deadline, so it hears why rather than DEADLINE_EXCEEDED. */
+const DEADLINE_MARGIN_MS = 25;
+
+/** The absolute time by which a call must be answered: its deadline, or now + the default. */
+export function answerBy(call: ServerUnaryCall<unknown, unknown>, defaultMs: number): number {
+  const deadline = call.getDeadline();
+  const ms = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(ms) ? ms - DEADLINE_MARGIN_MS : Date.now() + defaultMs;
+}
+
+/**
+ * The write path shared by Put and Delete: primary only; refused at once when fewer replicas
+ * are connected than sync.minAcks (nothing is written then); otherwise written, then
+ * acknowledged once enough replicas applied it, or UNAVAILABLE at the deadline.
+ */
+export function write(
+  ctx: NodeContext,
+  call: ServerUnaryCall<unknown, unknown>,
+  op: EntryOpName,
+  key: string,
+  value: Buffer,
+  expectedVersion: number | undefined,
+): Promise<WriteOutcome> {
+  const r = stateOf(ctx, 'a write');
+  const writer = r.writer;
+  const acks = r.acks;
+  if (r.role !== 'primary' || !writer || !acks) throw notPrimary(ctx, 'a write');
+  const required = ctx.sync.minAcks;
+  if (acks.connected < required) {
+    throw unavailable(`only ${acks.connected} of the ${required} replicas that must acknowledge a write (sync.minAcks) are connected; nothing was written`);
+  }
+  return tracer.startActiveSpan('state.write', { attributes: { 'shoal.op': op, 'shoal.key': key, 'shoal.term': writer.term } }, async (span) => {
+    try {
+      const carrier: Record<string, string> = {};
+      propagation.inject(context.active(), carrier);
+      const outcome = await writer.write({ op, key, value, expectedVersion, traceParent: carrier.traceparent ?? '', deadlineMs: answerBy(call, ctx.sync.ackTimeout) });
+      span.setAttributes({ 'shoal.position': outcome.position, 'shoal.version': outcome.version });
+      return outcome;
+    } catch (err) {
+      if (err instanceof VersionMismatch) throw new ServerError(status.ABORTED, `compare-and-set failed: ${err.message}`);
+      if (err instanceof AckTimeout || err instanceof NotWriting) throw unavailable(err.message);
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}

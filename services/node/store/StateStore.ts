@@ -1,0 +1,492 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { HybridTime } from './hybridClock';
+import { clockEntries, type VectorClock } from './vectorClock';
+
+/**
+ * Why SQLite (better-sqlite3 12): one file per node holds the log, the materialized keys and
+ * the term history, and each batch of changes commits in one transaction, so the log and the
+ * state can never disagree after a crash. WAL mode lets the snapshot sender read a consistent
+ * view on a second connection while writes go on.
+ */
+
+/** How hard a commit waits for the disk. */
+export type FsyncPolicy = 'always' | 'batch';
+
+export type EntryOpName = 'put' | 'delete';
+
+/** One change in the log, as the store keeps it. */
+export interface Entry {
+  position: number;
+  term: number;
+  op: EntryOpName;
+  key: string;
+  value: Buffer;
+  version: number;
+  hlc: HybridTime;
+  origin: string;
+  vclock: VectorClock;
+  traceParent: string;
+}
+
+/** A key's current version (deleted keys stay as tombstones, so replicas can compare them). */
+export interface Stored {
+  key: string;
+  value: Buffer;
+  version: number;
+  position: number;
+  deleted: boolean;
+  hlc: HybridTime;
+  origin: string;
+  vclock: VectorClock;
+}
+
+export interface TermStart {
+  term: number;
+  startPosition: number;
+}
+
+export interface ConflictRecord {
+  resolvedAtMs: number;
+  key: string;
+  winner: Stored;
+  loser: Stored;
+  reason: string;
+  resolvedBy: string;
+}
+
+/** Number of anti-entropy buckets. */
+export const BUCKETS = 64;
+
+/** The bucket a key falls in. */
+export function bucketOf(key: string): number {
+  return createHash('sha256').update(key).digest()[0] % BUCKETS;
+}
+
+interface KvRow {
+  key: string;
+  value: Buffer | null;
+  version: number;
+  position: number;
+  deleted: number;
+  hlc_ms: number;
+  hlc_logical: number;
+  origin: string;
+  vclock: string;
+}
+
+interface LogRow {
+  position: number;
+  term: number;
+  op: number;
+  key: string;
+  value: Buffer | null;
+  version: number;
+  hlc_ms: number;
+  hlc_logical: number;
+  origin: string;
+  vclock: string;
+  trace_parent: string;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS terms (term INTEGER PRIMARY KEY, start_position INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS log (
+  position INTEGER PRIMARY KEY, term INTEGER NOT NULL, op INTEGER NOT NULL, key TEXT NOT NULL,
+  value BLOB, version INTEGER NOT NULL, hlc_ms INTEGER NOT NULL, hlc_logical INTEGER NOT NULL,
+  origin TEXT NOT NULL, vclock TEXT NOT NULL, trace_parent TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS kv (
+  key TEXT PRIMARY KEY, value BLOB, version INTEGER NOT NULL, position INTEGER NOT NULL,
+  deleted INTEGER NOT NULL, hlc_ms INTEGER NOT NULL, hlc_logical INTEGER NOT NULL,
+  origin TEXT NOT NULL, vclock TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS kv_position ON kv(position);
+CREATE TABLE IF NOT EXISTS conflicts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, resolved_at INTEGER NOT NULL, key TEXT NOT NULL,
+  winner TEXT NOT NULL, loser TEXT NOT NULL, reason TEXT NOT NULL, resolved_by TEXT NOT NULL);
+`;
+
+/** How many conflict resolutions are kept. */
+const CONFLICTS_KEPT = 1000;
+
+/**
+ * A node's durable state: the replicated log, the keys it materializes, the term history and
+ * the current term. All methods are synchronous (better-sqlite3); each mutation is one
+ * transaction, committed with the configured fsync policy.
+ */
+export class StateStore {
+  private readonly db: Database.Database;
+  private last = 0;
+  private currentTerm = 0;
+  private readonly stmt: ReturnType<StateStore['prepare']>;
+
+  constructor(
+    readonly path: string,
+    fsync: FsyncPolicy,
+  ) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    // FULL: the WAL is fsynced at every commit, so an acknowledged write survives power loss.
+    // NORMAL: fsynced at checkpoints only; survives a process crash (kill -9), not an OS crash.
+    this.db.pragma(`synchronous = ${fsync === 'always' ? 'FULL' : 'NORMAL'}`);
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    this.stmt = this.prepare();
+    this.last = Number(this.meta('position') ?? 0);
+    this.currentTerm = Number(this.meta('term') ?? 0);
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      meta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE name = ?'),
+      setMeta: db.prepare<[string, string]>('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value'),
+      getKv: db.prepare<[string], KvRow>('SELECT * FROM kv WHERE key = ?'),
+      upsertKv: db.prepare(
+        `INSERT INTO kv (key, value, version, position, deleted, hlc_ms, hlc_logical, origin, vclock)
+         VALUES (@key, @value, @version, @position, @deleted, @hlc_ms, @hlc_logical, @origin, @vclock)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value, version = excluded.version, position = excluded.position,
+           deleted = excluded.deleted, hlc_ms = excluded.hlc_ms, hlc_logical = excluded.hlc_logical,
+           origin = excluded.origin, vclock = excluded.vclock`,
+      ),
+      deleteKv: db.prepare<[string]>('DELETE FROM kv WHERE key = ?'),
+      insertLog: db.prepare(
+        `INSERT INTO log (position, term, op, key, value, version, hlc_ms, hlc_logical, origin, vclock, trace_parent)
+         VALUES (@position, @term, @op, @key, @value, @version, @hlc_ms, @hlc_logical, @origin, @vclock, @trace_parent)`,
+      ),
+      readLog: db.prepare<[number, number], LogRow>('SELECT * FROM log WHERE position >= ? ORDER BY position LIMIT ?'),
+      firstLog: db.prepare<[], { position: number | null }>('SELECT MIN(position) AS position FROM log'),
+      truncateLogBelow: db.prepare<[number]>('DELETE FROM log WHERE position < ?'),
+      list: db.prepare<[string, string, string, number], KvRow>(
+        'SELECT * FROM kv WHERE deleted = 0 AND key >= ? AND key > ? AND key < ? ORDER BY key LIMIT ?',
+      ),
+      prefixAll: db.prepare<[string], KvRow>('SELECT * FROM kv WHERE deleted = 0 AND substr(key, 1, length(?1)) = ?1 ORDER BY key'),
+      allKv: db.prepare<[], KvRow>('SELECT * FROM kv'),
+      changedAfter: db.prepare<[number], { key: string }>('SELECT key FROM kv WHERE position > ?'),
+      terms: db.prepare<[], { term: number; start_position: number }>('SELECT term, start_position FROM terms ORDER BY term'),
+      addTerm: db.prepare<[number, number]>('INSERT OR REPLACE INTO terms (term, start_position) VALUES (?, ?)'),
+      addConflict: db.prepare('INSERT INTO conflicts (resolved_at, key, winner, loser, reason, resolved_by) VALUES (?, ?, ?, ?, ?, ?)'),
+      trimConflicts: db.prepare<[number]>('DELETE FROM conflicts WHERE id <= (SELECT MAX(id) FROM conflicts) - ?'),
+      listConflicts: db.prepare<[number], { resolved_at: number; key: string; winner: string; loser: string; reason: string; resolved_by: string }>(
+        'SELECT * FROM conflicts ORDER BY id DESC LIMIT ?',
+      ),
+    };
+  }
+
+  /** Last log position this node holds (applied, on a replica). */
+  get lastPosition(): number {
+    return this.last;
+  }
+
+  /** The newest term this node has seen; persisted, never decreases. */
+  get term(): number {
+    return this.currentTerm;
+  }
+
+  /** Persists a newer term; an older or equal one is ignored. */
+  adoptTerm(term: number): boolean {
+    if (term <= this.currentTerm) return false;
+    this.stmt.setMeta.run('term', String(term));
+    this.currentTerm = term;
+    return true;
+  }
+
+  /** Which term wrote which stretch of the log, oldest first. */
+  termHistory(): TermStart[] {
+    return this.stmt.terms.all().map((r) => ({ term: r.term, startPosition: r.start_position }));
+  }
+
+  /** Records that `term` starts at `startPosition` (a promotion). */
+  startTerm(term: number, startPosition: number): void {
+    this.db.transaction(() => {
+      this.adoptTerm(term);
+      this.stmt.addTerm.run(term, startPosition);
+    })();
+  }
+
+  /** The key's current version, tombstones included; undefined if never written. */
+  stored(key: string): Stored | undefined {
+    const row = this.stmt.getKv.get(key);
+    return row ? fromKvRow(row) : undefined;
+  }
+
+  /**
+   * Appends entries to the log and applies them to the keys, in one transaction: the primary's
+   * own writes and a replica's replicated ones alike. They must continue the log exactly.
+   */
+  applyEntries(entries: Entry[]): void {
+    if (entries.length === 0) return;
+    if (entries[0].position !== this.last + 1) {
+      throw new Error(`entries start at ${entries[0].position}, but the log ends at ${this.last}`);
+    }
+    this.db.transaction(() => {
+      for (const e of entries) {
+        this.stmt.insertLog.run(toLogRow(e));
+        this.stmt.upsertKv.run(toKvRow({ key: e.key, value: e.value, version: e.version, position: e.position, deleted: e.op === 'delete', hlc: e.hlc, origin: e.origin, vclock: e.vclock }));
+        // A replica learns the terms from the entries it applies.
+        if (!this.termStarted(e.term)) this.stmt.addTerm.run(e.term, e.position);
+      }
+      const end = entries[entries.length - 1];
+      this.stmt.setMeta.run('position', String(end.position));
+      if (end.term > this.currentTerm) this.stmt.setMeta.run('term', String(end.term));
+    })();
+    const end = entries[entries.length - 1];
+    this.last = end.position;
+    if (end.term > this.currentTerm) this.currentTerm = end.term;
+  }
+
+  private readonly knownTerms = new Set<number>();
+  private termStarted(term: number): boolean {
+    if (this.knownTerms.has(term)) return true;
+    const known = this.termHistory().some((t) => t.term === term);
+    if (known) this.knownTerms.add(term);
+    return known;
+  }
+
+  /** Up to `limit` entries from `from` on, in order (fewer if the log ends or was truncated). */
+  readEntries(from: number, limit: number): Entry[] {
+    return this.stmt.readLog.all(from, limit).map(fromLogRow);
+  }
+
+  /** First position still in the log; lastPosition + 1 when the log holds nothing. */
+  firstRetained(): number {
+    return this.stmt.firstLog.get()?.position ?? this.last + 1;
+  }
+
+  /** Drops log entries below `position` (their effects stay in the keys). */
+  truncateBelow(position: number): number {
+    return this.stmt.truncateLogBelow.run(position).changes;
+  }
+
+  /** Live keys from `prefix`, after `afterKey`, in key order. */
+  list(prefix: string, afterKey: string, limit: number): Stored[] {
+    return this.stmt.list.all(prefix, afterKey, prefixEnd(prefix), limit).map(fromKvRow);
+  }
+
+  /** Every live key under `prefix`, in key order. */
+  listAll(prefix: string): Stored[] {
+    return this.stmt.prefixAll.all(prefix).map(fromKvRow);
+  }
+
+  /** Keys last written after `position`. */
+  changedAfter(position: number): string[] {
+    return this.stmt.changedAfter.all(position).map((r) => r.key);
+  }
+
+  /**
+   * Anti-entropy digests: per bucket, a hash over the keys last written at or before
+   * `atPosition`, leaving out `excluded` keys.
+   */
+  digests(atPosition: number, excluded: ReadonlySet<string>): Buffer[] {
+    const hashes = Array.from({ length: BUCKETS }, () => createHash('sha256'));
+    const rows = this.stmt.allKv.all().filter((r) => r.position <= atPosition && !excluded.has(r.key));
+    rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    for (const row of rows) hashes[bucketOf(row.key)].update(digestLine(row));
+    return hashes.map((h) => h.digest());
+  }
+
+  /** The stored values of one bucket, last written at or before `atPosition`, minus `excluded`. */
+  bucketValues(bucket: number, atPosition: number, excluded: ReadonlySet<string>): Stored[] {
+    return this.stmt.allKv
+      .all()
+      .filter((r) => r.position <= atPosition && !excluded.has(r.key) && bucketOf(r.key) === bucket)
+      .map(fromKvRow);
+  }
+
+  /**
+   * Makes one bucket match the primary's `values`: rows that differ are replaced, rows the
+   * primary does not have are removed. Returns the keys repaired.
+   */
+  repairBucket(bucket: number, atPosition: number, excluded: ReadonlySet<string>, values: Stored[]): string[] {
+    const wanted = new Map(values.map((v) => [v.key, v]));
+    const repaired: string[] = [];
+    this.db.transaction(() => {
+      for (const local of this.bucketValues(bucket, atPosition, excluded)) {
+        const theirs = wanted.get(local.key);
+        if (!theirs) {
+          this.stmt.deleteKv.run(local.key);
+          repaired.push(local.key);
+        }
+      }
+      for (const theirs of values) {
+        const local = this.stored(theirs.key);
+        if (!local || digestLine(toKvRow(local)) !== digestLine(toKvRow(theirs))) {
+          this.stmt.upsertKv.run(toKvRow(theirs));
+          repaired.push(theirs.key);
+        }
+      }
+    })();
+    return repaired;
+  }
+
+  /** Replaces everything with a snapshot: values as of `position`, with the primary's term history. */
+  installSnapshot(position: number, history: TermStart[], values: Iterable<Stored>): number {
+    let count = 0;
+    this.db.transaction(() => {
+      this.db.exec('DELETE FROM kv; DELETE FROM log; DELETE FROM terms;');
+      for (const v of values) {
+        this.stmt.upsertKv.run(toKvRow(v));
+        count += 1;
+      }
+      for (const t of history) this.stmt.addTerm.run(t.term, t.startPosition);
+      this.stmt.setMeta.run('position', String(position));
+    })();
+    this.knownTerms.clear();
+    this.last = position;
+    const newest = history.at(-1)?.term ?? 0;
+    if (newest > this.currentTerm) this.adoptTerm(newest);
+    return count;
+  }
+
+  /** Forgets all data (keeps the term): before a snapshot, after diverging. */
+  wipe(): void {
+    this.db.exec('DELETE FROM kv; DELETE FROM log; DELETE FROM terms;');
+    this.stmt.setMeta.run('position', '0');
+    this.knownTerms.clear();
+    this.last = 0;
+  }
+
+  /**
+   * Reads every stored value at one consistent point, on a separate connection, so writes can
+   * go on meanwhile. Call `close()` when done.
+   */
+  openSnapshotReader(): { position: number; history: TermStart[]; values: () => IterableIterator<Stored>; close: () => void } {
+    const reader = new Database(this.path, { readonly: true });
+    reader.pragma('busy_timeout = 5000');
+    reader.exec('BEGIN');
+    const position = Number((reader.prepare<[string], { value: string }>('SELECT value FROM meta WHERE name = ?').get('position')?.value) ?? 0);
+    const history = reader
+      .prepare<[], { term: number; start_position: number }>('SELECT term, start_position FROM terms ORDER BY term')
+      .all()
+      .map((r) => ({ term: r.term, startPosition: r.start_position }));
+    const iterate = function* () {
+      for (const row of reader.prepare<[], KvRow>('SELECT * FROM kv ORDER BY key').iterate()) yield fromKvRow(row);
+    };
+    return {
+      position,
+      history,
+      values: iterate,
+      close: () => {
+        if (reader.inTransaction) reader.exec('COMMIT');
+        reader.close();
+      },
+    };
+  }
+
+  recordConflict(c: ConflictRecord): void {
+    this.stmt.addConflict.run(c.resolvedAtMs, c.key, JSON.stringify(storedToJson(c.winner)), JSON.stringify(storedToJson(c.loser)), c.reason, c.resolvedBy);
+    this.stmt.trimConflicts.run(CONFLICTS_KEPT);
+  }
+
+  conflicts(limit: number): ConflictRecord[] {
+    return this.stmt.listConflicts.all(limit).map((r) => ({
+      resolvedAtMs: r.resolved_at,
+      key: r.key,
+      winner: storedFromJson(JSON.parse(r.winner) as StoredJson),
+      loser: storedFromJson(JSON.parse(r.loser) as StoredJson),
+      reason: r.reason,
+      resolvedBy: r.resolved_by,
+    }));
+  }
+
+  private meta(name: string): string | undefined {
+    return this.stmt.meta.get(name)?.value;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+/** A string above every key that starts with `prefix` (keys may not contain U+10FFFF). */
+function prefixEnd(prefix: string): string {
+  return prefix + '\u{10FFFF}';
+}
+
+const OPS: Record<EntryOpName, number> = { put: 1, delete: 2 };
+
+function toLogRow(e: Entry): LogRow {
+  return {
+    position: e.position,
+    term: e.term,
+    op: OPS[e.op],
+    key: e.key,
+    value: e.value,
+    version: e.version,
+    hlc_ms: e.hlc.physicalMs,
+    hlc_logical: e.hlc.logical,
+    origin: e.origin,
+    vclock: JSON.stringify(clockEntries(e.vclock)),
+    trace_parent: e.traceParent,
+  };
+}
+
+function fromLogRow(r: LogRow): Entry {
+  return {
+    position: r.position,
+    term: r.term,
+    op: r.op === OPS.delete ? 'delete' : 'put',
+    key: r.key,
+    value: r.value ?? Buffer.alloc(0),
+    version: r.version,
+    hlc: { physicalMs: r.hlc_ms, logical: r.hlc_logical },
+    origin: r.origin,
+    vclock: Object.fromEntries(JSON.parse(r.vclock) as [string, number][]),
+    traceParent: r.trace_parent,
+  };
+}
+
+function toKvRow(s: Stored): KvRow {
+  return {
+    key: s.key,
+    value: s.deleted ? null : s.value,
+    version: s.version,
+    position: s.position,
+    deleted: s.deleted ? 1 : 0,
+    hlc_ms: s.hlc.physicalMs,
+    hlc_logical: s.hlc.logical,
+    origin: s.origin,
+    vclock: JSON.stringify(clockEntries(s.vclock)),
+  };
+}
+
+function fromKvRow(r: KvRow): Stored {
+  return {
+    key: r.key,
+    value: r.value ?? Buffer.alloc(0),
+    version: r.version,
+    position: r.position,
+    deleted: r.deleted === 1,
+    hlc: { physicalMs: r.hlc_ms, logical: r.hlc_logical },
+    origin: r.origin,
+    vclock: Object.fromEntries(JSON.parse(r.vclock) as [string, number][]),
+  };
+}
+
+/** What anti-entropy compares of a key: everything but where it sits in the log. */
+function digestLine(r: KvRow): string {
+  const value = r.value ? createHash('sha256').update(r.value).digest('hex') : '-';
+  return `${r.key}\u0000${r.version}\u0000${r.deleted}\u0000${value}\u0000${r.hlc_ms}.${r.hlc_logical}\u0000${r.origin}\u0000${r.vclock}\n`;
+}
+
+interface StoredJson {
+  key: string;
+  value: string;
+  version: number;
+  position: number;
+  deleted: boolean;
+  hlc: HybridTime;
+  origin: string;
+  vclock: VectorClock;
+}
+
+function storedToJson(s: Stored): StoredJson {
+  return { ...s, value: s.value.toString('base64') };
+}
+
+function storedFromJson(j: StoredJson): Stored {
+  return { ...j, value: Buffer.from(j.value, 'base64') };
+}

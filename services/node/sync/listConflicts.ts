@@ -1,0 +1,20 @@
+import type { ListConflictsRequest, ListConflictsResponse } from '../../../gen/shoal/v1/sync';
+import { invalidArgument } from '../../../common/grpc/ServerError';
+import type { NodeContext } from '../NodeContext';
+import { storedToProto } from '../replication/wire';
+import { stateOf } from './primaryRedirect';
+
+export function listConflicts(ctx: NodeContext, request: ListConflictsRequest): ListConflictsResponse {
+  if (request.limit > 1000) throw invalidArgument('limit must be at most 1000');
+  const r = stateOf(ctx, 'ListConflicts');
+  return {
+    conflicts: r.store.conflicts(request.limit || 100).map((c) => ({
+      resolvedAtUnixMs: c.resolvedAtMs,
+      key: c.key,
+      winner: storedToProto(c.winner),
+      loser: storedToProto(c.loser),
+      reason: c.reason,
+      resolvedBy: c.resolvedBy,
+    })),
+  };
+}

@@ -1,0 +1,58 @@
+import { status } from '@grpc/grpc-js';
+import { context, propagation } from '@opentelemetry/api';
+import type { ReconcileRequest, ReconcileResponse } from '../../../gen/shoal/v1/sync';
+import { ServerError } from '../../../common/grpc/ServerError';
+import type { NodeContext } from '../NodeContext';
+import { entryFromProto } from '../replication/wire';
+import { resolveVersions } from '../store/resolveVersions';
+import type { Entry, Stored } from '../store/StateStore';
+import { notPrimary, stateOf } from './primaryRedirect';
+
+/**
+ * Takes the entries an old primary wrote but never got acknowledged. For each key, its latest
+ * such entry is weighed against this primary's current version: the causally newer one wins;
+ * truly concurrent ones resolve last-write-wins (and are recorded as conflicts). Winning
+ * entries are written again, in this term, so they replicate like any write.
+ */
+export async function reconcile(ctx: NodeContext, request: ReconcileRequest): Promise<ReconcileResponse> {
+  const r = stateOf(ctx, 'Reconcile');
+  if (request.term > r.term) {
+    r.observeTerm(request.term, `Reconcile from ${request.fromNode}`);
+    throw new ServerError(status.FAILED_PRECONDITION, `term ${request.term} is newer than this node's; it is no longer primary`);
+  }
+  const writer = r.writer;
+  if (r.role !== 'primary' || !writer) throw notPrimary(ctx, 'Reconcile');
+  const latest = new Map<string, Entry>();
+  for (const e of request.entries.map(entryFromProto).sort((a, b) => a.position - b.position)) latest.set(e.key, e);
+  let applied = 0;
+  let discarded = 0;
+  let conflicts = 0;
+  for (const e of latest.values()) {
+    const current = r.store.stored(e.key);
+    const incoming: Stored = { key: e.key, value: e.value, version: e.version, position: e.position, deleted: e.op === 'delete', hlc: e.hlc, origin: e.origin, vclock: e.vclock };
+    const resolution = current ? resolveVersions(current, incoming) : { winner: 'incoming' as const, concurrent: false, reason: 'the key is new here' };
+    if (resolution.winner === 'incoming') {
+      const carrier: Record<string, string> = {};
+      propagation.inject(context.active(), carrier);
+      await writer.write({
+        op: e.op,
+        key: e.key,
+        value: e.value,
+        traceParent: carrier.traceparent ?? '',
+        deadlineMs: Date.now() + ctx.sync.ackTimeout,
+        waitForAcks: false,
+        mergeClock: e.vclock,
+      });
+      applied += 1;
+    } else {
+      discarded += 1;
+    }
+    if (resolution.concurrent && current) {
+      conflicts += 1;
+      const [winner, loser] = resolution.winner === 'incoming' ? [incoming, current] : [current, incoming];
+      r.recordConflict({ resolvedAtMs: Date.now(), key: e.key, winner, loser, reason: resolution.reason, resolvedBy: ctx.identity.id });
+    }
+  }
+  ctx.logger.info({ from: request.fromNode, entries: request.entries.length, applied, discarded, conflicts }, 'reconciled entries of an old primary');
+  return { applied, discarded, conflicts };
+}

@@ -1,0 +1,196 @@
+import { type ServerDuplexStream, status } from '@grpc/grpc-js';
+import { context, type Link, propagation, trace } from '@opentelemetry/api';
+import type { ReplicateRequest, ReplicateResponse, ReplicateHello } from '../../../gen/shoal/v1/sync';
+import { toStatus } from '../../../common/grpc/handlers';
+import { ServerError } from '../../../common/grpc/ServerError';
+import { writeWithBackpressure } from '../../../common/grpc/writeWithBackpressure';
+import type { NodeContext } from '../NodeContext';
+import { forkPoint } from '../replication/forkPoint';
+import type { Replication } from '../replication/Replication';
+import type { Entry } from '../store/StateStore';
+import { entryToProto, storedToProto, termHistoryFromProto, termHistoryToProto } from '../replication/wire';
+import { notPrimary } from './primaryRedirect';
+
+/** Entries per replication batch, and snapshot values per chunk. */
+const BATCH = 256;
+const CHUNK = 500;
+const tracer = trace.getTracer('shoal.replication');
+
+/**
+ * The primary's side of a replica's Replicate stream: read the hello, decide where the replica
+ * starts (stream from its position, snapshot, or diverged), then send batches as entries are
+ * committed and heartbeats while idle; count the replica's acks toward sync.minAcks.
+ */
+export function replicate(ctx: NodeContext, call: ServerDuplexStream<ReplicateRequest, ReplicateResponse>): void {
+  const ended = new AbortController();
+  const fail = (err: unknown) => {
+    if (ended.signal.aborted) return;
+    ended.abort();
+    call.emit('error', toStatus(err, ctx.logger, 'Replicate'));
+  };
+  const finish = () => {
+    if (ended.signal.aborted) return;
+    ended.abort();
+    call.end();
+  };
+  call.once('cancelled', () => ended.abort());
+  call.once('error', () => ended.abort());
+  call.once('end', () => ended.abort());
+
+  let session: ReplicaSession | undefined;
+  call.on('data', (msg: ReplicateRequest) => {
+    const m = msg.message;
+    if (m?.$case === 'hello') {
+      if (session) return fail(new ServerError(status.INVALID_ARGUMENT, 'hello sent twice on one stream'));
+      try {
+        session = new ReplicaSession(ctx, call, m.value, ended.signal, fail, finish);
+        void session.run();
+      } catch (err) {
+        fail(err);
+      }
+    } else if (m?.$case === 'ack') {
+      if (!session) return fail(new ServerError(status.INVALID_ARGUMENT, 'the first message must be a hello'));
+      session.ack(m.value.term, m.value.appliedPosition);
+    }
+  });
+}
+
+class ReplicaSession {
+  private readonly r: Replication;
+  private readonly term: number;
+  private token: number | undefined;
+
+  constructor(
+    private readonly ctx: NodeContext,
+    private readonly call: ServerDuplexStream<ReplicateRequest, ReplicateResponse>,
+    private readonly hello: ReplicateHello,
+    private readonly signal: AbortSignal,
+    private readonly fail: (err: unknown) => void,
+    private readonly finish: () => void,
+  ) {
+    const r = ctx.replication;
+    if (!r) throw notPrimary(ctx, 'replication');
+    this.r = r;
+    if (hello.term > r.term) {
+      r.observeTerm(hello.term, `replica ${hello.replicaId}`);
+      throw new ServerError(status.FAILED_PRECONDITION, `replica ${hello.replicaId} is at term ${hello.term}, newer than this primary's; stepping down`);
+    }
+    if (r.role !== 'primary' || !r.writer || !r.acks) throw notPrimary(ctx, 'replication');
+    this.term = r.writer.term;
+  }
+
+  ack(term: number, applied: number): void {
+    if (term > this.term) {
+      this.r.observeTerm(term, `ack from ${this.hello.replicaId}`);
+      return;
+    }
+    if (this.token !== undefined) this.r.acks?.ack(this.hello.replicaId, applied);
+  }
+
+  async run(): Promise<void> {
+    const { hello, r } = this;
+    const store = r.store;
+    const untrack = r.trackStream((reason) => this.fail(new ServerError(status.UNAVAILABLE, reason)));
+    try {
+      let from: number;
+      const fork = forkPoint(store.termHistory(), store.lastPosition, termHistoryFromProto(hello.termHistory), hello.lastPosition);
+      if (!hello.wantSnapshot && hello.lastPosition > fork) {
+        this.ctx.logger.warn({ replica: hello.replicaId, fork, replicaLast: hello.lastPosition }, 'replica diverged: it holds entries this primary never had');
+        await this.send({ $case: 'diverged', value: { forkPosition: fork } });
+        return this.finish();
+      }
+      if (hello.wantSnapshot || hello.lastPosition + 1 < store.firstRetained()) {
+        from = (await this.sendSnapshot()) + 1;
+        this.token = r.acks!.connect(hello.replicaId, 0);
+      } else {
+        from = hello.lastPosition + 1;
+        await this.send({ $case: 'start', value: { primaryId: this.ctx.identity.id, fromPosition: from, primaryLastPosition: store.lastPosition } });
+        this.token = r.acks!.connect(hello.replicaId, hello.lastPosition);
+      }
+      this.ctx.logger.info({ replica: hello.replicaId, from }, 'replica connected');
+      await this.stream(from);
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      untrack();
+      if (this.token !== undefined) this.r.acks?.disconnect(hello.replicaId, this.token);
+      if (this.token !== undefined) this.ctx.logger.info({ replica: hello.replicaId }, 'replica disconnected');
+    }
+  }
+
+  /** Sends entries from `next` on as they are committed, a heartbeat when idle. */
+  private async stream(next: number): Promise<void> {
+    const { feed } = this.r;
+    const heartbeatMs = this.ctx.sync.heartbeatInterval;
+    while (!this.signal.aborted) {
+      const entries = feed.since(next, BATCH);
+      if (entries.length > 0) {
+        if (entries[0].position !== next) {
+          throw new ServerError(status.UNAVAILABLE, `replica ${this.hello.replicaId} fell behind the retained log (needs ${next}); reconnect for a snapshot`);
+        }
+        await this.sendBatch(entries);
+        next = entries[entries.length - 1].position + 1;
+        continue;
+      }
+      const woke = await new Promise<'entries' | 'idle'>((resolve) => {
+        const timer = setTimeout(() => done('idle'), heartbeatMs);
+        const off = feed.onEntries(() => done('entries'));
+        const onAbort = () => done('idle');
+        this.signal.addEventListener('abort', onAbort, { once: true });
+        function done(why: 'entries' | 'idle') {
+          clearTimeout(timer);
+          off();
+          resolve(why);
+        }
+      });
+      if (woke === 'idle' && !this.signal.aborted) {
+        await this.send({ $case: 'heartbeat', value: { lastPosition: this.r.store.lastPosition, sentAtUnixMs: Date.now() } });
+      }
+    }
+  }
+
+  private async sendBatch(entries: Entry[]): Promise<void> {
+    const links: Link[] = [];
+    for (const e of entries.slice(0, 128)) {
+      const sc = trace.getSpanContext(propagation.extract(context.active(), { traceparent: e.traceParent }));
+      if (sc) links.push({ context: sc });
+    }
+    const span = tracer.startSpan('sync.send_batch', {
+      links,
+      attributes: { 'shoal.replica': this.hello.replicaId, 'shoal.term': this.term, 'shoal.entries': entries.length, 'shoal.first_position': entries[0].position },
+    });
+    try {
+      await this.send({ $case: 'batch', value: { entries: entries.map(entryToProto) } });
+    } finally {
+      span.end();
+    }
+  }
+
+  /** Streams every stored value at one consistent position; returns that position. */
+  private async sendSnapshot(): Promise<number> {
+    const reader = this.r.store.openSnapshotReader();
+    try {
+      this.ctx.logger.info({ replica: this.hello.replicaId, position: reader.position }, 'sending a snapshot');
+      await this.send({ $case: 'snapshotBegin', value: { position: reader.position, termHistory: termHistoryToProto(reader.history) } });
+      let chunk: ReturnType<typeof storedToProto>[] = [];
+      let count = 0;
+      for (const value of reader.values()) {
+        chunk.push(storedToProto(value));
+        count += 1;
+        if (chunk.length === CHUNK) {
+          await this.send({ $case: 'snapshotChunk', value: { values: chunk } });
+          chunk = [];
+        }
+      }
+      if (chunk.length > 0) await this.send({ $case: 'snapshotChunk', value: { values: chunk } });
+      await this.send({ $case: 'snapshotEnd', value: { position: reader.position, valueCount: count } });
+      return reader.position;
+    } finally {
+      reader.close();
+    }
+  }
+
+  private send(message: ReplicateResponse['message']): Promise<void> {
+    return writeWithBackpressure(this.call, { term: this.term, message }, this.signal);
+  }
+}

@@ -1,0 +1,27 @@
+import type { SyncServer } from '../../../gen/shoal/v1/sync';
+import { unary } from '../../../common/grpc/handlers';
+import type { NodeContext } from '../NodeContext';
+import { fence } from './fence';
+import { follow } from './follow';
+import { getBucket, getDigest } from './getDigest';
+import { getPosition } from './getPosition';
+import { listConflicts } from './listConflicts';
+import { promote } from './promote';
+import { reconcile } from './reconcile';
+import { replicate } from './replicate';
+
+/** shoal.v1.Sync: one function per RPC, in the file named after it (GetBucket beside GetDigest). */
+export function syncServer(ctx: NodeContext): SyncServer {
+  const log = ctx.logger;
+  return {
+    replicate: (call) => replicate(ctx, call),
+    getPosition: unary(log, 'GetPosition', (request) => getPosition(ctx, request)),
+    fence: unary(log, 'Fence', (request) => fence(ctx, request)),
+    promote: unary(log, 'Promote', (request) => promote(ctx, request)),
+    follow: unary(log, 'Follow', (request) => follow(ctx, request)),
+    reconcile: unary(log, 'Reconcile', (request) => reconcile(ctx, request)),
+    getDigest: unary(log, 'GetDigest', (request) => getDigest(ctx, request)),
+    getBucket: unary(log, 'GetBucket', (request) => getBucket(ctx, request)),
+    listConflicts: unary(log, 'ListConflicts', (request) => listConflicts(ctx, request)),
+  };
+}
