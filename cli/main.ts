@@ -8,17 +8,26 @@ import { down } from './commands/down';
 import { logs } from './commands/logs';
 import { status } from './commands/status';
 import { up } from './commands/up';
+import { get } from './commands/get';
+import { ls } from './commands/ls';
+import { put } from './commands/put';
+import { failover, switchover } from './commands/switchover';
 
 const HELP = `Usage: shoal COMMAND [options]
 
 shoal runs a self-orchestrating gRPC cluster: nodes (primary, replicas, workers) that register
-with Consul, serve Discovery and Health over gRPC, and expose health and metrics over HTTP.
+with Consul, keep a replicated key-value store, and serve it over gRPC with health and metrics.
 
 Commands:
-  up        start a local cluster (Consul dev agent if none, 1 primary, 2 replicas, 2 workers)
-  down      stop what \`up\` started
-  status    show every node's role, addresses and health, as Consul sees them
-  logs      show or follow the nodes' logs
+  up          start a local cluster (Consul dev agent if none, 1 primary, 2 replicas, 2 workers)
+  down        stop what \`up\` started
+  status      every node's role, addresses, health, term, log position and replication lag
+  logs        show or follow the nodes' logs
+  put         write a key on the primary (acknowledged once replicated per sync.minAcks)
+  get         read a key (from the primary, or a replica with --from)
+  ls          list keys under a prefix
+  switchover  planned, lossless move of the primary to a replica
+  failover    promote the most advanced replica now (the primary is gone or hung)
 
 Run \`shoal COMMAND --help\` for a command's options. Single nodes: \`npm run start:primary\`,
 \`npm run start:replica -- --id replica-1\`, \`npm run start:worker -- --id worker-1\`.
@@ -26,7 +35,7 @@ Run \`shoal COMMAND --help\` for a command's options. Single nodes: \`npm run st
 Environment: CONSUL_HTTP_ADDR (default 127.0.0.1:8500), SHOAL_RUN_DIR (default .run),
 OTEL_EXPORTER_OTLP_ENDPOINT (export traces over OTLP when set).`;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { up, down, status, logs };
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { up, down, status, logs, put, get, ls, switchover, failover };
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -1,5 +1,6 @@
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { DiscoveryClient } from '../../gen/shoal/v1/discovery';
+import { type NodeInfo, NodeRole } from '../../gen/shoal/v1/node';
 import type { Member } from '../../gen/shoal/v1/discovery';
 import { type ConsulApi, serviceNameOf } from '../../common/consul/ConsulApi';
 import { healthName, memberFromConsul } from '../../common/cluster/memberFromConsul';
@@ -8,41 +9,52 @@ import { roleFromProto } from '../../common/cluster/roles';
 export interface NodeStatus {
   member: Member;
   /** From the node's own GetNodeInfo; undefined when it did not answer. */
-  startedAtMs?: number;
+  info?: NodeInfo;
 }
 
 /** The cluster's members as Consul sees them, each asked for its start time over gRPC. */
 export async function clusterStatus(consul: ConsulApi, cluster: string): Promise<NodeStatus[]> {
   const { value } = await consul.healthService(serviceNameOf(cluster));
   const members = value.map(memberFromConsul).sort((a, b) => roleOrder(a) - roleOrder(b) || a.id.localeCompare(b.id));
-  return Promise.all(members.map(async (member) => ({ member, startedAtMs: await startedAt(member.grpcAddress) })));
+  return Promise.all(members.map(async (member) => ({ member, info: await nodeInfo(member.grpcAddress) })));
 }
 
 function roleOrder(m: Member): number {
   return ['primary', 'replica', 'worker'].indexOf(roleFromProto(m.role) ?? '') + 1 || 9;
 }
 
-function startedAt(address: string): Promise<number | undefined> {
+function nodeInfo(address: string): Promise<NodeInfo | undefined> {
   const client = new DiscoveryClient(address, credentials.createInsecure());
   return new Promise((resolve) => {
     client.getNodeInfo({}, new Metadata(), { deadline: Date.now() + 1000 }, (err, res) => {
       client.close();
-      resolve(err ? undefined : res.node?.startedAtUnixMs);
+      resolve(err ? undefined : res.node);
     });
   });
 }
 
-/** A fixed-width table: id, role, gRPC and HTTP addresses, health, uptime. */
+/**
+ * A fixed-width table: id, role, gRPC and HTTP addresses, health, term, log position, lag
+ * (entries a replica is behind the primary), uptime.
+ */
 export function formatStatusTable(rows: NodeStatus[], now = Date.now()): string {
-  const header = ['ID', 'ROLE', 'GRPC', 'HTTP', 'HEALTH', 'UPTIME'];
-  const lines = rows.map(({ member: m, startedAtMs }) => [
-    m.id,
-    roleFromProto(m.role) ?? 'unknown',
-    m.grpcAddress,
-    m.httpAddress || '-',
-    healthName(m.health),
-    startedAtMs ? formatDuration(now - startedAtMs) : '-',
-  ]);
+  const header = ['ID', 'ROLE', 'GRPC', 'HTTP', 'HEALTH', 'TERM', 'POSITION', 'LAG', 'UPTIME'];
+  const primary = rows.find((r) => r.member.role === NodeRole.NODE_ROLE_PRIMARY)?.info;
+  const lines = rows.map(({ member: m, info }) => {
+    const holdsState = m.role === NodeRole.NODE_ROLE_PRIMARY || m.role === NodeRole.NODE_ROLE_REPLICA;
+    const lag = m.role === NodeRole.NODE_ROLE_REPLICA && primary && info ? String(Math.max(0, primary.logPosition - info.logPosition)) : '-';
+    return [
+      m.id,
+      roleFromProto(m.role) ?? 'unknown',
+      m.grpcAddress,
+      m.httpAddress || '-',
+      healthName(m.health),
+      holdsState && info ? String(info.term) : '-',
+      holdsState && info ? String(info.logPosition) : '-',
+      lag,
+      info ? formatDuration(now - info.startedAtUnixMs) : '-',
+    ];
+  });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   return [header, ...lines].map((cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
 }

@@ -1,11 +1,10 @@
 import { Metadata } from '@grpc/grpc-js';
 import { NodeRole } from '../../../gen/shoal/v1/node';
+import { PRIMARY_METADATA_KEY } from '../../../common/cluster/primaryMetadataKey';
 import { failedPrecondition, type ServerError } from '../../../common/grpc/ServerError';
 import type { NodeContext } from '../NodeContext';
 import type { Replication } from '../replication/Replication';
 
-/** Trailing metadata key that carries the primary's gRPC address on a redirect. */
-export const PRIMARY_METADATA_KEY = 'shoal-primary';
 
 /** Where the primary is, as this node knows it: its replication, else the Consul membership. */
 export function knownPrimary(ctx: NodeContext): string | undefined {

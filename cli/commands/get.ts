@@ -1,0 +1,47 @@
+import { parseArgs } from 'node:util';
+import { StateClient } from '../../common/client/StateClient';
+import { CliError } from '../CliError';
+import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, connectCluster } from '../clusterOptions';
+import { grpcFailure } from '../grpcFailure';
+import { nodeAddress } from '../nodeAddress';
+import { wholeNumber } from './put';
+
+export const GET_HELP = `Usage: shoal get KEY [--from NODE] [--min-position N] [--config FILE] [--cluster NAME]
+
+Prints the value under KEY (as UTF-8) and, on stderr, its version. Exits 1 when the key does
+not exist.
+
+Options:
+  --from NODE         read from this node (e.g. replica-1) instead of the primary
+  --min-position N    on a replica, wait until it has applied log position N (read-your-writes)
+${CLUSTER_OPTIONS_HELP}
+  -h, --help          show this help`;
+
+export async function get(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { ...CLUSTER_OPTIONS, from: { type: 'string' }, 'min-position': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) return console.log(GET_HELP), 0;
+  if (positionals.length !== 1) throw new CliError('get takes one KEY (see `shoal get --help`)');
+  const [key] = positionals;
+  const minPosition = values['min-position'] === undefined ? 0 : wholeNumber('--min-position', values['min-position']);
+  const { consul, cluster } = await connectCluster(values);
+  const address = values.from ? await nodeAddress(consul, cluster, values.from) : undefined;
+  const client = new StateClient({ consul, cluster });
+  try {
+    const r = await client.get(key, { address, minPosition });
+    if (!r.found) {
+      console.error(`shoal: ${key} not found (at position ${r.position})`);
+      return 1;
+    }
+    process.stdout.write(Buffer.from(r.value).toString('utf8') + '\n');
+    console.error(`version ${r.version}, read at position ${r.position}`);
+    return 0;
+  } catch (err) {
+    throw grpcFailure(err, `get ${key}`);
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,58 @@
+import { parseArgs } from 'node:util';
+import { failover as runFailover, PrimaryChangeError, switchover as runSwitchover, type PrimaryChange } from '../../common/cluster/changePrimary';
+import { CliError } from '../CliError';
+import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, connectCluster } from '../clusterOptions';
+import { grpcFailure } from '../grpcFailure';
+import { wholeNumber } from './put';
+
+export const SWITCHOVER_HELP = `Usage: shoal switchover --to NODE [--timeout MS] [--config FILE] [--cluster NAME]
+
+A planned, lossless role swap (like patronictl switchover): the primary stops taking writes,
+NODE catches up to its last position, Consul's leader record moves to NODE with the next term,
+NODE is promoted, and every other node (the old primary included) follows it. Writes are
+refused for the moment it takes (clients retry them).
+
+Options:
+  --to NODE       the replica to promote (required)
+  --timeout MS    give up if it takes longer; nothing changes then (default: 15000)
+${CLUSTER_OPTIONS_HELP}
+  -h, --help      show this help`;
+
+export const FAILOVER_HELP = `Usage: shoal failover [--to NODE] [--timeout MS] [--config FILE] [--cluster NAME]
+
+An unplanned change of primary, for a primary that is gone or hung: every reachable replica
+adopts the next term (so the old primary can no longer get a write acknowledged), the most
+advanced replica is promoted and the others follow it. The old primary, if it comes back,
+rejoins as a replica and hands over its unacknowledged writes for reconciliation.
+
+Options:
+  --to NODE       promote this replica; refused if another replica is more advanced
+  --timeout MS    give up after this long (default: 15000)
+${CLUSTER_OPTIONS_HELP}
+  -h, --help      show this help`;
+
+export function switchover(argv: string[]): Promise<number> {
+  return changePrimary(argv, 'switchover');
+}
+
+export function failover(argv: string[]): Promise<number> {
+  return changePrimary(argv, 'failover');
+}
+
+async function changePrimary(argv: string[], kind: 'switchover' | 'failover'): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { ...CLUSTER_OPTIONS, to: { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) return console.log(kind === 'switchover' ? SWITCHOVER_HELP : FAILOVER_HELP), 0;
+  if (kind === 'switchover' && !values.to) throw new CliError('switchover needs --to NODE (see `shoal switchover --help`)');
+  const timeoutMs = values.timeout === undefined ? undefined : wholeNumber('--timeout', values.timeout);
+  const { consul, cluster } = await connectCluster(values);
+  const ctx = { consul, cluster, timeoutMs, progress: (line: string) => console.log(`  ${line}`) };
+  let change: PrimaryChange;
+  try {
+    change = kind === 'switchover' ? await runSwitchover(ctx, values.to!) : await runFailover(ctx, values.to);
+  } catch (err) {
+    if (err instanceof PrimaryChangeError) throw new CliError(`${kind} refused: ${err.message}`);
+    throw grpcFailure(err, kind);
+  }
+  console.log(`${kind === 'switchover' ? 'Switched over' : 'Failed over'}: ${change.to} is the primary (term ${change.term}), ${change.from} follows it.`);
+  return 0;
+}

@@ -1,0 +1,193 @@
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { trace } from '@opentelemetry/api';
+import { MemberHealth, NodeRole } from '../../gen/shoal/v1/node';
+import type { Member } from '../../gen/shoal/v1/discovery';
+import { type GetPositionResponse, SyncClient } from '../../gen/shoal/v1/sync';
+import { unaryCall } from '../client/grpcCall';
+import { type ConsulApi, serviceNameOf } from '../consul/ConsulApi';
+import { waitFor } from '../time/waitFor';
+import { casLeader, type LeaderRecord, readLeader } from './leaderRecord';
+import { memberFromConsul } from './memberFromConsul';
+
+const tracer = trace.getTracer('shoal.cluster');
+
+/** Why a primary change could not be made; nothing was changed unless `changed` says so. */
+export class PrimaryChangeError extends Error {}
+
+export interface PrimaryChange {
+  from: string;
+  to: string;
+  term: number;
+  /** The new primary's first position in its term. */
+  startPosition: number;
+  /** What happened, step by step, for the operator. */
+  steps: string[];
+}
+
+interface Ctx {
+  consul: ConsulApi;
+  cluster: string;
+  /** Overall deadline, ms. @default 15000 */
+  timeoutMs?: number;
+  /** Progress lines, as they happen. */
+  progress?: (line: string) => void;
+}
+
+/**
+ * Planned, lossless role swap (like `patronictl switchover`): the primary stops taking writes,
+ * the target catches up to its last position, Consul's leader record moves to the target with
+ * the next term (compare-and-set), the target is promoted and every other node follows it,
+ * the old primary included.
+ */
+export function switchover(ctx: Ctx, to: string): Promise<PrimaryChange> {
+  return traced('cluster.switchover', { 'shoal.to': to }, async () => {
+    const steps = stepLog(ctx);
+    const deadline = Date.now() + (ctx.timeoutMs ?? 15_000);
+    const read = await readLeader(ctx.consul, ctx.cluster);
+    const old = read.record;
+    if (!old) throw new PrimaryChangeError(`cluster ${ctx.cluster} has no primary yet`);
+    if (old.primaryId === to) throw new PrimaryChangeError(`${to} is the primary already (term ${old.term})`);
+    const members = await stateMembers(ctx);
+    const target = members.find((m) => m.id === to);
+    if (!target) throw new PrimaryChangeError(`no replica "${to}" in cluster ${ctx.cluster} (state nodes: ${members.map((m) => m.id).join(', ') || 'none'})`);
+    if (target.health !== MemberHealth.MEMBER_HEALTH_PASSING) throw new PrimaryChangeError(`${to} is not passing its health check; switch over to a healthy replica`);
+
+    const primary = sync(old.primaryAddress);
+    const targetClient = sync(target.grpcAddress);
+    try {
+      const fenced = await unaryCall<{ term: number; lastPosition: number }>((m, o, cb) => primary.fence({ timeoutMs: Math.max(1000, deadline - Date.now()) }, m, o, cb), deadline);
+      steps.add(`fenced ${old.primaryId}: no new writes; its last position is ${fenced.lastPosition}`);
+      await waitFor(`${to} to reach position ${fenced.lastPosition}`, async () => (await position(targetClient, 0, deadline)).position >= fenced.lastPosition, {
+        timeoutMs: Math.max(0, deadline - Date.now()),
+        intervalMs: 20,
+      }).catch(() => {
+        throw new PrimaryChangeError(`${to} did not catch up to position ${fenced.lastPosition} in time; nothing changed (${old.primaryId} takes writes again when its fence expires)`);
+      });
+      steps.add(`${to} has applied everything up to ${fenced.lastPosition}`);
+      return await handOver(ctx, steps, read, old, target, members, targetClient, `switchover from ${old.primaryId}`, deadline);
+    } finally {
+      primary.close();
+      targetClient.close();
+    }
+  });
+}
+
+/**
+ * Unplanned change, for a primary that is gone or must be replaced now: every reachable replica
+ * is asked its position with the next term (which it adopts, so it stops accepting the old
+ * primary's entries), the most advanced one is promoted through Consul's leader record, and
+ * the others follow it. With `to`, that replica must be among the most advanced.
+ */
+export function failover(ctx: Ctx, to?: string): Promise<PrimaryChange> {
+  return traced('cluster.failover', { 'shoal.to': to ?? '' }, async () => {
+    const steps = stepLog(ctx);
+    const deadline = Date.now() + (ctx.timeoutMs ?? 15_000);
+    const read = await readLeader(ctx.consul, ctx.cluster);
+    const old = read.record;
+    if (!old) throw new PrimaryChangeError(`cluster ${ctx.cluster} has no primary yet`);
+    const term = old.term + 1;
+    const candidates = (await stateMembers(ctx)).filter((m) => m.id !== old.primaryId);
+    const positions: { member: Member; pos: GetPositionResponse }[] = [];
+    await Promise.all(
+      candidates.map(async (member) => {
+        const client = sync(member.grpcAddress);
+        try {
+          positions.push({ member, pos: await position(client, term, Math.min(deadline, Date.now() + 2000)) });
+        } catch {
+          steps.add(`${member.id} did not answer; left out`);
+        } finally {
+          client.close();
+        }
+      }),
+    );
+    if (positions.length === 0) throw new PrimaryChangeError(`no replica of cluster ${ctx.cluster} answered; nothing to promote`);
+    const best = Math.max(...positions.map((p) => p.pos.position));
+    steps.add(`asked ${positions.length} replica(s) with term ${term} (they now refuse term ${old.term}): ${positions.map((p) => `${p.member.id} at ${p.pos.position}`).join(', ')}`);
+    const chosen = to ? positions.find((p) => p.member.id === to) : positions.sort((a, b) => b.pos.position - a.pos.position || a.member.id.localeCompare(b.member.id))[0];
+    if (!chosen) throw new PrimaryChangeError(`${to} is not a reachable replica of cluster ${ctx.cluster}`);
+    if (chosen.pos.position < best) {
+      throw new PrimaryChangeError(`${to} is at position ${chosen.pos.position}, behind the most advanced replica (${best}); promoting it could lose acknowledged writes`);
+    }
+    const client = sync(chosen.member.grpcAddress);
+    try {
+      return await handOver(ctx, steps, read, old, chosen.member, candidates, client, `failover from ${old.primaryId}`, deadline);
+    } finally {
+      client.close();
+    }
+  });
+}
+
+/** Moves the leader record to `target` with the next term, promotes it, repoints the rest. */
+async function handOver(
+  ctx: Ctx,
+  steps: ReturnType<typeof stepLog>,
+  read: Awaited<ReturnType<typeof readLeader>>,
+  old: LeaderRecord,
+  target: Member,
+  members: Member[],
+  targetClient: SyncClient,
+  reason: string,
+  deadline: number,
+): Promise<PrimaryChange> {
+  const term = old.term + 1;
+  const record: LeaderRecord = { term, primaryId: target.id, primaryAddress: target.grpcAddress, changedAtMs: Date.now(), reason };
+  if (!(await casLeader(ctx.consul, ctx.cluster, read, record))) {
+    throw new PrimaryChangeError('the leader record in Consul changed meanwhile (another switchover or failover?); nothing changed');
+  }
+  steps.add(`Consul leader record: term ${term}, primary ${target.id}`);
+  const promoted = await unaryCall<{ startPosition: number }>((m, o, cb) => targetClient.promote({ term }, m, o, cb), deadline);
+  steps.add(`${target.id} is primary from position ${promoted.startPosition}`);
+  const others = [...members.filter((m) => m.id !== target.id && m.id !== old.primaryId), { id: old.primaryId, grpcAddress: old.primaryAddress } as Member];
+  await Promise.all(
+    others.map(async (m) => {
+      const client = sync(m.grpcAddress);
+      try {
+        await unaryCall((md, o, cb) => client.follow({ term, primaryId: target.id, primaryAddress: target.grpcAddress }, md, o, cb), Math.min(deadline, Date.now() + 2000));
+        steps.add(`${m.id} follows ${target.id}`);
+      } catch {
+        steps.add(`${m.id} did not answer; it will follow once it reads the leader record`);
+      } finally {
+        client.close();
+      }
+    }),
+  );
+  return { from: old.primaryId, to: target.id, term, startPosition: promoted.startPosition, steps: steps.lines };
+}
+
+/** Primary and replicas, as Consul lists them. */
+async function stateMembers(ctx: Ctx): Promise<Member[]> {
+  const { value } = await ctx.consul.healthService(serviceNameOf(ctx.cluster));
+  return value.map(memberFromConsul).filter((m) => m.role === NodeRole.NODE_ROLE_PRIMARY || m.role === NodeRole.NODE_ROLE_REPLICA);
+}
+
+function sync(address: string): SyncClient {
+  return new SyncClient(address, credentials.createInsecure());
+}
+
+function position(client: SyncClient, term: number, deadline: number): Promise<GetPositionResponse> {
+  return unaryCall<GetPositionResponse>((m: Metadata, o, cb) => client.getPosition({ term }, m, o, cb), deadline);
+}
+
+function stepLog(ctx: Ctx) {
+  const lines: string[] = [];
+  return {
+    lines,
+    add(line: string) {
+      lines.push(line);
+      ctx.progress?.(line);
+    },
+  };
+}
+
+function traced<T>(name: string, attributes: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  return tracer.startActiveSpan(name, { attributes }, async (span) => {
+    try {
+      return await fn();
+    } catch (err) {
+      span.recordException(err as Error);
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}
