@@ -1,5 +1,5 @@
 import { compareHybrid, type HybridTime } from './hybridClock';
-import { compareClocks, type VectorClock } from './vectorClock';
+import { clockEntries, compareClocks, type VectorClock } from './vectorClock';
 
 /** The parts of a key's version that decide which of two versions stands. */
 export interface VersionStamp {
@@ -39,8 +39,14 @@ export function resolveVersions(current: VersionStamp, incoming: VersionStamp): 
   }
 }
 
-/** Last-write-wins order: hybrid time, then node id. */
+/**
+ * Last-write-wins order: hybrid time, then node id. One node never issues the same hybrid time
+ * twice, so that decides; the clocks' text breaks the tie that cannot happen, so that even then
+ * every node picks the same version.
+ */
 function laterWrite(current: VersionStamp, incoming: VersionStamp): boolean {
   const byTime = compareHybrid(incoming.hlc, current.hlc);
-  return byTime > 0 || (byTime === 0 && incoming.origin > current.origin);
+  if (byTime !== 0) return byTime > 0;
+  if (incoming.origin !== current.origin) return incoming.origin > current.origin;
+  return JSON.stringify(clockEntries(incoming.vclock)) > JSON.stringify(clockEntries(current.vclock));
 }
