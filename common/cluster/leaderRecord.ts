@@ -45,6 +45,17 @@ export async function casLeader(consul: ConsulApi, cluster: string, read: Leader
   return consul.kvCas(leaderKey(cluster), JSON.stringify(next), read.modifyIndex);
 }
 
+/**
+ * Moves the current primary's address (it restarted on another port), keeping its term.
+ * @returns false when the record changed meanwhile.
+ */
+export async function updateLeaderAddress(consul: ConsulApi, cluster: string, read: LeaderRead, next: LeaderRecord): Promise<boolean> {
+  if (!read.record || read.record.term !== next.term || read.record.primaryId !== next.primaryId) {
+    throw new Error('only the address of the current primary, in its current term, can be updated');
+  }
+  return consul.kvCas(leaderKey(cluster), JSON.stringify(next), read.modifyIndex);
+}
+
 function parseLeader(text: string): LeaderRecord {
   const raw = JSON.parse(text) as Partial<LeaderRecord>;
   if (typeof raw.term !== 'number' || typeof raw.primaryId !== 'string' || typeof raw.primaryAddress !== 'string') {

@@ -1,4 +1,6 @@
+import { credentials, Metadata } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import { DiscoveryClient } from '../../gen/shoal/v1/discovery';
 import { type ConsulApi, serviceNameOf } from '../../common/consul/ConsulApi';
 import type { ClusterConfig } from '../../common/config/clusterConfig';
 import { Backoff } from '../../common/net/Backoff';
@@ -94,14 +96,17 @@ export class ConsulRegistration {
     }
   }
 
-  /** A passing registration of our id at another address means a second node with our id. */
+  /**
+   * Our id registered at another address by a node that answers as that id means a second node
+   * with our id. Consul's check alone cannot tell: right after a crash it still passes for up to
+   * a check interval, and a restarted node must be able to take its place.
+   */
   private async findLiveDuplicate(): Promise<DuplicateNodeError | undefined> {
     const { value } = await this.consul.healthService(serviceNameOf(this.config.name));
     const mine = value.find((e) => e.Service.ID === this.identity.id);
     if (!mine) return undefined;
     const address = `${mine.Service.Address}:${mine.Service.Port}`;
-    const alive = mine.Checks.every((c) => c.Status === 'passing');
-    if (address === this.identity.grpcAddress || !alive) return undefined;
+    if (address === this.identity.grpcAddress || !(await answersAs(address, this.identity.id))) return undefined;
     return new DuplicateNodeError(`node id "${this.identity.id}" is already registered by a live node at ${address}; pick another --id`);
   }
 
@@ -135,4 +140,15 @@ export class ConsulRegistration {
 function splitHostPort(address: string): [string, number] {
   const i = address.lastIndexOf(':');
   return [address.slice(0, i), Number(address.slice(i + 1))];
+}
+
+/** Whether a node at `address` answers GetNodeInfo with this id, within a second. */
+function answersAs(address: string, id: string): Promise<boolean> {
+  const client = new DiscoveryClient(address, credentials.createInsecure());
+  return new Promise((resolve) => {
+    client.getNodeInfo({}, new Metadata(), { deadline: Date.now() + 1000 }, (err, res) => {
+      client.close();
+      resolve(!err && res.node?.id === id);
+    });
+  });
 }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { HealthImplementation } from 'grpc-health-check';
 import { ServingPhase } from '../../gen/shoal/v1/health';
 
@@ -14,8 +15,12 @@ export class Lifecycle {
   private current = ServingPhase.SERVING_PHASE_STARTING;
   /** Whether the node's Consul registration is current; informational, not a readiness condition. */
   registered = false;
-  /** Aborted when draining starts: long-lived streams end on it. */
-  private readonly draining = new AbortController();
+  /** Aborted when draining starts: long-lived streams end on it (each listens, so no listener cap). */
+  private readonly draining = (() => {
+    const controller = new AbortController();
+    setMaxListeners(0, controller.signal);
+    return controller;
+  })();
 
   get phase(): ServingPhase {
     return this.current;

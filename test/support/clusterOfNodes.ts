@@ -8,13 +8,32 @@ export class ClusterOfNodes {
   constructor(
     private readonly consulAddress: string,
     readonly cluster: string,
+    /** A cluster config file every node is started with. */
+    private readonly configPath?: string,
   ) {}
 
   /** Starts nodes and waits until each serves (not yet until Consul sees them). */
   async start(specs: Omit<NodeSpec, 'consulAddress' | 'cluster'>[]): Promise<void> {
-    const started = specs.map((spec) => NodeProcess.spawn({ ...spec, consulAddress: this.consulAddress, cluster: this.cluster }));
-    for (const node of started) this.nodes.set(node.id, node);
+    const started = specs.map((spec) => this.spawn(spec));
     await Promise.all(started.map(async (node) => this.addresses.set(node.id, await node.serving())));
+  }
+
+  /** Starts (or restarts, keeping its data directory) one node of this cluster. */
+  spawn(spec: Omit<NodeSpec, 'consulAddress' | 'cluster'>): NodeProcess {
+    const args = [...(this.configPath ? ['--config', this.configPath] : []), ...(spec.args ?? [])];
+    const node = NodeProcess.spawn({ ...spec, args, consulAddress: this.consulAddress, cluster: this.cluster });
+    this.nodes.set(node.id, node);
+    return node;
+  }
+
+  /** Restarts a node that exited, with the same id and data directory; resolves once it serves. */
+  async restart(id: string): Promise<NodeProcess> {
+    const old = this.node(id);
+    await old.exited;
+    const role = id === 'primary' ? 'primary' : id.startsWith('replica') ? 'replica' : 'worker';
+    const node = this.spawn({ role, id: id === 'primary' ? undefined : id });
+    this.addresses.set(id, await node.serving());
+    return node;
   }
 
   node(id: string): NodeProcess {

@@ -1,5 +1,5 @@
 import { type ClientDuplexStream, credentials, Metadata, status } from '@grpc/grpc-js';
-import { context, propagation, trace, type Link } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, trace, type Link } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { SyncClient, type ReplicateRequest, type ReplicateResponse } from '../../../gen/shoal/v1/sync';
 import { Backoff } from '../../../common/net/Backoff';
@@ -59,7 +59,8 @@ export class Follower {
   }
 
   start(): void {
-    this.loop ??= this.run();
+    // A background loop: its log lines and spans must not join whichever call started it.
+    this.loop ??= context.with(ROOT_CONTEXT, () => this.run());
   }
 
   async stop(): Promise<void> {

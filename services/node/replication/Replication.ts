@@ -1,5 +1,6 @@
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import { type LeaderRecord, casLeader, readLeader } from '../../../common/cluster/leaderRecord';
+import { casLeader, type LeaderRead, type LeaderRecord, readLeader, updateLeaderAddress } from '../../../common/cluster/leaderRecord';
 import type { ConsulApi } from '../../../common/consul/ConsulApi';
 import type { SyncConfig } from '../../../common/config/clusterConfig';
 import { Backoff } from '../../../common/net/Backoff';
@@ -98,7 +99,7 @@ export class Replication {
   }
 
   start(): void {
-    this.watch ??= this.followLeader(this.stopping.signal);
+    this.watch ??= context.with(ROOT_CONTEXT, () => this.followLeader(this.stopping.signal));
     const retention = setInterval(() => this.truncateLog(), this.opts.sync.interval);
     retention.unref();
     this.stopping.signal.addEventListener('abort', () => clearInterval(retention), { once: true });
@@ -236,7 +237,7 @@ export class Replication {
           else if (this.current === 'unknown') logger.info('no primary in Consul yet; waiting for one');
           continue;
         }
-        await this.onLeaderRecord(read.record);
+        await this.onLeaderRecord(read.record, read);
       } catch (err) {
         if (signal.aborted) return;
         if (!warned) logger.warn({ err: (err as Error).message }, 'cannot read the leader record from Consul; keeping the current role');
@@ -256,9 +257,14 @@ export class Replication {
     }
   }
 
-  private async onLeaderRecord(record: LeaderRecord): Promise<void> {
+  private async onLeaderRecord(record: LeaderRecord, read?: LeaderRead): Promise<void> {
     if (record.term < this.opts.store.term) return;
     this.leaderRef = record;
+    if (record.primaryId === this.opts.nodeId && record.primaryAddress !== this.opts.address() && read) {
+      // Restarted on another address: tell the replicas where to find us (same term, same node).
+      const moved = { ...record, primaryAddress: this.opts.address(), changedAtMs: Date.now() };
+      if (await updateLeaderAddress(this.opts.consul, this.opts.cluster, read, moved)) this.opts.logger.info({ address: moved.primaryAddress }, 'updated our address in the leader record');
+    }
     if (record.primaryId === this.opts.nodeId) {
       if (this.current !== 'primary' || this.writerRef?.term !== record.term) {
         this.opts.store.adoptTerm(record.term);

@@ -121,6 +121,8 @@ export class StateStore {
   private last = 0;
   private currentTerm = 0;
   private readonly stmt: ReturnType<StateStore['prepare']>;
+  /** Terms known to have a start in the term history (saves a query per applied batch). */
+  private readonly knownTerms = new Set<number>();
 
   constructor(
     readonly path: string,
@@ -163,7 +165,7 @@ export class StateStore {
       list: db.prepare<[string, string, string, number], KvRow>(
         'SELECT * FROM kv WHERE deleted = 0 AND key >= ? AND key > ? AND key < ? ORDER BY key LIMIT ?',
       ),
-      prefixAll: db.prepare<[string], KvRow>('SELECT * FROM kv WHERE deleted = 0 AND substr(key, 1, length(?1)) = ?1 ORDER BY key'),
+      prefixAll: db.prepare<[string, string], KvRow>('SELECT * FROM kv WHERE deleted = 0 AND key >= ? AND key < ? ORDER BY key'),
       allKv: db.prepare<[], KvRow>('SELECT * FROM kv'),
       changedAfter: db.prepare<[number], { key: string }>('SELECT key FROM kv WHERE position > ?'),
       terms: db.prepare<[], { term: number; start_position: number }>('SELECT term, start_position FROM terms ORDER BY term'),
@@ -238,7 +240,6 @@ export class StateStore {
     if (end.term > this.currentTerm) this.currentTerm = end.term;
   }
 
-  private readonly knownTerms = new Set<number>();
   private termStarted(term: number): boolean {
     if (this.knownTerms.has(term)) return true;
     const known = this.termHistory().some((t) => t.term === term);
@@ -268,7 +269,7 @@ export class StateStore {
 
   /** Every live key under `prefix`, in key order. */
   listAll(prefix: string): Stored[] {
-    return this.stmt.prefixAll.all(prefix).map(fromKvRow);
+    return this.stmt.prefixAll.all(prefix, prefixEnd(prefix)).map(fromKvRow);
   }
 
   /** Keys last written after `position`. */

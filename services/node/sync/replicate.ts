@@ -135,11 +135,13 @@ class ReplicaSession {
       const woke = await new Promise<'entries' | 'idle'>((resolve) => {
         const timer = setTimeout(() => done('idle'), heartbeatMs);
         const off = feed.onEntries(() => done('entries'));
+        const signal = this.signal;
         const onAbort = () => done('idle');
-        this.signal.addEventListener('abort', onAbort, { once: true });
+        signal.addEventListener('abort', onAbort, { once: true });
         function done(why: 'entries' | 'idle') {
           clearTimeout(timer);
           off();
+          signal.removeEventListener('abort', onAbort);
           resolve(why);
         }
       });
