@@ -91,6 +91,15 @@ export class NodeMetrics {
       },
     });
     new Gauge({
+      name: 'shoal_state_log_retained_from',
+      help: 'First log position this node still keeps; replicas behind it need a snapshot.',
+      registers: [this.registry],
+      collect() {
+        const r = ctx().replication;
+        if (r) this.set(r.store.firstRetained());
+      },
+    });
+    new Gauge({
       name: 'shoal_state_term',
       help: 'Newest replication term this node has seen.',
       registers: [this.registry],
