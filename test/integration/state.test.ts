@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import Database from 'better-sqlite3';
+import { NodeRole } from '../../gen/shoal/v1/node';
 import { ChangeKind, type WatchResponse } from '../../gen/shoal/v1/state';
 import { unaryCall } from '../../common/client/grpcCall';
 import { waitFor } from '../../common/time/waitFor';
@@ -177,7 +178,7 @@ describe('the replicated state store (a primary, 2 replicas, a worker; minAcks 1
     }
     await c.nodes.node('primary').kill();
     await c.nodes.restart('primary');
-    await waitFor('the primary to serve as primary again', async () => (await c.position('primary')).role === 1, { timeoutMs: 20000 });
+    await waitFor('the primary to serve as primary again', async () => (await c.position('primary')).role === NodeRole.NODE_ROLE_PRIMARY, { timeoutMs: 20000 });
     for (const key of acked) assert.equal((await get('primary', key)).found, true, key);
     await c.waitForReplicas('primary', 2);
     const after = await put('primary', 'durable/after-restart', 'ok');

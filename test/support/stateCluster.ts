@@ -2,7 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { StateClient as StateGrpcClient } from '../../gen/shoal/v1/state';
-import { SyncClient } from '../../gen/shoal/v1/sync';
+import { type GetPositionResponse, SyncClient } from '../../gen/shoal/v1/sync';
 import { StateClient } from '../../common/client/StateClient';
 import { unaryCall } from '../../common/client/grpcCall';
 import { waitFor } from '../../common/time/waitFor';
@@ -83,7 +83,7 @@ export class StateCluster {
   /** A node's view of its role, term and position. */
   position(id: string, term = 0) {
     const { sync } = this.node(id);
-    return unaryCall<{ role: number; term: number; position: number; primaryId: string }>((m, o, cb) => sync.getPosition({ term }, m, o, cb), Date.now() + 3000);
+    return unaryCall<GetPositionResponse>((m, o, cb) => sync.getPosition({ term }, m, o, cb), Date.now() + 3000);
   }
 
   /** Waits until `id` (a primary) has `count` replicas connected, per its metrics. */

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { status, type ServiceError } from '@grpc/grpc-js';
+import { readLeader } from '../../common/cluster/leaderRecord';
+import { unaryCall } from '../../common/client/grpcCall';
+import { waitFor } from '../../common/time/waitFor';
+import { NodeRole } from '../../gen/shoal/v1/node';
+import { runCli } from '../support/runCli';
+import { StateCluster } from '../support/stateCluster';
+
+const PRIMARY = NodeRole.NODE_ROLE_PRIMARY;
+const REPLICA = NodeRole.NODE_ROLE_REPLICA;
+
+describe('switchover under continuous writes', function () {
+  let c: StateCluster;
+
+  before(async function () {
+    c = await StateCluster.start({ cluster: 'switch', sync: { minAcks: 1 } });
+  });
+
+  after(async function () {
+    await c?.stop();
+  });
+
+  it('moves the primary to replica-1 with every acknowledged write on it, and the old primary serves as replica', async function () {
+    const client = c.client({ deadlineMs: 10000 });
+    const acked: string[] = [];
+    let running = true;
+    let i = 0;
+    const load = (async () => {
+      while (running) {
+        const key = `sw/${i++}`;
+        try {
+          await client.put(key, Buffer.from(key));
+          acked.push(key);
+        } catch {
+          // An unacknowledged write proves nothing either way.
+        }
+      }
+    })();
+    try {
+      await waitFor('writes flowing', () => acked.length >= 30, { timeoutMs: 10000 });
+      const result = await runCli(['switchover', '--to', 'replica-1', '--cluster', 'switch'], { CONSUL_HTTP_ADDR: c.consul.address });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, /Switched over: replica-1 is the primary \(term 2\), primary follows it\./);
+      const afterSwitch = acked.length;
+      await waitFor('writes acknowledged by the new primary', () => acked.length >= afterSwitch + 30, { timeoutMs: 15000 });
+    } finally {
+      running = false;
+      await load;
+      client.close();
+    }
+    const { state } = c.node('replica-1');
+    for (const key of acked) {
+      const read = await unaryCall<{ found: boolean }>((m, o, cb) => state.get({ key, minPosition: 0 }, m, o, cb), Date.now() + 5000);
+      assert.equal(read.found, true, `${key} was acknowledged, so the new primary has it`);
+    }
+    assert.equal((await c.position('replica-1')).role, PRIMARY);
+    await waitFor('the old primary to replicate from replica-1', async () => {
+      const p = await c.position('primary');
+      return p.role === REPLICA && p.primaryId === 'replica-1' && p.term === 2;
+    }, { timeoutMs: 10000 });
+    const roleTags = async () => Object.fromEntries((await c.consul.api.healthService('shoal-switch')).value.map((e) => [e.Service.ID, e.Service.Tags?.[0]]));
+    await waitFor('Consul tags to follow the roles', async () => {
+      const tags = await roleTags();
+      return tags['replica-1'] === 'primary' && tags.primary === 'replica';
+    }, { timeoutMs: 10000, describe: async () => JSON.stringify(await roleTags()) });
+  });
+
+  it('refuses to switch over to a node that is not a replica of the cluster, changing nothing', async function () {
+    const before = await readLeader(c.consul.api, 'switch');
+    const result = await runCli(['switchover', '--to', 'replica-9', '--cluster', 'switch'], { CONSUL_HTTP_ADDR: c.consul.address });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /switchover refused: no replica "replica-9"/);
+    assert.deepEqual((await readLeader(c.consul.api, 'switch')).record, before.record);
+  });
+});
+
+describe('fencing a paused primary', function () {
+  let c: StateCluster;
+
+  before(async function () {
+    c = await StateCluster.start({ cluster: 'fence', sync: { minAcks: 1 } });
+  });
+
+  after(async function () {
+    c?.nodes.node('primary').signal('SIGCONT');
+    await c?.stop();
+  });
+
+  it('gets no write acknowledged by a SIGSTOPped primary after a replica is promoted with a new term, and it steps down', async function () {
+    const put = (node: string, key: string) => {
+      const { state } = c.node(node);
+      return unaryCall<{ result?: { term: number } }>((m, o, cb) => state.put({ key, value: Buffer.from(key) }, m, o, cb), Date.now() + 3000);
+    };
+    await put('primary', 'before-pause');
+    c.nodes.node('primary').signal('SIGSTOP');
+    const failover = await runCli(['failover', '--to', 'replica-1', '--cluster', 'fence', '--timeout', '10000'], { CONSUL_HTTP_ADDR: c.consul.address });
+    assert.equal(failover.code, 0, failover.stdout + failover.stderr);
+    assert.equal((await put('replica-1', 'on-new-primary')).result!.term, 2);
+
+    // The old primary resumes with clients still sending it writes.
+    const attempts = [1, 2, 3, 4, 5].map((n) => put('primary', `to-old-primary/${n}`).then(() => 'acknowledged', (err: ServiceError) => err));
+    c.nodes.node('primary').signal('SIGCONT');
+    const outcomes = await Promise.all(attempts);
+    for (const outcome of outcomes) {
+      assert.notEqual(outcome, 'acknowledged');
+      assert.ok([status.UNAVAILABLE, status.FAILED_PRECONDITION].includes((outcome as ServiceError).code), (outcome as ServiceError).details);
+    }
+    await waitFor('the old primary to step down and follow replica-1', async () => {
+      const p = await c.position('primary');
+      return p.role === REPLICA && p.term === 2 && p.primaryId === 'replica-1';
+    }, { timeoutMs: 15000 });
+    const { state } = c.node('primary');
+    await waitFor('the old primary to hold the new primary’s writes', async () => {
+      const r = await unaryCall<{ found: boolean }>((m, o, cb) => state.get({ key: 'on-new-primary', minPosition: 0 }, m, o, cb), Date.now() + 5000);
+      return r.found;
+    }, { timeoutMs: 10000 });
+  });
+});
