@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { readLeader } from '../../common/cluster/leaderRecord';
+import { casLeader, readLeader } from '../../common/cluster/leaderRecord';
 import { unaryCall } from '../../common/client/grpcCall';
 import { waitFor } from '../../common/time/waitFor';
 import { NodeRole } from '../../gen/shoal/v1/node';
@@ -115,5 +115,69 @@ describe('fencing a paused primary', function () {
       const r = await unaryCall<{ found: boolean }>((m, o, cb) => state.get({ key: 'on-new-primary', minPosition: 0 }, m, o, cb), Date.now() + 5000);
       return r.found;
     }, { timeoutMs: 10000 });
+  });
+});
+
+describe('an old primary rejoining with writes nobody else has (minAcks 0, the lossy mode)', function () {
+  let c: StateCluster;
+
+  before(async function () {
+    c = await StateCluster.start({ cluster: 'recon', sync: { minAcks: 0 } });
+  });
+
+  after(async function () {
+    c?.nodes.node('primary').signal('SIGCONT');
+    await c?.stop();
+  });
+
+  const put = async (node: string, key: string, value: string) => {
+    const { state } = c.node(node);
+    return (await unaryCall<{ result?: { position: number } }>((m, o, cb) => state.put({ key, value: Buffer.from(value) }, m, o, cb), Date.now() + 3000)).result!.position;
+  };
+  const read = async (node: string, key: string, minPosition = 0) => {
+    const { state } = c.node(node);
+    const r = await unaryCall<{ found: boolean; value: Buffer }>((m, o, cb) => state.get({ key, minPosition }, m, o, cb), Date.now() + 5000);
+    return r.found ? Buffer.from(r.value).toString() : undefined;
+  };
+
+  it('reconciles them into the new primary: causally newer ones apply, concurrent ones resolve last-write-wins and are recorded', async function () {
+    const base = await put('primary', 'contested', 'base');
+    for (const r of ['replica-1', 'replica-2']) assert.equal(await read(r, 'contested', base), 'base');
+
+    // Fence the replicas with term 2, as a failover does first: they stop applying term 1.
+    await Promise.all(['replica-1', 'replica-2'].map((r) => c.position(r, 2)));
+    await waitFor('the primary to lose its replicas', async () => (await c.metric('primary', 'shoal_replication_connected_replicas')) === 0, { timeoutMs: 10000 });
+    // Acknowledged at once in this mode, but nobody else will ever receive them from it.
+    await put('primary', 'contested', 'from-old-primary');
+    await put('primary', 'only-on-old', 'kept');
+
+    c.nodes.node('primary').signal('SIGSTOP');
+    const read1 = await readLeader(c.consul.api, 'recon');
+    assert.ok(await casLeader(c.consul.api, 'recon', read1, { term: 2, primaryId: 'replica-1', primaryAddress: c.nodes.grpc('replica-1'), changedAtMs: Date.now(), reason: 'test failover' }));
+    const { sync } = c.node('replica-1');
+    await unaryCall((m, o, cb) => sync.promote({ term: 2 }, m, o, cb), Date.now() + 5000);
+    await put('replica-1', 'contested', 'from-new-primary');
+    c.nodes.node('primary').signal('SIGCONT');
+
+    await waitFor('the old primary to rejoin as a replica of replica-1', async () => {
+      const p = await c.position('primary');
+      return p.role === REPLICA && p.primaryId === 'replica-1';
+    }, { timeoutMs: 15000 });
+    await waitFor('the old primary’s unique write to reach the new primary', async () => (await read('replica-1', 'only-on-old')) === 'kept', { timeoutMs: 10000 });
+    const settled = (await c.position('replica-1')).position;
+    for (const node of ['replica-1', 'replica-2', 'primary']) {
+      assert.equal(await read(node, 'contested', settled), 'from-new-primary', `${node}: the later concurrent write wins`);
+      assert.equal(await read(node, 'only-on-old', settled), 'kept', `${node}: the causally newer write applies`);
+    }
+    const { conflicts } = await unaryCall<{ conflicts: { key: string; winner?: { value: Buffer }; loser?: { value: Buffer }; reason: string }[] }>(
+      (m, o, cb) => sync.listConflicts({ limit: 10 }, m, o, cb),
+      Date.now() + 5000,
+    );
+    assert.equal(conflicts.length, 1);
+    assert.equal(conflicts[0].key, 'contested');
+    assert.equal(Buffer.from(conflicts[0].winner!.value).toString(), 'from-new-primary');
+    assert.equal(Buffer.from(conflicts[0].loser!.value).toString(), 'from-old-primary');
+    assert.match(conflicts[0].reason, /concurrent versions; last-write-wins/);
+    assert.equal(await c.metric('replica-1', 'shoal_state_conflicts_resolved_total'), 1);
   });
 });
