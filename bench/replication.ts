@@ -1,0 +1,103 @@
+// Acknowledged Put throughput and latency at concurrency 1 and 64 with minAcks 0 and 1 (and
+// fsync "batch" for comparison), replication lag at steady load, and a bare grpc-js echo on
+// the same machine for scale. Prints figures; asserts nothing. Run: npm run bench -- replication
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { Client, credentials, Metadata } from '@grpc/grpc-js';
+import { unaryCall } from '../common/client/grpcCall';
+import { StateCluster } from '../test/support/stateCluster';
+import { echoService } from './echoService';
+import { histogramBuckets, histogramQuantile, percentile } from './stats';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const VALUE = Buffer.alloc(100, 'v');
+
+interface LoadResult {
+  concurrency: number;
+  callsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+/** Runs `call` from `concurrency` loops for SECONDS; latency per call. */
+async function load(concurrency: number, call: (i: number) => Promise<unknown>): Promise<LoadResult> {
+  const end = performance.now() + SECONDS * 1000;
+  const latencies: number[] = [];
+  let errors = 0;
+  let n = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const started = performance.now();
+        try {
+          await call(n++);
+          latencies.push(performance.now() - started);
+        } catch {
+          errors += 1;
+        }
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  return { concurrency, callsPerSecond: Math.round(latencies.length / SECONDS), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)), errors };
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+async function bareEcho(concurrency: number): Promise<LoadResult> {
+  const server = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'echoServer.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<string>((resolve) => server.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
+    const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
+    const echo = echoService.echo;
+    const result = await load(concurrency, () =>
+      new Promise((resolve, reject) =>
+        client.makeUnaryRequest(echo.path, echo.requestSerialize, echo.responseDeserialize, VALUE, new Metadata(), {}, (err, res) => (err ? reject(err) : resolve(res))),
+      ),
+    );
+    client.close();
+    return result;
+  } finally {
+    server.kill('SIGKILL');
+  }
+}
+
+async function puts(minAcks: number, fsync: 'always' | 'batch'): Promise<{ runs: LoadResult[]; lagP50Ms: number; lagP99Ms: number }> {
+  const cluster = `bench-${minAcks}-${fsync}`;
+  const c = await StateCluster.start({ cluster, sync: { minAcks, fsync } });
+  try {
+    const { state } = c.node('primary');
+    const runs: LoadResult[] = [];
+    for (const concurrency of [1, 64]) {
+      runs.push(await load(concurrency, (i) => unaryCall((m, o, cb) => state.put({ key: `k/${i % 10_000}`, value: VALUE }, m, o, cb), Date.now() + 10_000)));
+    }
+    const metrics = await (await fetch(`http://${c.nodes.http('primary')}/metrics`)).text();
+    const buckets = histogramBuckets(metrics, 'shoal_replication_lag_seconds');
+    return { runs, lagP50Ms: round(histogramQuantile(0.5, buckets) * 1000), lagP99Ms: round(histogramQuantile(0.99, buckets) * 1000) };
+  } finally {
+    await c.stop();
+  }
+}
+
+/** Runs the benchmark and returns its figures. */
+export async function replication(): Promise<Record<string, unknown>> {
+  const echo = await bareEcho(64);
+  console.log(`bare grpc-js unary echo (100 B), concurrency 64: ${echo.callsPerSecond} calls/s, p50 ${echo.p50Ms} ms, p99 ${echo.p99Ms} ms`);
+  const results: Record<string, unknown> = { seconds: SECONDS, valueBytes: VALUE.length, bareEcho: echo };
+  for (const [minAcks, fsync] of [[0, 'always'], [1, 'always'], [1, 'batch']] as const) {
+    const r = await puts(minAcks, fsync);
+    results[`minAcks${minAcks}_fsync_${fsync}`] = r;
+    for (const run of r.runs) {
+      console.log(`Put, minAcks ${minAcks}, fsync ${fsync}, concurrency ${run.concurrency}: ${run.callsPerSecond} acked/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms, errors ${run.errors}`);
+    }
+    console.log(`  replication lag (commit on primary → replica ack): p50 ${r.lagP50Ms} ms, p99 ${r.lagP99Ms} ms`);
+  }
+  const semiSync = (results.minAcks1_fsync_always as { runs: LoadResult[] }).runs[1].callsPerSecond;
+  const ratio = round((semiSync / echo.callsPerSecond) * 100);
+  console.log(`minAcks 1 at concurrency 64 is ${ratio}% of the bare echo's throughput (target: at least 60%)`);
+  results.semiSyncToEchoPercent = ratio;
+  return results;
+}

@@ -1,0 +1,36 @@
+// npm run bench [-- NAME …]: runs the named benchmarks (all without names), prints their
+// figures and writes each as JSON to bench/results/<name>-<time>.json. Benchmarks measure;
+// they assert nothing, and tests never assert timings.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { killAll } from '../test/support/processRegistry';
+import { clusterUp } from './clusterUp';
+import { replication } from './replication';
+
+const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = { 'cluster-up': clusterUp, replication };
+
+async function main(names: string[]): Promise<void> {
+  if (names.includes('--help') || names.includes('-h')) {
+    console.log(`Usage: npm run bench [-- NAME …]\nBenchmarks: ${Object.keys(BENCHMARKS).join(', ')} (all when none is named).\nEnvironment: BENCH_SECONDS (load duration, default 5), BENCH_RUNS (cluster-up runs, default 3).`);
+    return;
+  }
+  const unknown = names.filter((n) => !(n in BENCHMARKS));
+  if (unknown.length) throw new Error(`unknown benchmark ${unknown.join(', ')}; known: ${Object.keys(BENCHMARKS).join(', ')}`);
+  const dir = join(__dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  for (const name of names.length ? names : Object.keys(BENCHMARKS)) {
+    console.log(`== ${name}`);
+    const figures = await BENCHMARKS[name]();
+    const file = join(dir, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, JSON.stringify({ benchmark: name, at: new Date().toISOString(), cpus: cpus().length, node: process.version, ...figures }, null, 2) + '\n');
+    console.log(`wrote ${file}`);
+  }
+}
+
+main(process.argv.slice(2))
+  .catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exitCode = 1;
+  })
+  .finally(killAll);

@@ -1,0 +1,41 @@
+/** The p-th percentile (0–100) of ascending-sorted numbers, nearest rank. */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank];
+}
+
+/**
+ * A percentile from a Prometheus histogram's cumulative buckets (le → count), interpolated
+ * linearly within the bucket, as histogram_quantile() does.
+ */
+export function histogramQuantile(q: number, buckets: [number, number][]): number {
+  const sorted = [...buckets].sort((a, b) => a[0] - b[0]);
+  const total = sorted.at(-1)?.[1] ?? 0;
+  if (total === 0) return NaN;
+  const rank = q * total;
+  let prevLe = 0;
+  let prevCount = 0;
+  for (const [le, count] of sorted) {
+    if (count >= rank) {
+      if (!Number.isFinite(le)) return prevLe;
+      return prevLe + (le - prevLe) * ((rank - prevCount) / Math.max(1, count - prevCount));
+    }
+    prevLe = le;
+    prevCount = count;
+  }
+  return prevLe;
+}
+
+/** Buckets of one histogram series from a /metrics text, summed over its other labels. */
+export function histogramBuckets(metricsText: string, name: string): [number, number][] {
+  const sums = new Map<number, number>();
+  const re = new RegExp(`^${name}_bucket\\{([^}]*)\\} (\\S+)$`, 'gm');
+  for (const m of metricsText.matchAll(re)) {
+    const le = /le="([^"]+)"/.exec(m[1])?.[1];
+    if (!le) continue;
+    const bound = le === '+Inf' ? Infinity : Number(le);
+    sums.set(bound, (sums.get(bound) ?? 0) + Number(m[2]));
+  }
+  return [...sums];
+}
