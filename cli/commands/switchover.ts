@@ -28,6 +28,9 @@ rejoins as a replica and hands over its unacknowledged writes for reconciliation
 Options:
   --to NODE       promote this replica; refused if another replica is more advanced
   --timeout MS    give up after this long (default: 15000)
+  --force         promote even if too few replicas answered to be sure that no acknowledged
+                  write is lost (with sync.minAcks from --config, all replicas but minAcks-1
+                  must answer)
 ${CLUSTER_OPTIONS_HELP}
   -h, --help      show this help`;
 
@@ -40,12 +43,15 @@ export function failover(argv: string[]): Promise<number> {
 }
 
 async function changePrimary(argv: string[], kind: 'switchover' | 'failover'): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...CLUSTER_OPTIONS, to: { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...CLUSTER_OPTIONS, to: { type: 'string' }, timeout: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
   if (values.help) return console.log(kind === 'switchover' ? SWITCHOVER_HELP : FAILOVER_HELP), 0;
   if (kind === 'switchover' && !values.to) throw new CliError('switchover needs --to NODE (see `shoal switchover --help`)');
   const timeoutMs = values.timeout === undefined ? undefined : wholeNumber('--timeout', values.timeout);
-  const { consul, cluster } = await connectCluster(values);
-  const ctx = { consul, cluster, timeoutMs, progress: (line: string) => console.log(`  ${line}`) };
+  const { consul, cluster, config } = await connectCluster(values);
+  const ctx = { consul, cluster, timeoutMs, minAcks: config.sync.minAcks, force: values.force, progress: (line: string) => console.log(`  ${line}`) };
   let change: PrimaryChange;
   try {
     change = kind === 'switchover' ? await runSwitchover(ctx, values.to!) : await runFailover(ctx, values.to);

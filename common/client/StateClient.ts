@@ -3,7 +3,7 @@ import { type GetResponse, type ListResponse, StateClient as StateGrpcClient, ty
 import { NodeRole } from '../../gen/shoal/v1/node';
 import { memberFromConsul } from '../cluster/memberFromConsul';
 import { readLeader } from '../cluster/leaderRecord';
-import { PRIMARY_METADATA_KEY } from '../cluster/primaryMetadataKey';
+import { PRIMARY_METADATA_KEY, WRITTEN_METADATA_KEY } from '../cluster/primaryMetadataKey';
 import { type ConsulApi, serviceNameOf } from '../consul/ConsulApi';
 import { Backoff } from '../net/Backoff';
 import { unaryCall } from './grpcCall';
@@ -30,26 +30,26 @@ export class StateClient {
   constructor(private readonly opts: StateClientOptions) {}
 
   put(key: string, value: Buffer, o: { expectedVersion?: number; deadlineMs?: number } = {}): Promise<WriteResult> {
-    return this.onPrimary(o.deadlineMs, (c, deadline) => unaryCall<{ result?: WriteResult }>((m, opt, cb) => c.put({ key, value, expectedVersion: o.expectedVersion }, m, opt, cb), deadline)).then(
+    return this.onPrimary(o.deadlineMs, o.expectedVersion !== undefined, (c, deadline) => unaryCall<{ result?: WriteResult }>((m, opt, cb) => c.put({ key, value, expectedVersion: o.expectedVersion }, m, opt, cb), deadline)).then(
       (r) => r.result!,
     );
   }
 
   delete(key: string, o: { expectedVersion?: number; deadlineMs?: number } = {}): Promise<{ deleted: boolean; result?: WriteResult }> {
-    return this.onPrimary(o.deadlineMs, (c, deadline) => unaryCall((m, opt, cb) => c.delete({ key, expectedVersion: o.expectedVersion }, m, opt, cb), deadline));
+    return this.onPrimary(o.deadlineMs, o.expectedVersion !== undefined, (c, deadline) => unaryCall((m, opt, cb) => c.delete({ key, expectedVersion: o.expectedVersion }, m, opt, cb), deadline));
   }
 
   /** Reads from `address` when given (e.g. a replica), else from the primary. */
   get(key: string, o: { address?: string; minPosition?: number; deadlineMs?: number } = {}): Promise<GetResponse> {
     const call = (c: StateGrpcClient, deadline: number) => unaryCall<GetResponse>((m, opt, cb) => c.get({ key, minPosition: o.minPosition ?? 0 }, m, opt, cb), deadline);
     if (o.address) return call(this.client(o.address), Date.now() + (o.deadlineMs ?? this.deadline));
-    return this.onPrimary(o.deadlineMs, call);
+    return this.onPrimary(o.deadlineMs, false, call);
   }
 
   list(prefix: string, o: { address?: string; limit?: number; pageToken?: string; deadlineMs?: number } = {}): Promise<ListResponse> {
     const call = (c: StateGrpcClient, deadline: number) => unaryCall<ListResponse>((m, opt, cb) => c.list({ prefix, limit: o.limit ?? 0, pageToken: o.pageToken ?? '' }, m, opt, cb), deadline);
     if (o.address) return call(this.client(o.address), Date.now() + (o.deadlineMs ?? this.deadline));
-    return this.onPrimary(o.deadlineMs, call);
+    return this.onPrimary(o.deadlineMs, false, call);
   }
 
   close(): void {
@@ -80,7 +80,12 @@ export class StateClient {
     return primary.grpcAddress;
   }
 
-  private async onPrimary<T>(deadlineMs: number | undefined, call: (c: StateGrpcClient, deadline: number) => Promise<T>): Promise<T> {
+  /**
+   * Runs `call` on the primary, following redirects and retrying UNAVAILABLE until the deadline.
+   * A compare-and-set is retried only when the node said it wrote nothing: after an ack timeout
+   * the first attempt may have been applied, and a retry would then fail its version check.
+   */
+  private async onPrimary<T>(deadlineMs: number | undefined, compareAndSet: boolean, call: (c: StateGrpcClient, deadline: number) => Promise<T>): Promise<T> {
     const deadline = Date.now() + (deadlineMs ?? this.deadline);
     const backoff = new Backoff({ initialMs: 50, maxMs: 1000 });
     let redirects = 0;
@@ -96,7 +101,10 @@ export class StateClient {
           this.primary = redirect;
           continue;
         }
-        const retriable = e.code === status.UNAVAILABLE || (e.code === status.FAILED_PRECONDITION && !redirect);
+        const nothingWritten = e.metadata?.get(WRITTEN_METADATA_KEY)[0] === 'false';
+        // A redirect to where we already are is stale knowledge: ask Consul again.
+        const retriable =
+          (e.code === status.UNAVAILABLE && (!compareAndSet || nothingWritten)) || (e.code === status.FAILED_PRECONDITION && (!redirect || redirect === this.primary));
         const wait = backoff.next();
         if (!retriable || this.opts.retryUnavailable === false || Date.now() + wait >= deadline) throw err;
         this.primary = undefined;

@@ -27,6 +27,8 @@ export interface PrimaryChange {
 interface Ctx {
   consul: ConsulApi;
   cluster: string;
+  /** sync.minAcks of the cluster: how many replicas hold every acknowledged write. @default 1 */
+  minAcks?: number;
   /** Overall deadline, ms. @default 15000 */
   timeoutMs?: number;
   /** Progress lines, as they happen. */
@@ -64,6 +66,20 @@ export function switchover(ctx: Ctx, to: string): Promise<PrimaryChange> {
         throw new PrimaryChangeError(`${to} did not catch up to position ${fenced.lastPosition} in time; nothing changed (${old.primaryId} takes writes again when its fence expires)`);
       });
       steps.add(`${to} has applied everything up to ${fenced.lastPosition}`);
+      // The fence is a timer; the next term is not. From here the old primary and every replica
+      // refuse the old term, whatever happens to this switchover.
+      await Promise.all(
+        members.map(async (m) => {
+          const client = m.id === to ? targetClient : sync(m.grpcAddress);
+          try {
+            await position(client, old.term + 1, Math.min(deadline, Date.now() + 2000));
+          } catch {
+            steps.add(`${m.id} did not take term ${old.term + 1} now; it will from the leader record`);
+          } finally {
+            if (client !== targetClient) client.close();
+          }
+        }),
+      );
       return await handOver(ctx, steps, read, old, target, members, targetClient, `switchover from ${old.primaryId}`, deadline);
     } finally {
       primary.close();
@@ -76,9 +92,11 @@ export function switchover(ctx: Ctx, to: string): Promise<PrimaryChange> {
  * Unplanned change, for a primary that is gone or must be replaced now: every reachable replica
  * is asked its position with the next term (which it adopts, so it stops accepting the old
  * primary's entries), the most advanced one is promoted through Consul's leader record, and
- * the others follow it. With `to`, that replica must be among the most advanced.
+ * the others follow it. With `to`, that replica must be among the most advanced. Refused when
+ * too few replicas answer to be sure none holds an acknowledged write the others lack, unless
+ * `force`.
  */
-export function failover(ctx: Ctx, to?: string): Promise<PrimaryChange> {
+export function failover(ctx: Ctx & { force?: boolean }, to?: string): Promise<PrimaryChange> {
   return traced('cluster.failover', { 'shoal.to': to ?? '' }, async () => {
     const steps = stepLog(ctx);
     const deadline = Date.now() + (ctx.timeoutMs ?? 15_000);
@@ -100,13 +118,23 @@ export function failover(ctx: Ctx, to?: string): Promise<PrimaryChange> {
         }
       }),
     );
-    if (positions.length === 0) throw new PrimaryChangeError(`no replica of cluster ${ctx.cluster} answered; nothing to promote`);
-    const best = Math.max(...positions.map((p) => p.pos.position));
-    steps.add(`asked ${positions.length} replica(s) with term ${term} (they now refuse term ${old.term}): ${positions.map((p) => `${p.member.id} at ${p.pos.position}`).join(', ')}`);
-    const chosen = to ? positions.find((p) => p.member.id === to) : positions.sort((a, b) => b.pos.position - a.pos.position || a.member.id.localeCompare(b.member.id))[0];
+    // Every acknowledged write is on minAcks replicas; hearing from all but minAcks - 1 of them
+    // guarantees one of those answered.
+    const needed = Math.max(1, candidates.length - (ctx.minAcks ?? 1) + 1);
+    if (positions.length < needed && !ctx.force) {
+      throw new PrimaryChangeError(
+        `only ${positions.length} of ${candidates.length} replicas answered; with minAcks ${ctx.minAcks ?? 1} at least ${needed} must, or an acknowledged write could be lost (--force to promote anyway)`,
+      );
+    }
+    steps.add(`asked ${positions.length} replica(s) with term ${term} (they now refuse term ${old.term}): ${positions.map((p) => `${p.member.id} at ${p.pos.position} (term ${p.pos.lastEntryTerm})`).join(', ')}`);
+    // The most advanced log: the newer last term first (a longer log of an older term may hold
+    // writes that were never acknowledged), then the longer.
+    positions.sort((a, b) => b.pos.lastEntryTerm - a.pos.lastEntryTerm || b.pos.position - a.pos.position || a.member.id.localeCompare(b.member.id));
+    const best = positions[0];
+    const chosen = to ? positions.find((p) => p.member.id === to) : best;
     if (!chosen) throw new PrimaryChangeError(`${to} is not a reachable replica of cluster ${ctx.cluster}`);
-    if (chosen.pos.position < best) {
-      throw new PrimaryChangeError(`${to} is at position ${chosen.pos.position}, behind the most advanced replica (${best}); promoting it could lose acknowledged writes`);
+    if (chosen.pos.lastEntryTerm < best.pos.lastEntryTerm || (chosen.pos.lastEntryTerm === best.pos.lastEntryTerm && chosen.pos.position < best.pos.position)) {
+      throw new PrimaryChangeError(`${to} is at position ${chosen.pos.position} (term ${chosen.pos.lastEntryTerm}), behind ${best.member.id} at ${best.pos.position} (term ${best.pos.lastEntryTerm}); promoting it could lose acknowledged writes`);
     }
     const client = sync(chosen.member.grpcAddress);
     try {

@@ -19,5 +19,5 @@ export class ServerError extends Error {
 
 export const invalidArgument = (details: string) => new ServerError(status.INVALID_ARGUMENT, details);
 export const notFound = (details: string) => new ServerError(status.NOT_FOUND, details);
-export const unavailable = (details: string) => new ServerError(status.UNAVAILABLE, details);
+export const unavailable = (details: string, metadata?: Metadata) => new ServerError(status.UNAVAILABLE, details, metadata);
 export const failedPrecondition = (details: string, metadata?: Metadata) => new ServerError(status.FAILED_PRECONDITION, details, metadata);

@@ -116,6 +116,19 @@ describe('fencing a paused primary', function () {
       return r.found;
     }, { timeoutMs: 10000 });
   });
+
+  it('refuses a failover that could lose an acknowledged write (a replica does not answer), unless forced', async function () {
+    await c.nodes.node('replica-2').kill();
+    const env = { CONSUL_HTTP_ADDR: c.consul.address };
+    const before = await readLeader(c.consul.api, 'fence');
+    const refused = await runCli(['failover', '--cluster', 'fence', '--timeout', '10000'], env);
+    assert.equal(refused.code, 1, refused.stdout);
+    assert.match(refused.stderr, /failover refused: only 1 of 2 replicas answered; with minAcks 1 at least 2 must/);
+    assert.equal((await readLeader(c.consul.api, 'fence')).record?.primaryId, before.record?.primaryId, 'nothing changed');
+    const forced = await runCli(['failover', '--force', '--cluster', 'fence', '--timeout', '10000'], env);
+    assert.equal(forced.code, 0, forced.stdout + forced.stderr);
+    assert.match(forced.stdout, /Failed over: primary is the primary \(term 3\)/);
+  });
 });
 
 describe('an old primary rejoining with writes nobody else has (minAcks 0, the lossy mode)', function () {

@@ -202,6 +202,11 @@ export interface GetPositionResponse {
   position: number;
   /** The primary this node follows, empty if none. */
   primaryId: string;
+  /**
+   * Term of the last entry this node holds: of two logs, the one whose last entry has the
+   * newer term is the more advanced, whatever their lengths.
+   */
+  lastEntryTerm: number;
 }
 
 export interface FenceRequest {
@@ -2215,7 +2220,7 @@ export const GetPositionRequest: MessageFns<GetPositionRequest> = {
 };
 
 function createBaseGetPositionResponse(): GetPositionResponse {
-  return { nodeId: "", role: 0, term: 0, position: 0, primaryId: "" };
+  return { nodeId: "", role: 0, term: 0, position: 0, primaryId: "", lastEntryTerm: 0 };
 }
 
 export const GetPositionResponse: MessageFns<GetPositionResponse> = {
@@ -2234,6 +2239,9 @@ export const GetPositionResponse: MessageFns<GetPositionResponse> = {
     }
     if (message.primaryId !== "") {
       writer.uint32(42).string(message.primaryId);
+    }
+    if (message.lastEntryTerm !== 0) {
+      writer.uint32(48).uint64(message.lastEntryTerm);
     }
     return writer;
   },
@@ -2291,6 +2299,14 @@ export const GetPositionResponse: MessageFns<GetPositionResponse> = {
             message.primaryId = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.lastEntryTerm = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2318,6 +2334,11 @@ export const GetPositionResponse: MessageFns<GetPositionResponse> = {
         : isSet(object.primary_id)
         ? globalThis.String(object.primary_id)
         : "",
+      lastEntryTerm: isSet(object.lastEntryTerm)
+        ? globalThis.Number(object.lastEntryTerm)
+        : isSet(object.last_entry_term)
+        ? globalThis.Number(object.last_entry_term)
+        : 0,
     };
   },
 
@@ -2338,6 +2359,9 @@ export const GetPositionResponse: MessageFns<GetPositionResponse> = {
     if (message.primaryId !== "") {
       obj.primaryId = message.primaryId;
     }
+    if (message.lastEntryTerm !== 0) {
+      obj.lastEntryTerm = Math.round(message.lastEntryTerm);
+    }
     return obj;
   },
 
@@ -2351,6 +2375,7 @@ export const GetPositionResponse: MessageFns<GetPositionResponse> = {
     message.term = object.term ?? 0;
     message.position = object.position ?? 0;
     message.primaryId = object.primaryId ?? "";
+    message.lastEntryTerm = object.lastEntryTerm ?? 0;
     return message;
   },
 };

@@ -7,6 +7,7 @@ import type { HybridClock } from '../store/hybridClock';
 import type { StateStore, Stored } from '../store/StateStore';
 import { runAntiEntropy } from './antiEntropy';
 import type { EntryFeed } from './EntryFeed';
+import { capBytes } from './messageSize';
 import { entryFromProto, entryToProto, storedFromProto, termHistoryToProto } from './wire';
 
 /** The primary a replica follows. */
@@ -42,6 +43,7 @@ const tracer = trace.getTracer('shoal.replication');
 export class Follower {
   private readonly stopping = new AbortController();
   private loop: Promise<void> | undefined;
+  private antiEntropyRound: Promise<void> | undefined;
   private call: ClientDuplexStream<ReplicateRequest, ReplicateResponse> | undefined;
   private readonly client: SyncClient;
   private wantSnapshot = false;
@@ -67,13 +69,17 @@ export class Follower {
     this.stopping.abort();
     this.call?.cancel();
     await this.loop;
+    // A repair must not land after this node stopped following (it may be promoted next).
+    await this.antiEntropyRound;
     this.client.close();
   }
 
   private async run(): Promise<void> {
     const backoff = new Backoff({ initialMs: 100, maxMs: 2000 });
     const signal = this.stopping.signal;
-    const antiEntropy = setInterval(() => void this.antiEntropy(), this.deps.antiEntropyMs);
+    const antiEntropy = setInterval(() => {
+      this.antiEntropyRound ??= this.antiEntropy().finally(() => (this.antiEntropyRound = undefined));
+    }, this.deps.antiEntropyMs);
     antiEntropy.unref();
     try {
       while (!signal.aborted) {
@@ -94,10 +100,12 @@ export class Follower {
       const call = this.client.replicate();
       this.call = call;
       let settled = false;
+      // While our diverged entries are being reconciled, the stream ending is expected.
+      let reconciling = false;
       let snapshot: { position: number; history: { term: number; startPosition: number }[]; values: Stored[] } | undefined;
       let watchdog: NodeJS.Timeout | undefined;
-      const finish = (outcome: 'again' | 'failed', why?: string) => {
-        if (settled) return;
+      const finish = (outcome: 'again' | 'failed', why?: string, force = false) => {
+        if (settled || (reconciling && !force)) return;
         settled = true;
         this.connected = false;
         clearTimeout(watchdog);
@@ -113,6 +121,7 @@ export class Follower {
       const ack = () => call.write({ message: { $case: 'ack', value: { term: store.term, appliedPosition: store.lastPosition } } });
 
       call.on('data', (msg: ReplicateResponse) => {
+        if (settled || reconciling) return;
         alive();
         if (msg.term < store.term) return finish('failed', `the primary's term ${msg.term} is older than ours (${store.term})`);
         if (msg.term > store.term) this.deps.onNewerTerm(msg.term);
@@ -125,9 +134,11 @@ export class Follower {
               logger.info({ primary: this.target.primaryId, from: m.value.fromPosition, term: msg.term }, 'replicating from the primary');
               return ack();
             case 'diverged':
+              reconciling = true;
+              clearTimeout(watchdog);
               void this.reconcile(m.value.forkPosition).then(
-                () => finish('again'),
-                (err: Error) => finish('failed', `could not hand diverged entries to the primary: ${err.message}`),
+                () => finish('again', undefined, true),
+                (err: Error) => finish('failed', `could not hand diverged entries to the primary: ${err.message}`, true),
               );
               return;
             case 'snapshotBegin':
@@ -140,6 +151,7 @@ export class Follower {
             case 'snapshotEnd': {
               if (!snapshot) return finish('failed', 'snapshot end without a beginning');
               const count = store.installSnapshot(snapshot.position, snapshot.history, snapshot.values);
+              for (const v of snapshot.values) this.deps.clock.observe(v.hlc);
               this.deps.feed.reset();
               this.wantSnapshot = false;
               this.connected = true;
@@ -203,11 +215,21 @@ export class Follower {
     const { store, logger } = this.deps;
     const suffix = store.readEntries(fork + 1, Number.MAX_SAFE_INTEGER);
     logger.warn({ fork, entries: suffix.length, primary: this.target.primaryId }, 'diverged from the primary; handing our unacknowledged entries over for reconciliation');
-    const result = await new Promise<{ applied: number; discarded: number; conflicts: number }>((resolve, reject) =>
-      this.client.reconcile({ term: store.term, fromNode: this.deps.nodeId, entries: suffix.map(entryToProto) }, new Metadata(), { deadline: Date.now() + 30_000 }, (err, res) =>
-        err ? reject(err) : resolve(res),
-      ),
-    );
+    const result = { applied: 0, discarded: 0, conflicts: 0 };
+    // In messages gRPC accepts: a long suffix goes over in several calls, in log order.
+    for (let rest = suffix; rest.length > 0; ) {
+      const part = capBytes(rest, (e) => e.value.length);
+      rest = rest.slice(part.length);
+      const r = await new Promise<typeof result>((resolve, reject) =>
+        this.client.reconcile({ term: store.term, fromNode: this.deps.nodeId, entries: part.map(entryToProto) }, new Metadata(), { deadline: Date.now() + 30_000 }, (err, res) =>
+          err ? reject(err) : resolve(res),
+        ),
+      );
+      result.applied += r.applied;
+      result.discarded += r.discarded;
+      result.conflicts += r.conflicts;
+    }
+    if (this.stopping.signal.aborted) return;
     logger.info({ ...result }, 'reconciled; replacing local state with a snapshot');
     store.wipe();
     this.deps.feed.reset();
@@ -217,7 +239,7 @@ export class Follower {
   private async antiEntropy(): Promise<void> {
     if (!this.connected || this.stopping.signal.aborted) return;
     try {
-      const repaired = await runAntiEntropy(this.client, this.deps.store);
+      const repaired = await runAntiEntropy(this.client, this.deps.store, this.stopping.signal);
       if (repaired.length > 0) {
         this.deps.logger.warn({ keys: repaired.slice(0, 20), count: repaired.length }, 'anti-entropy repaired keys that had drifted from the primary');
         this.deps.onRepaired(repaired);

@@ -73,6 +73,7 @@ export class PrimaryWriter {
 
   write(req: WriteRequest): Promise<WriteOutcome> {
     if (this.closedReason) return Promise.reject(new NotWriting(this.closedReason));
+    if (this.store.term > this.term) return Promise.reject(new NotWriting(`term ${this.store.term} exists; this primary's term ${this.term} is over`));
     if (Date.now() < this.fencedUntil) return Promise.reject(new NotWriting('the primary is fenced for a switchover; retry shortly'));
     const promise = new Promise<WriteOutcome>((resolve, reject) => this.queue.push({ req, resolve, reject }));
     this.track(promise);
@@ -113,6 +114,11 @@ export class PrimaryWriter {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
+    // A newer term arrived while these waited: none of them may be written in the old one.
+    if (this.store.term > this.term) {
+      for (const q of batch) q.reject(new NotWriting(`term ${this.store.term} exists; this primary's term ${this.term} is over`));
+      return;
+    }
     // Later writes in the batch see earlier ones: versions and CAS checks use this view.
     const view = new Map<string, Stored | undefined>();
     const current = (key: string) => (view.has(key) ? view.get(key) : this.store.stored(key));

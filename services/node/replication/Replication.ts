@@ -61,6 +61,8 @@ export class Replication {
 
   constructor(private readonly opts: ReplicationOptions) {
     this.feed = new EntryFeed(opts.store);
+    // After a restart, new writes must still order after everything already stored.
+    this.clock.observe(opts.store.latestHybridTime());
   }
 
   get role(): StateRole {
@@ -92,10 +94,11 @@ export class Replication {
     return this.leaderRef;
   }
 
-  /** The primary's gRPC address as this node knows it, for redirecting clients. */
+  /** The primary's gRPC address as this node knows it, for redirecting clients; never our own unless we are it. */
   primaryAddress(): string | undefined {
     if (this.current === 'primary') return this.opts.address();
-    return this.followerRef?.target.primaryAddress ?? this.leaderRef?.primaryAddress;
+    const known = this.followerRef?.target.primaryAddress ?? this.leaderRef?.primaryAddress;
+    return known === this.opts.address() ? undefined : known;
   }
 
   start(): void {
@@ -133,6 +136,8 @@ export class Replication {
     if (!this.opts.store.adoptTerm(term)) return;
     this.opts.logger.info({ term, source }, 'adopted a newer term');
     if (this.current === 'primary') {
+      // Stop acknowledging now, not when the queued role change gets its turn.
+      this.stopWriting(`a newer term ${term} exists (${source})`);
       void this.change(() => this.toReplica(undefined, `newer term ${term} seen (${source})`));
     } else if (this.followerRef && this.followerRef.target.term < term) {
       // The primary we follow is from an older term: stop applying what it sends.
@@ -141,11 +146,12 @@ export class Replication {
   }
 
   /** Becomes the primary for `term` (Promote). The caller has checked Consul names this node. */
-  promote(term: number, reason: string): Promise<number> {
-    return this.change(async () => {
+  async promote(term: number, reason: string): Promise<number> {
+    await this.change(async () => {
       if (this.current === 'primary' && this.writerRef?.term === term) return;
       await this.toPrimary(term, reason);
-    }).then(() => this.termStart(term));
+    });
+    return this.termStart(term);
   }
 
   /** Follows another primary (Follow, or a leader record naming someone else). */
@@ -170,17 +176,33 @@ export class Replication {
     return this.opts.store.termHistory().find((t) => t.term === term)?.startPosition ?? this.opts.store.lastPosition + 1;
   }
 
+  /**
+   * Runs role changes one at a time. The returned promise is this step's own outcome (callers
+   * such as Promote must not report a failed change as done); the queue goes on either way.
+   */
   private change(step: () => Promise<void>): Promise<void> {
-    this.transition = this.transition.then(step, step).catch((err: unknown) => this.opts.logger.error({ err }, 'role change failed'));
-    return this.transition;
+    const result = this.transition.then(step);
+    this.transition = result.catch((err: unknown) => this.opts.logger.error({ err }, 'role change failed'));
+    return result;
+  }
+
+  /** Closes the writer and ends the replication streams: no write is acknowledged any more. */
+  private stopWriting(reason: string): void {
+    this.writerRef?.close(`this node stopped being the primary (${reason})`);
+    this.writerRef = undefined;
+    this.acksRef = undefined;
+    for (const end of this.streams) end(`this node stopped being the primary (${reason})`);
   }
 
   private async toPrimary(term: number, reason: string): Promise<void> {
     const { store, logger } = this.opts;
+    if (term < store.term) throw new Error(`will not become primary for term ${term}: term ${store.term} exists`);
+    this.stopWriting('re-promoted');
     const follower = this.followerRef;
     this.followerRef = undefined;
     await follower?.stop();
     if (!store.termHistory().some((t) => t.term === term)) store.startTerm(term, store.lastPosition + 1);
+    store.setLastRole('primary');
     this.acksRef = new AckTracker(this.opts.sync.minAcks, (id, ms) => this.opts.events.replicationLag(id, ms));
     this.writerRef = new PrimaryWriter(store, this.feed, this.acksRef, this.clock, this.opts.nodeId, term, logger);
     this.current = 'primary';
@@ -191,10 +213,8 @@ export class Replication {
   private async toReplica(target: FollowTarget | undefined, reason: string): Promise<void> {
     const { logger } = this.opts;
     const wasPrimary = this.current === 'primary';
-    this.writerRef?.close(`this node stopped being the primary (${reason})`);
-    this.writerRef = undefined;
-    this.acksRef = undefined;
-    for (const end of this.streams) end(`this node stopped being the primary (${reason})`);
+    this.stopWriting(reason);
+    this.opts.store.setLastRole('replica');
     const old = this.followerRef;
     this.followerRef = undefined;
     await old?.stop();
@@ -233,7 +253,7 @@ export class Replication {
         warned = false;
         index = Number(read.index) < Number(index ?? 0) ? undefined : read.index;
         if (!read.record) {
-          if (this.opts.initialRole === 'primary') await this.bootstrap(read);
+          if (this.opts.initialRole === 'primary' && this.mayBootstrap()) await this.bootstrap(read);
           else if (this.current === 'unknown') logger.info('no primary in Consul yet; waiting for one');
           continue;
         }
@@ -248,6 +268,19 @@ export class Replication {
     }
   }
 
+  /**
+   * Only a node with no data, or the last primary, may start a term when Consul has no record
+   * (a new cluster, or a dev agent that lost its data): a replica that is behind must not.
+   */
+  private mayBootstrap(): boolean {
+    const store = this.opts.store;
+    if (store.lastPosition === 0 || store.lastRole === 'primary') return true;
+    if (this.current === 'unknown') {
+      this.opts.logger.warn({ position: store.lastPosition, term: store.term }, 'no leader record in Consul, and this node holds data as a replica: not starting a term; run `shoal failover` to choose a primary');
+    }
+    return false;
+  }
+
   private async bootstrap(read: Awaited<ReturnType<typeof readLeader>>): Promise<void> {
     const term = this.opts.store.term + 1;
     const record: LeaderRecord = { term, primaryId: this.opts.nodeId, primaryAddress: this.opts.address(), changedAtMs: Date.now(), reason: 'bootstrap' };
@@ -258,7 +291,13 @@ export class Replication {
   }
 
   private async onLeaderRecord(record: LeaderRecord, read?: LeaderRead): Promise<void> {
-    if (record.term < this.opts.store.term) return;
+    if (record.term < this.opts.store.term) {
+      // A failover fenced us with a newer term and has not (yet) named a primary for it.
+      if (this.current !== 'primary' && !this.followerRef) {
+        this.opts.logger.warn({ recordTerm: record.term, ourTerm: this.opts.store.term }, 'the leader record is older than our term: waiting for a primary of the new term');
+      }
+      return;
+    }
     this.leaderRef = record;
     if (record.primaryId === this.opts.nodeId && record.primaryAddress !== this.opts.address() && read) {
       // Restarted on another address: tell the replicas where to find us (same term, same node).

@@ -9,7 +9,7 @@ import { storedFromProto } from './wire';
  * the primary's values. Keys the primary wrote after that position are left out on both sides
  * (they are still on their way here). Returns the keys repaired.
  */
-export async function runAntiEntropy(client: SyncClient, store: StateStore): Promise<string[]> {
+export async function runAntiEntropy(client: SyncClient, store: StateStore, signal: AbortSignal): Promise<string[]> {
   const at = store.lastPosition;
   const term = store.term;
   const theirs = await unary<{ buckets: Buffer[]; changedKeys: string[] }>((cb) =>
@@ -23,6 +23,8 @@ export async function runAntiEntropy(client: SyncClient, store: StateStore): Pro
     const values = await unary<{ values: Parameters<typeof storedFromProto>[0][]; changedKeys: string[] }>((cb) =>
       client.getBucket({ term, atPosition: at, bucket }, new Metadata(), { deadline: Date.now() + 10_000 }, cb),
     );
+    // The follower stopped meanwhile (this node may be promoted next): repair nothing.
+    if (signal.aborted) return repaired;
     const excluded = new Set([...changed, ...values.changedKeys]);
     repaired.push(...store.repairBucket(bucket, at, excluded, values.values.filter((v) => !excluded.has(v.key)).map(storedFromProto)));
   }

@@ -1,4 +1,5 @@
-import { type ServerUnaryCall, status } from '@grpc/grpc-js';
+import { Metadata, type ServerUnaryCall, status } from '@grpc/grpc-js';
+import { WRITTEN_METADATA_KEY } from '../../../common/cluster/primaryMetadataKey';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { ServerError, unavailable } from '../../../common/grpc/ServerError';
 import type { NodeContext } from '../NodeContext';
@@ -38,7 +39,9 @@ export function write(
   if (r.role !== 'primary' || !writer || !acks) throw notPrimary(ctx, 'a write');
   const required = ctx.sync.minAcks;
   if (acks.connected < required) {
-    throw unavailable(`only ${acks.connected} of the ${required} replicas that must acknowledge a write (sync.minAcks) are connected; nothing was written`);
+    const metadata = new Metadata();
+    metadata.set(WRITTEN_METADATA_KEY, 'false');
+    throw unavailable(`only ${acks.connected} of the ${required} replicas that must acknowledge a write (sync.minAcks) are connected; nothing was written`, metadata);
   }
   return tracer.startActiveSpan('state.write', { attributes: { 'shoal.op': op, 'shoal.key': key, 'shoal.term': writer.term } }, async (span) => {
     try {

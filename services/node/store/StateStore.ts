@@ -183,6 +183,28 @@ export class StateStore {
     return this.last;
   }
 
+  /** The role this node last served in ('primary' lets it start a term when Consul has none). */
+  get lastRole(): string | undefined {
+    return this.meta('role');
+  }
+
+  setLastRole(role: 'primary' | 'replica'): void {
+    if (this.meta('role') !== role) this.stmt.setMeta.run('role', role);
+  }
+
+  /** The latest hybrid time of any stored key, to start the node's clock past it. */
+  latestHybridTime(): HybridTime {
+    const row = this.db.prepare<[], { hlc_ms: number | null; hlc_logical: number | null }>('SELECT hlc_ms, hlc_logical FROM kv ORDER BY hlc_ms DESC, hlc_logical DESC LIMIT 1').get();
+    return { physicalMs: row?.hlc_ms ?? 0, logical: row?.hlc_logical ?? 0 };
+  }
+
+  /** The term of the last entry this node holds (0 with an empty log and no snapshot). */
+  lastEntryTerm(): number {
+    let term = 0;
+    for (const t of this.termHistory()) if (t.startPosition <= this.last && t.term > term) term = t.term;
+    return term;
+  }
+
   /** The newest term this node has seen; persisted, never decreases. */
   get term(): number {
     return this.currentTerm;
@@ -221,9 +243,9 @@ export class StateStore {
    */
   applyEntries(entries: Entry[]): void {
     if (entries.length === 0) return;
-    if (entries[0].position !== this.last + 1) {
-      throw new Error(`entries start at ${entries[0].position}, but the log ends at ${this.last}`);
-    }
+    entries.forEach((e, i) => {
+      if (e.position !== this.last + 1 + i) throw new Error(`entry ${i} of the batch is at position ${e.position}; the log needs ${this.last + 1 + i}`);
+    });
     this.db.transaction(() => {
       for (const e of entries) {
         this.stmt.insertLog.run(toLogRow(e));
@@ -314,6 +336,8 @@ export class StateStore {
       }
       for (const theirs of values) {
         const local = this.stored(theirs.key);
+        // A local row past atPosition came from an entry applied meanwhile: it is newer, keep it.
+        if (local && local.position > atPosition) continue;
         if (!local || digestLine(toKvRow(local)) !== digestLine(toKvRow(theirs))) {
           this.stmt.upsertKv.run(toKvRow(theirs));
           repaired.push(theirs.key);

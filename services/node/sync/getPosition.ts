@@ -9,5 +9,5 @@ export function getPosition(ctx: NodeContext, request: GetPositionRequest): GetP
   if (request.term > r.term) r.observeTerm(request.term, 'GetPosition');
   const role = r.role === 'primary' ? NodeRole.NODE_ROLE_PRIMARY : r.role === 'replica' ? NodeRole.NODE_ROLE_REPLICA : NodeRole.NODE_ROLE_UNSPECIFIED;
   const primaryId = r.role === 'primary' ? ctx.identity.id : (r.follower?.target.primaryId ?? '');
-  return { nodeId: ctx.identity.id, role, term: r.term, position: r.store.lastPosition, primaryId };
+  return { nodeId: ctx.identity.id, role, term: r.term, position: r.store.lastPosition, primaryId, lastEntryTerm: r.store.lastEntryTerm() };
 }

@@ -10,8 +10,9 @@ import type { Replication } from '../replication/Replication';
 import type { Entry } from '../store/StateStore';
 import { entryToProto, storedToProto, termHistoryFromProto, termHistoryToProto } from '../replication/wire';
 import { notPrimary } from './primaryRedirect';
+import { capBytes, MAX_MESSAGE_VALUE_BYTES } from '../replication/messageSize';
 
-/** Entries per replication batch, and snapshot values per chunk. */
+/** Entries per replication batch, and values per snapshot chunk (both also capped by bytes). */
 const BATCH = 256;
 const CHUNK = 500;
 const tracer = trace.getTracer('shoal.replication');
@@ -123,7 +124,7 @@ class ReplicaSession {
     const { feed } = this.r;
     const heartbeatMs = this.ctx.sync.heartbeatInterval;
     while (!this.signal.aborted) {
-      const entries = feed.since(next, BATCH);
+      const entries = capBytes(feed.since(next, BATCH), (e) => e.value.length);
       if (entries.length > 0) {
         if (entries[0].position !== next) {
           throw new ServerError(status.UNAVAILABLE, `replica ${this.hello.replicaId} fell behind the retained log (needs ${next}); reconnect for a snapshot`);
@@ -175,14 +176,19 @@ class ReplicaSession {
       this.ctx.logger.info({ replica: this.hello.replicaId, position: reader.position }, 'sending a snapshot');
       await this.send({ $case: 'snapshotBegin', value: { position: reader.position, termHistory: termHistoryToProto(reader.history) } });
       let chunk: ReturnType<typeof storedToProto>[] = [];
+      let bytes = 0;
       let count = 0;
       for (const value of reader.values()) {
-        chunk.push(storedToProto(value));
-        count += 1;
-        if (chunk.length === CHUNK) {
+        // The replica went away: stop reading the whole table for nobody.
+        this.signal.throwIfAborted();
+        if (chunk.length === CHUNK || (chunk.length > 0 && bytes + value.value.length > MAX_MESSAGE_VALUE_BYTES)) {
           await this.send({ $case: 'snapshotChunk', value: { values: chunk } });
           chunk = [];
+          bytes = 0;
         }
+        chunk.push(storedToProto(value));
+        bytes += value.value.length;
+        count += 1;
       }
       if (chunk.length > 0) await this.send({ $case: 'snapshotChunk', value: { values: chunk } });
       await this.send({ $case: 'snapshotEnd', value: { position: reader.position, valueCount: count } });
