@@ -497,16 +497,8 @@ function digestLine(r: KvRow): string {
   return `${r.key}\u0000${r.version}\u0000${r.deleted}\u0000${value}\u0000${r.hlc_ms}.${r.hlc_logical}\u0000${r.origin}\u0000${r.vclock}\n`;
 }
 
-interface StoredJson {
-  key: string;
-  value: string;
-  version: number;
-  position: number;
-  deleted: boolean;
-  hlc: HybridTime;
-  origin: string;
-  vclock: VectorClock;
-}
+/** A stored value as JSON keeps it: the value in base64. */
+type StoredJson = Omit<Stored, 'value'> & { value: string };
 
 function storedToJson(s: Stored): StoredJson {
   return { ...s, value: s.value.toString('base64') };
