@@ -2,7 +2,7 @@ import { OTLPTraceExporter as OtlpGrpcExporter } from '@opentelemetry/exporter-t
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace-node';
+import { AlwaysOffSampler, BatchSpanProcessor, NodeTracerProvider, ParentBasedSampler, type SpanExporter } from '@opentelemetry/sdk-trace-node';
 import { ConfigError } from '../config/ConfigError';
 
 export interface TracingIdentity {
@@ -33,6 +33,10 @@ export function startTracing(identity: TracingIdentity, env: NodeJS.ProcessEnv =
       ...identity.attributes,
     }),
     spanProcessors: exporter ? [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 500 })] : [],
+    // With nowhere to send spans, record none: spans stay non-recording (cheap) but still carry
+    // trace and span ids, so logs and propagation across processes work the same. A caller's
+    // sampled trace is still recorded here.
+    sampler: exporter ? undefined : new ParentBasedSampler({ root: new AlwaysOffSampler() }),
   });
   provider.register();
   return () => provider.shutdown();

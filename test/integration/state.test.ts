@@ -165,7 +165,8 @@ describe('the replicated state store (a primary, 2 replicas, a worker; minAcks 1
         const gone = await get('replica-2', 'ae/gone');
         return Buffer.from(keep.value).toString() === 'right' && gone.found;
       },
-      { timeoutMs: 10000, intervalMs: 200 },
+      // The disk is checked every 10th round of sync.interval (500 ms here), then repaired.
+      { timeoutMs: 20000, intervalMs: 200 },
     );
     assert.ok((await c.metric('replica-2', 'shoal_state_repaired_keys_total')) >= 2);
   });

@@ -35,6 +35,9 @@ export interface FollowerDeps {
 
 const tracer = trace.getTracer('shoal.replication');
 
+/** Anti-entropy rounds per check of the disk against the digests kept in memory. */
+const VERIFY_EVERY = 10;
+
 /**
  * The replica side of replication: keeps one Sync.Replicate stream open to the primary,
  * applies what it sends (snapshot, then entries, each batch in one transaction), acks the
@@ -44,6 +47,7 @@ export class Follower {
   private readonly stopping = new AbortController();
   private loop: Promise<void> | undefined;
   private antiEntropyRound: Promise<void> | undefined;
+  private rounds = 0;
   private call: ClientDuplexStream<ReplicateRequest, ReplicateResponse> | undefined;
   private readonly client: SyncClient;
   private wantSnapshot = false;
@@ -239,6 +243,10 @@ export class Follower {
   private async antiEntropy(): Promise<void> {
     if (!this.connected || this.stopping.signal.aborted) return;
     try {
+      // Reading every row from disk is the costly part: one round in VERIFY_EVERY does it.
+      if (this.rounds++ % VERIFY_EVERY === 0 && (await this.deps.store.verifyDigests())) {
+        this.deps.logger.warn('stored keys differ on disk from what this node applied; anti-entropy will repair them');
+      }
       const repaired = await runAntiEntropy(this.client, this.deps.store, this.stopping.signal);
       if (repaired.length > 0) {
         this.deps.logger.warn({ keys: repaired.slice(0, 20), count: repaired.length }, 'anti-entropy repaired keys that had drifted from the primary');

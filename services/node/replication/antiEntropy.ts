@@ -26,7 +26,7 @@ export async function runAntiEntropy(client: SyncClient, store: StateStore, sign
     // The follower stopped meanwhile (this node may be promoted next): repair nothing.
     if (signal.aborted) return repaired;
     const excluded = new Set([...changed, ...values.changedKeys]);
-    repaired.push(...store.repairBucket(bucket, at, excluded, values.values.filter((v) => !excluded.has(v.key)).map(storedFromProto)));
+    repaired.push(...(await store.repairBucket(bucket, at, excluded, values.values.filter((v) => !excluded.has(v.key)).map(storedFromProto))));
   }
   return repaired;
 }

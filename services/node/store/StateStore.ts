@@ -60,6 +60,9 @@ export interface ConflictRecord {
 /** Number of anti-entropy buckets. */
 export const BUCKETS = 64;
 
+/** Rows hashed per turn of the event loop during an anti-entropy scan. */
+const SCAN_CHUNK = 500;
+
 /** The bucket a key falls in. */
 export function bucketOf(key: string): number {
   return createHash('sha256').update(key).digest()[0] % BUCKETS;
@@ -123,6 +126,11 @@ export class StateStore {
   private readonly stmt: ReturnType<StateStore['prepare']>;
   /** Terms known to have a start in the term history (saves a query per applied batch). */
   private readonly knownTerms = new Set<number>();
+  /**
+   * Per anti-entropy bucket, the XOR of every stored row's hash (tombstones included), kept up
+   * to date as rows change: a digest costs O(buckets), not a scan of every key.
+   */
+  private bucketDigests: Buffer[] = emptyDigests();
 
   constructor(
     readonly path: string,
@@ -139,6 +147,7 @@ export class StateStore {
     this.stmt = this.prepare();
     this.last = Number(this.meta('position') ?? 0);
     this.currentTerm = Number(this.meta('term') ?? 0);
+    for (const row of this.db.prepare<[], KvRow>('SELECT * FROM kv').iterate()) xorRow(this.bucketDigests, row);
   }
 
   private prepare() {
@@ -166,7 +175,6 @@ export class StateStore {
         'SELECT * FROM kv WHERE deleted = 0 AND key >= ? AND key > ? AND key < ? ORDER BY key LIMIT ?',
       ),
       prefixAll: db.prepare<[string, string], KvRow>('SELECT * FROM kv WHERE deleted = 0 AND key >= ? AND key < ? ORDER BY key'),
-      allKv: db.prepare<[], KvRow>('SELECT * FROM kv'),
       changedAfter: db.prepare<[number], { key: string }>('SELECT key FROM kv WHERE position > ?'),
       terms: db.prepare<[], { term: number; start_position: number }>('SELECT term, start_position FROM terms ORDER BY term'),
       addTerm: db.prepare<[number, number]>('INSERT OR REPLACE INTO terms (term, start_position) VALUES (?, ?)'),
@@ -246,10 +254,13 @@ export class StateStore {
     entries.forEach((e, i) => {
       if (e.position !== this.last + 1 + i) throw new Error(`entry ${i} of the batch is at position ${e.position}; the log needs ${this.last + 1 + i}`);
     });
+    const changes: [KvRow | undefined, KvRow][] = [];
     this.db.transaction(() => {
       for (const e of entries) {
         this.stmt.insertLog.run(toLogRow(e));
-        this.stmt.upsertKv.run(toKvRow({ key: e.key, value: e.value, version: e.version, position: e.position, deleted: e.op === 'delete', hlc: e.hlc, origin: e.origin, vclock: e.vclock }));
+        const row = toKvRow({ key: e.key, value: e.value, version: e.version, position: e.position, deleted: e.op === 'delete', hlc: e.hlc, origin: e.origin, vclock: e.vclock });
+        changes.push([this.stmt.getKv.get(e.key), row]);
+        this.stmt.upsertKv.run(row);
         // A replica learns the terms from the entries it applies.
         if (!this.termStarted(e.term)) this.stmt.addTerm.run(e.term, e.position);
       }
@@ -257,6 +268,11 @@ export class StateStore {
       this.stmt.setMeta.run('position', String(end.position));
       if (end.term > this.currentTerm) this.stmt.setMeta.run('term', String(end.term));
     })();
+    // Only once committed: a failed transaction changed nothing, so neither may the digests.
+    for (const [before, after] of changes) {
+      if (before) xorRow(this.bucketDigests, before);
+      xorRow(this.bucketDigests, after);
+    }
     const end = entries[entries.length - 1];
     this.last = end.position;
     if (end.term > this.currentTerm) this.currentTerm = end.term;
@@ -300,66 +316,142 @@ export class StateStore {
   }
 
   /**
-   * Anti-entropy digests: per bucket, a hash over the keys last written at or before
-   * `atPosition`, leaving out `excluded` keys.
+   * Anti-entropy digests: per bucket, the XOR of the hashes of the rows last written at or before
+   * `atPosition`, leaving out `excluded` keys (and, on a replica, keys it applied after
+   * `atPosition`). O(buckets + left-out keys), from the digests kept up to date in memory.
    */
   digests(atPosition: number, excluded: ReadonlySet<string>): Buffer[] {
-    const hashes = Array.from({ length: BUCKETS }, () => createHash('sha256'));
-    const rows = this.stmt.allKv.all().filter((r) => r.position <= atPosition && !excluded.has(r.key));
-    rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    for (const row of rows) hashes[bucketOf(row.key)].update(digestLine(row));
-    return hashes.map((h) => h.digest());
+    const result = this.bucketDigests.map((d) => Buffer.from(d));
+    for (const key of new Set([...excluded, ...this.changedAfter(atPosition)])) {
+      const row = this.stmt.getKv.get(key);
+      if (row) xorRow(result, row);
+    }
+    return result;
+  }
+
+  /**
+   * Recomputes the digests from what is on disk, a chunk of rows per turn of the event loop,
+   * and adopts them if they differ from the ones kept in memory: that is how anti-entropy notices
+   * a row that changed behind this node's back (a bad disk, a hand edit).
+   * @returns true when the disk differed.
+   */
+  async verifyDigests(): Promise<boolean> {
+    const fromDisk = emptyDigests();
+    const reader = new Database(this.path, { readonly: true });
+    let expected: Buffer[];
+    try {
+      reader.pragma('busy_timeout = 5000');
+      reader.exec('BEGIN');
+      const rows = reader.prepare<[], KvRow>('SELECT * FROM kv').iterate();
+      // The read snapshot starts with the first row read; in the same turn of the event loop,
+      // the digests in memory describe exactly that state.
+      let next = rows.next();
+      expected = this.bucketDigests.map((d) => Buffer.from(d));
+      let n = 0;
+      while (!next.done) {
+        xorRow(fromDisk, next.value);
+        if (++n % SCAN_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
+        next = rows.next();
+      }
+      reader.exec('COMMIT');
+    } finally {
+      reader.close();
+    }
+    // Correct the live digests by what the disk held that memory did not expect.
+    let differs = false;
+    expected.forEach((e, b) => {
+      const correction = Buffer.alloc(32);
+      for (let i = 0; i < 32; i++) correction[i] = e[i] ^ fromDisk[b][i];
+      if (correction.some((x) => x !== 0)) {
+        differs = true;
+        for (let i = 0; i < 32; i++) this.bucketDigests[b][i] ^= correction[i];
+      }
+    });
+    return differs;
   }
 
   /** The stored values of one bucket, last written at or before `atPosition`, minus `excluded`. */
-  bucketValues(bucket: number, atPosition: number, excluded: ReadonlySet<string>): Stored[] {
-    return this.stmt.allKv
-      .all()
-      .filter((r) => r.position <= atPosition && !excluded.has(r.key) && bucketOf(r.key) === bucket)
-      .map(fromKvRow);
+  async bucketValues(bucket: number, atPosition: number, excluded: ReadonlySet<string>): Promise<Stored[]> {
+    const values: Stored[] = [];
+    await this.scan(atPosition, excluded, (row) => {
+      if (bucketOf(row.key) === bucket) values.push(fromKvRow(row));
+    });
+    return values;
+  }
+
+  /** Visits, in one read transaction on a separate connection, the rows at or before `atPosition`. */
+  private async scan(atPosition: number, excluded: ReadonlySet<string>, visit: (row: KvRow) => void): Promise<void> {
+    const reader = new Database(this.path, { readonly: true });
+    try {
+      reader.pragma('busy_timeout = 5000');
+      reader.exec('BEGIN');
+      let n = 0;
+      for (const row of reader.prepare<[number], KvRow>('SELECT * FROM kv WHERE position <= ?').iterate(atPosition)) {
+        if (!excluded.has(row.key)) visit(row);
+        if (++n % SCAN_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      reader.exec('COMMIT');
+    } finally {
+      reader.close();
+    }
   }
 
   /**
    * Makes one bucket match the primary's `values`: rows that differ are replaced, rows the
    * primary does not have are removed. Returns the keys repaired.
    */
-  repairBucket(bucket: number, atPosition: number, excluded: ReadonlySet<string>, values: Stored[]): string[] {
+  async repairBucket(bucket: number, atPosition: number, excluded: ReadonlySet<string>, values: Stored[]): Promise<string[]> {
     const wanted = new Map(values.map((v) => [v.key, v]));
     const repaired: string[] = [];
+    const locals = await this.bucketValues(bucket, atPosition, excluded);
+    const changes: [KvRow | undefined, KvRow | undefined][] = [];
     this.db.transaction(() => {
-      for (const local of this.bucketValues(bucket, atPosition, excluded)) {
+      for (const local of locals) {
         const theirs = wanted.get(local.key);
-        if (!theirs) {
+        const now = this.stmt.getKv.get(local.key);
+        // Still at or before atPosition now (not rewritten while the bucket was read): remove.
+        if (!theirs && now && now.position <= atPosition) {
           this.stmt.deleteKv.run(local.key);
+          changes.push([now, undefined]);
           repaired.push(local.key);
         }
       }
       for (const theirs of values) {
-        const local = this.stored(theirs.key);
+        const now = this.stmt.getKv.get(theirs.key);
         // A local row past atPosition came from an entry applied meanwhile: it is newer, keep it.
-        if (local && local.position > atPosition) continue;
-        if (!local || digestLine(toKvRow(local)) !== digestLine(toKvRow(theirs))) {
-          this.stmt.upsertKv.run(toKvRow(theirs));
+        if (now && now.position > atPosition) continue;
+        const row = toKvRow(theirs);
+        if (!now || !rowHash(now).equals(rowHash(row))) {
+          this.stmt.upsertKv.run(row);
+          changes.push([now, row]);
           repaired.push(theirs.key);
         }
       }
     })();
+    for (const [before, after] of changes) {
+      if (before) xorRow(this.bucketDigests, before);
+      if (after) xorRow(this.bucketDigests, after);
+    }
     return repaired;
   }
 
   /** Replaces everything with a snapshot: values as of `position`, with the primary's term history. */
   installSnapshot(position: number, history: TermStart[], values: Iterable<Stored>): number {
     let count = 0;
+    const digests = emptyDigests();
     this.db.transaction(() => {
       this.db.exec('DELETE FROM kv; DELETE FROM log; DELETE FROM terms;');
       for (const v of values) {
-        this.stmt.upsertKv.run(toKvRow(v));
+        const row = toKvRow(v);
+        this.stmt.upsertKv.run(row);
+        xorRow(digests, row);
         count += 1;
       }
       for (const t of history) this.stmt.addTerm.run(t.term, t.startPosition);
       this.stmt.setMeta.run('position', String(position));
     })();
     this.knownTerms.clear();
+    this.bucketDigests = digests;
     this.last = position;
     const newest = history.at(-1)?.term ?? 0;
     if (newest > this.currentTerm) this.adoptTerm(newest);
@@ -371,6 +463,7 @@ export class StateStore {
     this.db.exec('DELETE FROM kv; DELETE FROM log; DELETE FROM terms;');
     this.stmt.setMeta.run('position', '0');
     this.knownTerms.clear();
+    this.bucketDigests = emptyDigests();
     this.last = 0;
   }
 
@@ -492,9 +585,22 @@ function fromKvRow(r: KvRow): Stored {
 }
 
 /** What anti-entropy compares of a key: everything but where it sits in the log. */
-function digestLine(r: KvRow): string {
-  const value = r.value ? createHash('sha256').update(r.value).digest('hex') : '-';
-  return `${r.key}\u0000${r.version}\u0000${r.deleted}\u0000${value}\u0000${r.hlc_ms}.${r.hlc_logical}\u0000${r.origin}\u0000${r.vclock}\n`;
+function rowHash(r: KvRow): Buffer {
+  const h = createHash('sha256');
+  h.update(`${r.key}\u0000${r.version}\u0000${r.deleted}\u0000${r.hlc_ms}.${r.hlc_logical}\u0000${r.origin}\u0000${r.vclock}\u0000`);
+  if (r.value) h.update(r.value);
+  return h.digest();
+}
+
+function emptyDigests(): Buffer[] {
+  return Array.from({ length: BUCKETS }, () => Buffer.alloc(32));
+}
+
+/** Adds a row to (or, the same operation, removes it from) per-bucket XOR digests. */
+function xorRow(digests: Buffer[], row: KvRow): void {
+  const target = digests[bucketOf(row.key)];
+  const hash = rowHash(row);
+  for (let i = 0; i < 32; i++) target[i] ^= hash[i];
 }
 
 /** A stored value as JSON keeps it: the value in base64. */

@@ -19,9 +19,9 @@ export function getDigest(ctx: NodeContext, request: GetDigestRequest): GetDiges
   return { term: r.term, buckets: r.store.digests(request.atPosition, new Set(changed)), changedKeys: changed };
 }
 
-export function getBucket(ctx: NodeContext, request: GetBucketRequest): GetBucketResponse {
+export async function getBucket(ctx: NodeContext, request: GetBucketRequest): Promise<GetBucketResponse> {
   if (request.bucket >= BUCKETS) throw invalidArgument(`bucket must be below ${BUCKETS}`);
   const r = primaryFor(ctx, 'GetBucket', request.term);
   const changed = r.store.changedAfter(request.atPosition);
-  return { values: r.store.bucketValues(request.bucket, request.atPosition, new Set(changed)).map(storedToProto), changedKeys: changed };
+  return { values: (await r.store.bucketValues(request.bucket, request.atPosition, new Set(changed))).map(storedToProto), changedKeys: changed };
 }
