@@ -59,6 +59,6 @@ async function changePrimary(argv: string[], kind: 'switchover' | 'failover'): P
     if (err instanceof PrimaryChangeError) throw new CliError(`${kind} refused: ${err.message}`);
     throw grpcFailure(err, kind);
   }
-  console.log(`${kind === 'switchover' ? 'Switched over' : 'Failed over'}: ${change.to} is the primary (term ${change.term}), ${change.from} follows it.`);
+  console.log(`${kind === 'switchover' ? 'Switched over' : 'Failed over'}: ${change.to} is the primary (term ${change.term}), replacing ${change.from}.`);
   return 0;
 }

@@ -39,13 +39,19 @@ function nodeInfo(address: string): Promise<NodeInfo | undefined> {
  */
 export function formatStatusTable(rows: NodeStatus[], now = Date.now()): string {
   const header = ['ID', 'ROLE', 'GRPC', 'HTTP', 'HEALTH', 'TERM', 'POSITION', 'LAG', 'UPTIME'];
-  const primary = rows.find((r) => r.member.role === NodeRole.NODE_ROLE_PRIMARY)?.info;
+  // The primary that answers, in the newest term: a dead one keeps its tag in Consul for a while.
+  const primary = rows
+    .filter((r) => r.info?.role === NodeRole.NODE_ROLE_PRIMARY)
+    .map((r) => r.info!)
+    .sort((a, b) => b.term - a.term)[0];
   const lines = rows.map(({ member: m, info }) => {
-    const holdsState = m.role === NodeRole.NODE_ROLE_PRIMARY || m.role === NodeRole.NODE_ROLE_REPLICA;
-    const lag = m.role === NodeRole.NODE_ROLE_REPLICA && primary && info ? String(Math.max(0, primary.logPosition - info.logPosition)) : '-';
+    // The node's own word when it answers; else what Consul last heard.
+    const role = info?.role ?? m.role;
+    const holdsState = role === NodeRole.NODE_ROLE_PRIMARY || role === NodeRole.NODE_ROLE_REPLICA;
+    const lag = role === NodeRole.NODE_ROLE_REPLICA && primary && info ? String(Math.max(0, primary.logPosition - info.logPosition)) : '-';
     return [
       m.id,
-      roleFromProto(m.role) ?? 'unknown',
+      roleFromProto(role) ?? 'unknown',
       m.grpcAddress,
       m.httpAddress || '-',
       healthName(m.health),

@@ -41,7 +41,7 @@ describe('switchover under continuous writes', function () {
       await waitFor('writes flowing', () => acked.length >= 30, { timeoutMs: 10000 });
       const result = await runCli(['switchover', '--to', 'replica-1', '--cluster', 'switch'], { CONSUL_HTTP_ADDR: c.consul.address });
       assert.equal(result.code, 0, result.stdout + result.stderr);
-      assert.match(result.stdout, /Switched over: replica-1 is the primary \(term 2\), primary follows it\./);
+      assert.match(result.stdout, /Switched over: replica-1 is the primary \(term 2\), replacing primary\./);
       const afterSwitch = acked.length;
       await waitFor('writes acknowledged by the new primary', () => acked.length >= afterSwitch + 30, { timeoutMs: 15000 });
     } finally {
@@ -127,7 +127,7 @@ describe('fencing a paused primary', function () {
     assert.equal((await readLeader(c.consul.api, 'fence')).record?.primaryId, before.record?.primaryId, 'nothing changed');
     const forced = await runCli(['failover', '--force', '--cluster', 'fence', '--timeout', '10000'], env);
     assert.equal(forced.code, 0, forced.stdout + forced.stderr);
-    assert.match(forced.stdout, /Failed over: primary is the primary \(term 3\)/);
+    assert.match(forced.stdout, /Failed over: primary is the primary \(term 3\), replacing replica-1\./);
   });
 });
 
