@@ -15,7 +15,7 @@ $(NPM_STAMP): package.json package-lock.json
 
 install: $(NPM_STAMP) consul ## install npm packages and Consul (project-local if none on PATH)
 
-consul:
+consul: ## install Consul under .tools/ unless one is on PATH
 	@bash scripts/install-consul.sh >/dev/null
 
 proto: $(NPM_STAMP) ## regenerate gen/ from proto/ (ts-proto + reflection descriptors)

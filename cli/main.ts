@@ -11,6 +11,7 @@ import { up } from './commands/up';
 import { get } from './commands/get';
 import { ls } from './commands/ls';
 import { put } from './commands/put';
+import { rm } from './commands/rm';
 import { failover, switchover } from './commands/switchover';
 
 const HELP = `Usage: shoal COMMAND [options]
@@ -26,6 +27,7 @@ Commands:
   put         write a key on the primary (acknowledged once replicated per sync.minAcks)
   get         read a key (from the primary, or a replica with --from)
   ls          list keys under a prefix
+  rm          delete a key on the primary
   switchover  planned, lossless move of the primary to a replica
   failover    promote the most advanced replica now (the primary is gone or hung)
 
@@ -35,7 +37,7 @@ Run \`shoal COMMAND --help\` for a command's options. Single nodes: \`npm run st
 Environment: CONSUL_HTTP_ADDR (default 127.0.0.1:8500), SHOAL_RUN_DIR (default .run),
 OTEL_EXPORTER_OTLP_ENDPOINT (export traces over OTLP when set).`;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { up, down, status, logs, put, get, ls, switchover, failover };
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { up, down, status, logs, put, get, ls, rm, switchover, failover };
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -9,8 +9,9 @@ import { CliError } from '../CliError';
 
 export const STATUS_HELP = `Usage: shoal status [--config FILE] [--cluster NAME] [--run-dir DIR] [--json]
 
-Prints the cluster's nodes as Consul sees them: id, role, gRPC and HTTP address, health and
-uptime, then where to look next (Consul UI, grpcurl, metrics, logs).
+Prints the cluster's nodes as Consul sees them, each asked for its own view: id, role, gRPC
+and HTTP address, health, term, log position, replication lag (entries a replica is behind the
+primary) and uptime; then where to look next (Consul UI, grpcurl, metrics, logs).
 
 Options:
   --config FILE   cluster config (default: built-in; the cluster name comes from it)

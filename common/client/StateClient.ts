@@ -13,8 +13,6 @@ export interface StateClientOptions {
   cluster: string;
   /** Default deadline of one operation, retries included, ms. @default 10000 */
   deadlineMs?: number;
-  /** Retry UNAVAILABLE (with backoff, until the deadline). @default true */
-  retryUnavailable?: boolean;
 }
 
 /**
@@ -50,6 +48,11 @@ export class StateClient {
     const call = (c: StateGrpcClient, deadline: number) => unaryCall<ListResponse>((m, opt, cb) => c.list({ prefix, limit: o.limit ?? 0, pageToken: o.pageToken ?? '' }, m, opt, cb), deadline);
     if (o.address) return call(this.client(o.address), Date.now() + (o.deadlineMs ?? this.deadline));
     return this.onPrimary(o.deadlineMs, false, call);
+  }
+
+  /** The primary's address as this client last found it (Consul, or a node's redirect). */
+  get primaryAddress(): string | undefined {
+    return this.primary;
   }
 
   close(): void {
@@ -106,7 +109,7 @@ export class StateClient {
         const retriable =
           (e.code === status.UNAVAILABLE && (!compareAndSet || nothingWritten)) || (e.code === status.FAILED_PRECONDITION && (!redirect || redirect === this.primary));
         const wait = backoff.next();
-        if (!retriable || this.opts.retryUnavailable === false || Date.now() + wait >= deadline) throw err;
+        if (!retriable || Date.now() + wait >= deadline) throw err;
         this.primary = undefined;
         await new Promise((resolve) => setTimeout(resolve, wait));
       }

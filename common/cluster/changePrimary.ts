@@ -57,7 +57,7 @@ export function switchover(ctx: Ctx, to: string): Promise<PrimaryChange> {
     const primary = sync(old.primaryAddress);
     const targetClient = sync(target.grpcAddress);
     try {
-      const fenced = await unaryCall<{ term: number; lastPosition: number }>((m, o, cb) => primary.fence({ timeoutMs: Math.max(1000, deadline - Date.now()) }, m, o, cb), deadline);
+      const fenced = await unaryCall<{ term: number; lastPosition: number }>((m, o, cb) => primary.fence({ timeoutMs: Math.max(1000, deadline - Date.now()), term: old.term }, m, o, cb), deadline);
       steps.add(`fenced ${old.primaryId}: no new writes; its last position is ${fenced.lastPosition}`);
       await waitFor(`${to} to reach position ${fenced.lastPosition}`, async () => (await position(targetClient, 0, deadline)).position >= fenced.lastPosition, {
         timeoutMs: Math.max(0, deadline - Date.now()),

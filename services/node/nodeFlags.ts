@@ -7,9 +7,12 @@ import { loadClusterConfig } from '../../common/config/loadClusterConfig';
 
 export const NODE_HELP = `Usage: shoal-node --role ROLE [options]
 
-Runs one shoal node: a gRPC server (shoal.v1 Discovery and Health, grpc.health.v1, server
-reflection) and an HTTP listener (/health/live, /health/ready, /metrics), registered in Consul
-as service shoal-<cluster> with the node id as service ID and the role as tag.
+Runs one shoal node: a gRPC server (shoal.v1 Discovery, Health, State and Sync,
+grpc.health.v1, server reflection) and an HTTP listener (/health/live, /health/ready,
+/metrics), registered in Consul as service shoal-<cluster> with the node id as service ID and
+the role as tag. A primary or replica keeps the replicated state store in --data-dir; the
+role given only decides who starts the first term: after that, Consul's leader record says who
+the primary is.
 
 Options:
   --role ROLE            primary, replica or worker (required)

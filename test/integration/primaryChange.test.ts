@@ -23,6 +23,9 @@ describe('switchover under continuous writes', function () {
 
   it('moves the primary to replica-1 with every acknowledged write on it, and the old primary serves as replica', async function () {
     const client = c.client({ deadlineMs: 10000 });
+    // A second client that learned the old primary before the switchover and writes after it.
+    const latecomer = c.client();
+    await latecomer.put('latecomer/before', Buffer.from('1'));
     const acked: string[] = [];
     let running = true;
     let i = 0;
@@ -49,6 +52,10 @@ describe('switchover under continuous writes', function () {
       await load;
       client.close();
     }
+    await latecomer.put('latecomer/after', Buffer.from('2'));
+    // Its cached primary now refuses writes: it follows that node's redirect (or asks Consul again).
+    assert.equal(latecomer.primaryAddress, c.nodes.grpc('replica-1'), 'the latecomer found the new primary');
+    latecomer.close();
     const { state } = c.node('replica-1');
     for (const key of acked) {
       const read = await unaryCall<{ found: boolean }>((m, o, cb) => state.get({ key, minPosition: 0 }, m, o, cb), Date.now() + 5000);

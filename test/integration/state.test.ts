@@ -99,6 +99,9 @@ describe('the replicated state store (a primary, 2 replicas, a worker; minAcks 1
     assert.match(missing.stderr, /no-such-key not found/);
     const ls = await runCli(['ls', 'cli-', '--cluster', 'state'], env);
     assert.match(ls.stdout, /^cli-key\tv1\tcli value$/m);
+    const removed = await runCli(['rm', 'cli-key', '--cluster', 'state'], env);
+    assert.match(removed.stdout, /^OK deleted cli-key \(position \d+, term 1\)/);
+    assert.equal((await runCli(['rm', 'cli-key', '--cluster', 'state'], env)).code, 1);
     const status = await runCli(['status', '--cluster', 'state'], env);
     assert.match(status.stdout, /^primary\s+primary\s+\S+\s+\S+\s+passing\s+1\s+\d+\s+-\s/m);
     assert.match(status.stdout, /^replica-1\s+replica\s+\S+\s+\S+\s+passing\s+1\s+\d+\s+\d+\s/m);

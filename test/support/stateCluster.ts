@@ -64,7 +64,7 @@ export class StateCluster {
   }
 
   /** A client that finds the primary through Consul, as applications would use. */
-  client(opts: { retryUnavailable?: boolean; deadlineMs?: number } = {}): StateClient {
+  client(opts: { deadlineMs?: number } = {}): StateClient {
     return new StateClient({ consul: this.consul.api, cluster: this.name, ...opts });
   }
 

@@ -212,6 +212,8 @@ export interface GetPositionResponse {
 export interface FenceRequest {
   /** How long the primary refuses writes unless a new term arrives first (100 to 60000). */
   timeoutMs: number;
+  /** The term the caller takes to be the primary's; FAILED_PRECONDITION if it is not. */
+  term: number;
 }
 
 export interface FenceResponse {
@@ -2381,13 +2383,16 @@ export const GetPositionResponse: MessageFns<GetPositionResponse> = {
 };
 
 function createBaseFenceRequest(): FenceRequest {
-  return { timeoutMs: 0 };
+  return { timeoutMs: 0, term: 0 };
 }
 
 export const FenceRequest: MessageFns<FenceRequest> = {
   encode(message: FenceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.timeoutMs !== 0) {
       writer.uint32(8).uint32(message.timeoutMs);
+    }
+    if (message.term !== 0) {
+      writer.uint32(16).uint64(message.term);
     }
     return writer;
   },
@@ -2413,6 +2418,14 @@ export const FenceRequest: MessageFns<FenceRequest> = {
             message.timeoutMs = reader.uint32();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.term = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2432,6 +2445,7 @@ export const FenceRequest: MessageFns<FenceRequest> = {
         : isSet(object.timeout_ms)
         ? globalThis.Number(object.timeout_ms)
         : 0,
+      term: isSet(object.term) ? globalThis.Number(object.term) : 0,
     };
   },
 
@@ -2439,6 +2453,9 @@ export const FenceRequest: MessageFns<FenceRequest> = {
     const obj: any = {};
     if (message.timeoutMs !== 0) {
       obj.timeoutMs = Math.round(message.timeoutMs);
+    }
+    if (message.term !== 0) {
+      obj.term = Math.round(message.term);
     }
     return obj;
   },
@@ -2449,6 +2466,7 @@ export const FenceRequest: MessageFns<FenceRequest> = {
   fromPartial(object: DeepPartial<FenceRequest>): FenceRequest {
     const message = createBaseFenceRequest();
     message.timeoutMs = object.timeoutMs ?? 0;
+    message.term = object.term ?? 0;
     return message;
   },
 };

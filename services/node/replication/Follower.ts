@@ -53,8 +53,6 @@ export class Follower {
   private wantSnapshot = false;
   /** The primary's last position as it last told us. */
   primaryLast = 0;
-  /** When the primary was last heard from (ms since epoch); 0 if never. */
-  lastContactMs = 0;
   connected = false;
 
   constructor(
@@ -118,7 +116,6 @@ export class Follower {
         resolve(outcome);
       };
       const alive = () => {
-        this.lastContactMs = Date.now();
         clearTimeout(watchdog);
         watchdog = setTimeout(() => finish('failed', `no word from the primary for ${this.deps.heartbeatMs * 3} ms`), this.deps.heartbeatMs * 3);
       };

@@ -89,11 +89,6 @@ export class Replication {
     return this.followerRef;
   }
 
-  /** The latest leader record seen in Consul (or from a Promote/Follow). */
-  get leader(): LeaderRecord | undefined {
-    return this.leaderRef;
-  }
-
   /** The primary's gRPC address as this node knows it, for redirecting clients; never our own unless we are it. */
   primaryAddress(): string | undefined {
     if (this.current === 'primary') return this.opts.address();

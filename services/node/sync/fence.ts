@@ -1,5 +1,5 @@
 import type { FenceRequest, FenceResponse } from '../../../gen/shoal/v1/sync';
-import { invalidArgument } from '../../../common/grpc/ServerError';
+import { failedPrecondition, invalidArgument } from '../../../common/grpc/ServerError';
 import type { NodeContext } from '../NodeContext';
 import { notPrimary, stateOf } from './primaryRedirect';
 
@@ -8,6 +8,7 @@ export async function fence(ctx: NodeContext, request: FenceRequest): Promise<Fe
   const r = stateOf(ctx, 'Fence');
   const writer = r.writer;
   if (r.role !== 'primary' || !writer) throw notPrimary(ctx, 'Fence');
+  if (request.term !== writer.term) throw failedPrecondition(`term ${request.term} is not this primary's term ${writer.term}`);
   ctx.logger.info({ timeoutMs: request.timeoutMs }, 'fenced: refusing writes for a switchover');
   const lastPosition = await writer.fence(request.timeoutMs);
   return { term: writer.term, lastPosition };
