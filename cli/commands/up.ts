@@ -1,10 +1,10 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MemberHealth } from '../../gen/shoal/v1/node';
-import { ConsulApi, serviceNameOf } from '../../common/consul/ConsulApi';
+import { ConsulApi } from '../../common/consul/ConsulApi';
 import { startDevAgent } from '../../common/consul/devAgent';
 import { loadClusterConfig } from '../../common/config/loadClusterConfig';
-import { memberFromConsul } from '../../common/cluster/memberFromConsul';
+import { clusterMembers } from '../../common/cluster/memberFromConsul';
 import { waitFor } from '../../common/time/waitFor';
 import { CliError } from '../CliError';
 import { clusterStatus, formatStatusTable } from '../local/clusterStatus';
@@ -93,8 +93,7 @@ export async function up(argv: string[]): Promise<number> {
     async () => {
       const dead = state.nodes.find((n) => !isRunning(n));
       if (dead) return { dead };
-      const { value } = await consul.healthService(serviceNameOf(config.name));
-      const passing = value.map(memberFromConsul).filter((m) => m.health === MemberHealth.MEMBER_HEALTH_PASSING && state.nodes.some((n) => n.id === m.id));
+      const passing = (await clusterMembers(consul, config.name)).filter((m) => m.health === MemberHealth.MEMBER_HEALTH_PASSING && state.nodes.some((n) => n.id === m.id));
       const progress = `  ${passing.length}/${state.nodes.length} passing`;
       if (progress !== last) console.log((last = progress));
       return passing.length === state.nodes.length && { dead: undefined };

@@ -1,10 +1,9 @@
-import { credentials, Metadata } from '@grpc/grpc-js';
-import { DiscoveryClient } from '../../gen/shoal/v1/discovery';
 import { type NodeInfo, NodeRole } from '../../gen/shoal/v1/node';
 import type { Member } from '../../gen/shoal/v1/discovery';
-import { type ConsulApi, serviceNameOf } from '../../common/consul/ConsulApi';
-import { healthName, memberFromConsul } from '../../common/cluster/memberFromConsul';
+import type { ConsulApi } from '../../common/consul/ConsulApi';
+import { clusterMembers, healthName } from '../../common/cluster/memberFromConsul';
 import { roleFromProto } from '../../common/cluster/roles';
+import { nodeInfo } from '../../common/client/nodeInfo';
 
 export interface NodeStatus {
   member: Member;
@@ -14,23 +13,12 @@ export interface NodeStatus {
 
 /** The cluster's members as Consul sees them, each asked for its start time over gRPC. */
 export async function clusterStatus(consul: ConsulApi, cluster: string): Promise<NodeStatus[]> {
-  const { value } = await consul.healthService(serviceNameOf(cluster));
-  const members = value.map(memberFromConsul).sort((a, b) => roleOrder(a) - roleOrder(b) || a.id.localeCompare(b.id));
+  const members = (await clusterMembers(consul, cluster)).sort((a, b) => roleOrder(a) - roleOrder(b) || a.id.localeCompare(b.id));
   return Promise.all(members.map(async (member) => ({ member, info: await nodeInfo(member.grpcAddress) })));
 }
 
 function roleOrder(m: Member): number {
   return ['primary', 'replica', 'worker'].indexOf(roleFromProto(m.role) ?? '') + 1 || 9;
-}
-
-function nodeInfo(address: string): Promise<NodeInfo | undefined> {
-  const client = new DiscoveryClient(address, credentials.createInsecure());
-  return new Promise((resolve) => {
-    client.getNodeInfo({}, new Metadata(), { deadline: Date.now() + 1000 }, (err, res) => {
-      client.close();
-      resolve(err ? undefined : res.node);
-    });
-  });
 }
 
 /**

@@ -1,10 +1,10 @@
 import { credentials, type ServiceError, status } from '@grpc/grpc-js';
 import { type GetResponse, type ListResponse, StateClient as StateGrpcClient, type WriteResult } from '../../gen/shoal/v1/state';
 import { NodeRole } from '../../gen/shoal/v1/node';
-import { memberFromConsul } from '../cluster/memberFromConsul';
+import { clusterMembers } from '../cluster/memberFromConsul';
 import { readLeader } from '../cluster/leaderRecord';
 import { PRIMARY_METADATA_KEY, WRITTEN_METADATA_KEY } from '../cluster/primaryMetadataKey';
-import { type ConsulApi, serviceNameOf } from '../consul/ConsulApi';
+import type { ConsulApi } from '../consul/ConsulApi';
 import { Backoff } from '../net/Backoff';
 import { unaryCall } from './grpcCall';
 
@@ -77,8 +77,7 @@ export class StateClient {
   async findPrimary(): Promise<string> {
     const { record } = await readLeader(this.opts.consul, this.opts.cluster);
     if (record?.primaryAddress) return record.primaryAddress;
-    const { value } = await this.opts.consul.healthService(serviceNameOf(this.opts.cluster));
-    const primary = value.map(memberFromConsul).find((m) => m.role === NodeRole.NODE_ROLE_PRIMARY);
+    const primary = (await clusterMembers(this.opts.consul, this.opts.cluster)).find((m) => m.role === NodeRole.NODE_ROLE_PRIMARY);
     if (!primary) throw Object.assign(new Error(`no primary in cluster ${this.opts.cluster} (Consul has no leader record and no node tagged primary)`), { code: status.UNAVAILABLE });
     return primary.grpcAddress;
   }

@@ -4,10 +4,10 @@ import { MemberHealth, NodeRole } from '../../gen/shoal/v1/node';
 import type { Member } from '../../gen/shoal/v1/discovery';
 import { type GetPositionResponse, SyncClient } from '../../gen/shoal/v1/sync';
 import { unaryCall } from '../client/grpcCall';
-import { type ConsulApi, serviceNameOf } from '../consul/ConsulApi';
+import type { ConsulApi } from '../consul/ConsulApi';
 import { waitFor } from '../time/waitFor';
 import { casLeader, type LeaderRecord, readLeader } from './leaderRecord';
-import { memberFromConsul } from './memberFromConsul';
+import { clusterMembers } from './memberFromConsul';
 
 const tracer = trace.getTracer('shoal.cluster');
 
@@ -184,8 +184,7 @@ async function handOver(
 
 /** Primary and replicas, as Consul lists them. */
 async function stateMembers(ctx: Ctx): Promise<Member[]> {
-  const { value } = await ctx.consul.healthService(serviceNameOf(ctx.cluster));
-  return value.map(memberFromConsul).filter((m) => m.role === NodeRole.NODE_ROLE_PRIMARY || m.role === NodeRole.NODE_ROLE_REPLICA);
+  return (await clusterMembers(ctx.consul, ctx.cluster)).filter((m) => m.role === NodeRole.NODE_ROLE_PRIMARY || m.role === NodeRole.NODE_ROLE_REPLICA);
 }
 
 function sync(address: string): SyncClient {

@@ -1,7 +1,7 @@
 import type { Member } from '../../gen/shoal/v1/discovery';
 import { MemberHealth, memberHealthToJSON } from '../../gen/shoal/v1/node';
 import { NodeRole } from '../../gen/shoal/v1/node';
-import type { ConsulServiceEntry } from '../consul/ConsulApi';
+import { type ConsulApi, type ConsulServiceEntry, serviceNameOf } from '../consul/ConsulApi';
 import { roleFromTags, roleToProto } from './roles';
 
 const HEALTH: Record<string, MemberHealth> = {
@@ -31,6 +31,12 @@ export function memberFromConsul(entry: ConsulServiceEntry): Member {
     consulNode: entry.Node.Node,
     checks,
   };
+}
+
+/** The cluster's members as Consul lists them (every instance of shoal-<cluster>, any health). */
+export async function clusterMembers(consul: ConsulApi, cluster: string): Promise<Member[]> {
+  const { value } = await consul.healthService(serviceNameOf(cluster));
+  return value.map(memberFromConsul);
 }
 
 /** A short lower-case name of a health value, for tables and logs: passing, warning, critical. */

@@ -1,6 +1,5 @@
-import { credentials, Metadata } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { DiscoveryClient } from '../../gen/shoal/v1/discovery';
+import { nodeInfo } from '../../common/client/nodeInfo';
 import { type ConsulApi, serviceNameOf } from '../../common/consul/ConsulApi';
 import type { ClusterConfig } from '../../common/config/clusterConfig';
 import { Backoff } from '../../common/net/Backoff';
@@ -106,7 +105,7 @@ export class ConsulRegistration {
     const mine = value.find((e) => e.Service.ID === this.identity.id);
     if (!mine) return undefined;
     const address = `${mine.Service.Address}:${mine.Service.Port}`;
-    if (address === this.identity.grpcAddress || !(await answersAs(address, this.identity.id))) return undefined;
+    if (address === this.identity.grpcAddress || (await nodeInfo(address))?.id !== this.identity.id) return undefined;
     return new DuplicateNodeError(`node id "${this.identity.id}" is already registered by a live node at ${address}; pick another --id`);
   }
 
@@ -140,15 +139,4 @@ export class ConsulRegistration {
 function splitHostPort(address: string): [string, number] {
   const i = address.lastIndexOf(':');
   return [address.slice(0, i), Number(address.slice(i + 1))];
-}
-
-/** Whether a node at `address` answers GetNodeInfo with this id, within a second. */
-function answersAs(address: string, id: string): Promise<boolean> {
-  const client = new DiscoveryClient(address, credentials.createInsecure());
-  return new Promise((resolve) => {
-    client.getNodeInfo({}, new Metadata(), { deadline: Date.now() + 1000 }, (err, res) => {
-      client.close();
-      resolve(!err && res.node?.id === id);
-    });
-  });
 }

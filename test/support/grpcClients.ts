@@ -1,4 +1,5 @@
-import { type Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { type Client, credentials, type Metadata, type ServiceError } from '@grpc/grpc-js';
+import { unaryCall } from '../../common/client/grpcCall';
 import { DiscoveryClient } from '../../gen/shoal/v1/discovery';
 import { HealthClient } from '../../gen/shoal/v1/health';
 
@@ -18,11 +19,9 @@ export function clientsFor(address: string) {
 
 type UnaryMethod<Req, Res> = (req: Req, metadata: Metadata, options: { deadline: number }, cb: (err: ServiceError | null, res: Res) => void) => unknown;
 
-/** Calls a unary method with a deadline and returns a promise. */
+/** Calls a unary method of `client` with a deadline and returns a promise. */
 export function call<Req, Res>(client: Client, method: UnaryMethod<Req, Res>, request: Req, timeoutMs = 5000): Promise<Res> {
-  return new Promise((resolve, reject) => {
-    method.call(client, request, new Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res)));
-  });
+  return unaryCall<Res>((metadata, options, cb) => method.call(client, request, metadata, options, cb), Date.now() + timeoutMs);
 }
 
 /** The gRPC error a promise rejects with, or a failure if it resolves. */

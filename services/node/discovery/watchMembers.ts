@@ -27,8 +27,7 @@ export async function watchMembers(
   });
   const ended = AbortSignal.any([cancelled, ctx.lifecycle.drainSignal]);
   const stop = () => wake?.();
-  cancelled.addEventListener('abort', stop);
-  ctx.lifecycle.drainSignal.addEventListener('abort', stop);
+  ended.addEventListener('abort', stop);
   try {
     const snap = ctx.membership.snapshot();
     call.write({ version: snap.version, event: { $case: 'snapshot', value: { members: snap.members, stale: snap.stale } } });
@@ -49,7 +48,6 @@ export async function watchMembers(
     }
   } finally {
     unsubscribe();
-    cancelled.removeEventListener('abort', stop);
-    ctx.lifecycle.drainSignal.removeEventListener('abort', stop);
+    ended.removeEventListener('abort', stop);
   }
 }

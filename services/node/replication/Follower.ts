@@ -1,5 +1,6 @@
-import { type ClientDuplexStream, credentials, Metadata, status } from '@grpc/grpc-js';
-import { context, propagation, ROOT_CONTEXT, trace, type Link } from '@opentelemetry/api';
+import { type ClientDuplexStream, credentials, status } from '@grpc/grpc-js';
+import { unaryCall } from '../../../common/client/grpcCall';
+import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { SyncClient, type ReplicateRequest, type ReplicateResponse } from '../../../gen/shoal/v1/sync';
 import { Backoff } from '../../../common/net/Backoff';
@@ -8,7 +9,7 @@ import type { StateStore, Stored } from '../store/StateStore';
 import { runAntiEntropy } from './antiEntropy';
 import type { EntryFeed } from './EntryFeed';
 import { capBytes } from './messageSize';
-import { entryFromProto, entryToProto, storedFromProto, termHistoryToProto } from './wire';
+import { entryFromProto, entryToProto, linksOf, storedFromProto, termHistoryFromProto, termHistoryToProto } from './wire';
 
 /** The primary a replica follows. */
 export interface FollowTarget {
@@ -143,7 +144,7 @@ export class Follower {
               );
               return;
             case 'snapshotBegin':
-              snapshot = { position: m.value.position, history: m.value.termHistory.map((t) => ({ term: t.term, startPosition: t.startPosition })), values: [] };
+              snapshot = { position: m.value.position, history: termHistoryFromProto(m.value.termHistory), values: [] };
               logger.info({ position: m.value.position }, 'receiving a snapshot from the primary');
               return;
             case 'snapshotChunk':
@@ -191,13 +192,7 @@ export class Follower {
 
   /** Applies one batch in one transaction, in a span linked to each entry's write. */
   private applyBatch(entries: ReturnType<typeof entryFromProto>[], term: number): void {
-    const links: Link[] = [];
-    for (const e of entries.slice(0, 128)) {
-      const ctx = propagation.extract(context.active(), { traceparent: e.traceParent });
-      const sc = trace.getSpanContext(ctx);
-      if (sc) links.push({ context: sc });
-    }
-    tracer.startActiveSpan('sync.apply_batch', { links, attributes: { 'shoal.term': term, 'shoal.entries': entries.length, 'shoal.first_position': entries[0].position } }, (span) => {
+    tracer.startActiveSpan('sync.apply_batch', { links: linksOf(entries), attributes: { 'shoal.term': term, 'shoal.entries': entries.length, 'shoal.first_position': entries[0].position } }, (span) => {
       try {
         this.deps.store.applyEntries(entries);
         for (const e of entries) this.deps.clock.observe(e.hlc);
@@ -221,11 +216,7 @@ export class Follower {
     for (let rest = suffix; rest.length > 0; ) {
       const part = capBytes(rest, (e) => e.value.length);
       rest = rest.slice(part.length);
-      const r = await new Promise<typeof result>((resolve, reject) =>
-        this.client.reconcile({ term: store.term, fromNode: this.deps.nodeId, entries: part.map(entryToProto) }, new Metadata(), { deadline: Date.now() + 30_000 }, (err, res) =>
-          err ? reject(err) : resolve(res),
-        ),
-      );
+      const r = await unaryCall<typeof result>((m, o, cb) => this.client.reconcile({ term: store.term, fromNode: this.deps.nodeId, entries: part.map(entryToProto) }, m, o, cb), Date.now() + 30_000);
       result.applied += r.applied;
       result.discarded += r.discarded;
       result.conflicts += r.conflicts;

@@ -62,7 +62,7 @@ export class Replication {
   constructor(private readonly opts: ReplicationOptions) {
     this.feed = new EntryFeed(opts.store);
     // After a restart, new writes must still order after everything already stored.
-    this.clock.observe(opts.store.latestHybridTime());
+    this.clock.observe(opts.store.latestHybridTimeAtOpen);
   }
 
   get role(): StateRole {

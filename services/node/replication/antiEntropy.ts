@@ -1,4 +1,4 @@
-import { Metadata } from '@grpc/grpc-js';
+import { unaryCall } from '../../../common/client/grpcCall';
 import type { SyncClient } from '../../../gen/shoal/v1/sync';
 import type { StateStore } from '../store/StateStore';
 import { storedFromProto } from './wire';
@@ -12,16 +12,16 @@ import { storedFromProto } from './wire';
 export async function runAntiEntropy(client: SyncClient, store: StateStore, signal: AbortSignal): Promise<string[]> {
   const at = store.lastPosition;
   const term = store.term;
-  const theirs = await unary<{ buckets: Buffer[]; changedKeys: string[] }>((cb) =>
-    client.getDigest({ term, atPosition: at }, new Metadata(), { deadline: Date.now() + 10_000 }, cb),
-  );
+  const theirs = await unaryCall<{ buckets: Buffer[]; changedKeys: string[] }>((m, o, cb) => client.getDigest({ term, atPosition: at }, m, o, cb), Date.now() + 10_000);
   const changed = new Set(theirs.changedKeys);
-  const ours = store.digests(at, changed);
+  // Ours leave out the same keys, and any we applied past `at` since asking.
+  const ours = store.digests(new Set([...changed, ...store.changedAfter(at)]));
   const differing = ours.map((d, bucket) => (d.equals(Buffer.from(theirs.buckets[bucket] ?? Buffer.alloc(0))) ? -1 : bucket)).filter((b) => b >= 0);
   const repaired: string[] = [];
   for (const bucket of differing) {
-    const values = await unary<{ values: Parameters<typeof storedFromProto>[0][]; changedKeys: string[] }>((cb) =>
-      client.getBucket({ term, atPosition: at, bucket }, new Metadata(), { deadline: Date.now() + 10_000 }, cb),
+    const values = await unaryCall<{ values: Parameters<typeof storedFromProto>[0][]; changedKeys: string[] }>(
+      (m, o, cb) => client.getBucket({ term, atPosition: at, bucket }, m, o, cb),
+      Date.now() + 10_000,
     );
     // The follower stopped meanwhile (this node may be promoted next): repair nothing.
     if (signal.aborted) return repaired;
@@ -29,8 +29,4 @@ export async function runAntiEntropy(client: SyncClient, store: StateStore, sign
     repaired.push(...(await store.repairBucket(bucket, at, excluded, values.values.filter((v) => !excluded.has(v.key)).map(storedFromProto))));
   }
   return repaired;
-}
-
-function unary<T>(call: (cb: (err: Error | null, res: T) => void) => unknown): Promise<T> {
-  return new Promise((resolve, reject) => call((err, res) => (err ? reject(err) : resolve(res))));
 }

@@ -1,3 +1,4 @@
+import { context, type Link, propagation, trace } from '@opentelemetry/api';
 import { EntryOp, type HybridTime as HybridTimeProto, type LogEntry, type StoredValue, type TermStart as TermStartProto, type VectorClockEntry } from '../../../gen/shoal/v1/sync';
 import type { HybridTime } from '../store/hybridClock';
 import type { Entry, Stored, TermStart } from '../store/StateStore';
@@ -50,6 +51,16 @@ export function storedFromProto(s: StoredValue): Stored {
     origin: s.origin,
     vclock: clockFromProto(s.vclock),
   };
+}
+
+/** Span links to the writes of these entries (the first 128), from the traceparents they carry. */
+export function linksOf(entries: Entry[]): Link[] {
+  const links: Link[] = [];
+  for (const e of entries.slice(0, 128)) {
+    const sc = e.traceParent ? trace.getSpanContext(propagation.extract(context.active(), { traceparent: e.traceParent })) : undefined;
+    if (sc) links.push({ context: sc });
+  }
+  return links;
 }
 
 export function termHistoryToProto(history: TermStart[]): TermStartProto[] {

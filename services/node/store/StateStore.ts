@@ -131,6 +131,7 @@ export class StateStore {
    * to date as rows change: a digest costs O(buckets), not a scan of every key.
    */
   private bucketDigests: Buffer[] = emptyDigests();
+  private latestHlc: HybridTime = { physicalMs: 0, logical: 0 };
 
   constructor(
     readonly path: string,
@@ -147,7 +148,12 @@ export class StateStore {
     this.stmt = this.prepare();
     this.last = Number(this.meta('position') ?? 0);
     this.currentTerm = Number(this.meta('term') ?? 0);
-    for (const row of this.db.prepare<[], KvRow>('SELECT * FROM kv').iterate()) xorRow(this.bucketDigests, row);
+    for (const row of this.db.prepare<[], KvRow>('SELECT * FROM kv').iterate()) {
+      xorRow(this.bucketDigests, row);
+      if (row.hlc_ms > this.latestHlc.physicalMs || (row.hlc_ms === this.latestHlc.physicalMs && row.hlc_logical > this.latestHlc.logical)) {
+        this.latestHlc = { physicalMs: row.hlc_ms, logical: row.hlc_logical };
+      }
+    }
   }
 
   private prepare() {
@@ -200,10 +206,9 @@ export class StateStore {
     if (this.meta('role') !== role) this.stmt.setMeta.run('role', role);
   }
 
-  /** The latest hybrid time of any stored key, to start the node's clock past it. */
-  latestHybridTime(): HybridTime {
-    const row = this.db.prepare<[], { hlc_ms: number | null; hlc_logical: number | null }>('SELECT hlc_ms, hlc_logical FROM kv ORDER BY hlc_ms DESC, hlc_logical DESC LIMIT 1').get();
-    return { physicalMs: row?.hlc_ms ?? 0, logical: row?.hlc_logical ?? 0 };
+  /** The latest hybrid time of any key stored when the node started, to start its clock past it. */
+  get latestHybridTimeAtOpen(): HybridTime {
+    return this.latestHlc;
   }
 
   /** The term of the last entry this node holds (0 with an empty log and no snapshot). */
@@ -316,13 +321,13 @@ export class StateStore {
   }
 
   /**
-   * Anti-entropy digests: per bucket, the XOR of the hashes of the rows last written at or before
-   * `atPosition`, leaving out `excluded` keys (and, on a replica, keys it applied after
-   * `atPosition`). O(buckets + left-out keys), from the digests kept up to date in memory.
+   * Anti-entropy digests: per bucket, the XOR of the hashes of every stored row but the
+   * `excluded` keys, which must include every key written after the position compared at.
+   * O(buckets + excluded keys), from the digests kept up to date in memory.
    */
-  digests(atPosition: number, excluded: ReadonlySet<string>): Buffer[] {
+  digests(excluded: ReadonlySet<string>): Buffer[] {
     const result = this.bucketDigests.map((d) => Buffer.from(d));
-    for (const key of new Set([...excluded, ...this.changedAfter(atPosition)])) {
+    for (const key of excluded) {
       const row = this.stmt.getKv.get(key);
       if (row) xorRow(result, row);
     }

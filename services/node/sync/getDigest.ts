@@ -16,7 +16,7 @@ function primaryFor(ctx: NodeContext, what: string, term: number): Replication {
 export function getDigest(ctx: NodeContext, request: GetDigestRequest): GetDigestResponse {
   const r = primaryFor(ctx, 'GetDigest', request.term);
   const changed = r.store.changedAfter(request.atPosition);
-  return { term: r.term, buckets: r.store.digests(request.atPosition, new Set(changed)), changedKeys: changed };
+  return { term: r.term, buckets: r.store.digests(new Set(changed)), changedKeys: changed };
 }
 
 export async function getBucket(ctx: NodeContext, request: GetBucketRequest): Promise<GetBucketResponse> {

@@ -1,5 +1,5 @@
 import { type ServerDuplexStream, status } from '@grpc/grpc-js';
-import { context, type Link, propagation, trace } from '@opentelemetry/api';
+import { trace } from '@opentelemetry/api';
 import type { ReplicateRequest, ReplicateResponse, ReplicateHello } from '../../../gen/shoal/v1/sync';
 import { toStatus } from '../../../common/grpc/handlers';
 import { ServerError } from '../../../common/grpc/ServerError';
@@ -8,7 +8,7 @@ import type { NodeContext } from '../NodeContext';
 import { forkPoint } from '../replication/forkPoint';
 import type { Replication } from '../replication/Replication';
 import type { Entry } from '../store/StateStore';
-import { entryToProto, storedToProto, termHistoryFromProto, termHistoryToProto } from '../replication/wire';
+import { entryToProto, linksOf, storedToProto, termHistoryFromProto, termHistoryToProto } from '../replication/wire';
 import { notPrimary } from './primaryRedirect';
 import { capBytes, MAX_MESSAGE_VALUE_BYTES } from '../replication/messageSize';
 
@@ -133,33 +133,16 @@ class ReplicaSession {
         next = entries[entries.length - 1].position + 1;
         continue;
       }
-      const woke = await new Promise<'entries' | 'idle'>((resolve) => {
-        const timer = setTimeout(() => done('idle'), heartbeatMs);
-        const off = feed.onEntries(() => done('entries'));
-        const signal = this.signal;
-        const onAbort = () => done('idle');
-        signal.addEventListener('abort', onAbort, { once: true });
-        function done(why: 'entries' | 'idle') {
-          clearTimeout(timer);
-          off();
-          signal.removeEventListener('abort', onAbort);
-          resolve(why);
-        }
-      });
-      if (woke === 'idle' && !this.signal.aborted) {
+      const more = await feed.waitFor(next, AbortSignal.any([this.signal, AbortSignal.timeout(heartbeatMs)]));
+      if (!more && !this.signal.aborted) {
         await this.send({ $case: 'heartbeat', value: { lastPosition: this.r.store.lastPosition, sentAtUnixMs: Date.now() } });
       }
     }
   }
 
   private async sendBatch(entries: Entry[]): Promise<void> {
-    const links: Link[] = [];
-    for (const e of entries.slice(0, 128)) {
-      const sc = trace.getSpanContext(propagation.extract(context.active(), { traceparent: e.traceParent }));
-      if (sc) links.push({ context: sc });
-    }
     const span = tracer.startSpan('sync.send_batch', {
-      links,
+      links: linksOf(entries),
       attributes: { 'shoal.replica': this.hello.replicaId, 'shoal.term': this.term, 'shoal.entries': entries.length, 'shoal.first_position': entries[0].position },
     });
     try {
