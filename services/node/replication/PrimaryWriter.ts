@@ -64,7 +64,8 @@ export class PrimaryWriter {
   constructor(
     private readonly store: StateStore,
     private readonly feed: EntryFeed,
-    private readonly acks: AckTracker,
+    /** What the replicas of this primary's term have applied (the writer and its acks live and die together). */
+    readonly acks: AckTracker,
     private readonly clock: HybridClock,
     private readonly nodeId: string,
     readonly term: number,

@@ -50,7 +50,6 @@ export class Replication {
   readonly clock = new HybridClock();
   private current: StateRole = 'unknown';
   private writerRef: PrimaryWriter | undefined;
-  private acksRef: AckTracker | undefined;
   private followerRef: Follower | undefined;
   private leaderRef: LeaderRecord | undefined;
   private readonly streams = new Set<(reason: string) => void>();
@@ -82,7 +81,7 @@ export class Replication {
   }
 
   get acks(): AckTracker | undefined {
-    return this.acksRef;
+    return this.writerRef?.acks;
   }
 
   get follower(): Follower | undefined {
@@ -185,7 +184,6 @@ export class Replication {
   private stopWriting(reason: string): void {
     this.writerRef?.close(`this node stopped being the primary (${reason})`);
     this.writerRef = undefined;
-    this.acksRef = undefined;
     for (const end of this.streams) end(`this node stopped being the primary (${reason})`);
   }
 
@@ -198,8 +196,8 @@ export class Replication {
     await follower?.stop();
     if (!store.termHistory().some((t) => t.term === term)) store.startTerm(term, store.lastPosition + 1);
     store.setLastRole('primary');
-    this.acksRef = new AckTracker(this.opts.sync.minAcks, (id, ms) => this.opts.events.replicationLag(id, ms));
-    this.writerRef = new PrimaryWriter(store, this.feed, this.acksRef, this.clock, this.opts.nodeId, term, logger);
+    const acks = new AckTracker(this.opts.sync.minAcks, (id, ms) => this.opts.events.replicationLag(id, ms));
+    this.writerRef = new PrimaryWriter(store, this.feed, acks, this.clock, this.opts.nodeId, term, logger);
     this.current = 'primary';
     logger.info({ term, position: store.lastPosition, reason }, 'serving as primary');
     this.opts.events.roleChanged('primary', term, reason);

@@ -1,4 +1,5 @@
 import type { TermStart } from '../store/StateStore';
+import { termAt } from '../store/termAt';
 
 /**
  * The last position where a replica's log and the primary's agree, judged by which term wrote
@@ -14,10 +15,4 @@ export function forkPoint(primary: TermStart[], primaryLast: number, replica: Te
     if (termAt(primary, start) !== termAt(replica, start)) return start - 1;
   }
   return limit;
-}
-
-function termAt(history: TermStart[], position: number): number {
-  let term = 0;
-  for (const t of history) if (t.startPosition <= position && t.term > term) term = t.term;
-  return term;
 }

@@ -35,8 +35,8 @@ export function write(
 ): Promise<WriteOutcome> {
   const r = stateOf(ctx, 'a write');
   const writer = r.writer;
-  const acks = r.acks;
-  if (r.role !== 'primary' || !writer || !acks) throw notPrimary(ctx, 'a write');
+  if (r.role !== 'primary' || !writer) throw notPrimary(ctx, 'a write');
+  const acks = writer.acks;
   const required = ctx.sync.minAcks;
   if (acks.connected < required) {
     const metadata = new Metadata();

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { HybridTime } from './hybridClock';
+import { termAt } from './termAt';
 import { clockEntries, type VectorClock } from './vectorClock';
 
 /**
@@ -124,8 +125,8 @@ export class StateStore {
   private last = 0;
   private currentTerm = 0;
   private readonly stmt: ReturnType<StateStore['prepare']>;
-  /** Terms known to have a start in the term history (saves a query per applied batch). */
-  private readonly knownTerms = new Set<number>();
+  /** Which term wrote which stretch of the log, oldest first: the terms table, kept in memory. */
+  private history: TermStart[] = [];
   /**
    * Per anti-entropy bucket, the XOR of every stored row's hash (tombstones included), kept up
    * to date as rows change: a digest costs O(buckets), not a scan of every key.
@@ -148,6 +149,7 @@ export class StateStore {
     this.stmt = this.prepare();
     this.last = Number(this.meta('position') ?? 0);
     this.currentTerm = Number(this.meta('term') ?? 0);
+    this.history = this.stmt.terms.all().map((r) => ({ term: r.term, startPosition: r.start_position }));
     for (const row of this.db.prepare<[], KvRow>('SELECT * FROM kv').iterate()) {
       xorRow(this.bucketDigests, row);
       if (row.hlc_ms > this.latestHlc.physicalMs || (row.hlc_ms === this.latestHlc.physicalMs && row.hlc_logical > this.latestHlc.logical)) {
@@ -213,9 +215,7 @@ export class StateStore {
 
   /** The term of the last entry this node holds (0 with an empty log and no snapshot). */
   lastEntryTerm(): number {
-    let term = 0;
-    for (const t of this.termHistory()) if (t.startPosition <= this.last && t.term > term) term = t.term;
-    return term;
+    return termAt(this.history, this.last);
   }
 
   /** The newest term this node has seen; persisted, never decreases. */
@@ -233,7 +233,7 @@ export class StateStore {
 
   /** Which term wrote which stretch of the log, oldest first. */
   termHistory(): TermStart[] {
-    return this.stmt.terms.all().map((r) => ({ term: r.term, startPosition: r.start_position }));
+    return this.history.map((t) => ({ ...t }));
   }
 
   /** Records that `term` starts at `startPosition` (a promotion). */
@@ -242,6 +242,7 @@ export class StateStore {
       this.adoptTerm(term);
       this.stmt.addTerm.run(term, startPosition);
     })();
+    this.history = [...this.history.filter((t) => t.term !== term), { term, startPosition }].sort((a, b) => a.term - b.term);
   }
 
   /** The key's current version, tombstones included; undefined if never written. */
@@ -260,6 +261,7 @@ export class StateStore {
       if (e.position !== this.last + 1 + i) throw new Error(`entry ${i} of the batch is at position ${e.position}; the log needs ${this.last + 1 + i}`);
     });
     const changes: [KvRow | undefined, KvRow][] = [];
+    const newTerms: TermStart[] = [];
     this.db.transaction(() => {
       for (const e of entries) {
         this.stmt.insertLog.run(toLogRow(e));
@@ -267,13 +269,17 @@ export class StateStore {
         changes.push([this.stmt.getKv.get(e.key), row]);
         this.stmt.upsertKv.run(row);
         // A replica learns the terms from the entries it applies.
-        if (!this.termStarted(e.term)) this.stmt.addTerm.run(e.term, e.position);
+        if (!this.history.some((t) => t.term === e.term) && !newTerms.some((t) => t.term === e.term)) {
+          this.stmt.addTerm.run(e.term, e.position);
+          newTerms.push({ term: e.term, startPosition: e.position });
+        }
       }
       const end = entries[entries.length - 1];
       this.stmt.setMeta.run('position', String(end.position));
       if (end.term > this.currentTerm) this.stmt.setMeta.run('term', String(end.term));
     })();
     // Only once committed: a failed transaction changed nothing, so neither may the digests.
+    this.history.push(...newTerms);
     for (const [before, after] of changes) {
       if (before) xorRow(this.bucketDigests, before);
       xorRow(this.bucketDigests, after);
@@ -281,13 +287,6 @@ export class StateStore {
     const end = entries[entries.length - 1];
     this.last = end.position;
     if (end.term > this.currentTerm) this.currentTerm = end.term;
-  }
-
-  private termStarted(term: number): boolean {
-    if (this.knownTerms.has(term)) return true;
-    const known = this.termHistory().some((t) => t.term === term);
-    if (known) this.knownTerms.add(term);
-    return known;
   }
 
   /** Up to `limit` entries from `from` on, in order (fewer if the log ends or was truncated). */
@@ -455,7 +454,7 @@ export class StateStore {
       for (const t of history) this.stmt.addTerm.run(t.term, t.startPosition);
       this.stmt.setMeta.run('position', String(position));
     })();
-    this.knownTerms.clear();
+    this.history = history.map((t) => ({ ...t }));
     this.bucketDigests = digests;
     this.last = position;
     const newest = history.at(-1)?.term ?? 0;
@@ -467,7 +466,7 @@ export class StateStore {
   wipe(): void {
     this.db.exec('DELETE FROM kv; DELETE FROM log; DELETE FROM terms;');
     this.stmt.setMeta.run('position', '0');
-    this.knownTerms.clear();
+    this.history = [];
     this.bucketDigests = emptyDigests();
     this.last = 0;
   }

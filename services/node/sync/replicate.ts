@@ -6,6 +6,7 @@ import { ServerError } from '../../../common/grpc/ServerError';
 import { writeWithBackpressure } from '../../../common/grpc/writeWithBackpressure';
 import type { NodeContext } from '../NodeContext';
 import { forkPoint } from '../replication/forkPoint';
+import type { AckTracker } from '../replication/AckTracker';
 import type { Replication } from '../replication/Replication';
 import type { Entry } from '../store/StateStore';
 import { entryToProto, linksOf, storedToProto, termHistoryFromProto, termHistoryToProto } from '../replication/wire';
@@ -59,6 +60,8 @@ export function replicate(ctx: NodeContext, call: ServerDuplexStream<ReplicateRe
 class ReplicaSession {
   private readonly r: Replication;
   private readonly term: number;
+  /** The acks of the term this session started in: a later term's tracker never sees this stream. */
+  private readonly acks: AckTracker;
   private token: number | undefined;
 
   constructor(
@@ -76,8 +79,9 @@ class ReplicaSession {
       r.observeTerm(hello.term, `replica ${hello.replicaId}`);
       throw new ServerError(status.FAILED_PRECONDITION, `replica ${hello.replicaId} is at term ${hello.term}, newer than this primary's; stepping down`);
     }
-    if (r.role !== 'primary' || !r.writer || !r.acks) throw notPrimary(ctx, 'replication');
+    if (r.role !== 'primary' || !r.writer) throw notPrimary(ctx, 'replication');
     this.term = r.writer.term;
+    this.acks = r.writer.acks;
   }
 
   ack(term: number, applied: number): void {
@@ -85,7 +89,7 @@ class ReplicaSession {
       this.r.observeTerm(term, `ack from ${this.hello.replicaId}`);
       return;
     }
-    if (this.token !== undefined) this.r.acks?.ack(this.hello.replicaId, applied);
+    if (this.token !== undefined) this.acks.ack(this.hello.replicaId, applied);
   }
 
   async run(): Promise<void> {
@@ -102,11 +106,11 @@ class ReplicaSession {
       }
       if (hello.wantSnapshot || hello.lastPosition + 1 < store.firstRetained()) {
         from = (await this.sendSnapshot()) + 1;
-        this.token = r.acks!.connect(hello.replicaId, 0);
+        this.token = this.acks.connect(hello.replicaId, 0);
       } else {
         from = hello.lastPosition + 1;
         await this.send({ $case: 'start', value: { primaryId: this.ctx.identity.id, fromPosition: from, primaryLastPosition: store.lastPosition } });
-        this.token = r.acks!.connect(hello.replicaId, hello.lastPosition);
+        this.token = this.acks.connect(hello.replicaId, hello.lastPosition);
       }
       this.ctx.logger.info({ replica: hello.replicaId, from }, 'replica connected');
       await this.stream(from);
@@ -114,7 +118,7 @@ class ReplicaSession {
       this.fail(err);
     } finally {
       untrack();
-      if (this.token !== undefined) this.r.acks?.disconnect(hello.replicaId, this.token);
+      if (this.token !== undefined) this.acks.disconnect(hello.replicaId, this.token);
       if (this.token !== undefined) this.ctx.logger.info({ replica: hello.replicaId }, 'replica disconnected');
     }
   }
