@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConsulApi } from './ConsulApi';
 import { freePort } from '../net/freePort';
@@ -8,7 +8,7 @@ import { freePort } from '../net/freePort';
 export interface DevAgentOptions {
   /** Path of the consul binary. */
   binary: string;
-  /** HTTP API port on 127.0.0.1. */
+  /** HTTP API port on 127.0.0.1; 0 takes a free one (see `DevAgent.httpPort`). */
   httpPort: number;
   /**
    * Use Consul's standard ports for DNS (8600), serf (8301/8302), server RPC (8300) and gRPC
@@ -29,22 +29,52 @@ export interface DevAgentOptions {
 export interface DevAgent {
   process: ChildProcess;
   address: string;
+  httpPort: number;
   logFile: string;
 }
 
-/** Starts a Consul dev agent and resolves once its HTTP API answers with a leader. */
+/**
+ * Starts a Consul dev agent and resolves once its HTTP API answers with a leader. With free
+ * ports, a port taken between choosing and binding it (an outgoing connection's source port,
+ * say) makes the agent exit with "address already in use": it is started again on new ports.
+ */
 export async function startDevAgent(opts: DevAgentOptions): Promise<DevAgent> {
   mkdirSync(opts.dataDir, { recursive: true });
   mkdirSync(dirname(opts.logFile), { recursive: true });
-  const ports = opts.standardPorts
-    ? { dns: 8600, serfLan: 8301, serfWan: 8302, server: 8300, grpc: 8502 }
-    : { dns: await freePort(), serfLan: await freePort(), serfWan: await freePort(), server: await freePort(), grpc: await freePort() };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts, opts.standardPorts ? STANDARD_PORTS : await freePorts(opts.httpPort));
+    } catch (err) {
+      if (!(err instanceof PortTaken) || opts.standardPorts || attempt === 5) throw err;
+    }
+  }
+}
+
+const STANDARD_PORTS = { dns: 8600, serfLan: 8301, serfWan: 8302, server: 8300, grpc: 8502 };
+
+type Ports = typeof STANDARD_PORTS & { http?: number };
+
+async function freePorts(httpPort: number): Promise<Ports> {
+  return {
+    http: httpPort === 0 ? await freePort() : httpPort,
+    dns: await freePort(),
+    serfLan: await freePort(),
+    serfWan: await freePort(),
+    server: await freePort(),
+    grpc: await freePort(),
+  };
+}
+
+class PortTaken extends Error {}
+
+async function startOnce(opts: DevAgentOptions, ports: Ports): Promise<DevAgent> {
+  const httpPort = ports.http ?? opts.httpPort;
   const args = [
     'agent', '-dev', '-ui',
     '-bind', '127.0.0.1', '-client', '127.0.0.1',
     '-node', 'shoal-dev',
     '-data-dir', opts.dataDir,
-    '-http-port', String(opts.httpPort),
+    '-http-port', String(httpPort),
     '-dns-port', String(ports.dns),
     '-serf-lan-port', String(ports.serfLan),
     '-serf-wan-port', String(ports.serfWan),
@@ -52,16 +82,21 @@ export async function startDevAgent(opts: DevAgentOptions): Promise<DevAgent> {
     '-grpc-port', String(ports.grpc),
   ];
   const logFile = opts.logFile;
+  const logStart = existsSync(logFile) ? statSync(logFile).size : 0;
   const log = createWriteStream(logFile, { flags: 'a' });
   await new Promise<void>((resolve) => log.once('open', () => resolve()));
   // The child keeps its own copy of the descriptor; ours is not needed once it runs.
   const child = spawn(opts.binary, args, { stdio: ['ignore', log, log], detached: opts.detached ?? false });
   log.close();
   const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code, signal) => reject(new Error(`consul exited (code ${code}, signal ${signal}) before it was ready; see ${logFile}`))),
+    child.once('exit', (code, signal) => {
+      const output = readFileSync(logFile, 'utf8').slice(logStart);
+      if (output.includes('address already in use')) reject(new PortTaken(`a port was taken: ${output.trim().split('\n').pop()}`));
+      else reject(new Error(`consul exited (code ${code}, signal ${signal}) before it was ready; see ${logFile}`));
+    }),
   );
   exited.catch(() => undefined);
-  const address = `127.0.0.1:${opts.httpPort}`;
+  const address = `127.0.0.1:${httpPort}`;
   const api = new ConsulApi(address);
   const deadline = Date.now() + (opts.startTimeoutMs ?? 20000);
   for (;;) {
@@ -73,5 +108,5 @@ export async function startDevAgent(opts: DevAgentOptions): Promise<DevAgent> {
     await Promise.race([new Promise((r) => setTimeout(r, 100)), exited]);
   }
   if (opts.detached) child.unref();
-  return { process: child, address, logFile };
+  return { process: child, address, httpPort, logFile };
 }

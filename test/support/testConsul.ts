@@ -1,6 +1,5 @@
 import { mkdtempSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../../common/net/freePort';
 import { type DevAgent, startDevAgent } from '../../common/consul/devAgent';
 import { ConsulApi, type ConsulServiceEntry } from '../../common/consul/ConsulApi';
 import { consulBinary } from '../../common/consul/consulBinary';
@@ -25,11 +24,10 @@ export function outputDir(...parts: string[]): string {
 
 /** Starts a Consul dev agent; on a fixed `httpPort` when given (to test start-before-Consul). */
 export async function startTestConsul(httpPort?: number): Promise<TestConsul> {
-  const port = httpPort ?? (await freePort());
   const dir = mkdtempSync(join(outputDir('consul'), 'agent-'));
   const agent: DevAgent = await startDevAgent({
     binary: consulBinary(),
-    httpPort: port,
+    httpPort: httpPort ?? 0,
     standardPorts: false,
     dataDir: join(dir, 'data'),
     logFile: join(dir, 'consul.log'),
@@ -39,7 +37,7 @@ export async function startTestConsul(httpPort?: number): Promise<TestConsul> {
   return {
     address: agent.address,
     api,
-    httpPort: port,
+    httpPort: agent.httpPort,
     waitForPassing: (service, count, timeoutMs = 20000) =>
       waitFor(
         `${count} passing instances of ${service}`,
