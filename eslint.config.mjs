@@ -30,7 +30,13 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: ['**/cli/**', '**/control-plane/**'] }] },
   },
   {
+    // The control plane talks to nodes over gRPC and Consul only, never through their code.
+    files: ['control-plane/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/services/**', '**/cli/**'] }] },
+  },
+  {
+    // The CLI reaches nodes and the control plane over gRPC, Consul and the run directory.
     files: ['cli/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['**/services/**'] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/services/**', '**/control-plane/**'] }] },
   },
 );

@@ -13,16 +13,23 @@ import { ls } from './commands/ls';
 import { put } from './commands/put';
 import { rm } from './commands/rm';
 import { failover, switchover } from './commands/switchover';
+import { events } from './commands/events';
+import { kill } from './commands/kill';
 
 const HELP = `Usage: shoal COMMAND [options]
 
 shoal runs a self-orchestrating gRPC cluster: nodes (primary, replicas, workers) that register
-with Consul, keep a replicated key-value store, and serve it over gRPC with health and metrics.
+with Consul, keep a replicated key-value store, and serve it over gRPC with health and metrics;
+a control plane restarts what dies and fails the primary over.
 
 Commands:
-  up          start a local cluster (Consul dev agent if none, 1 primary, 2 replicas, 2 workers)
+  up          start a local cluster (Consul dev agent if none, two control planes, which start
+              1 primary, 2 replicas, 2 workers)
   down        stop what \`up\` started
-  status      every node's role, addresses, health, term, log position and replication lag
+  status      every node's role, addresses, health, term, log position, replication lag and
+              restarts; the control-plane leader and standbys
+  events      follow the control plane's decisions and observations
+  kill        SIGKILL a node the control plane started (to watch it heal)
   logs        show or follow the nodes' logs
   put         write a key on the primary (acknowledged once replicated per sync.minAcks)
   get         read a key (from the primary, or a replica with --from)
@@ -37,7 +44,7 @@ Run \`shoal COMMAND --help\` for a command's options. Single nodes: \`npm run st
 Environment: CONSUL_HTTP_ADDR (default 127.0.0.1:8500), SHOAL_RUN_DIR (default .run),
 OTEL_EXPORTER_OTLP_ENDPOINT (export traces over OTLP when set).`;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { up, down, status, logs, put, get, ls, rm, switchover, failover };
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { up, down, status, events, kill, logs, put, get, ls, rm, switchover, failover };
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

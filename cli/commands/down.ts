@@ -1,13 +1,14 @@
 import { parseArgs } from 'node:util';
 import { CliError } from '../CliError';
-import { defaultRunDir, RunDir } from '../local/RunDir';
-import { stopProcess } from '../local/stopProcess';
+import { defaultRunDir, RunDir } from '../../common/local/RunDir';
+import { stopProcess } from '../../common/local/stopProcess';
 
 export const DOWN_HELP = `Usage: shoal down [--run-dir DIR] [--timeout MS]
 
-Stops what \`shoal up\` started: each node gets SIGTERM (it drains and leaves Consul), then
+Stops what \`shoal up\` started: first the control planes (so nothing restarts what stops),
+then every node their spawner started, each with SIGTERM (a node drains and leaves Consul) and
 SIGKILL if it is still running after the timeout; then the Consul dev agent, if \`up\` started
-one. Consul's data directory and the nodes' state stores are removed (a local cluster's data
+one. Nodes started by hand are left alone. Consul's data directory and the nodes' state stores are removed (a local cluster's data
 lives as long as the cluster); logs stay in <run-dir>/logs.
 
 Options:
@@ -26,8 +27,10 @@ export async function down(argv: string[]): Promise<number> {
     console.log(`Nothing to stop: no cluster was started from ${runDir.path}.`);
     return 0;
   }
-  const results = await Promise.all(state.nodes.map(async (n) => `${n.id}: ${await stopProcess(n, graceMs)}`));
-  console.log(`Nodes: ${results.join(', ')}`);
+  const planes = await Promise.all((state.controlPlanes ?? []).map(async (c) => `${c.id}: ${await stopProcess(c, graceMs)}`));
+  if (planes.length) console.log(`Control planes: ${planes.join(', ')}`);
+  const nodes = await Promise.all(runDir.readNodes().map(async (n) => `${n.id}: ${await stopProcess(n, graceMs)}`));
+  if (nodes.length) console.log(`Nodes: ${nodes.join(', ')}`);
   if (state.consul.process) {
     console.log(`Consul dev agent: ${await stopProcess(state.consul.process, graceMs)}; removed ${state.consul.dir}`);
   }

@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliError } from '../CliError';
-import { defaultRunDir, RunDir } from '../local/RunDir';
+import { defaultRunDir, RunDir } from '../../common/local/RunDir';
 
 export const LOGS_HELP = `Usage: shoal logs [-f] [--lines N] [--run-dir DIR] [NODE …]
 

@@ -1,20 +1,22 @@
 import { parseArgs } from 'node:util';
 import { MemberHealth } from '../../gen/shoal/v1/node';
 import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, connectCluster } from '../clusterOptions';
-import { clusterStatus, formatStatusTable } from '../local/clusterStatus';
-import { defaultRunDir, RunDir } from '../local/RunDir';
+import { clusterStatus, controlPlaneStatus, formatControlPlane, formatStatusTable } from '../local/clusterStatus';
+import { defaultRunDir, RunDir } from '../../common/local/RunDir';
 import { formatUrls } from '../local/urls';
 
 export const STATUS_HELP = `Usage: shoal status [--config FILE] [--cluster NAME] [--run-dir DIR] [--json]
 
 Prints the cluster's nodes as Consul sees them, each asked for its own view: id, role, gRPC
 and HTTP address, health, term, log position, replication lag (entries a replica is behind the
-primary) and uptime; then where to look next (Consul UI, grpcurl, metrics, logs).
+primary), uptime, and from the control-plane leader whether it manages the node's process
+(no: started by hand) and how often it restarted it; then the control-plane leader and
+standbys, and where to look next (Consul UI, grpcurl, metrics, logs).
 
 Options:
 ${CLUSTER_OPTIONS_HELP}
   --run-dir DIR   run directory of \`shoal up\` (default: .run in the checkout, or SHOAL_RUN_DIR)
-  --json          print the members as JSON instead of a table
+  --json          print the nodes and control-plane instances as JSON instead of a table
   -h, --help      show this help
 
 Exit status: 0 when every node is passing, 1 when one is not or Consul cannot be reached.`;
@@ -26,15 +28,18 @@ export async function status(argv: string[]): Promise<number> {
   });
   if (values.help) return console.log(STATUS_HELP), 0;
   const { consul, cluster, config } = await connectCluster(values);
-  const rows = await clusterStatus(consul, cluster);
+  const [rows, controlPlane] = await Promise.all([clusterStatus(consul, cluster), controlPlaneStatus(consul, cluster)]);
   if (values.json) {
-    console.log(JSON.stringify(rows, null, 2));
+    console.log(JSON.stringify({ nodes: rows, controlPlane }, null, 2));
   } else if (rows.length === 0) {
     console.log(`No nodes of cluster "${cluster}" are registered in Consul at ${config.consul.address}.`);
+    console.log(formatControlPlane(controlPlane));
   } else {
+    const runDir = new RunDir(values['run-dir'] ?? defaultRunDir());
     console.log(formatStatusTable(rows));
+    console.log(formatControlPlane(controlPlane));
     console.log('');
-    console.log(formatUrls(config.consul.address, cluster, new RunDir(values['run-dir'] ?? defaultRunDir()).read()));
+    console.log(formatUrls(config.consul.address, cluster, runDir.read(), runDir.readNodes()));
   }
   return rows.length > 0 && rows.every((r) => r.member.health === MemberHealth.MEMBER_HEALTH_PASSING) ? 0 : 1;
 }

@@ -7,21 +7,24 @@ import { loadClusterConfig } from '../../common/config/loadClusterConfig';
 import { clusterMembers } from '../../common/cluster/memberFromConsul';
 import { waitFor } from '../../common/time/waitFor';
 import { CliError } from '../CliError';
-import { clusterStatus, formatStatusTable } from '../local/clusterStatus';
+import { clusterStatus, controlPlaneStatus, formatControlPlane, formatStatusTable } from '../local/clusterStatus';
 import { consulBinary } from '../../common/consul/consulBinary';
-import { planPorts } from '../local/planPorts';
-import { isRunning, recordProcess } from '../local/processRecord';
-import { defaultRunDir, RunDir, type RunState } from '../local/RunDir';
-import { spawnNode } from '../local/spawnNode';
+import { declaredNodeIds } from '../../common/config/clusterConfig';
+import { readControlPlaneLeader } from '../../common/cluster/controlPlaneLeader';
+import { isRunning, recordProcess } from '../../common/local/processRecord';
+import { defaultRunDir, RunDir, type RunState } from '../../common/local/RunDir';
+import { spawnControlPlane } from '../local/spawnControlPlane';
 import { formatUrls } from '../local/urls';
 
-export const UP_HELP = `Usage: shoal up [--config FILE] [--run-dir DIR] [--timeout MS]
+export const UP_HELP = `Usage: shoal up [--config FILE] [--run-dir DIR] [--timeout MS] [--control-planes N]
 
 Starts a local cluster in the background and returns once every node is healthy in Consul:
   1. Consul: uses the agent at CONSUL_HTTP_ADDR (default 127.0.0.1:8500) if it answers, else
      starts a dev agent there (UI at http://127.0.0.1:8500/ui), data under the run directory.
-  2. The nodes the config declares (default: 1 primary, 2 replicas, 2 workers), each a
-     background process with its log in <run-dir>/logs/<id>.log.
+  2. Two control-plane instances (control-plane-1, control-plane-2); one takes the Consul lock
+     and starts the nodes the config declares (default: 1 primary, 2 replicas, 2 workers), each
+     a background process with its log in <run-dir>/logs/<id>.log. From then on it restarts
+     what dies and fails the primary over; the other stands by.
   3. Prints the status table and where to look next.
 Running it again while the cluster runs starts nothing and prints the status.
 
@@ -29,24 +32,27 @@ Options:
   --config FILE   cluster config (JSON, the seed's clusterSchema shape); default: built-in
   --run-dir DIR   where pids, logs and Consul's data go (default: .run in the checkout, or SHOAL_RUN_DIR)
   --timeout MS    how long to wait for every node to pass its Consul check (default: 60000)
+  --control-planes N  control-plane instances to start (default: 2)
   -h, --help      show this help`;
 
 export async function up(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { config: { type: 'string' }, 'run-dir': { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { config: { type: 'string' }, 'run-dir': { type: 'string' }, timeout: { type: 'string' }, 'control-planes': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) return console.log(UP_HELP), 0;
   const timeoutMs = Number(values.timeout ?? 60000);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new CliError(`--timeout must be a positive number of milliseconds (got "${values.timeout}")`);
+  const instances = Number(values['control-planes'] ?? 2);
+  if (!Number.isInteger(instances) || instances < 1 || instances > 9) throw new CliError(`--control-planes must be from 1 to 9 (got "${values['control-planes']}")`);
   const configPath = values.config ? resolve(values.config) : undefined;
   const config = loadClusterConfig(configPath);
   const runDir = new RunDir(values['run-dir'] ?? defaultRunDir());
 
   const existing = runDir.read();
-  if (existing && existing.nodes.some(isRunning)) {
+  if (existing && (existing.controlPlanes ?? []).some(isRunning)) {
     console.log(`Cluster "${existing.cluster}" is already running (started ${existing.startedAt}); not starting another. \`shoal down\` stops it.\n`);
-    await printStatus(new ConsulApi(existing.consul.address), existing);
+    await printStatus(new ConsulApi(existing.consul.address), existing, runDir);
     return 0;
   }
 
@@ -56,7 +62,7 @@ export async function up(argv: string[]): Promise<number> {
     cluster: config.name,
     startedAt: new Date().toISOString(),
     consul: { address: config.consul.address, uiUrl: `http://${config.consul.address}/ui`, dir: runDir.consulDir },
-    nodes: [],
+    controlPlanes: [],
   };
   if (await consul.isReachable()) {
     console.log(`Consul: using the agent at ${config.consul.address}`);
@@ -81,37 +87,40 @@ export async function up(argv: string[]): Promise<number> {
   }
   runDir.write(state);
 
-  for (const node of await planPorts(config)) {
-    state.nodes.push(spawnNode(node, { logsDir: runDir.logsDir, dataDir: runDir.dataDir, consulAddress: config.consul.address, cluster: config.name, configPath }));
+  for (let i = 1; i <= instances; i++) {
+    state.controlPlanes.push(spawnControlPlane({ id: `control-plane-${i}`, runDir, consulAddress: config.consul.address, configPath }));
     runDir.write(state);
   }
-  console.log(`Nodes: started ${state.nodes.map((n) => n.id).join(', ')}; waiting until all pass their Consul checks …`);
+  const declared = declaredNodeIds(config);
+  console.log(`Control planes: started ${state.controlPlanes.map((c) => c.id).join(', ')}; the leader starts ${declared.join(', ')}. Waiting until all pass their Consul checks …`);
 
   let last = '';
   const outcome = await waitFor(
     'every node to pass its Consul check',
     async () => {
-      const dead = state.nodes.find((n) => !isRunning(n));
+      const dead = state.controlPlanes.find((c) => !isRunning(c));
       if (dead) return { dead };
-      const passing = (await clusterMembers(consul, config.name)).filter((m) => m.health === MemberHealth.MEMBER_HEALTH_PASSING && state.nodes.some((n) => n.id === m.id));
-      const progress = `  ${passing.length}/${state.nodes.length} passing`;
+      const [members, leader] = await Promise.all([clusterMembers(consul, config.name), readControlPlaneLeader(consul, config.name)]);
+      const passing = members.filter((m) => m.health === MemberHealth.MEMBER_HEALTH_PASSING && declared.includes(m.id));
+      const progress = `  ${passing.length}/${declared.length} nodes passing; control-plane leader: ${leader?.id ?? 'not elected yet'}`;
       if (progress !== last) console.log((last = progress));
-      return passing.length === state.nodes.length && { dead: undefined };
+      return passing.length === declared.length && leader !== undefined && { dead: undefined };
     },
     { timeoutMs, intervalMs: 200 },
   ).catch((err: unknown) => {
     throw new CliError(`${(err as Error).message}. Logs: ${runDir.logsDir}; \`shoal down\` stops what started.`);
   });
   if (outcome.dead) {
-    throw new CliError(`node ${outcome.dead.id} exited during start-up; see ${outcome.dead.log} (\`shoal down\` stops the rest)`);
+    throw new CliError(`control plane ${outcome.dead.id} exited during start-up; see ${outcome.dead.log} (\`shoal down\` stops the rest)`);
   }
-  console.log(`Cluster "${config.name}" is up: ${state.nodes.length} nodes healthy in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
-  await printStatus(consul, state);
+  console.log(`Cluster "${config.name}" is up: ${declared.length} nodes healthy in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
+  await printStatus(consul, state, runDir);
   return 0;
 }
 
-async function printStatus(consul: ConsulApi, state: RunState): Promise<void> {
+async function printStatus(consul: ConsulApi, state: RunState, runDir: RunDir): Promise<void> {
   console.log(formatStatusTable(await clusterStatus(consul, state.cluster)));
+  console.log(formatControlPlane(await controlPlaneStatus(consul, state.cluster)));
   console.log('');
-  console.log(formatUrls(state.consul.address, state.cluster, state));
+  console.log(formatUrls(state.consul.address, state.cluster, state, runDir.readNodes()));
 }

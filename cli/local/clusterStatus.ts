@@ -4,17 +4,62 @@ import type { ConsulApi } from '../../common/consul/ConsulApi';
 import { clusterMembers, healthName } from '../../common/cluster/memberFromConsul';
 import { roleFromProto } from '../../common/cluster/roles';
 import { nodeInfo } from '../../common/client/nodeInfo';
+import { unaryCall } from '../../common/client/grpcCall';
+import { controlPlaneServiceName, readControlPlaneLeader } from '../../common/cluster/controlPlaneLeader';
+import { memberFromConsul } from '../../common/cluster/memberFromConsul';
+import { type GetTopologyResponse, ScaleClient, type TopologyNode } from '../../gen/shoal/v1/scale';
+import { credentials } from '@grpc/grpc-js';
 
 export interface NodeStatus {
   member: Member;
   /** From the node's own GetNodeInfo; undefined when it did not answer. */
   info?: NodeInfo;
+  /** What the control-plane leader knows of it; undefined without one. */
+  topology?: TopologyNode;
 }
 
-/** The cluster's members as Consul sees them, each asked for its start time over gRPC. */
+/** The control-plane instances registered in Consul, and which one holds the lock. */
+export interface ControlPlaneStatus {
+  leaderId: string | undefined;
+  instances: { id: string; grpcAddress: string; health: string }[];
+}
+
+/**
+ * The cluster's members as Consul sees them, each asked for its own view over gRPC, with the
+ * control-plane leader's word on each (managed, restarts) when a leader answers.
+ */
 export async function clusterStatus(consul: ConsulApi, cluster: string): Promise<NodeStatus[]> {
   const members = (await clusterMembers(consul, cluster)).sort((a, b) => roleOrder(a) - roleOrder(b) || a.id.localeCompare(b.id));
-  return Promise.all(members.map(async (member) => ({ member, info: await nodeInfo(member.grpcAddress) })));
+  const topology = await leaderTopology(consul, cluster);
+  return Promise.all(members.map(async (member) => ({ member, info: await nodeInfo(member.grpcAddress), topology: topology?.nodes.find((n) => n.id === member.id) })));
+}
+
+export async function controlPlaneStatus(consul: ConsulApi, cluster: string): Promise<ControlPlaneStatus> {
+  const [{ value }, leader] = await Promise.all([consul.healthService(controlPlaneServiceName(cluster)), readControlPlaneLeader(consul, cluster)]);
+  const instances = value.map(memberFromConsul).map((m) => ({ id: m.id, grpcAddress: m.grpcAddress, health: healthName(m.health) }));
+  return { leaderId: leader?.id, instances: instances.sort((a, b) => a.id.localeCompare(b.id)) };
+}
+
+/** "control plane: control-plane-1 leads (127.0.0.1:7070); standby: control-plane-2 (…)" */
+export function formatControlPlane(cp: ControlPlaneStatus): string {
+  if (cp.instances.length === 0 && !cp.leaderId) return 'Control plane: none registered in Consul (nodes run, but nothing restarts or fails them over)';
+  const leader = cp.instances.find((i) => i.id === cp.leaderId);
+  const standbys = cp.instances.filter((i) => i.id !== cp.leaderId).map((i) => `${i.id} (${i.grpcAddress}, ${i.health})`);
+  const leads = cp.leaderId ? `${cp.leaderId} leads${leader ? ` (${leader.grpcAddress}, ${leader.health})` : ''}` : 'no leader holds the lock';
+  return `Control plane: ${leads}; standby: ${standbys.join(', ') || 'none'}`;
+}
+
+async function leaderTopology(consul: ConsulApi, cluster: string): Promise<GetTopologyResponse | undefined> {
+  const leader = await readControlPlaneLeader(consul, cluster).catch(() => undefined);
+  if (!leader) return undefined;
+  const client = new ScaleClient(leader.grpcAddress, credentials.createInsecure());
+  try {
+    return await unaryCall<GetTopologyResponse>((m, o, cb) => client.getTopology({}, m, o, cb), Date.now() + 2000);
+  } catch {
+    return undefined;
+  } finally {
+    client.close();
+  }
 }
 
 function roleOrder(m: Member): number {
@@ -23,16 +68,17 @@ function roleOrder(m: Member): number {
 
 /**
  * A fixed-width table: id, role, gRPC and HTTP addresses, health, term, log position, lag
- * (entries a replica is behind the primary), uptime.
+ * (entries a replica is behind the primary), uptime, whether the control plane manages the
+ * node's process and how often it restarted it.
  */
 export function formatStatusTable(rows: NodeStatus[], now = Date.now()): string {
-  const header = ['ID', 'ROLE', 'GRPC', 'HTTP', 'HEALTH', 'TERM', 'POSITION', 'LAG', 'UPTIME'];
+  const header = ['ID', 'ROLE', 'GRPC', 'HTTP', 'HEALTH', 'TERM', 'POSITION', 'LAG', 'UPTIME', 'MANAGED', 'RESTARTS'];
   // The primary that answers, in the newest term: a dead one keeps its tag in Consul for a while.
   const primary = rows
     .filter((r) => r.info?.role === NodeRole.NODE_ROLE_PRIMARY)
     .map((r) => r.info!)
     .sort((a, b) => b.term - a.term)[0];
-  const lines = rows.map(({ member: m, info }) => {
+  const lines = rows.map(({ member: m, info, topology }) => {
     // The node's own word when it answers; else what Consul last heard.
     const role = info?.role ?? m.role;
     const holdsState = role === NodeRole.NODE_ROLE_PRIMARY || role === NodeRole.NODE_ROLE_REPLICA;
@@ -47,6 +93,8 @@ export function formatStatusTable(rows: NodeStatus[], now = Date.now()): string 
       holdsState && info ? String(info.logPosition) : '-',
       lag,
       info ? formatDuration(now - info.startedAtUnixMs) : '-',
+      topology ? (topology.managed ? 'yes' : 'no (by hand)') : '-',
+      topology?.managed ? String(topology.restarts) : '-',
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));

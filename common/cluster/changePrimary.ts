@@ -94,15 +94,19 @@ export function switchover(ctx: Ctx, to: string): Promise<PrimaryChange> {
  * primary's entries), the most advanced one is promoted through Consul's leader record, and
  * the others follow it. With `to`, that replica must be among the most advanced. Refused when
  * too few replicas answer to be sure none holds an acknowledged write the others lack, unless
- * `force`.
+ * `force`. With `expectPrimary`, nothing changes unless that node is still the primary (the
+ * control plane fails over the primary it saw go, never one promoted meanwhile).
  */
-export function failover(ctx: Ctx & { force?: boolean }, to?: string): Promise<PrimaryChange> {
+export function failover(ctx: Ctx & { force?: boolean; expectPrimary?: string }, to?: string): Promise<PrimaryChange> {
   return traced('cluster.failover', { 'shoal.to': to ?? '' }, async () => {
     const steps = stepLog(ctx);
     const deadline = Date.now() + (ctx.timeoutMs ?? 15_000);
     const read = await readLeader(ctx.consul, ctx.cluster);
     const old = read.record;
     if (!old) throw new PrimaryChangeError(`cluster ${ctx.cluster} has no primary yet`);
+    if (ctx.expectPrimary !== undefined && old.primaryId !== ctx.expectPrimary) {
+      throw new PrimaryChangeError(`${old.primaryId} is the primary now (term ${old.term}), not ${ctx.expectPrimary}; nothing changed`);
+    }
     const term = old.term + 1;
     const candidates = (await stateMembers(ctx)).filter((m) => m.id !== old.primaryId);
     const positions: { member: Member; pos: GetPositionResponse }[] = [];

@@ -14,6 +14,7 @@ export interface ClusterConfig {
   nodes: NodeTemplate[];
   sync: SyncConfig;
   health: HealthConfig;
+  controlPlane: ControlPlaneConfig;
 }
 
 export type RoleName = 'primary' | 'replica' | 'worker';
@@ -84,6 +85,35 @@ export interface HealthConfig {
   drainTimeout: number;
 }
 
+export interface ControlPlaneConfig {
+  /** First gRPC port (Scale service) to try; a second instance takes the next free one. 0 = any. @default 7070 */
+  port: number;
+  /** First HTTP port (health, metrics) to try. 0 = any. @default port + 1000 */
+  httpPort: number;
+  /**
+   * Bearer token that mutating Scale RPCs (Drain, Restart) require; none when empty.
+   * SHOAL_CONTROL_PLANE_TOKEN overrides it, so the token need not sit in a file.
+   * @default ""
+   */
+  token: string;
+  /** How often the reconcile loop runs when nothing wakes it earlier, ms. @default 500 */
+  reconcileInterval: number;
+  /** First wait before restarting a node that died, ms; it doubles per restart in a row. @default 200 */
+  restartBackoffInitial: number;
+  /** Longest wait between restarts of a node that keeps dying, ms. @default 10000 */
+  restartBackoffMax: number;
+  /**
+   * A node whose process runs but that has had no status sample (and no passing Consul check)
+   * for this long is suspected, ms; a suspected primary is failed over.
+   * @default 3000
+   */
+  suspectAfter: number;
+  /** A started node must pass in Consul within this long, or it is replaced, ms. @default 20000 */
+  startTimeout: number;
+  /** Decisions kept in Consul KV at shoal/<cluster>/decisions (the newest). @default 200 */
+  decisionLogSize: number;
+}
+
 /** What a node's HTTP listener serves. */
 export const HTTP_ENDPOINTS: readonly string[] = ['/health/live', '/health/ready', '/metrics'];
 
@@ -103,7 +133,7 @@ export function parseClusterConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): C
   if (root.orchestration !== undefined) {
     throw new ConfigError('orchestration', "is the seed's wrapper: put its nodes, sync and health at the top level of the file");
   }
-  onlyKeys(root, ['version', 'name', 'description', 'consul', 'nodes', 'sync', 'health'], '');
+  onlyKeys(root, ['version', 'name', 'description', 'consul', 'nodes', 'sync', 'health', 'controlPlane'], '');
   const name = optional(root, 'name', 'local', str);
   if (!isValidNodeId(name)) throw new ConfigError('name', 'must be lowercase letters, digits and dashes');
   const consul = object(root.consul ?? {}, 'consul');
@@ -117,6 +147,9 @@ export function parseClusterConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): C
   onlyKeys(sync, ['interval', 'conflictResolution', 'targets', 'minAcks', 'ackTimeout', 'fsync', 'retainEntries', 'heartbeatInterval'], 'sync.');
   const health = object(root.health ?? {}, 'health');
   onlyKeys(health, ['interval', 'endpoints', 'timeout', 'checkInterval', 'deregisterCriticalAfter', 'samplePeriod', 'drainTimeout'], 'health.');
+  const cp = object(root.controlPlane ?? {}, 'controlPlane');
+  onlyKeys(cp, ['port', 'httpPort', 'token', 'reconcileInterval', 'restartBackoffInitial', 'restartBackoffMax', 'suspectAfter', 'startTimeout', 'decisionLogSize'], 'controlPlane.');
+  const cpPort = optional(cp, 'port', 7070, int(0, 65535), 'controlPlane.');
   const config: ClusterConfig = {
     version: optional(root, 'version', '1.0.0', str),
     name,
@@ -146,7 +179,21 @@ export function parseClusterConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): C
       samplePeriod: optional(health, 'samplePeriod', 1000, ms(100, 60_000), 'health.'),
       drainTimeout: optional(health, 'drainTimeout', 10000, ms(0, 600_000), 'health.'),
     },
+    controlPlane: {
+      port: cpPort,
+      httpPort: optional(cp, 'httpPort', cpPort === 0 ? 0 : cpPort + 1000, int(0, 65535), 'controlPlane.'),
+      token: env.SHOAL_CONTROL_PLANE_TOKEN ?? (cp.token === undefined || cp.token === '' ? '' : str(cp.token, 'controlPlane.token')),
+      reconcileInterval: optional(cp, 'reconcileInterval', 500, ms(50, 60_000), 'controlPlane.'),
+      restartBackoffInitial: optional(cp, 'restartBackoffInitial', 200, ms(0, 600_000), 'controlPlane.'),
+      restartBackoffMax: optional(cp, 'restartBackoffMax', 10000, ms(0, 3_600_000), 'controlPlane.'),
+      suspectAfter: optional(cp, 'suspectAfter', 3000, ms(100, 600_000), 'controlPlane.'),
+      startTimeout: optional(cp, 'startTimeout', 20000, ms(1000, 600_000), 'controlPlane.'),
+      decisionLogSize: optional(cp, 'decisionLogSize', 200, int(1, 10_000), 'controlPlane.'),
+    },
   };
+  if (config.controlPlane.restartBackoffMax < config.controlPlane.restartBackoffInitial) {
+    throw new ConfigError('controlPlane.restartBackoffMax', `is ${config.controlPlane.restartBackoffMax}, below controlPlane.restartBackoffInitial (${config.controlPlane.restartBackoffInitial})`);
+  }
   if (config.sync.minAcks > declaredReplicas) {
     throw new ConfigError('sync.minAcks', `is ${config.sync.minAcks}, but the config declares only ${declaredReplicas} replica(s): no write could ever be acknowledged`);
   }
@@ -208,6 +255,11 @@ function checkTemplates(nodes: NodeTemplate[]): void {
       throw new ConfigError(`nodes[${i}].config.replicateFrom`, `can only be set on a replica template and name the primary ("${primaries[0]?.id ?? 'none declared'}"): replicas follow whichever node is primary`);
     }
   });
+}
+
+/** Every node id the config declares, in its order. */
+export function declaredNodeIds(config: ClusterConfig): string[] {
+  return config.nodes.flatMap(nodeIdsOf);
 }
 
 /** The node ids a template declares: its id when count is 1, else `<id>-1` … `<id>-<count>`. */

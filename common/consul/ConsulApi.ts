@@ -39,6 +39,8 @@ export interface BlockingOptions {
 export interface KvItem {
   value: string;
   modifyIndex: number;
+  /** The session holding the entry's lock, if any. */
+  session?: string;
 }
 
 /** A blocking query's answer: the body and the X-Consul-Index to pass to the next query. */
@@ -96,12 +98,12 @@ export class ConsulApi {
 
   /** A KV entry (undefined when absent), optionally as a blocking query like healthService. */
   async kvGet(key: string, opts: BlockingOptions = {}): Promise<Indexed<KvItem | undefined>> {
-    const { index, value } = await this.blocking<{ Value: string | null; ModifyIndex: number } | undefined>(
+    const { index, value } = await this.blocking<{ Value: string | null; ModifyIndex: number; Session?: string } | undefined>(
       (request) => this.client.kv.get(request as { key: string }),
       { key },
       opts,
     );
-    return { index, value: value ? { value: value.Value ?? '', modifyIndex: value.ModifyIndex } : undefined };
+    return { index, value: value ? { value: value.Value ?? '', modifyIndex: value.ModifyIndex, session: value.Session } : undefined };
   }
 
   /**
@@ -113,6 +115,40 @@ export class ConsulApi {
     const options = { key, value, cas, timeout: timeoutMs } as { key: string; value: string; cas: number };
     const ok: unknown = await this.client.kv.set(options);
     return ok === true;
+  }
+
+  /**
+   * Creates a session that Consul invalidates as soon as one of `checks` turns critical
+   * (behavior "release": locks it holds are released). No TTL: liveness is the checks'.
+   * @returns the session id.
+   */
+  async sessionCreate(opts: { name: string; checks: string[]; lockDelay: string }, timeoutMs = 5000): Promise<string> {
+    const created = (await this.client.session.create({ name: opts.name, checks: opts.checks, lockdelay: opts.lockDelay, behavior: 'release', timeout: timeoutMs } as unknown as Parameters<Consul['session']['create']>[0]));
+    return created.ID;
+  }
+
+  async sessionDestroy(id: string, timeoutMs = 5000): Promise<void> {
+    await this.client.session.destroy({ id, timeout: timeoutMs } as unknown as Parameters<Consul['session']['destroy']>[0]);
+  }
+
+  /** Whether the session still exists (a critical check invalidates it). */
+  async sessionExists(id: string, timeoutMs = 5000): Promise<boolean> {
+    const info: unknown = await this.client.session.info({ id, timeout: timeoutMs } as unknown as Parameters<Consul['session']['info']>[0]);
+    return info !== undefined && info !== null && !(Array.isArray(info) && info.length === 0);
+  }
+
+  /**
+   * Takes the lock on `key` for `session`, writing `value`.
+   * @returns false when another session holds it.
+   */
+  async kvAcquire(key: string, value: string, session: string, timeoutMs = 5000): Promise<boolean> {
+    const ok: unknown = await this.client.kv.set({ key, value, acquire: session, timeout: timeoutMs } as { key: string; value: string });
+    return ok === true;
+  }
+
+  /** Releases the lock on `key` if `session` holds it. */
+  async kvRelease(key: string, session: string, timeoutMs = 5000): Promise<void> {
+    await this.client.kv.set({ key, value: '', release: session, timeout: timeoutMs } as { key: string; value: string });
   }
 
   /** One request with the X-Consul-Index returned, optionally blocking, cancellable. */

@@ -13,7 +13,8 @@ import { SHOAL_VERSION } from '../../common/cluster/version';
 import { REPO_ROOT } from '../../common/paths';
 import { addReflection } from '../../common/grpc/addReflection';
 import { CallTracker } from '../../common/grpc/CallTracker';
-import { isPortFree } from '../../common/net/isPortFree';
+import { bindUpward } from '../../common/net/bindUpward';
+import { shutdownWithin } from '../../common/grpc/shutdownWithin';
 import { MemberChangeKind } from '../../gen/shoal/v1/discovery';
 import { ConsulRegistration, type DuplicateNodeError } from './ConsulRegistration';
 import { Lifecycle } from './Lifecycle';
@@ -36,9 +37,6 @@ export interface NodeOptions extends NodeFlags {
   /** Called when the node must stop on its own (another live node holds its id). */
   onFatal: (err: Error) => void;
 }
-
-/** How far above its base port a node looks for a free one. */
-const PORT_SEARCH_SPAN = 100;
 
 /**
  * One shoal node: the gRPC server (Discovery, Health, grpc.health.v1, reflection), the HTTP
@@ -183,7 +181,7 @@ export class Node {
   }
 
   private async bindGrpc(): Promise<number> {
-    return this.bindUpward('gRPC', this.opts.grpcPort, (port) =>
+    return bindUpward('gRPC', this.opts.host, this.opts.grpcPort, (port) =>
       new Promise<number>((resolve, reject) =>
         this.grpc.bindAsync(`${this.opts.host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
       ),
@@ -191,44 +189,11 @@ export class Node {
   }
 
   private async bindHttp(): Promise<number> {
-    return this.bindUpward('HTTP', this.opts.httpPort, async (port) => {
+    return bindUpward('HTTP', this.opts.host, this.opts.httpPort, async (port) => {
       this.http.listen(port, this.opts.host);
       await Promise.race([once(this.http, 'listening'), once(this.http, 'error').then(([err]) => Promise.reject(err as Error))]);
       const address = this.http.address();
       return typeof address === 'object' && address ? address.port : port;
     });
   }
-
-  /** Binds `base`, or the first free port above it; port 0 lets the OS choose. */
-  private async bindUpward(what: string, base: number, bind: (port: number) => Promise<number>): Promise<number> {
-    const last = base === 0 ? 0 : Math.min(65535, base + PORT_SEARCH_SPAN - 1);
-    let lastError: unknown;
-    for (let port = base; port <= last; port++) {
-      // Probing first keeps the expected "port taken" case quiet; bind() still decides.
-      if (port !== 0 && !(await isPortFree(port, this.opts.host))) continue;
-      try {
-        return await bind(port);
-      } catch (err) {
-        lastError = err;
-      }
-    }
-    const cause = lastError ? `: ${(lastError as Error).message}` : ' (all taken)';
-    throw new Error(`cannot bind the ${what} server on ${this.opts.host} at any port from ${base} to ${last}${cause}`);
-  }
-}
-
-/** tryShutdown, then forceShutdown if calls are still open after `ms`. */
-async function shutdownWithin(server: Server, ms: number, onForce: () => void): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      onForce();
-      server.forceShutdown();
-      resolve();
-    }, ms);
-    timer.unref();
-    server.tryShutdown(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../common/net/freePort';
-import { isRunning } from '../../cli/local/processRecord';
-import { RunDir } from '../../cli/local/RunDir';
+import { isRunning } from '../../common/local/processRecord';
+import { RunDir } from '../../common/local/RunDir';
 import { runCli } from '../support/runCli';
 import { writeEphemeralClusterConfig } from '../support/ephemeralClusterConfig';
 import { trackRunDir } from '../support/processRegistry';
@@ -14,7 +14,7 @@ describe('the shoal command', function () {
     const top = await runCli(['--help']);
     assert.equal(top.code, 0);
     assert.match(top.stdout, /Usage: shoal COMMAND/);
-    for (const command of ['up', 'down', 'status', 'logs', 'put', 'get', 'ls', 'rm', 'switchover', 'failover']) {
+    for (const command of ['up', 'down', 'status', 'events', 'kill', 'logs', 'put', 'get', 'ls', 'rm', 'switchover', 'failover']) {
       const help = await runCli([command, '--help']);
       assert.equal(help.code, 0, `${command} --help`);
       assert.match(help.stdout, new RegExp(`Usage: shoal ${command}`));
@@ -56,16 +56,18 @@ describe('the shoal command', function () {
       await runCli(['down', '--timeout', '3000'], env);
     });
 
-    it('up starts a Consul dev agent and five nodes, waits until all pass, and prints the table', async function () {
+    it('up starts a Consul dev agent and two control planes, which start five nodes; it waits until all pass and prints the table', async function () {
       // Five processes and a Consul agent starting at once on two busy cores: give `up` its own
       // deadline, and mocha a longer one, so `up` is never interrupted half-way.
       this.timeout(150_000);
       const result = await runCli(['up', '--config', config, '--timeout', '120000'], env, 140_000);
       assert.equal(result.code, 0, result.stdout + result.stderr);
       assert.match(result.stdout, /Consul: starting a dev agent/);
+      assert.match(result.stdout, /Control planes: started control-plane-1, control-plane-2/);
       assert.match(result.stdout, /Cluster "clitest" is up: 5 nodes healthy/);
+      assert.match(result.stdout, /^Control plane: control-plane-[12] leads \(127\.0\.0\.1:\d+, passing\); standby: control-plane-[12] \(127\.0\.0\.1:\d+, passing\)$/m);
       for (const [id, role] of [['primary', 'primary'], ['replica-1', 'replica'], ['replica-2', 'replica'], ['worker-1', 'worker'], ['worker-2', 'worker']]) {
-        assert.match(result.stdout, new RegExp(`^${id}\\s+${role}\\s+127\\.0\\.0\\.1:\\d+\\s+127\\.0\\.0\\.1:\\d+\\s+passing`, 'm'));
+        assert.match(result.stdout, new RegExp(`^${id}\\s+${role}\\s+127\\.0\\.0\\.1:\\d+\\s+127\\.0\\.0\\.1:\\d+\\s+passing.*\\syes\\s+0$`, 'm'));
       }
       assert.match(result.stdout, /Consul UI: {2}http:\/\/127\.0\.0\.1:\d+\/ui\/dc1\/services\/shoal-clitest/);
       const ui = await fetch(`http://${env.CONSUL_HTTP_ADDR}/ui/`);
@@ -73,12 +75,13 @@ describe('the shoal command', function () {
     });
 
     it('up a second time starts nothing and says the cluster is already running', async function () {
-      const before = runDir.read()!;
+      const pids = () => [...runDir.read()!.controlPlanes, ...runDir.readNodes()].map((p) => p.pid).sort();
+      const before = pids();
       const result = await runCli(['up', '--config', config], env);
       assert.equal(result.code, 0);
       assert.match(result.stdout, /already running/);
-      assert.deepEqual(runDir.read()!.nodes.map((n) => n.pid), before.nodes.map((n) => n.pid));
-      assert.ok(before.nodes.every((n) => n.startTime), 'each node is recorded with its start time');
+      assert.deepEqual(pids(), before);
+      assert.ok(runDir.readNodes().every((n) => n.startTime), 'each node is recorded with its start time');
     });
 
     it('status prints every node passing and exits 0', async function () {
@@ -95,9 +98,11 @@ describe('the shoal command', function () {
 
     it('down stops every process it started and removes Consul’s data', async function () {
       const state = runDir.read()!;
-      const processes = [...state.nodes, state.consul.process!];
+      const processes = [...state.controlPlanes, ...runDir.readNodes(), state.consul.process!];
+      assert.equal(processes.length, 8);
       const result = await runCli(['down'], env);
       assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /Control planes: control-plane-1: terminated, control-plane-2: terminated/);
       assert.match(result.stdout, /primary: terminated/);
       assert.deepEqual(processes.filter(isRunning), [], 'no process left behind');
       assert.equal(existsSync(runDir.consulDir), false);

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 
 /**
- * Writes a cluster config declaring the seed's five nodes on OS-chosen ports (port 0), so a
- * cluster started from it never collides with another on this machine. Returns `path`.
+ * Writes a cluster config declaring the seed's five nodes, and the control plane, on OS-chosen
+ * ports (port 0), so a cluster started from it never collides with another on this machine. Returns `path`.
  */
 export function writeEphemeralClusterConfig(path: string, name: string): string {
   writeFileSync(
@@ -14,6 +14,7 @@ export function writeEphemeralClusterConfig(path: string, name: string): string 
         { id: 'replica', type: 'replica', count: 2, config: { port: 0 } },
         { id: 'worker', type: 'worker', count: 2, config: { port: 0 } },
       ],
+      controlPlane: { port: 0 },
     }),
   );
   return path;

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { RunDir } from '../../cli/local/RunDir';
-import { isRunning } from '../../cli/local/processRecord';
+import { RunDir } from '../../common/local/RunDir';
+import { isRunning } from '../../common/local/processRecord';
 
 // Every process a test starts is recorded here and killed when mocha ends, however it ends
 // (failure, Ctrl-C, SIGTERM): a test run must never leave a node or a Consul agent behind.
@@ -22,8 +22,10 @@ export function trackRunDir(path: string): void {
 export function killAll(): void {
   for (const child of children) child.kill('SIGKILL');
   for (const path of runDirs) {
-    const state = new RunDir(path).read();
-    for (const p of [...(state?.nodes ?? []), ...(state?.consul.process ? [state.consul.process] : [])]) {
+    const runDir = new RunDir(path);
+    const state = runDir.read();
+    // Control planes first, so none restarts a node killed after it.
+    for (const p of [...(state?.controlPlanes ?? []), ...runDir.readNodes(), ...(state?.consul.process ? [state.consul.process] : [])]) {
       if (!isRunning(p)) continue;
       try {
         process.kill(-p.pid, 'SIGKILL');

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 
 /**
- * A process as `shoal up` records it: its pid and, where /proc exists, its start time, so a pid
+ * A process as a local cluster records it: its pid and, where /proc exists, its start time, so a pid
  * that the system has since given to another program is not mistaken for ours (and not
- * signalled by `shoal down`).
+ * signalled).
  */
 export interface ProcessRecord {
   pid: number;
@@ -23,14 +23,22 @@ export function isRunning(p: ProcessRecord): boolean {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  return p.startTime === undefined || startTimeOf(p.pid) === p.startTime;
+  const stat = statOf(p.pid);
+  // A zombie (state Z) has exited; it only waits for its parent to collect it.
+  if (stat && stat[0] === 'Z') return false;
+  return p.startTime === undefined || stat?.[19] === p.startTime;
 }
 
 function startTimeOf(pid: number): string | undefined {
+  return statOf(pid)?.[19];
+}
+
+/** /proc/<pid>/stat from field 3 (the state) on; undefined where there is no /proc. */
+function statOf(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) is in parentheses and may hold spaces: count after its ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }

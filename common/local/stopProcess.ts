@@ -19,7 +19,8 @@ export async function stopProcess(p: ProcessRecord, graceMs: number): Promise<'g
   }
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
+/** Sends `signal` to the process group `pid` leads, or to the process alone if it leads none. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch {

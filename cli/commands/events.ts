@@ -1,0 +1,85 @@
+import { parseArgs } from 'node:util';
+import { type ClusterEvent, type WatchEventsResponse } from '../../gen/shoal/v1/scale';
+import { clusterEventKindToJSON } from '../../gen/shoal/v1/scale';
+import { Backoff } from '../../common/net/Backoff';
+import { CliError } from '../CliError';
+import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, connectCluster } from '../clusterOptions';
+import { leaderClient } from '../controlPlaneClient';
+
+export const EVENTS_HELP = `Usage: shoal events [--history N] [--no-follow] [--json] [--config FILE] [--cluster NAME]
+
+Prints the control plane's decisions (restarted, failed over, promoted, removed, leader
+changed, …) and observations (node suspected, down, recovered, Consul blind, …), newest last:
+first the last N decisions from the decision log in Consul, then live ones from the
+control-plane leader (Scale.WatchEvents). When the leader changes, it follows the new one.
+
+Options:
+${CLUSTER_OPTIONS_HELP}
+  --history N     past decisions to print first (default: 20)
+  --no-follow     print the history and exit
+  --json          one JSON object per line
+  -h, --help      show this help`;
+
+export async function events(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...CLUSTER_OPTIONS, history: { type: 'string' }, 'no-follow': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) return console.log(EVENTS_HELP), 0;
+  const history = Number(values.history ?? 20);
+  if (!Number.isInteger(history) || history < 1 || history > 1000) throw new CliError(`--history must be from 1 to 1000 (got "${values.history}")`);
+  const { consul, cluster } = await connectCluster(values);
+  const printed = new Set<string>();
+  const print = (e: ClusterEvent) => {
+    const key = `${e.controlPlaneId}/${e.sequence}/${e.atUnixMs}`;
+    if (printed.has(key)) return;
+    printed.add(key);
+    console.log(values.json ? JSON.stringify(e) : formatEvent(e));
+  };
+  const backoff = new Backoff({ initialMs: 200, maxMs: 2000 });
+  let announced = '';
+  for (;;) {
+    const found = await leaderClient(consul, cluster);
+    if (!found) {
+      if (announced !== 'none') console.error('(no control-plane leader yet; waiting)');
+      announced = 'none';
+      await backoff.wait();
+      continue;
+    }
+    if (announced !== found.leader.id) console.error(`(following ${found.leader.id} at ${found.leader.grpcAddress})`);
+    announced = found.leader.id;
+    const done = await new Promise<'history-done' | 'broken'>((resolve) => {
+      const call = found.client.watchEvents({ history });
+      let live = false;
+      call.on('data', (r: WatchEventsResponse) => {
+        if (!r.replayed && !live) {
+          live = true;
+          if (values['no-follow']) {
+            call.cancel();
+            return resolve('history-done');
+          }
+        }
+        if (r.event) print(r.event);
+      });
+      // A stream has no end of history marker when nothing happens: with --no-follow, stop
+      // once the replayed events have stopped coming.
+      if (values['no-follow']) setTimeout(() => (call.cancel(), resolve('history-done')), 1500).unref();
+      call.on('error', () => resolve('broken'));
+      call.on('end', () => resolve('broken'));
+    });
+    found.client.close();
+    if (done === 'history-done') return 0;
+    backoff.reset();
+    await backoff.wait();
+  }
+}
+
+function formatEvent(e: ClusterEvent): string {
+  const time = new Date(e.atUnixMs).toISOString().replace('T', ' ').replace('Z', '');
+  const kind = clusterEventKindToJSON(e.kind).replace('CLUSTER_EVENT_KIND_', '').toLowerCase();
+  const details = Object.entries(e.details)
+    .filter(([k]) => k !== 'steps')
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  return `${time}  ${e.decision ? 'decided ' : 'observed'}  ${kind.padEnd(17)} ${(e.nodeId || '-').padEnd(10)} ${e.reason}${details ? `  [${details}]` : ''}  (${e.controlPlaneId})`;
+}

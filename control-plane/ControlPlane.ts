@@ -1,0 +1,195 @@
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { once } from 'node:events';
+import type { Server as HttpServer } from 'node:http';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { ClusterEventKind, ScaleService } from '../gen/shoal/v1/scale';
+import { ConsulApi } from '../common/consul/ConsulApi';
+import { type ControlPlaneLeader, controlPlaneServiceName } from '../common/cluster/controlPlaneLeader';
+import { SHOAL_VERSION } from '../common/cluster/version';
+import { addReflection } from '../common/grpc/addReflection';
+import { CallTracker } from '../common/grpc/CallTracker';
+import { shutdownWithin } from '../common/grpc/shutdownWithin';
+import { RunDir } from '../common/local/RunDir';
+import { Backoff } from '../common/net/Backoff';
+import { bindUpward } from '../common/net/bindUpward';
+import { REPO_ROOT } from '../common/paths';
+import type { ControlPlaneFlags } from './controlPlaneFlags';
+import { DecisionLog } from './events/DecisionLog';
+import { EventJournal } from './events/EventJournal';
+import { createControlPlaneEndpoints } from './http/controlPlaneEndpoints';
+import { ControlPlaneMetrics } from './http/controlPlaneMetrics';
+import { LeaderLock } from './leadership/LeaderLock';
+import { ClusterObserver } from './observe/ClusterObserver';
+import { Reconciler } from './reconcile/Reconciler';
+import type { ScaleContext } from './scale/ScaleContext';
+import { scaleServer } from './scale/server';
+import { LocalSpawner } from './spawner/LocalSpawner';
+
+export interface ControlPlaneOptions extends ControlPlaneFlags {
+  logger: Logger;
+}
+
+/**
+ * One control-plane instance: the Scale gRPC server (with grpc.health.v1, which Consul checks
+ * and the leader lock's session is tied to), the HTTP endpoints, its Consul registration, the
+ * observer, the leader lock and the reconcile loop. Every instance observes; only the lock
+ * holder's reconcile loop acts.
+ */
+export class ControlPlane {
+  private readonly health = new HealthImplementation({ '': 'NOT_SERVING', 'shoal.v1.Scale': 'NOT_SERVING' });
+  private readonly calls = new CallTracker(() => undefined);
+  private readonly grpc = new Server({ interceptors: [this.calls.interceptor] });
+  private readonly metrics: ControlPlaneMetrics;
+  private readonly http: HttpServer;
+  private readonly consul: ConsulApi;
+  private readonly stopping = new AbortController();
+  private ctx: ScaleContext | undefined;
+  private lock: LeaderLock | undefined;
+  private registering: Promise<void> | undefined;
+  private stopped: Promise<void> | undefined;
+
+  constructor(private readonly opts: ControlPlaneOptions) {
+    this.consul = new ConsulApi(opts.config.consul.address);
+    this.metrics = new ControlPlaneMetrics(() => this.ctx);
+    this.http = createControlPlaneEndpoints(() => this.ctx, this.metrics);
+  }
+
+  /** The address its Scale service listens on, once started. */
+  grpcAddress = '';
+
+  async start(): Promise<void> {
+    const { opts } = this;
+    const { config, logger, id } = opts;
+    const grpcPort = await bindUpward('gRPC', opts.host, opts.grpcPort, (port) =>
+      new Promise<number>((resolve, reject) => this.grpc.bindAsync(`${opts.host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)))),
+    );
+    const httpPort = await bindUpward('HTTP', opts.host, opts.httpPort, async (port) => {
+      this.http.listen(port, opts.host);
+      await Promise.race([once(this.http, 'listening'), once(this.http, 'error').then(([err]) => Promise.reject(err as Error))]);
+      const address = this.http.address();
+      return typeof address === 'object' && address ? address.port : port;
+    });
+    if (this.stopped) return;
+    this.grpcAddress = `${opts.host}:${grpcPort}`;
+    const self = { id, grpcAddress: this.grpcAddress, httpAddress: `${opts.host}:${httpPort}` };
+
+    const decisionLog = new DecisionLog(this.consul, config.name, config.controlPlane.decisionLogSize, logger);
+    const journal = new EventJournal(id, logger, decisionLog);
+    journal.subscribe((e) => this.metrics.count(e));
+    const runDir = new RunDir(opts.runDir);
+    const spawner = new LocalSpawner({ runDir, consulAddress: config.consul.address, cluster: config.name, configPath: opts.configPath, host: opts.host });
+    const wake = () => reconciler.wake();
+    const observer = new ClusterObserver({
+      consul: this.consul,
+      cluster: config.name,
+      samplePeriodMs: config.health.samplePeriod,
+      logger,
+      wake,
+      observe: (kind, nodeId, reason) => journal.observe(kind, nodeId, reason),
+    });
+    const lock = new LeaderLock({
+      consul: this.consul,
+      cluster: config.name,
+      self,
+      // serfHealth: the agent; service:<id>: this instance's own GRPC check.
+      checks: ['serfHealth', `service:${id}`],
+      logger,
+      onChange: (leading, holder) => this.leadershipChanged(leading, holder),
+    });
+    this.lock = lock;
+    const reconciler = new Reconciler({
+      config,
+      consul: this.consul,
+      observer,
+      spawner,
+      journal,
+      isLeader: () => lock.isLeader,
+      leaderId: () => lock.holder?.id,
+      logger,
+    });
+    this.ctx = { id, cluster: config.name, logger, token: config.controlPlane.token, isLeader: () => lock.isLeader, leader: () => lock.holder, observer, reconciler, journal, decisionLog };
+
+    this.grpc.addService(ScaleService, scaleServer(this.ctx));
+    this.health.addToServer(this.grpc);
+    addReflection(this.grpc, join(REPO_ROOT, 'gen', 'descriptors.binpb'));
+    this.health.setStatus('', 'SERVING');
+    this.health.setStatus('shoal.v1.Scale', 'SERVING');
+    logger.info({ grpc: self.grpcAddress, http: self.httpAddress, consul: config.consul.address, runDir: runDir.path, token: config.controlPlane.token ? 'required' : 'none' }, 'control plane serving');
+
+    observer.start();
+    reconciler.start();
+    this.registering = this.registerWithRetry(self.grpcAddress, httpPort);
+    lock.start();
+  }
+
+  /**
+   * Graceful stop: stop acting and release the lock first (a standby takes over at once), then
+   * stop observing, leave Consul, drain the server. The nodes keep running.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= this.shutDown();
+    return this.stopped;
+  }
+
+  private async shutDown(): Promise<void> {
+    const { logger } = this.opts;
+    this.stopping.abort();
+    await this.lock?.stop();
+    await this.ctx?.reconciler.stop();
+    await this.ctx?.observer.stop();
+    await this.ctx?.decisionLog.flushed();
+    await this.registering;
+    await this.consul.deregisterService(this.opts.id, 2000).catch((err: Error) => logger.warn({ err: err.message }, 'could not deregister from Consul'));
+    this.health.setStatus('', 'NOT_SERVING');
+    this.calls.endStreams('the control plane is shutting down');
+    await shutdownWithin(this.grpc, 5000, () => logger.warn('drain deadline passed; cancelling open calls'));
+    this.http.closeAllConnections();
+    this.http.close();
+    logger.info('stopped; the nodes keep running');
+  }
+
+  private leadershipChanged(leading: boolean, holder: ControlPlaneLeader | undefined): void {
+    const ctx = this.ctx;
+    if (!ctx) return;
+    if (leading) {
+      void ctx.journal
+        .decide(ClusterEventKind.CLUSTER_EVENT_KIND_LEADER_CHANGED, '', `${this.opts.id} holds the control-plane lock and acts`, () => Promise.resolve({ leader: this.opts.id }))
+        .then(() => ctx.reconciler.wake());
+    } else {
+      ctx.journal.observe(ClusterEventKind.CLUSTER_EVENT_KIND_LEADER_CHANGED, '', holder ? `${holder.id} leads; ${this.opts.id} stands by` : `nobody holds the control-plane lock; ${this.opts.id} stands by`);
+    }
+  }
+
+  /** Registers this instance (with the GRPC check its lock session is tied to), retrying while Consul is away. */
+  private async registerWithRetry(grpcAddress: string, httpPort: number): Promise<void> {
+    const { config, id, host, logger } = this.opts;
+    const backoff = new Backoff({ initialMs: 200, maxMs: 5000 });
+    const port = Number(grpcAddress.split(':').pop());
+    while (!this.stopping.signal.aborted) {
+      try {
+        await this.consul.registerService({
+          id,
+          name: controlPlaneServiceName(config.name),
+          address: host,
+          port,
+          tags: ['control-plane'],
+          meta: { version: SHOAL_VERSION, grpc_port: String(port), http_port: String(httpPort), cluster: config.name },
+          check: {
+            name: `gRPC health of ${id}`,
+            grpc: grpcAddress,
+            interval: `${config.health.checkInterval}ms`,
+            timeout: `${config.health.checkInterval}ms`,
+            deregisterCriticalServiceAfter: `${config.health.deregisterCriticalAfter}ms`,
+          },
+        });
+        logger.info({ service: controlPlaneServiceName(config.name) }, 'registered in Consul');
+        return;
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, 'cannot register in Consul; retrying');
+        await backoff.wait(this.stopping.signal);
+      }
+    }
+  }
+}

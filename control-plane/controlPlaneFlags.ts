@@ -1,0 +1,97 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../common/config/ConfigError';
+import { type ClusterConfig, isValidNodeId } from '../common/config/clusterConfig';
+import { loadClusterConfig } from '../common/config/loadClusterConfig';
+import { defaultRunDir } from '../common/local/RunDir';
+
+export const CONTROL_PLANE_HELP = `Usage: shoal-control-plane [options]
+
+Runs one control-plane instance of a shoal cluster. It watches every node (Consul membership
+and each node's Health.StreamStatus), starts the nodes the cluster config declares through its
+local spawner, restarts what dies (with backoff), replaces what hangs, fails the primary over
+to the most advanced replica when it goes, and serves shoal.v1.Scale (GetTopology,
+WatchEvents, Drain, Restart) with grpc.health.v1 and reflection.
+
+Several instances may run: the one holding the Consul lock shoal/<cluster>/control-plane/leader
+acts, the others watch and take over within about a second when it dies. While Consul cannot
+be reached, no instance decides anything.
+
+Options:
+  --id ID                instance id, unique in the cluster (default: control-plane-<pid>)
+  --config FILE          cluster config (JSON); default: built-in (deploy/local/cluster.json)
+  --cluster NAME         cluster name, overrides the config's "name" (default: local)
+  --consul HOST:PORT     Consul HTTP API (default: CONSUL_HTTP_ADDR, else 127.0.0.1:8500)
+  --host ADDR            address to bind and advertise (default: 127.0.0.1)
+  --port N               first gRPC port to try (default: controlPlane.port, 7070; the next
+                         free one is taken if busy; 0 = any free port)
+  --http-port N          first HTTP port to try, /health/live, /health/ready, /metrics
+                         (default: controlPlane.httpPort, 8070; 0 = any free port)
+  --run-dir DIR          where the local spawner records the nodes it starts (nodes/<id>.json),
+                         their logs and state stores (default: .run in the checkout, or SHOAL_RUN_DIR)
+  -h, --help             show this help
+
+Environment: CONSUL_HTTP_ADDR, SHOAL_CONTROL_PLANE_TOKEN (bearer token for Drain and Restart),
+LOG_LEVEL (default info), OTEL_EXPORTER_OTLP_ENDPOINT (export decision traces over OTLP).
+Signals: SIGTERM or SIGINT releases the lock (a standby takes over at once) and exits 0; the
+nodes keep running, and the next control plane re-adopts them.`;
+
+export interface ControlPlaneFlags {
+  config: ClusterConfig;
+  /** The config file, passed on to the nodes it starts. */
+  configPath?: string;
+  id: string;
+  host: string;
+  grpcPort: number;
+  httpPort: number;
+  runDir: string;
+}
+
+/**
+ * Parses the control plane's command line, the cluster config included.
+ * @returns undefined when --help was asked for.
+ * @throws ConfigError naming the flag or config field that is wrong.
+ */
+export function parseControlPlaneFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): ControlPlaneFlags | undefined {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        id: { type: 'string' },
+        config: { type: 'string' },
+        cluster: { type: 'string' },
+        consul: { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        'http-port': { type: 'string' },
+        'run-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new ConfigError('command line', (err as Error).message.replace(/\. To specify.*$/s, ''));
+  }
+  if (values.help) return undefined;
+  const str = (name: string) => values[name] as string | undefined;
+  const configPath = str('config') ? resolve(str('config')!) : undefined;
+  const configEnv = str('consul') ? { ...env, CONSUL_HTTP_ADDR: str('consul') } : env;
+  const loaded = loadClusterConfig(configPath, configEnv);
+  const cluster = str('cluster');
+  if (cluster !== undefined && !isValidNodeId(cluster)) throw new ConfigError('--cluster', `"${cluster}" must be lowercase letters, digits and dashes`);
+  const config = cluster ? { ...loaded, name: cluster } : loaded;
+  const id = str('id') ?? `control-plane-${process.pid}`;
+  if (!isValidNodeId(id)) throw new ConfigError('--id', `"${id}" must be lowercase letters, digits and dashes, 1-63 long`);
+  const host = str('host') ?? '127.0.0.1';
+  if (host === '0.0.0.0' || host === '::') throw new ConfigError('--host', 'must be an address others can dial (it is what goes into Consul)');
+  const grpcPort = str('port') !== undefined ? port('--port', str('port')!) : config.controlPlane.port;
+  const httpPort = str('http-port') !== undefined ? port('--http-port', str('http-port')!) : config.controlPlane.httpPort;
+  return { config, configPath, id, host, grpcPort, httpPort, runDir: resolve(str('run-dir') ?? defaultRunDir(env)) };
+}
+
+function port(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(flag, `must be a port number from 0 to 65535 (got "${value}")`);
+  return n;
+}

@@ -1,0 +1,27 @@
+import type { DeclaredNode } from '../reconcile/declaredNodes';
+
+/** A node process as the spawner knows it. */
+export interface SpawnedNode {
+  id: string;
+  pid: number;
+  grpcPort: number;
+  httpPort: number;
+  log: string;
+}
+
+/**
+ * Places node processes. `local` (child processes on this machine) is the one built; a
+ * `kubernetes` spawner (a Deployment per role, delete a pod to restart) is not.
+ */
+export interface Spawner {
+  /** The node's process if this spawner started it (now or before a control-plane restart) and it runs. */
+  running(id: string): SpawnedNode | undefined;
+  /** Starts the node; its earlier ports are reused when free. */
+  start(node: DeclaredNode): Promise<SpawnedNode>;
+  /** SIGKILLs the node's process group at once (a hung node; `shoal kill`). */
+  kill(id: string): void;
+  /** SIGTERM, then SIGKILL after `graceMs`: the node drains and leaves Consul. */
+  stop(id: string, graceMs: number): Promise<void>;
+  /** Calls `listener` when a process this instance started exits. */
+  onExit(listener: (id: string) => void): void;
+}
