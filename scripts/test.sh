@@ -27,11 +27,11 @@ if [ -n "$(git status --porcelain -- gen)" ]; then
 fi
 
 step "mocha: unit, integration and end-to-end tests"
-# A cluster a killed earlier run left behind would hold its processes; stop it first.
-if [ -f test-output/cli-cluster/run/state.json ]; then
-  node bin/shoal.js down --run-dir test-output/cli-cluster/run --timeout 2000 >/dev/null || true
-fi
+# Clusters a killed earlier run left behind would hold their processes; stop them first.
+for run_dir in test-output/cli-cluster/run test-output/control-plane/*/run; do
+  if [ -d "$run_dir" ]; then node bin/shoal.js down --run-dir "$run_dir" --timeout 2000 >/dev/null || true; fi
+done
 rm -rf test-output
-if [ "$#" -eq 0 ]; then set -- 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts'; fi
+if [ "$#" -eq 0 ]; then set -- 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts' 'test/e2e/**/*.test.ts'; fi
 mocha_ran=true
 npx mocha "$@"

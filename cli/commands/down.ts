@@ -23,18 +23,18 @@ export async function down(argv: string[]): Promise<number> {
   if (!Number.isInteger(graceMs) || graceMs <= 0) throw new CliError(`--timeout must be a positive number of milliseconds (got "${values.timeout}")`);
   const runDir = new RunDir(values['run-dir'] ?? defaultRunDir());
   const state = runDir.read();
-  if (!state) {
+  if (!state && runDir.readNodes().length === 0) {
     console.log(`Nothing to stop: no cluster was started from ${runDir.path}.`);
     return 0;
   }
-  const planes = await Promise.all((state.controlPlanes ?? []).map(async (c) => `${c.id}: ${await stopProcess(c, graceMs)}`));
+  const planes = await Promise.all((state?.controlPlanes ?? []).map(async (c) => `${c.id}: ${await stopProcess(c, graceMs)}`));
   if (planes.length) console.log(`Control planes: ${planes.join(', ')}`);
   const nodes = await Promise.all(runDir.readNodes().map(async (n) => `${n.id}: ${await stopProcess(n, graceMs)}`));
   if (nodes.length) console.log(`Nodes: ${nodes.join(', ')}`);
-  if (state.consul.process) {
+  if (state?.consul.process) {
     console.log(`Consul dev agent: ${await stopProcess(state.consul.process, graceMs)}; removed ${state.consul.dir}`);
   }
   runDir.clear();
-  console.log(`Cluster "${state.cluster}" is down; its data is removed. Logs kept in ${runDir.logsDir}.`);
+  console.log(`Cluster${state ? ` "${state.cluster}"` : ''} is down; its data is removed. Logs kept in ${runDir.logsDir}.`);
   return 0;
 }

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DevAgent, startDevAgent } from '../../common/consul/devAgent';
@@ -9,6 +10,8 @@ import { trackChild } from './processRegistry';
 /** A private Consul dev agent for one test suite: free ports, its own data dir under test-output/. */
 export interface TestConsul {
   address: string;
+  /** The agent's process (to pause it with SIGSTOP, say). */
+  process: ChildProcess;
   api: ConsulApi;
   httpPort: number;
   /** Waits until `service` has exactly `count` instances, every check passing; returns them. */
@@ -36,6 +39,7 @@ export async function startTestConsul(httpPort?: number): Promise<TestConsul> {
   const api = new ConsulApi(agent.address);
   return {
     address: agent.address,
+    process: agent.process,
     api,
     httpPort: agent.httpPort,
     waitForPassing: (service, count, timeoutMs = 20000) =>
