@@ -113,7 +113,7 @@ export class ControlPlane {
 
     this.grpc.addService(ScaleService, scaleServer(this.ctx));
     this.health.addToServer(this.grpc);
-    addReflection(this.grpc, join(REPO_ROOT, 'gen', 'descriptors.binpb'));
+    addReflection(this.grpc, join(REPO_ROOT, 'gen', 'descriptors.binpb'), ['shoal.v1.Scale', 'grpc.health.v1.Health']);
     this.health.setStatus('', 'SERVING');
     this.health.setStatus('shoal.v1.Scale', 'SERVING');
     logger.info({ grpc: self.grpcAddress, http: self.httpAddress, consul: config.consul.address, runDir: runDir.path, token: config.controlPlane.token ? 'required' : 'none' }, 'control plane serving');

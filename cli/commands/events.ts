@@ -77,9 +77,9 @@ export async function events(argv: string[]): Promise<number> {
 function formatEvent(e: ClusterEvent): string {
   const time = new Date(e.atUnixMs).toISOString().replace('T', ' ').replace('Z', '');
   const kind = clusterEventKindToJSON(e.kind).replace('CLUSTER_EVENT_KIND_', '').toLowerCase();
-  const details = Object.entries(e.details)
-    .filter(([k]) => k !== 'steps')
-    .map(([k, v]) => `${k}=${v}`)
+  const details = e.details
+    .filter((d) => d.key !== 'steps')
+    .map((d) => `${d.key}=${d.value}`)
     .join(' ');
   return `${time}  ${e.decision ? 'decided ' : 'observed'}  ${kind.padEnd(17)} ${(e.nodeId || '-').padEnd(10)} ${e.reason}${details ? `  [${details}]` : ''}  (${e.controlPlaneId})`;
 }

@@ -35,11 +35,10 @@ export async function status(argv: string[]): Promise<number> {
     console.log(`No nodes of cluster "${cluster}" are registered in Consul at ${config.consul.address}.`);
     console.log(formatControlPlane(controlPlane));
   } else {
-    const runDir = new RunDir(values['run-dir'] ?? defaultRunDir());
     console.log(formatStatusTable(rows));
     console.log(formatControlPlane(controlPlane));
     console.log('');
-    console.log(formatUrls(config.consul.address, cluster, runDir.read(), runDir.readNodes()));
+    console.log(formatUrls(config.consul.address, cluster, new RunDir(values['run-dir'] ?? defaultRunDir()).read(), rows));
   }
   return rows.length > 0 && rows.every((r) => r.member.health === MemberHealth.MEMBER_HEALTH_PASSING) ? 0 : 1;
 }

@@ -52,7 +52,7 @@ export async function up(argv: string[]): Promise<number> {
   const existing = runDir.read();
   if (existing && (existing.controlPlanes ?? []).some(isRunning)) {
     console.log(`Cluster "${existing.cluster}" is already running (started ${existing.startedAt}); not starting another. \`shoal down\` stops it.\n`);
-    await printStatus(new ConsulApi(existing.consul.address), existing, runDir);
+    await printStatus(new ConsulApi(existing.consul.address), existing);
     return 0;
   }
 
@@ -114,13 +114,14 @@ export async function up(argv: string[]): Promise<number> {
     throw new CliError(`control plane ${outcome.dead.id} exited during start-up; see ${outcome.dead.log} (\`shoal down\` stops the rest)`);
   }
   console.log(`Cluster "${config.name}" is up: ${declared.length} nodes healthy in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
-  await printStatus(consul, state, runDir);
+  await printStatus(consul, state);
   return 0;
 }
 
-async function printStatus(consul: ConsulApi, state: RunState, runDir: RunDir): Promise<void> {
-  console.log(formatStatusTable(await clusterStatus(consul, state.cluster)));
+async function printStatus(consul: ConsulApi, state: RunState): Promise<void> {
+  const rows = await clusterStatus(consul, state.cluster);
+  console.log(formatStatusTable(rows));
   console.log(formatControlPlane(await controlPlaneStatus(consul, state.cluster)));
   console.log('');
-  console.log(formatUrls(state.consul.address, state.cluster, state, runDir.readNodes()));
+  console.log(formatUrls(state.consul.address, state.cluster, state, rows));
 }

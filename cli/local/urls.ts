@@ -1,17 +1,17 @@
-import type { RunState, StartedNode } from '../../common/local/RunDir';
+import type { RunState } from '../../common/local/RunDir';
+import type { NodeStatus } from './clusterStatus';
 
-/** Where to look next, printed after `up` and `status`. */
-export function formatUrls(consulAddress: string, cluster: string, state: RunState | undefined, nodes: StartedNode[]): string {
-  const primary = nodes.find((n) => n.role === 'primary');
-  const grpcurlTarget = primary ? `localhost:${primary.grpcPort}` : 'localhost:8080';
+/** Where to look next, printed after `up` and `status`; addresses as Consul lists them. */
+export function formatUrls(consulAddress: string, cluster: string, state: RunState | undefined, rows: NodeStatus[]): string {
+  const first = rows[0]?.member;
+  const grpcurlTarget = first ? first.grpcAddress.replace(/^127\.0\.0\.1:/, 'localhost:') : 'localhost:8080';
   const lines = [
     `Consul UI:  http://${consulAddress}/ui/dc1/services/shoal-${cluster}`,
     `grpcurl:    grpcurl -plaintext ${grpcurlTarget} list`,
     `            grpcurl -plaintext ${grpcurlTarget} shoal.v1.Discovery/ListMembers`,
   ];
-  if (primary) lines.push(`metrics:    curl http://localhost:${primary.httpPort}/metrics`);
-  const controlPlane = state?.controlPlanes[0];
-  if (controlPlane) lines.push(`events:     npx shoal events   (the control plane's decisions, live)`);
-  if (state) lines.push(`logs:       make logs  (files in ${(nodes[0] ?? controlPlane)?.log.replace(/\/[^/]*$/, '') ?? '.run/logs'})`);
+  if (first?.httpAddress) lines.push(`metrics:    curl http://${first.httpAddress.replace(/^127\.0\.0\.1:/, 'localhost:')}/metrics`);
+  lines.push(`events:     npx shoal events   (the control plane's decisions, live)`);
+  if (state) lines.push(`logs:       make logs  (files in ${state.controlPlanes[0]?.log.replace(/\/[^/]*$/, '') ?? '.run/logs'})`);
   return lines.join('\n');
 }

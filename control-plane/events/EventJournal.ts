@@ -88,18 +88,23 @@ export class EventJournal {
       reason,
       controlPlaneId: this.controlPlaneId,
       traceId,
-      details: Object.fromEntries(Object.entries(details).map(([k, v]) => [k, String(v)])),
+      details: Object.entries(details).map(([key, value]) => ({ key, value: String(value) })),
     };
   }
 
   private emit(event: ClusterEvent): void {
     this.history.push(event);
     if (this.history.length > HISTORY) this.history.shift();
-    const line = { event: kindName(event.kind), node: event.nodeId || undefined, reason: event.reason, ...event.details, traceId: event.traceId || undefined };
+    const line = { event: kindName(event.kind), node: event.nodeId || undefined, reason: event.reason, ...detailsOf(event), traceId: event.traceId || undefined };
     if (event.decision) this.logger.info(line, `decided: ${kindName(event.kind)}`);
     else this.logger.info(line, `observed: ${kindName(event.kind)}`);
     for (const listener of this.listeners) listener(event);
   }
+}
+
+/** An event's details as an object: { pid: "123", restarts: "1" }. */
+export function detailsOf(event: ClusterEvent): Record<string, string> {
+  return Object.fromEntries(event.details.map((d) => [d.key, d.value]));
 }
 
 /** "node_restarted" for CLUSTER_EVENT_KIND_NODE_RESTARTED. */

@@ -10,7 +10,7 @@ import { roleToProto } from '../../common/cluster/roles';
 import { failedPrecondition, notFound } from '../../common/grpc/ServerError';
 import { Backoff } from '../../common/net/Backoff';
 import { waitFor } from '../../common/time/waitFor';
-import type { EventJournal } from '../events/EventJournal';
+import { detailsOf, type EventJournal } from '../events/EventJournal';
 import type { ClusterObserver } from '../observe/ClusterObserver';
 import type { Spawner } from '../spawner/Spawner';
 import { type DeclaredNode, declaredNodes } from './declaredNodes';
@@ -202,7 +202,8 @@ export class Reconciler {
       const c = await switchover({ consul: this.opts.consul, cluster: this.opts.config.name, minAcks: this.opts.config.sync.minAcks, timeoutMs: 10_000 }, best.id);
       return { from: c.from, to: c.to, term: c.term, startPosition: c.startPosition };
     });
-    return [`switched over from ${id} to ${change.details.to} (term ${change.details.term})`];
+    const { to, term } = detailsOf(change);
+    return [`switched over from ${id} to ${to} (term ${term})`];
   }
 
   /** Runs `fn` after everything queued before it; passes and operator actions never overlap. */

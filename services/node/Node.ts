@@ -109,7 +109,7 @@ export class Node {
     this.grpc.addService(StateService, stateServer(this.ctx));
     this.grpc.addService(SyncService, syncServer(this.ctx));
     this.lifecycle.standardHealth.addToServer(this.grpc);
-    addReflection(this.grpc, join(REPO_ROOT, 'gen', 'descriptors.binpb'));
+    addReflection(this.grpc, join(REPO_ROOT, 'gen', 'descriptors.binpb'), ['shoal.v1.Discovery', 'shoal.v1.Health', 'shoal.v1.State', 'shoal.v1.Sync', 'grpc.health.v1.Health']);
     this.lifecycle.serving();
     opts.logger.info({ grpc: identity.grpcAddress, http: identity.httpAddress, consul: opts.config.consul.address }, 'node serving');
 

@@ -6,6 +6,7 @@ import { serviceNameOf } from '../../common/consul/ConsulApi';
 import { StateClient } from '../../common/client/StateClient';
 import { isRunning } from '../../common/local/processRecord';
 import { waitFor } from '../../common/time/waitFor';
+import { detailsOf } from '../../control-plane/events/EventJournal';
 import { ControlPlaneCluster } from '../support/controlPlaneCluster';
 import { NodeProcess } from '../support/nodeProcess';
 import { runCli } from '../support/runCli';
@@ -49,7 +50,7 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
       const killed = cluster.killNode('worker-1');
       const restarted = await cluster.decision(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_RESTARTED, 'worker-1', since);
       assert.match(restarted.reason, /its process exited/);
-      assert.notEqual(Number(restarted.details.pid), killed);
+      assert.notEqual(Number(detailsOf(restarted).pid), killed);
       assert.ok(restarted.traceId, 'the decision carries its trace id');
       const after = await waitFor('worker-1 running again', async () => {
         const n = await cluster.node('worker-1');
@@ -87,9 +88,9 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
       const since = Date.now();
       cluster.killNode(old.primaryId);
       const failedOver = await cluster.decision(ClusterEventKind.CLUSTER_EVENT_KIND_FAILED_OVER, old.primaryId, since);
-      const promoted = failedOver.details.to;
+      const promoted = detailsOf(failedOver).to;
       assert.notEqual(promoted, old.primaryId);
-      assert.equal(Number(failedOver.details.term), old.term + 1);
+      assert.equal(Number(detailsOf(failedOver).term), old.term + 1);
       await cluster.decision(ClusterEventKind.CLUSTER_EVENT_KIND_PROMOTED, promoted, since);
       await waitFor('writes acknowledged after the failover', () => [...acked.values()].filter((a) => a.at > since).length >= 20, { timeoutMs: 20_000 });
     } finally {

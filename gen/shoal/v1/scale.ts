@@ -300,11 +300,15 @@ export interface ClusterEvent {
   controlPlaneId: string;
   /** The decision's trace (W3C trace id), to find it in Jaeger; empty for observations. */
   traceId: string;
-  /** Figures behind it (positions, terms, restart counts, pids). */
-  details: { [key: string]: string };
+  /** Figures behind it (positions, terms, restart counts, pids), in the order they were given. */
+  details: EventDetail[];
 }
 
-export interface ClusterEvent_DetailsEntry {
+/**
+ * One figure behind an event. (A repeated pair, not a map: grpc-js reflection serves map
+ * entries in a way reflection clients such as buf curl reject.)
+ */
+export interface EventDetail {
   key: string;
   value: string;
 }
@@ -981,7 +985,7 @@ function createBaseClusterEvent(): ClusterEvent {
     reason: "",
     controlPlaneId: "",
     traceId: "",
-    details: {},
+    details: [],
   };
 }
 
@@ -1011,9 +1015,9 @@ export const ClusterEvent: MessageFns<ClusterEvent> = {
     if (message.traceId !== "") {
       writer.uint32(66).string(message.traceId);
     }
-    globalThis.Object.entries(message.details).forEach(([key, value]: [string, string]) => {
-      ClusterEvent_DetailsEntry.encode({ key: key as any, value }, writer.uint32(74).fork()).join();
-    });
+    for (const v of message.details) {
+      EventDetail.encode(v!, writer.uint32(74).fork()).join();
+    }
     return writer;
   },
 
@@ -1099,10 +1103,7 @@ export const ClusterEvent: MessageFns<ClusterEvent> = {
               break;
             }
 
-            const entry9 = ClusterEvent_DetailsEntry.decode(reader, reader.uint32());
-            if (entry9.value !== undefined) {
-              message.details[entry9.key] = entry9.value;
-            }
+            message.details.push(EventDetail.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -1143,20 +1144,9 @@ export const ClusterEvent: MessageFns<ClusterEvent> = {
         : isSet(object.trace_id)
         ? globalThis.String(object.trace_id)
         : "",
-      details: isObject(object.details)
-        ? (globalThis.Object.entries(object.details) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
+      details: globalThis.Array.isArray(object?.details)
+        ? object.details.map((e: any) => EventDetail.fromJSON(e))
+        : [],
     };
   },
 
@@ -1186,14 +1176,8 @@ export const ClusterEvent: MessageFns<ClusterEvent> = {
     if (message.traceId !== "") {
       obj.traceId = message.traceId;
     }
-    if (message.details) {
-      const entries = globalThis.Object.entries(message.details) as [string, string][];
-      if (entries.length > 0) {
-        obj.details = {};
-        entries.forEach(([k, v]) => {
-          obj.details[k] = v;
-        });
-      }
+    if (message.details?.length) {
+      obj.details = message.details.map((e) => EventDetail.toJSON(e));
     }
     return obj;
   },
@@ -1211,25 +1195,17 @@ export const ClusterEvent: MessageFns<ClusterEvent> = {
     message.reason = object.reason ?? "";
     message.controlPlaneId = object.controlPlaneId ?? "";
     message.traceId = object.traceId ?? "";
-    message.details = (globalThis.Object.entries(object.details ?? {}) as [string, string][]).reduce(
-      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.String(value);
-        }
-        return acc;
-      },
-      {},
-    );
+    message.details = object.details?.map((e) => EventDetail.fromPartial(e)) || [];
     return message;
   },
 };
 
-function createBaseClusterEvent_DetailsEntry(): ClusterEvent_DetailsEntry {
+function createBaseEventDetail(): EventDetail {
   return { key: "", value: "" };
 }
 
-export const ClusterEvent_DetailsEntry: MessageFns<ClusterEvent_DetailsEntry> = {
-  encode(message: ClusterEvent_DetailsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+export const EventDetail: MessageFns<EventDetail> = {
+  encode(message: EventDetail, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.key !== "") {
       writer.uint32(10).string(message.key);
     }
@@ -1239,7 +1215,7 @@ export const ClusterEvent_DetailsEntry: MessageFns<ClusterEvent_DetailsEntry> = 
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): ClusterEvent_DetailsEntry {
+  decode(input: BinaryReader | Uint8Array, length?: number): EventDetail {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
@@ -1248,7 +1224,7 @@ export const ClusterEvent_DetailsEntry: MessageFns<ClusterEvent_DetailsEntry> = 
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseClusterEvent_DetailsEntry();
+      const message = createBaseEventDetail();
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
@@ -1280,14 +1256,14 @@ export const ClusterEvent_DetailsEntry: MessageFns<ClusterEvent_DetailsEntry> = 
     }
   },
 
-  fromJSON(object: any): ClusterEvent_DetailsEntry {
+  fromJSON(object: any): EventDetail {
     return {
       key: isSet(object.key) ? globalThis.String(object.key) : "",
       value: isSet(object.value) ? globalThis.String(object.value) : "",
     };
   },
 
-  toJSON(message: ClusterEvent_DetailsEntry): unknown {
+  toJSON(message: EventDetail): unknown {
     const obj: any = {};
     if (message.key !== "") {
       obj.key = message.key;
@@ -1298,11 +1274,11 @@ export const ClusterEvent_DetailsEntry: MessageFns<ClusterEvent_DetailsEntry> = 
     return obj;
   },
 
-  create(base?: DeepPartial<ClusterEvent_DetailsEntry>): ClusterEvent_DetailsEntry {
-    return ClusterEvent_DetailsEntry.fromPartial(base ?? {});
+  create(base?: DeepPartial<EventDetail>): EventDetail {
+    return EventDetail.fromPartial(base ?? {});
   },
-  fromPartial(object: DeepPartial<ClusterEvent_DetailsEntry>): ClusterEvent_DetailsEntry {
-    const message = createBaseClusterEvent_DetailsEntry();
+  fromPartial(object: DeepPartial<EventDetail>): EventDetail {
+    const message = createBaseEventDetail();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
     return message;
@@ -1915,10 +1891,6 @@ function longToNumber(int64: { toString(): string }): number {
     throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
   }
   return num;
-}
-
-function isObject(value: any): boolean {
-  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {

@@ -1,0 +1,144 @@
+// How fast the control plane heals: over BENCH_TRIALS trials (default 10) each,
+//   failover: kill -9 the primary under sequential acknowledged writes → the next write
+//             acknowledged (by the new primary), and how many acknowledged writes were lost;
+//   heal:     kill -9 a worker → its replacement passes in Consul;
+//   handover: kill -9 the control-plane leader → the standby holds the lock and acts.
+// Prints median, p90, min and max; asserts nothing. Run: npm run bench -- failover heal handover
+import { ClusterEventKind } from '../gen/shoal/v1/scale';
+import { MemberHealth } from '../gen/shoal/v1/node';
+import { nodeInfo } from '../common/client/nodeInfo';
+import { StateClient } from '../common/client/StateClient';
+import { clusterMembers } from '../common/cluster/memberFromConsul';
+import { isRunning } from '../common/local/processRecord';
+import { waitFor } from '../common/time/waitFor';
+import { detailsOf } from '../control-plane/events/EventJournal';
+import { ControlPlaneCluster } from '../test/support/controlPlaneCluster';
+import { percentile } from './stats';
+
+const TRIALS = Number(process.env.BENCH_TRIALS ?? 10);
+
+interface Summary {
+  trials: number;
+  p50Ms: number;
+  p90Ms: number;
+  minMs: number;
+  maxMs: number;
+}
+
+function summarize(label: string, ms: number[]): Summary {
+  const sorted = [...ms].sort((a, b) => a - b);
+  const s = { trials: ms.length, p50Ms: Math.round(percentile(sorted, 50)), p90Ms: Math.round(percentile(sorted, 90)), minMs: Math.round(sorted[0]), maxMs: Math.round(sorted.at(-1)!) };
+  console.log(`${label}: p50 ${s.p50Ms} ms, p90 ${s.p90Ms} ms, min ${s.minMs} ms, max ${s.maxMs} ms (${s.trials} trials)`);
+  return s;
+}
+
+async function withCluster<T>(name: string, fn: (c: ControlPlaneCluster) => Promise<T>): Promise<T> {
+  const cluster = await ControlPlaneCluster.start({ cluster: name });
+  try {
+    await cluster.ready(60_000);
+    return await fn(cluster);
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/** Every declared node passing and the old primary (if any) following: the cluster is whole again. */
+async function settled(cluster: ControlPlaneCluster): Promise<void> {
+  await waitFor('five passing nodes', async () => {
+    const members = await clusterMembers(cluster.consul.api, cluster.cluster);
+    return members.filter((m) => m.health === MemberHealth.MEMBER_HEALTH_PASSING).length === 5;
+  }, { timeoutMs: 60_000, intervalMs: 50 });
+}
+
+export async function failover(): Promise<Record<string, unknown>> {
+  return withCluster('bench-failover', async (cluster) => {
+    const state = new StateClient({ consul: cluster.consul.api, cluster: cluster.cluster, deadlineMs: 15_000 });
+    const resumed: number[] = [];
+    const decided: number[] = [];
+    let lost = 0;
+    let acknowledged = 0;
+    try {
+      for (let trial = 1; trial <= TRIALS; trial++) {
+        await settled(cluster);
+        const old = await cluster.primary();
+        const acked: { key: string; at: number }[] = [];
+        let stop = false;
+        const writer = (async () => {
+          for (let i = 0; !stop; i++) {
+            const key = `bench/${trial}/${i}`;
+            try {
+              await state.put(key, Buffer.from(String(i)));
+              acked.push({ key, at: performance.timeOrigin + performance.now() });
+            } catch {
+              /* not acknowledged: not counted */
+            }
+          }
+        })();
+        await waitFor('20 writes', () => acked.length >= 20, { timeoutMs: 20_000, intervalMs: 10 });
+        const killedAt = performance.timeOrigin + performance.now();
+        cluster.killNode(old.primaryId);
+        const decision = await cluster.decision(ClusterEventKind.CLUSTER_EVENT_KIND_FAILED_OVER, old.primaryId, Math.floor(killedAt), 30_000);
+        const first = await waitFor('a write acknowledged after the kill', () => acked.find((a) => a.at > killedAt), { timeoutMs: 30_000, intervalMs: 5 });
+        stop = true;
+        await writer;
+        let missing = 0;
+        for (const { key } of acked) if (!(await state.get(key)).found) missing += 1;
+        lost += missing;
+        acknowledged += acked.length;
+        resumed.push(first.at - killedAt);
+        decided.push(decision.atUnixMs - killedAt);
+        console.log(`  trial ${trial}: ${old.primaryId} → ${detailsOf(decision).to}, failover decided after ${Math.round(decision.atUnixMs - killedAt)} ms, writes again after ${Math.round(first.at - killedAt)} ms, ${missing} of ${acked.length} acknowledged writes missing`);
+      }
+    } finally {
+      state.close();
+    }
+    console.log(`acknowledged writes lost: ${lost} of ${acknowledged}`);
+    return { writesResumed: summarize('kill -9 primary → writes acknowledged again', resumed), failoverDecided: summarize('kill -9 primary → failover done (decision logged)', decided), acknowledgedWritesLost: lost, acknowledgedWrites: acknowledged };
+  });
+}
+
+export async function heal(): Promise<Record<string, unknown>> {
+  return withCluster('bench-heal', async (cluster) => {
+    const healed: number[] = [];
+    const restarted: number[] = [];
+    for (let trial = 1; trial <= TRIALS; trial++) {
+      await settled(cluster);
+      const id = trial % 2 ? 'worker-1' : 'worker-2';
+      const killedAt = Date.now();
+      const pid = cluster.killNode(id);
+      // Passing in Consul, at an address where the new process (started after the kill) answers:
+      // right after the kill, Consul still shows the old one passing for up to a check interval.
+      await waitFor(`${id} passing again`, async () => {
+        const record = cluster.record(id);
+        if (!record || record.pid === pid || !isRunning(record)) return false;
+        const member = (await clusterMembers(cluster.consul.api, cluster.cluster)).find((m) => m.id === id);
+        return member?.health === MemberHealth.MEMBER_HEALTH_PASSING && ((await nodeInfo(member.grpcAddress))?.startedAtUnixMs ?? 0) > killedAt;
+      }, { timeoutMs: 30_000, intervalMs: 20 });
+      const done = Date.now();
+      const decision = await cluster.decision(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_RESTARTED, id, killedAt);
+      healed.push(done - killedAt);
+      restarted.push(decision.atUnixMs - killedAt);
+      console.log(`  trial ${trial}: ${id} restarted after ${decision.atUnixMs - killedAt} ms, passing in Consul after ${done - killedAt} ms`);
+    }
+    return { replacementPassing: summarize('kill -9 worker → replacement passing in Consul', healed), restartDecided: summarize('kill -9 worker → restart decided', restarted) };
+  });
+}
+
+export async function handover(): Promise<Record<string, unknown>> {
+  return withCluster('bench-handover', async (cluster) => {
+    const took: number[] = [];
+    for (let trial = 1; trial <= TRIALS; trial++) {
+      const leader = await waitFor('a leader', () => cluster.leader(), { timeoutMs: 30_000 });
+      // The standby must be registered and passing, or its session cannot be tied to its check.
+      await waitFor('both control planes passing', async () => (await cluster.consul.api.healthService(`shoal-${cluster.cluster}-control-plane`)).value.filter((e) => e.Checks.every((c) => c.Status === 'passing')).length === 2, { timeoutMs: 30_000, intervalMs: 50 });
+      const killedAt = Date.now();
+      cluster.planes.get(leader.id)!.kill('SIGKILL');
+      const decision = await cluster.decision(ClusterEventKind.CLUSTER_EVENT_KIND_LEADER_CHANGED, '', killedAt, 30_000);
+      took.push(decision.atUnixMs - killedAt);
+      console.log(`  trial ${trial}: ${leader.id} killed, ${decision.controlPlaneId} acting after ${decision.atUnixMs - killedAt} ms`);
+      await cluster.consul.api.deregisterService(leader.id);
+      cluster.startControlPlane(leader.id);
+    }
+    return { standbyActing: summarize('kill -9 control-plane leader → standby holds the lock and acts', took) };
+  });
+}
