@@ -88,6 +88,7 @@ export class ControlPlane {
       logger,
       wake,
       observe: (kind, nodeId, reason) => journal.observe(kind, nodeId, reason),
+      onBlind: () => lock.recheck(),
     });
     const lock = new LeaderLock({
       consul: this.consul,

@@ -28,6 +28,9 @@ export interface LeaderLockOptions {
 export class LeaderLock {
   private session: string | undefined;
   private leading = false;
+  /** The last read of the key happened after the last time Consul was out of sight. */
+  private confirmed = false;
+  private read: AbortController | undefined;
   private known: ControlPlaneLeader | undefined;
   private readonly stopping = new AbortController();
   private running: Promise<void> | undefined;
@@ -35,7 +38,17 @@ export class LeaderLock {
   constructor(private readonly opts: LeaderLockOptions) {}
 
   get isLeader(): boolean {
-    return this.leading;
+    return this.leading && this.confirmed;
+  }
+
+  /**
+   * Consul was out of sight: leadership counts again only after the key has been read afresh
+   * (the lock may have moved meanwhile; a blocking read started before then would not say so
+   * until it returns).
+   */
+  recheck(): void {
+    this.confirmed = false;
+    this.read?.abort();
   }
 
   /** The lock holder as last read; this instance when it leads. */
@@ -66,9 +79,17 @@ export class LeaderLock {
     while (!signal.aborted) {
       try {
         this.session ??= await consul.sessionCreate({ name: `shoal ${cluster} control plane ${this.opts.self.id}`, checks: this.opts.checks, lockDelay: '0s' });
-        const { index: next, value } = await consul.kvGet(key, { index, wait: '10s', signal });
+        this.read = new AbortController();
+        const read = this.read;
+        const { index: next, value } = await consul.kvGet(key, { index: this.confirmed ? index : undefined, wait: '10s', signal: AbortSignal.any([signal, read.signal]) }).catch((err: unknown) => {
+          if (read.signal.aborted && !signal.aborted) return undefined;
+          throw err;
+        }) ?? { index: undefined, value: undefined };
+        // Aborted by recheck(): read again, now without blocking.
+        if (next === undefined) continue;
         index = Number(next) < Number(index ?? 0) ? undefined : next;
         backoff.reset();
+        this.confirmed = true;
         if (value?.session === this.session) {
           this.set(true, parseControlPlaneLeader(value.value));
           continue;

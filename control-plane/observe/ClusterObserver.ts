@@ -17,6 +17,8 @@ export interface ClusterObserverOptions {
   wake: () => void;
   /** An observation worth an event (joined, left, blind, sighted, stream broke). */
   observe: (kind: ClusterEventKind, nodeId: string, reason: string) => void;
+  /** Consul went out of sight: what was read from it before is not to be trusted as current. */
+  onBlind: () => void;
 }
 
 /** How often Consul is probed to know whether the control plane can see. */
@@ -107,6 +109,7 @@ export class ClusterObserver {
 
   private goBlind(reason: string): void {
     this.blindNow = true;
+    this.opts.onBlind();
     this.opts.observe(ClusterEventKind.CLUSTER_EVENT_KIND_CONSUL_BLIND, '', `${reason}: making no decisions until it does`);
   }
 

@@ -80,6 +80,8 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
           acked.set(key, { value: `v${i}`, at: Date.now() });
         } catch {
           failures += 1;
+          // A pause, so a failure that comes at once cannot starve the event loop.
+          await new Promise((r) => setTimeout(r, 10));
         }
       }
     })();
