@@ -1,7 +1,8 @@
 // How fast the control plane heals: over BENCH_TRIALS trials (default 10) each,
-//   failover: kill -9 the primary under sequential acknowledged writes → the next write
-//             acknowledged (by the new primary), and how many acknowledged writes were lost;
-//   heal:     kill -9 a worker → its replacement passes in Consul;
+//   failover: kill -9 the primary under sequential acknowledged writes → the first write the
+//             new primary acknowledges, and how many acknowledged writes were lost;
+//   heal:     kill -9 a worker (one that ran 10 s: an isolated crash) → its replacement passes
+//             in Consul, and the control plane sees it running;
 //   handover: kill -9 the control-plane leader → the standby holds the lock and acts.
 // Prints median, p90, min and max; asserts nothing. Run: npm run bench -- failover heal handover
 import { ClusterEventKind, NodePhase } from '../gen/shoal/v1/scale';
@@ -65,14 +66,14 @@ export async function failover(): Promise<Record<string, unknown>> {
       for (let trial = 1; trial <= TRIALS; trial++) {
         await settled(cluster);
         const old = await cluster.primary();
-        const acked: { key: string; at: number }[] = [];
+        const acked: { key: string; at: number; term: number }[] = [];
         let stop = false;
         const writer = (async () => {
           for (let i = 0; !stop; i++) {
             const key = `bench/${trial}/${i}`;
             try {
-              await state.put(key, Buffer.from(String(i)));
-              acked.push({ key, at: performance.timeOrigin + performance.now() });
+              const { term } = await state.put(key, Buffer.from(String(i)));
+              acked.push({ key, at: performance.timeOrigin + performance.now(), term });
             } catch {
               // Not acknowledged: not counted. A pause, so a fast failure cannot starve the loop.
               await new Promise((r) => setTimeout(r, 10));
@@ -81,13 +82,15 @@ export async function failover(): Promise<Record<string, unknown>> {
         })();
         let killedAt = 0;
         let decision: Awaited<ReturnType<ControlPlaneCluster['decision']>>;
-        let first: { key: string; at: number };
+        let first: { key: string; at: number; term: number };
         try {
           await waitFor('20 writes', () => acked.length >= 20, { timeoutMs: 20_000, intervalMs: 10 });
           killedAt = performance.timeOrigin + performance.now();
           cluster.killNode(old.primaryId);
           decision = await cluster.decision(ClusterEventKind.CLUSTER_EVENT_KIND_FAILED_OVER, old.primaryId, Math.floor(killedAt), 30_000);
-          first = await waitFor('a write acknowledged after the kill', () => acked.find((a) => a.at > killedAt), { timeoutMs: 30_000, intervalMs: 5 });
+          // The first write the new primary acknowledged (a write of the old term can still be
+          // acknowledged in the moment between reading the clock and the kill).
+          first = await waitFor('a write acknowledged by the new primary', () => acked.find((a) => a.term > old.term), { timeoutMs: 30_000, intervalMs: 5 });
         } finally {
           stop = true;
           await writer;
@@ -108,30 +111,51 @@ export async function failover(): Promise<Record<string, unknown>> {
   });
 }
 
+/** A node restarted within this long of its last start backs off further (a crash loop): see Reconciler. */
+const STABLE_MS = 10_000;
+
 export async function heal(): Promise<Record<string, unknown>> {
   return withCluster('bench-heal', async (cluster) => {
-    const healed: number[] = [];
+    const passing: number[] = [];
+    const running: number[] = [];
     const restarted: number[] = [];
+    const lastStart = new Map<string, number>();
     for (let trial = 1; trial <= TRIALS; trial++) {
       await settled(cluster);
       const id = trial % 2 ? 'worker-1' : 'worker-2';
+      // An isolated crash, not a crash loop: the worker has run long enough for its restart
+      // backoff to be back at its first step.
+      const since = lastStart.get(id);
+      if (since !== undefined) await new Promise((r) => setTimeout(r, Math.max(0, since + STABLE_MS + 500 - Date.now())));
       const killedAt = Date.now();
       const pid = cluster.killNode(id);
-      // Passing in Consul, at an address where the new process (started after the kill) answers:
-      // right after the kill, Consul still shows the old one passing for up to a check interval.
+      let passingAt = 0;
+      // Passing in Consul at an address where the new process (started after the kill) answers
+      // (right after the kill, Consul still shows the old one passing for up to a check
+      // interval), and seen running (passing, streaming) by the control plane.
       await waitFor(`${id} passing again`, async () => {
         const record = cluster.record(id);
         if (!record || record.pid === pid || !isRunning(record)) return false;
-        const member = (await clusterMembers(cluster.consul.api, cluster.cluster)).find((m) => m.id === id);
-        return member?.health === MemberHealth.MEMBER_HEALTH_PASSING && ((await nodeInfo(member.grpcAddress))?.startedAtUnixMs ?? 0) > killedAt;
+        if (!passingAt) {
+          const member = (await clusterMembers(cluster.consul.api, cluster.cluster)).find((m) => m.id === id);
+          if (member?.health === MemberHealth.MEMBER_HEALTH_PASSING && ((await nodeInfo(member.grpcAddress))?.startedAtUnixMs ?? 0) > killedAt) passingAt = Date.now();
+        }
+        const node = await cluster.node(id);
+        return passingAt && node?.phase === NodePhase.NODE_PHASE_RUNNING && node.pid === record.pid;
       }, { timeoutMs: 30_000, intervalMs: 20 });
-      const done = Date.now();
+      const runningAt = Date.now();
       const decision = await cluster.decision(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_RESTARTED, id, killedAt);
-      healed.push(done - killedAt);
+      lastStart.set(id, decision.atUnixMs);
+      passing.push(passingAt - killedAt);
+      running.push(runningAt - killedAt);
       restarted.push(decision.atUnixMs - killedAt);
-      console.log(`  trial ${trial}: ${id} restarted after ${decision.atUnixMs - killedAt} ms, passing in Consul after ${done - killedAt} ms`);
+      console.log(`  trial ${trial}: ${id} restarted after ${decision.atUnixMs - killedAt} ms, passing in Consul after ${passingAt - killedAt} ms, running for the control plane after ${runningAt - killedAt} ms`);
     }
-    return { replacementPassing: summarize('kill -9 worker → replacement passing in Consul', healed), restartDecided: summarize('kill -9 worker → restart decided', restarted) };
+    return {
+      restartDecided: summarize('kill -9 worker → restart decided', restarted),
+      replacementPassing: summarize('kill -9 worker → replacement passing in Consul', passing),
+      replacementRunning: summarize('kill -9 worker → control plane sees it running (passing, streaming)', running),
+    };
   });
 }
 

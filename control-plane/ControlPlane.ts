@@ -183,6 +183,8 @@ export class ControlPlane {
             interval: `${config.health.checkInterval}ms`,
             timeout: `${config.health.checkInterval}ms`,
             deregisterCriticalServiceAfter: `${config.health.deregisterCriticalAfter}ms`,
+            // It registers once it serves; its lock session needs the check passing.
+            initialStatus: 'passing',
           },
         });
         logger.info({ service: controlPlaneServiceName(config.name) }, 'registered in Consul');

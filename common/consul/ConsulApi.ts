@@ -23,6 +23,11 @@ export interface ServiceRegistration {
     interval: string;
     timeout: string;
     deregisterCriticalServiceAfter: string;
+    /**
+     * The check's status until it first runs (Consul waits up to an interval before that).
+     * "passing" for a service that registers only once it serves. @default "critical"
+     */
+    initialStatus?: 'passing' | 'critical';
   };
 }
 
@@ -78,6 +83,7 @@ export class ConsulApi {
         interval: reg.check.interval,
         timeout: reg.check.timeout,
         deregistercriticalserviceafter: reg.check.deregisterCriticalServiceAfter,
+        ...(reg.check.initialStatus ? { status: reg.check.initialStatus } : {}),
       },
       timeout: timeoutMs,
     } as unknown as Parameters<Consul['agent']['service']['register']>[0]);

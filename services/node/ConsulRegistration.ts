@@ -131,6 +131,9 @@ export class ConsulRegistration {
         interval: `${health.checkInterval}ms`,
         timeout: `${health.timeout}ms`,
         deregisterCriticalServiceAfter: `${health.deregisterCriticalAfter}ms`,
+        // A node registers only once it serves: passing from the start, not after Consul's
+        // first check, which Consul staggers by up to an interval and which then confirms it.
+        initialStatus: 'passing' as const,
       },
     };
   }

@@ -9,6 +9,7 @@ import { waitFor } from '../../common/time/waitFor';
 import { detailsOf } from '../../control-plane/events/EventJournal';
 import { ControlPlaneCluster } from '../support/controlPlaneCluster';
 import { NodeProcess } from '../support/nodeProcess';
+import { OtlpReceiver } from '../support/otlpReceiver';
 import { runCli } from '../support/runCli';
 
 const TOKEN = 'e2e-secret';
@@ -17,9 +18,11 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
   this.timeout(90_000);
   let cluster: ControlPlaneCluster;
   let state: StateClient;
+  let receiver: OtlpReceiver;
 
   before(async function () {
-    cluster = await ControlPlaneCluster.start({ cluster: 'heal', controlPlane: { token: TOKEN } });
+    receiver = await OtlpReceiver.start();
+    cluster = await ControlPlaneCluster.start({ cluster: 'heal', controlPlane: { token: TOKEN }, env: receiver.env });
     await cluster.ready();
     state = new StateClient({ consul: cluster.consul.api, cluster: 'heal', deadlineMs: 10_000 });
   });
@@ -27,6 +30,7 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
   after(async function () {
     state?.close();
     await cluster?.stop();
+    await receiver?.close();
   });
 
   it('starts the five declared nodes and reports each as managed and running', async function () {
@@ -113,6 +117,18 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
     }, { timeoutMs: 30_000 });
     assert.equal(rejoined.managed, true);
     assert.ok(acked.size > 70, `${acked.size} writes acknowledged, ${failures} failed`);
+
+    // The failover is one trace: the decision, linked to the observation of the primary going,
+    // with the failover and the new primary's promotion inside it.
+    const failedOver = (await cluster.decisions()).find((e) => e.kind === ClusterEventKind.CLUSTER_EVENT_KIND_FAILED_OVER && e.nodeId === old.primaryId)!;
+    const decision = await waitFor('the failover decision span', () => receiver.spans.find((s) => s.traceId === failedOver.traceId && s.name === 'decide failed_over'), { timeoutMs: 15_000 });
+    const linked = (decision.links ?? []).map((l) => receiver.spans.find((s) => s.spanId === l.spanId)?.name);
+    assert.ok(linked.includes('observe node_down'), `the decision links the observation (links: ${linked.join(', ')})`);
+    const inTrace = await waitFor('the promotion on the new primary, in the same trace', () => {
+      const names = receiver.spans.filter((s) => s.traceId === failedOver.traceId).map((s) => `${s.service} ${s.name}`);
+      return names.some((n) => n === 'shoal-node sync.promote') && names;
+    }, { timeoutMs: 15_000, describe: () => JSON.stringify(receiver.spans.filter((s) => s.traceId === failedOver.traceId).map((s) => `${s.service} ${s.name}`)) });
+    for (const name of ['shoal-control-plane cluster.failover', 'shoal-control-plane decide promoted']) assert.ok(inTrace.includes(name), `${name} in the trace`);
   });
 
   it('serves Drain and Restart only with the bearer token, and says what is wrong otherwise', async function () {

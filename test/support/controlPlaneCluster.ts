@@ -23,6 +23,8 @@ export interface ControlPlaneClusterOptions {
   controlPlanes?: number;
   /** Extra `controlPlane` config fields (ports are always 0). */
   controlPlane?: Record<string, unknown>;
+  /** Extra environment of the control planes (and so of the nodes they start). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -38,6 +40,7 @@ export class ControlPlaneCluster {
     readonly consul: TestConsul,
     readonly runDir: RunDir,
     readonly configPath: string,
+    private readonly env: NodeJS.ProcessEnv,
   ) {}
 
   static async start(opts: ControlPlaneClusterOptions): Promise<ControlPlaneCluster> {
@@ -59,7 +62,7 @@ export class ControlPlaneCluster {
         controlPlane: { ...opts.controlPlane, port: 0 },
       }),
     );
-    const c = new ControlPlaneCluster(opts.cluster, consul, runDir, configPath);
+    const c = new ControlPlaneCluster(opts.cluster, consul, runDir, configPath, opts.env ?? {});
     for (let i = 1; i <= (opts.controlPlanes ?? 2); i++) c.startControlPlane(`control-plane-${i}`);
     return c;
   }
@@ -67,7 +70,7 @@ export class ControlPlaneCluster {
   startControlPlane(id: string): ChildProcess {
     const child = spawn(process.execPath, [join(REPO, 'bin', 'shoal-control-plane.js'), '--id', id, '--config', this.configPath, '--run-dir', this.runDir.path], {
       cwd: REPO,
-      env: { ...process.env, CONSUL_HTTP_ADDR: this.consul.address },
+      env: { ...process.env, ...this.env, CONSUL_HTTP_ADDR: this.consul.address },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     trackChild(child);

@@ -10,6 +10,8 @@ export interface ReceivedSpan {
   name: string;
   /** 1 internal, 2 server, 3 client. */
   kind: number;
+  /** Spans this one links to (a decision links the observations behind it). */
+  links?: { traceId: string; spanId: string }[];
 }
 
 interface OtlpJson {
