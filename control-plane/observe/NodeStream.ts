@@ -24,6 +24,8 @@ export class NodeStream {
   private call: ClientReadableStream<StreamStatusResponse> | undefined;
   private readonly backoff = new Backoff({ initialMs: 100, maxMs: 1000 });
   private readonly stopping = new AbortController();
+  /** The address changed: dial the new one at once, whatever the backoff says. */
+  private retargeted = false;
 
   /** @param onChange called on connect, on break and on the first sample after each connect. */
   constructor(
@@ -44,6 +46,7 @@ export class NodeStream {
   retarget(address: string): void {
     if (address === this.address) return;
     this.address = address;
+    this.retargeted = true;
     this.call?.cancel();
   }
 
@@ -62,6 +65,11 @@ export class NodeStream {
         this.state.connected = false;
         this.state.brokeAt = Date.now();
         this.onChange(this, 'broke', reason);
+      }
+      if (this.retargeted) {
+        this.retargeted = false;
+        this.backoff.reset();
+        continue;
       }
       await this.backoff.wait(signal);
     }

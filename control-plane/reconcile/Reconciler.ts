@@ -112,7 +112,9 @@ export class Reconciler {
   /** Declared and observed nodes, for GetTopology. */
   topology(): TopologyNode[] {
     const { observer } = this.opts;
-    const ids = new Set([...this.declared.map((d) => d.id), ...observer.members.keys(), ...this.tracks.keys()]);
+    // Declared, in Consul, or ours; not a node started by hand that has since left Consul.
+    const managed = [...this.tracks.values()].filter((t) => t.managed).map((t) => t.id);
+    const ids = new Set([...this.declared.map((d) => d.id), ...observer.members.keys(), ...managed]);
     return [...ids].map((id) => {
       const t = this.track(id);
       const member = observer.members.get(id);

@@ -98,6 +98,26 @@ describe('parseClusterConfig', function () {
     assert.throws(() => parseClusterConfig({ sync: { minAcks: 3 } }), /sync\.minAcks is 3, but the config declares only 2 replica\(s\)/);
   });
 
+  it('gives the control plane its defaults, takes its token from the environment, and rejects a backoff that shrinks', function () {
+    const c = parseClusterConfig({});
+    assert.deepEqual(c.controlPlane, {
+      port: 7070,
+      httpPort: 8070,
+      token: '',
+      reconcileInterval: 500,
+      restartBackoffInitial: 200,
+      restartBackoffMax: 10000,
+      suspectAfter: 3000,
+      startTimeout: 20000,
+      decisionLogSize: 200,
+    });
+    assert.equal(parseClusterConfig({ controlPlane: { token: 'in-file' } }, { SHOAL_CONTROL_PLANE_TOKEN: 'from-env' }).controlPlane.token, 'from-env');
+    assert.equal(parseClusterConfig({ controlPlane: { port: 0 } }).controlPlane.httpPort, 0);
+    assert.equal(fieldOf({ controlPlane: { restartBackoffInitial: 5000, restartBackoffMax: 1000 } }), 'controlPlane.restartBackoffMax');
+    assert.equal(fieldOf({ controlPlane: { suspectAfter: 10 } }), 'controlPlane.suspectAfter');
+    assert.equal(fieldOf({ controlPlane: { leaderLock: true } }), 'controlPlane.leaderLock');
+  });
+
   it('says which rule a field breaks', function () {
     assert.throws(() => parseClusterConfig({ health: { timeout: -1 } }), /invalid config: health\.timeout must be a whole number of milliseconds from 10 to 600000/);
   });
