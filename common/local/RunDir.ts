@@ -14,6 +14,8 @@ export interface StartedNode extends StartedProcess {
   role: string;
   grpcPort: number;
   httpPort: number;
+  /** Restarts so far, kept here so a control plane that takes over goes on counting. */
+  restarts?: number;
 }
 
 /** A control-plane instance `shoal up` started. */

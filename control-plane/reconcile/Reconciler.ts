@@ -119,22 +119,24 @@ export class Reconciler {
       const t = this.track(id);
       const member = observer.members.get(id);
       const sample = observer.stream(id)?.state;
-      const proc = t.managed ? this.opts.spawner.running(id) : undefined;
+      // The spawner's record decides, so a standby reports the same as the leader.
+      const proc = this.opts.spawner.running(id);
+      const managed = t.managed || proc !== undefined;
       return {
         id,
         declaredRole: t.declared ? roleToProto(t.declared.role) : NodeRole.NODE_ROLE_UNSPECIFIED,
         observedRole: sample?.connected && sample.sample ? sample.sample.role : (member?.role ?? NodeRole.NODE_ROLE_UNSPECIFIED),
         health: member?.health ?? MemberHealth.MEMBER_HEALTH_UNSPECIFIED,
         phase: t.phase,
-        managed: t.managed,
-        restarts: t.restarts,
+        managed,
+        restarts: proc?.restarts ?? t.restarts,
         grpcAddress: member?.grpcAddress ?? '',
         pid: proc?.pid ?? 0,
         streamConnected: sample?.connected ?? false,
         lastSampleUnixMs: sample?.lastSampleAt ?? 0,
         term: sample?.sample?.term ?? 0,
         logPosition: sample?.sample?.logPosition ?? 0,
-        detail: t.detail || (t.managed ? '' : member ? 'started outside the control plane: observed, failed over if primary, never restarted' : ''),
+        detail: t.detail || (managed ? '' : member ? 'started outside the control plane: observed, failed over if primary, never restarted' : ''),
       };
     });
   }
@@ -270,6 +272,7 @@ export class Reconciler {
         if (t.startedAt === 0) journal.observe(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_ADOPTED, t.id, `re-adopted its running process (pid ${proc.pid}) from the run directory`, { pid: proc.pid, managed: true });
         t.managed = true;
         t.pid = proc.pid;
+        t.restarts = proc.restarts ?? t.restarts;
         if (t.phase === NodePhase.NODE_PHASE_PENDING) t.phase = passing ? NodePhase.NODE_PHASE_RUNNING : NodePhase.NODE_PHASE_STARTING;
       }
       if (t.drained) return;
@@ -347,9 +350,10 @@ export class Reconciler {
   /** Starts the node through the spawner and follows its stream as soon as its port is known. */
   private async launch(t: Track) {
     if (!t.declared) throw failedPrecondition(`${t.id} is not declared in the cluster config; the control plane cannot start it`);
-    const spawned = await this.opts.spawner.start(t.declared);
     // A node that had a process before (ours, or re-adopted from another control plane) restarts.
-    if (t.pid !== 0) t.restarts += 1;
+    const restarts = t.pid !== 0 ? t.restarts + 1 : t.restarts;
+    const spawned = await this.opts.spawner.start(t.declared, restarts);
+    t.restarts = restarts;
     t.managed = true;
     t.pid = spawned.pid;
     t.startedAt = Date.now();

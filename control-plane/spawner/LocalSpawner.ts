@@ -32,7 +32,7 @@ export class LocalSpawner implements Spawner {
     return record && isRunning(record) ? record : undefined;
   }
 
-  async start(node: DeclaredNode): Promise<SpawnedNode> {
+  async start(node: DeclaredNode, restarts: number): Promise<SpawnedNode> {
     const records = this.opts.runDir.readNodes();
     const previous = records.find((n) => n.id === node.id);
     if (previous && isRunning(previous)) throw new Error(`node ${node.id} runs already (pid ${previous.pid})`);
@@ -54,7 +54,7 @@ export class LocalSpawner implements Spawner {
       cluster: this.opts.cluster,
       configPath: this.opts.configPath,
     });
-    const record: StartedNode = { id: node.id, role: node.role, ...recordProcess(child.pid!), log, grpcPort, httpPort };
+    const record: StartedNode = { id: node.id, role: node.role, ...recordProcess(child.pid!), log, grpcPort, httpPort, restarts };
     runDir.writeNode(record);
     child.once('exit', () => this.exits.emit('exit', node.id));
     return record;

@@ -7,6 +7,8 @@ export interface SpawnedNode {
   grpcPort: number;
   httpPort: number;
   log: string;
+  /** Restarts of this node so far (recorded with it, so they survive a control-plane restart). */
+  restarts?: number;
 }
 
 /**
@@ -16,8 +18,8 @@ export interface SpawnedNode {
 export interface Spawner {
   /** The node's process if this spawner started it (now or before a control-plane restart) and it runs. */
   running(id: string): SpawnedNode | undefined;
-  /** Starts the node; its earlier ports are reused when free. */
-  start(node: DeclaredNode): Promise<SpawnedNode>;
+  /** Starts the node, recording `restarts`; its earlier ports are reused when free. */
+  start(node: DeclaredNode, restarts: number): Promise<SpawnedNode>;
   /** SIGKILLs the node's process group at once (a hung node; `shoal kill`). */
   kill(id: string): void;
   /** SIGTERM, then SIGKILL after `graceMs`: the node drains and leaves Consul. */

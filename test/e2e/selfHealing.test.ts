@@ -224,6 +224,20 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
 
   it('hands over to the standby when the leader is killed -9, and the standby heals a node killed right after', async function () {
     const leader = (await cluster.leader())!;
+    // The standby watches all along and reports what the leader does.
+    const standby = await cluster.standby();
+    try {
+      const seen = await cluster.topology(standby);
+      assert.equal(seen.controlPlane?.leader, false);
+      assert.equal(seen.controlPlane?.leaderId, leader.id);
+      assert.deepEqual(seen.nodes.filter((n) => n.managed).map((n) => n.id), ['primary', 'replica-1', 'replica-2', 'worker-1', 'worker-2']);
+      const restart = new Promise<ServiceError | null>((resolve) => standby.restart({ nodeId: 'worker-1' }, ControlPlaneCluster.bearer(TOKEN), { deadline: Date.now() + 5000 }, (err) => resolve(err)));
+      const refused = await restart;
+      assert.equal(refused?.code, status.FAILED_PRECONDITION);
+      assert.match(refused.details, new RegExp(`standby; the leader is ${leader.id}`));
+    } finally {
+      standby.close();
+    }
     const since = Date.now();
     cluster.planes.get(leader.id)!.kill('SIGKILL');
     const next = await waitFor('another control plane to lead', async () => {

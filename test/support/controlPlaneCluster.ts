@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { ClusterEvent, type ClusterEventKind, type GetTopologyResponse, ScaleClient, type TopologyNode, type WatchEventsResponse } from '../../gen/shoal/v1/scale';
 import { unaryCall } from '../../common/client/grpcCall';
-import { type ControlPlaneLeader, readControlPlaneLeader } from '../../common/cluster/controlPlaneLeader';
+import { type ControlPlaneLeader, controlPlaneServiceName, readControlPlaneLeader } from '../../common/cluster/controlPlaneLeader';
 import { type LeaderRecord, readLeader } from '../../common/cluster/leaderRecord';
 import { serviceNameOf } from '../../common/consul/ConsulApi';
 import { isRunning } from '../../common/local/processRecord';
@@ -99,6 +99,15 @@ export class ControlPlaneCluster {
   async scale(): Promise<ScaleClient> {
     const leader = await waitFor('a control-plane leader', () => this.leader(), { timeoutMs: 10_000 });
     return new ScaleClient(leader.grpcAddress, credentials.createInsecure());
+  }
+
+  /** A Scale client on a passing instance that does not hold the lock. */
+  async standby(): Promise<ScaleClient> {
+    const leader = await this.leader();
+    const { value } = await this.consul.api.healthService(controlPlaneServiceName(this.cluster));
+    const other = value.find((e) => e.Service.ID !== leader?.id && e.Checks.every((c) => c.Status === 'passing'));
+    if (!other) throw new Error('no passing standby control plane');
+    return new ScaleClient(`${other.Service.Address}:${other.Service.Port}`, credentials.createInsecure());
   }
 
   async topology(client?: ScaleClient): Promise<GetTopologyResponse> {
