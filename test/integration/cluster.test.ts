@@ -28,6 +28,15 @@ describe('a cluster of 1 primary, 2 replicas and 2 workers on a real Consul agen
 
   it('registers every node in Consul as shoal-<cluster>, service ID = node id, tagged by role, with a passing GRPC check', async function () {
     const entries = await consul.waitForPassing('shoal-itest', 5);
+    // A node registers passing (it registers once it serves); Consul's own GRPC check runs
+    // within an interval after that and must pass too. The agent shows its output at once (the
+    // catalog copies an output-only change minutes later).
+    const agentChecks = await waitFor('Consul to have run every GRPC check', async () => {
+      const checks = (await (await fetch(`http://${consul.address}/v1/agent/checks`)).json()) as Record<string, { ServiceID: string; Status: string; Output: string }>;
+      const ours = Object.values(checks).filter((c) => IDS.includes(c.ServiceID));
+      return ours.length === 5 && ours.every((c) => c.Status === 'passing' && /gRPC check .*: success/.test(c.Output)) && ours;
+    }, { timeoutMs: 10_000 });
+    assert.deepEqual(agentChecks.map((c) => c.ServiceID).sort(), IDS);
     const byId = new Map(entries.map((e) => [e.Service.ID, e]));
     assert.deepEqual([...byId.keys()].sort(), IDS);
     assert.deepEqual(byId.get('primary')!.Service.Tags, ['primary']);
@@ -36,7 +45,7 @@ describe('a cluster of 1 primary, 2 replicas and 2 workers on a real Consul agen
     for (const [id, entry] of byId) {
       const grpcCheck = entry.Checks.find((c) => c.CheckID !== 'serfHealth');
       assert.ok(grpcCheck, `${id} has a service check`);
-      assert.match(grpcCheck.Output, /gRPC check .*: success/);
+      assert.equal(grpcCheck.Status, 'passing');
       assert.equal(`${entry.Service.Address}:${entry.Service.Port}`, cluster.grpc(id));
       assert.equal(entry.Service.Meta?.http_port, cluster.http(id).split(':')[1]);
     }
