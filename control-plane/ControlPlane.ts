@@ -126,8 +126,8 @@ export class ControlPlane {
   }
 
   /**
-   * Graceful stop: stop acting and release the lock first (a standby takes over at once), then
-   * stop observing, leave Consul, drain the server. The nodes keep running.
+   * Graceful stop: stop acting, then release the lock (a standby takes over at once), stop
+   * observing, leave Consul, drain the server. The nodes keep running.
    */
   stop(): Promise<void> {
     this.stopped ??= this.shutDown();
@@ -137,8 +137,10 @@ export class ControlPlane {
   private async shutDown(): Promise<void> {
     const { logger } = this.opts;
     this.stopping.abort();
-    await this.lock?.stop();
+    // Stop acting (and let the step under way finish) before releasing the lock: a standby
+    // that takes over must not overlap with a half-done step of ours.
     await this.ctx?.reconciler.stop();
+    await this.lock?.stop();
     await this.ctx?.observer.stop();
     await this.ctx?.decisionLog.flushed();
     await this.registering;

@@ -39,7 +39,14 @@ export async function events(argv: string[]): Promise<number> {
   const backoff = new Backoff({ initialMs: 200, maxMs: 2000 });
   let announced = '';
   for (;;) {
-    const found = await leaderClient(consul, cluster);
+    const found = await leaderClient(consul, cluster).catch((err: Error) => {
+      console.error(`(cannot read the control-plane lock from Consul: ${err.message}; retrying)`);
+      return null;
+    });
+    if (found === null) {
+      await backoff.wait();
+      continue;
+    }
     if (!found) {
       if (announced !== 'none') console.error('(no control-plane leader yet; waiting)');
       announced = 'none';
@@ -56,16 +63,31 @@ export async function events(argv: string[]): Promise<number> {
           live = true;
           if (values['no-follow']) {
             call.cancel();
-            return resolve('history-done');
+            return finish('history-done');
           }
         }
         if (r.event) print(r.event);
       });
       // A stream has no end of history marker when nothing happens: with --no-follow, stop
       // once the replayed events have stopped coming.
-      if (values['no-follow']) setTimeout(() => (call.cancel(), resolve('history-done')), 1500).unref();
-      call.on('error', () => resolve('broken'));
-      call.on('end', () => resolve('broken'));
+      if (values['no-follow']) setTimeout(() => (call.cancel(), finish('history-done')), 1500).unref();
+      // A leader that lost the lock but lives on keeps the stream open: look at the lock every
+      // 2 s, and follow the new holder.
+      const recheck = setInterval(() => {
+        leaderClient(consul, cluster).then(
+          (now) => {
+            now?.client.close();
+            if (now?.leader.id !== found.leader.id) call.cancel();
+          },
+          () => undefined,
+        );
+      }, 2000);
+      const finish = (how: 'history-done' | 'broken') => {
+        clearInterval(recheck);
+        resolve(how);
+      };
+      call.on('error', () => finish('broken'));
+      call.on('end', () => finish('broken'));
     });
     found.client.close();
     if (done === 'history-done') return 0;

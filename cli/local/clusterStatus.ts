@@ -1,4 +1,4 @@
-import { type NodeInfo, NodeRole } from '../../gen/shoal/v1/node';
+import { MemberHealth, type NodeInfo, NodeRole } from '../../gen/shoal/v1/node';
 import type { Member } from '../../gen/shoal/v1/discovery';
 import type { ConsulApi } from '../../common/consul/ConsulApi';
 import { clusterMembers, healthName } from '../../common/cluster/memberFromConsul';
@@ -7,7 +7,7 @@ import { nodeInfo } from '../../common/client/nodeInfo';
 import { unaryCall } from '../../common/client/grpcCall';
 import { controlPlaneServiceName, readControlPlaneLeader } from '../../common/cluster/controlPlaneLeader';
 import { memberFromConsul } from '../../common/cluster/memberFromConsul';
-import { type GetTopologyResponse, ScaleClient, type TopologyNode } from '../../gen/shoal/v1/scale';
+import { type GetTopologyResponse, type NodePhase, nodePhaseToJSON, ScaleClient, type TopologyNode } from '../../gen/shoal/v1/scale';
 import { credentials } from '@grpc/grpc-js';
 
 export interface NodeStatus {
@@ -26,12 +26,18 @@ export interface ControlPlaneStatus {
 
 /**
  * The cluster's members as Consul sees them, each asked for its own view over gRPC, with the
- * control-plane leader's word on each (managed, restarts) when a leader answers.
+ * control-plane leader's word on each (managed, restarts, phase) when a leader answers, and the
+ * nodes it knows that Consul does not list.
  */
 export async function clusterStatus(consul: ConsulApi, cluster: string): Promise<NodeStatus[]> {
-  const members = (await clusterMembers(consul, cluster)).sort((a, b) => roleOrder(a) - roleOrder(b) || a.id.localeCompare(b.id));
-  const topology = await leaderTopology(consul, cluster);
-  return Promise.all(members.map(async (member) => ({ member, info: await nodeInfo(member.grpcAddress), topology: topology?.nodes.find((n) => n.id === member.id) })));
+  const [members, topology] = await Promise.all([clusterMembers(consul, cluster), leaderTopology(consul, cluster)]);
+  // Nodes the control plane knows that Consul does not list: declared but down, drained, or
+  // not started yet. They belong in the table (and make the exit status 1).
+  const absent: Member[] = (topology?.nodes ?? [])
+    .filter((n) => !members.some((m) => m.id === n.id))
+    .map((n) => ({ id: n.id, role: n.declaredRole, grpcAddress: n.grpcAddress || '-', httpAddress: '', health: MemberHealth.MEMBER_HEALTH_UNSPECIFIED, version: '', consulNode: '', checks: [] }));
+  const all = [...members, ...absent].sort((a, b) => roleOrder(a) - roleOrder(b) || a.id.localeCompare(b.id));
+  return Promise.all(all.map(async (member) => ({ member, info: member.grpcAddress === '-' ? undefined : await nodeInfo(member.grpcAddress), topology: topology?.nodes.find((n) => n.id === member.id) })));
 }
 
 export async function controlPlaneStatus(consul: ConsulApi, cluster: string): Promise<ControlPlaneStatus> {
@@ -88,7 +94,7 @@ export function formatStatusTable(rows: NodeStatus[], now = Date.now()): string 
       roleFromProto(role) ?? 'unknown',
       m.grpcAddress,
       m.httpAddress || '-',
-      healthName(m.health),
+      m.health === MemberHealth.MEMBER_HEALTH_UNSPECIFIED && topology ? phaseName(topology.phase) : healthName(m.health),
       holdsState && info ? String(info.term) : '-',
       holdsState && info ? String(info.logPosition) : '-',
       lag,
@@ -99,6 +105,11 @@ export function formatStatusTable(rows: NodeStatus[], now = Date.now()): string 
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   return [header, ...lines].map((cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+/** "down", "drained", … for a node Consul does not list. */
+function phaseName(phase: NodePhase): string {
+  return nodePhaseToJSON(phase).replace('NODE_PHASE_', '').toLowerCase();
 }
 
 function formatDuration(ms: number): string {

@@ -33,6 +33,12 @@ interface Ctx {
   timeoutMs?: number;
   /** Progress lines, as they happen. */
   progress?: (line: string) => void;
+  /**
+   * Every node that holds the replicated state by declaration (the control plane passes the
+   * config's primary and replicas), so a replica missing from Consul still counts as one that
+   * did not answer. @default the ones Consul lists
+   */
+  stateNodeIds?: string[];
 }
 
 /**
@@ -90,9 +96,9 @@ export function switchover(ctx: Ctx, to: string): Promise<PrimaryChange> {
 
 /**
  * Unplanned change, for a primary that is gone or must be replaced now: every reachable replica
- * is asked its position with the next term (which it adopts, so it stops accepting the old
- * primary's entries), the most advanced one is promoted through Consul's leader record, and
- * the others follow it. With `to`, that replica must be among the most advanced. Refused when
+ * is asked whether it answers, then its position with the next term (which it adopts, so it
+ * stops accepting the old primary's entries); the most advanced one is promoted through
+ * Consul's leader record, and the others follow it. With `to`, that replica must be among the most advanced. Refused when
  * too few replicas answer to be sure none holds an acknowledged write the others lack, unless
  * `force`. With `expectPrimary`, nothing changes unless that node is still the primary (the
  * control plane fails over the primary it saw go, never one promoted meanwhile).
@@ -109,27 +115,24 @@ export function failover(ctx: Ctx & { force?: boolean; expectPrimary?: string },
     }
     const term = old.term + 1;
     const candidates = (await stateMembers(ctx)).filter((m) => m.id !== old.primaryId);
-    const positions: { member: Member; pos: GetPositionResponse }[] = [];
-    await Promise.all(
-      candidates.map(async (member) => {
-        const client = sync(member.grpcAddress);
-        try {
-          positions.push({ member, pos: await position(client, term, Math.min(deadline, Date.now() + 2000)) });
-        } catch {
-          steps.add(`${member.id} did not answer; left out`);
-        } finally {
-          client.close();
-        }
-      }),
-    );
+    // Replicas that may hold acknowledged writes: those Consul lists, and those the caller knows
+    // of that Consul does not list now (deregistered for a restart, say), which cannot answer.
+    const expected = new Set([...candidates.map((m) => m.id), ...(ctx.stateNodeIds ?? []).filter((id) => id !== old.primaryId)]);
     // Every acknowledged write is on minAcks replicas; hearing from all but minAcks - 1 of them
     // guarantees one of those answered.
-    const needed = Math.max(1, candidates.length - (ctx.minAcks ?? 1) + 1);
-    if (positions.length < needed && !ctx.force) {
+    const needed = Math.max(1, expected.size - (ctx.minAcks ?? 1) + 1);
+    const refuse = (answered: number) => {
+      if (answered >= needed || ctx.force) return;
       throw new PrimaryChangeError(
-        `only ${positions.length} of ${candidates.length} replicas answered; with minAcks ${ctx.minAcks ?? 1} at least ${needed} must, or an acknowledged write could be lost (--force to promote anyway)`,
+        `only ${answered} of ${expected.size} replicas answered; with minAcks ${ctx.minAcks ?? 1} at least ${needed} must, or an acknowledged write could be lost (--force to promote anyway)`,
       );
-    }
+    };
+    // First who answers at all, without the new term: a failover that cannot be made must leave
+    // every replica in the old term, still following the old primary should it come back.
+    const reachable = await ask(candidates, 0, deadline, steps);
+    refuse(reachable.length);
+    const positions = await ask(reachable.map((p) => p.member), term, deadline, steps);
+    refuse(positions.length);
     steps.add(`asked ${positions.length} replica(s) with term ${term} (they now refuse term ${old.term}): ${positions.map((p) => `${p.member.id} at ${p.pos.position} (term ${p.pos.lastEntryTerm})`).join(', ')}`);
     // The most advanced log: the newer last term first (a longer log of an older term may hold
     // writes that were never acknowledged), then the longer.
@@ -193,6 +196,24 @@ async function stateMembers(ctx: Ctx): Promise<Member[]> {
 
 function sync(address: string): SyncClient {
   return new SyncClient(address, credentials.createInsecure());
+}
+
+/** Asks each member its position (adopting `term` when it is not 0); those that answer. */
+async function ask(members: Member[], term: number, deadline: number, steps: ReturnType<typeof stepLog>): Promise<{ member: Member; pos: GetPositionResponse }[]> {
+  const answers: { member: Member; pos: GetPositionResponse }[] = [];
+  await Promise.all(
+    members.map(async (member) => {
+      const client = sync(member.grpcAddress);
+      try {
+        answers.push({ member, pos: await position(client, term, Math.min(deadline, Date.now() + 2000)) });
+      } catch {
+        steps.add(`${member.id} did not answer${term ? ` with term ${term}` : ''}; left out`);
+      } finally {
+        client.close();
+      }
+    }),
+  );
+  return answers;
 }
 
 function position(client: SyncClient, term: number, deadline: number): Promise<GetPositionResponse> {

@@ -16,6 +16,8 @@ export interface StartedNode extends StartedProcess {
   httpPort: number;
   /** Restarts so far, kept here so a control plane that takes over goes on counting. */
   restarts?: number;
+  /** Drained on request: no control plane starts it again until it is restarted on request. */
+  drained?: boolean;
 }
 
 /** A control-plane instance `shoal up` started. */

@@ -40,17 +40,19 @@ export class DecisionLog {
 
   private async flush(): Promise<void> {
     for (let attempt = 0; this.queue.length > 0 && attempt < 20; attempt++) {
-      const batch = this.queue;
+      // Events appended while this batch is written wait for the next round.
+      const batch = this.queue.splice(0);
+      let written = false;
       try {
         const { value } = await this.consul.kvGet(decisionLogKey(this.cluster));
         const next = [...(value ? parse(value.value) : []), ...batch].slice(-this.size);
-        if (await this.consul.kvCas(decisionLogKey(this.cluster), JSON.stringify(next.map((e) => ClusterEvent.toJSON(e))), value?.modifyIndex ?? 0)) {
-          this.queue = this.queue.slice(batch.length);
-          attempt = -1;
-        }
+        written = await this.consul.kvCas(decisionLogKey(this.cluster), JSON.stringify(next.map((e) => ClusterEvent.toJSON(e))), value?.modifyIndex ?? 0);
+        if (written) attempt = -1;
       } catch (err) {
-        this.logger.warn({ err: (err as Error).message, pending: this.queue.length }, 'cannot write the decision log to Consul; retrying');
+        this.logger.warn({ err: (err as Error).message, pending: this.queue.length + batch.length }, 'cannot write the decision log to Consul; retrying');
         await new Promise((r) => setTimeout(r, 500));
+      } finally {
+        if (!written) this.queue.unshift(...batch);
       }
     }
   }

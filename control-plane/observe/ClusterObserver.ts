@@ -78,7 +78,14 @@ export class ClusterObserver {
   }
 
   private onStream(stream: NodeStream, what: 'connected' | 'broke', reason: string): void {
-    if (what === 'broke') this.opts.observe(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_SUSPECTED, stream.nodeId, `status stream broke: ${reason}`);
+    if (what === 'broke') {
+      this.opts.observe(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_SUSPECTED, stream.nodeId, `status stream broke: ${reason}`);
+      // A node that already left Consul (drained, say) is not dialled any further.
+      if (!this.membersById.has(stream.nodeId)) {
+        stream.close();
+        this.streams.delete(stream.nodeId);
+      }
+    }
     this.opts.wake();
   }
 

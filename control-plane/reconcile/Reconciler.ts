@@ -7,7 +7,7 @@ import type { ConsulApi } from '../../common/consul/ConsulApi';
 import { failover, PrimaryChangeError, switchover } from '../../common/cluster/changePrimary';
 import { readLeader } from '../../common/cluster/leaderRecord';
 import { roleToProto } from '../../common/cluster/roles';
-import { failedPrecondition, notFound } from '../../common/grpc/ServerError';
+import { failedPrecondition, notFound, unavailable } from '../../common/grpc/ServerError';
 import { Backoff } from '../../common/net/Backoff';
 import { waitFor } from '../../common/time/waitFor';
 import { detailsOf, type EventJournal } from '../events/EventJournal';
@@ -78,6 +78,7 @@ export class Reconciler {
   private timer: NodeJS.Timeout | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private passQueued = false;
+  private stopped = false;
   private failoverRetryAt = 0;
   private lastBlocked = '';
 
@@ -91,7 +92,9 @@ export class Reconciler {
     this.opts.spawner.onExit(() => this.wake());
   }
 
+  /** Stops acting: no pass or action starts after this, and the one running is waited for. */
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     await this.queue;
   }
@@ -152,6 +155,7 @@ export class Reconciler {
       await this.opts.journal.decide(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_DRAINED, id, 'drain requested', async () => {
         if (this.opts.observer.leader?.primaryId === id) steps.push(...(await this.handOver(id)));
         t.drained = true;
+        this.opts.spawner.setDrained(id, true);
         t.phase = NodePhase.NODE_PHASE_DRAINED;
         t.detail = 'drained on request; Restart brings it back';
         await this.opts.spawner.stop(id, this.opts.config.health.drainTimeout + 5000);
@@ -184,10 +188,8 @@ export class Reconciler {
 
   /** The node must exist, be ours, and this instance must lead. */
   private operable(id: string): Track {
-    if (!this.opts.isLeader()) {
-      throw failedPrecondition(`this control plane is a standby; the leader is ${this.opts.leaderId() ?? 'not elected yet'}`);
-    }
-    if (this.opts.observer.blind) throw failedPrecondition('this control plane cannot reach Consul now; it makes no changes until it can');
+    // The Scale handlers check these first (with the leader's address); this is for the race.
+    if (!this.mayAct) throw unavailable(`this control plane does not act now (standby, blind or stopping); the leader is ${this.opts.leaderId() ?? 'not elected yet'}`);
     const t = this.tracks.get(id);
     if (!t || (!t.declared && !this.opts.observer.members.has(id))) throw notFound(`no node "${id}" in cluster ${this.opts.config.name}`);
     if (!t.managed && !t.declared) throw failedPrecondition(`${id} was started outside the control plane; stop or restart it where it was started`);
@@ -242,7 +244,7 @@ export class Reconciler {
 
   /** Still allowed to act: leading and seeing. Checked before each step, so a lost lock stops at once. */
   private get mayAct(): boolean {
-    return this.opts.isLeader() && !this.opts.observer.blind;
+    return !this.stopped && this.opts.isLeader() && !this.opts.observer.blind;
   }
 
   private async pass(): Promise<void> {
@@ -267,14 +269,25 @@ export class Reconciler {
     const passing = member?.health === MemberHealth.MEMBER_HEALTH_PASSING && stream?.connected === true;
     const proc = spawner.running(t.id);
 
-    if (proc) {
-      if (!t.managed || t.pid !== proc.pid) {
-        if (t.startedAt === 0) journal.observe(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_ADOPTED, t.id, `re-adopted its running process (pid ${proc.pid}) from the run directory`, { pid: proc.pid, managed: true });
+    if (!t.managed) {
+      // Started by this spawner before (by another instance, or before a restart): ours, running
+      // or not. A running one gets startTimeout from now to pass, as if just started.
+      const record = proc ?? spawner.recorded(t.id);
+      if (record) {
+        journal.observe(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_ADOPTED, t.id, proc ? `re-adopted its running process (pid ${proc.pid}) from the run directory` : `re-adopted from the run directory; its process (pid ${record.pid}) is gone`, { pid: record.pid, managed: true });
         t.managed = true;
-        t.pid = proc.pid;
-        t.restarts = proc.restarts ?? t.restarts;
-        if (t.phase === NodePhase.NODE_PHASE_PENDING) t.phase = passing ? NodePhase.NODE_PHASE_RUNNING : NodePhase.NODE_PHASE_STARTING;
+        t.pid = record.pid;
+        t.restarts = record.restarts ?? 0;
+        t.drained = record.drained ?? false;
+        if (proc) {
+          t.startedAt = now;
+          t.phase = t.drained ? NodePhase.NODE_PHASE_DRAINED : passing ? NodePhase.NODE_PHASE_RUNNING : NodePhase.NODE_PHASE_STARTING;
+        }
       }
+    }
+
+    if (proc) {
+      if (t.pid !== proc.pid) t.pid = proc.pid;
       if (t.drained) return;
       if (passing) {
         if (t.phase === NodePhase.NODE_PHASE_SUSPECTED || t.phase === NodePhase.NODE_PHASE_STARTING) {
@@ -334,7 +347,10 @@ export class Reconciler {
         t.adoptionReported = true;
       }
       t.phase = passing ? NodePhase.NODE_PHASE_RUNNING : NodePhase.NODE_PHASE_SUSPECTED;
-      const gone = !stream?.connected && (member.health === MemberHealth.MEMBER_HEALTH_CRITICAL || (stream !== undefined && stream.brokeAt > 0 && now - stream.brokeAt >= config.controlPlane.suspectAfter));
+      // Silent: no stream, or a stream that sends nothing (a hung process keeps its socket).
+      const lastHeard = Math.max(stream?.lastSampleAt ?? 0, stream?.brokeAt ?? 0);
+      const silent = !stream?.connected || now - (stream.lastSampleAt || now) >= config.controlPlane.suspectAfter;
+      const gone = silent && (member.health === MemberHealth.MEMBER_HEALTH_CRITICAL || (lastHeard > 0 && now - lastHeard >= config.controlPlane.suspectAfter));
       if (isPrimary && gone) await this.failOver(t.id, `primary ${t.id} (not managed) is gone: no status stream, Consul check ${member.health === MemberHealth.MEMBER_HEALTH_CRITICAL ? 'critical' : 'silent'}`);
       return;
     }
@@ -389,7 +405,15 @@ export class Reconciler {
     if ((await readLeader(this.opts.consul, config.name)).record?.primaryId !== id) return;
     try {
       await journal.decide(ClusterEventKind.CLUSTER_EVENT_KIND_FAILED_OVER, id, reason, async () => {
-        const change = await failover({ consul: this.opts.consul, cluster: config.name, expectPrimary: id, minAcks: config.sync.minAcks, timeoutMs: 5000, progress: (line) => this.opts.logger.info({ node: id }, `failover: ${line}`) });
+        const change = await failover({
+          consul: this.opts.consul,
+          cluster: config.name,
+          expectPrimary: id,
+          minAcks: config.sync.minAcks,
+          stateNodeIds: this.declared.filter((d) => d.role !== 'worker').map((d) => d.id),
+          timeoutMs: 5000,
+          progress: (line) => this.opts.logger.info({ node: id }, `failover: ${line}`),
+        });
         await journal.decide(ClusterEventKind.CLUSTER_EVENT_KIND_PROMOTED, change.to, `the most advanced replica; primary from position ${change.startPosition} in term ${change.term}`, () =>
           Promise.resolve({ term: change.term, startPosition: change.startPosition, from: change.from }),
         );

@@ -28,8 +28,17 @@ export class LocalSpawner implements Spawner {
   constructor(private readonly opts: LocalSpawnerOptions) {}
 
   running(id: string): SpawnedNode | undefined {
-    const record = this.opts.runDir.readNodes().find((n) => n.id === id);
+    const record = this.recorded(id);
     return record && isRunning(record) ? record : undefined;
+  }
+
+  recorded(id: string): StartedNode | undefined {
+    return this.opts.runDir.readNodes().find((n) => n.id === id);
+  }
+
+  setDrained(id: string, drained: boolean): void {
+    const record = this.recorded(id);
+    if (record) this.opts.runDir.writeNode({ ...record, drained });
   }
 
   async start(node: DeclaredNode, restarts: number): Promise<SpawnedNode> {

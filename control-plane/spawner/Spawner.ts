@@ -9,6 +9,8 @@ export interface SpawnedNode {
   log: string;
   /** Restarts of this node so far (recorded with it, so they survive a control-plane restart). */
   restarts?: number;
+  /** Drained on request (recorded, so a control plane that takes over leaves it stopped). */
+  drained?: boolean;
 }
 
 /**
@@ -18,6 +20,10 @@ export interface SpawnedNode {
 export interface Spawner {
   /** The node's process if this spawner started it (now or before a control-plane restart) and it runs. */
   running(id: string): SpawnedNode | undefined;
+  /** What this spawner recorded of the node, running or not; undefined if it never started it. */
+  recorded(id: string): SpawnedNode | undefined;
+  /** Records that the node is drained (or no longer is). */
+  setDrained(id: string, drained: boolean): void;
   /** Starts the node, recording `restarts`; its earlier ports are reused when free. */
   start(node: DeclaredNode, restarts: number): Promise<SpawnedNode>;
   /** SIGKILLs the node's process group at once (a hung node; `shoal kill`). */

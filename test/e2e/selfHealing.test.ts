@@ -233,8 +233,9 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
       assert.deepEqual(seen.nodes.filter((n) => n.managed).map((n) => n.id), ['primary', 'replica-1', 'replica-2', 'worker-1', 'worker-2']);
       const restart = new Promise<ServiceError | null>((resolve) => standby.restart({ nodeId: 'worker-1' }, ControlPlaneCluster.bearer(TOKEN), { deadline: Date.now() + 5000 }, (err) => resolve(err)));
       const refused = await restart;
-      assert.equal(refused?.code, status.FAILED_PRECONDITION);
-      assert.match(refused.details, new RegExp(`standby; the leader is ${leader.id}`));
+      assert.equal(refused?.code, status.UNAVAILABLE);
+      assert.match(refused.details, new RegExp(`is a standby; the leader is ${leader.id} at ${leader.grpcAddress}`));
+      assert.deepEqual(refused.metadata.get('shoal-control-plane-leader'), [leader.grpcAddress]);
     } finally {
       standby.close();
     }
