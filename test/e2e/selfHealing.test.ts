@@ -131,6 +131,27 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
     for (const name of ['shoal-control-plane cluster.failover', 'shoal-control-plane decide promoted']) assert.ok(inTrace.includes(name), `${name} in the trace`);
   });
 
+  it('loses nothing when the primary and a replica die together, and takes writes again once enough of them are back', async function () {
+    const old = await cluster.primary();
+    const written = await state.put('together/before', Buffer.from('kept'));
+    const replica = (await cluster.topology()).nodes.find((n) => n.observedRole === NodeRole.NODE_ROLE_REPLICA)!.id;
+    const since = Date.now();
+    cluster.killNode(old.primaryId);
+    cluster.killNode(replica);
+    // Either the failover waits until enough replicas answer, or the old primary comes back
+    // first and keeps its term; both must end with a cluster that takes writes.
+    const after = await state.put('together/after', Buffer.from('taken'), { deadlineMs: 30_000 });
+    assert.ok(after.position > written.position);
+    const got = await state.get('together/before');
+    assert.equal(Buffer.from(got.value).toString(), 'kept');
+    await waitFor('all five running again, the state nodes in one term', async () => {
+      const t = await cluster.topology();
+      return t.nodes.every((n) => n.phase === NodePhase.NODE_PHASE_RUNNING && (n.observedRole === NodeRole.NODE_ROLE_WORKER || n.term === t.term));
+    }, { timeoutMs: 30_000 });
+    const decided = (await cluster.decisions()).filter((e) => e.atUnixMs >= since).map((e) => `${ClusterEventKind[e.kind]} ${e.nodeId}`);
+    assert.ok(decided.includes(`CLUSTER_EVENT_KIND_NODE_RESTARTED ${replica}`), decided.join(', '));
+  });
+
   it('serves Drain and Restart only with the bearer token, and says what is wrong otherwise', async function () {
     const scale = await cluster.scale();
     try {
