@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ConfigError } from '../common/config/ConfigError';
 import { type ClusterConfig, isValidNodeId } from '../common/config/clusterConfig';
 import { loadClusterConfig } from '../common/config/loadClusterConfig';
+import { portFlag, readCommandLine } from '../common/config/commandLine';
 import { defaultRunDir } from '../common/local/RunDir';
 
 export const CONTROL_PLANE_HELP = `Usage: shoal-control-plane [options]
@@ -53,28 +53,8 @@ export interface ControlPlaneFlags {
  * @throws ConfigError naming the flag or config field that is wrong.
  */
 export function parseControlPlaneFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): ControlPlaneFlags | undefined {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        id: { type: 'string' },
-        config: { type: 'string' },
-        cluster: { type: 'string' },
-        consul: { type: 'string' },
-        host: { type: 'string' },
-        port: { type: 'string' },
-        'http-port': { type: 'string' },
-        'run-dir': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new ConfigError('command line', (err as Error).message.replace(/\. To specify.*$/s, ''));
-  }
-  if (values.help) return undefined;
-  const str = (name: string) => values[name] as string | undefined;
+  const str = readCommandLine(argv, ['id', 'config', 'cluster', 'consul', 'host', 'port', 'http-port', 'run-dir']);
+  if (!str) return undefined;
   const configPath = str('config') ? resolve(str('config')!) : undefined;
   const configEnv = str('consul') ? { ...env, CONSUL_HTTP_ADDR: str('consul') } : env;
   const loaded = loadClusterConfig(configPath, configEnv);
@@ -85,13 +65,7 @@ export function parseControlPlaneFlags(argv: string[], env: NodeJS.ProcessEnv = 
   if (!isValidNodeId(id)) throw new ConfigError('--id', `"${id}" must be lowercase letters, digits and dashes, 1-63 long`);
   const host = str('host') ?? '127.0.0.1';
   if (host === '0.0.0.0' || host === '::') throw new ConfigError('--host', 'must be an address others can dial (it is what goes into Consul)');
-  const grpcPort = str('port') !== undefined ? port('--port', str('port')!) : config.controlPlane.port;
-  const httpPort = str('http-port') !== undefined ? port('--http-port', str('http-port')!) : config.controlPlane.httpPort;
+  const grpcPort = str('port') !== undefined ? portFlag('--port', str('port')!) : config.controlPlane.port;
+  const httpPort = str('http-port') !== undefined ? portFlag('--http-port', str('http-port')!) : config.controlPlane.httpPort;
   return { config, configPath, id, host, grpcPort, httpPort, runDir: resolve(str('run-dir') ?? defaultRunDir(env)) };
-}
-
-function port(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(flag, `must be a port number from 0 to 65535 (got "${value}")`);
-  return n;
 }

@@ -6,6 +6,7 @@ import { SHOAL_VERSION } from '../common/cluster/version';
 import { createLogger } from '../common/telemetry/createLogger';
 import { routeGrpcLogs } from '../common/telemetry/routeGrpcLogs';
 import { startTracing } from '../common/telemetry/startTracing';
+import { superviseProcess } from '../common/process/superviseProcess';
 import { ControlPlane } from './ControlPlane';
 import { CONTROL_PLANE_HELP, type ControlPlaneFlags, parseControlPlaneFlags } from './controlPlaneFlags';
 
@@ -32,27 +33,8 @@ function main(): void {
     process.exit(code);
   };
   const controlPlane = new ControlPlane({ ...flags, logger });
-  const fail = (msg: string, err: unknown) => {
-    logger.fatal({ err: err instanceof Error ? err.message : err, stack: err instanceof Error ? err.stack : undefined }, msg);
-    // Releasing the lock lets a standby take over without waiting for our check to fail.
-    setTimeout(() => process.exit(1), 3000).unref();
-    void controlPlane.stop().finally(() => exit(1));
-  };
-  process.on('uncaughtException', (err) => fail('uncaught exception', err));
-  process.on('unhandledRejection', (err) => fail('unhandled promise rejection', err));
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals += 1;
-    if (signals > 1) {
-      logger.warn({ signal }, 'second signal: exiting at once');
-      void exit(1);
-      return;
-    }
-    logger.info({ signal }, 'stopping');
-    void controlPlane.stop().then(() => exit(0));
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  // Stopping releases the lock, so a standby takes over without waiting for our check to fail.
+  const fail = superviseProcess({ logger, stop: () => controlPlane.stop(), exit, interrupted: 'releasing the lock' });
   controlPlane.start().catch((err: unknown) => fail('control plane failed to start', err));
 }
 

@@ -63,7 +63,7 @@ export class LocalSpawner implements Spawner {
       cluster: this.opts.cluster,
       configPath: this.opts.configPath,
     });
-    const record: StartedNode = { id: node.id, role: node.role, ...recordProcess(child.pid!), log, grpcPort, httpPort, restarts };
+    const record: StartedNode = { id: node.id, role: node.role, ...recordProcess(child.pid), log, grpcPort, httpPort, restarts };
     runDir.writeNode(record);
     child.once('exit', () => this.exits.emit('exit', node.id));
     return record;

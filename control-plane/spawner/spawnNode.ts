@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../common/paths';
 import type { RoleName } from '../../common/config/clusterConfig';
+import { spawnDetached } from '../../common/local/spawnDetached';
 
 export interface NodeLaunch {
   id: string;
@@ -18,16 +18,12 @@ export interface NodeLaunch {
 }
 
 /**
- * Starts a node as a detached process in its own process group (so it outlives the control
- * plane, and a signal to the group reaches everything it runs), stdout and stderr appended to
- * `<logsDir>/<id>.log`.
+ * Starts a node (bin/shoal-node.js) detached in its own process group, so it outlives the
+ * control plane; output appended to `<logsDir>/<id>.log`.
  */
-export function spawnNode(launch: NodeLaunch): { child: ChildProcess; log: string } {
-  mkdirSync(launch.logsDir, { recursive: true });
+export function spawnNode(launch: NodeLaunch): { child: ChildProcess & { pid: number }; log: string } {
   const log = join(launch.logsDir, `${launch.id}.log`);
-  const fd = openSync(log, 'a');
   const args = [
-    join(REPO_ROOT, 'bin', 'shoal-node.js'),
     '--role', launch.role,
     '--id', launch.id,
     '--cluster', launch.cluster,
@@ -36,17 +32,6 @@ export function spawnNode(launch: NodeLaunch): { child: ChildProcess; log: strin
     '--data-dir', join(launch.dataDir, launch.id),
     ...(launch.configPath ? ['--config', launch.configPath] : []),
   ];
-  try {
-    const child = spawn(process.execPath, args, {
-      detached: true,
-      stdio: ['ignore', fd, fd],
-      env: { ...process.env, CONSUL_HTTP_ADDR: launch.consulAddress },
-      cwd: REPO_ROOT,
-    });
-    child.unref();
-    if (child.pid === undefined) throw new Error(`could not start node ${launch.id}`);
-    return { child, log };
-  } finally {
-    closeSync(fd);
-  }
+  const child = spawnDetached(join(REPO_ROOT, 'bin', 'shoal-node.js'), args, log, { ...process.env, CONSUL_HTTP_ADDR: launch.consulAddress });
+  return { child, log };
 }

@@ -6,11 +6,9 @@ import { SHOAL_VERSION } from '../../common/cluster/version';
 import { createLogger } from '../../common/telemetry/createLogger';
 import { routeGrpcLogs } from '../../common/telemetry/routeGrpcLogs';
 import { startTracing } from '../../common/telemetry/startTracing';
+import { superviseProcess } from '../../common/process/superviseProcess';
 import { Node } from './Node';
 import { NODE_HELP, type NodeFlags, parseNodeFlags } from './nodeFlags';
-
-/** How long a node that must stop on an error may take to leave Consul before it exits anyway. */
-const FATAL_EXIT_MS = 3000;
 
 function main(): void {
   let flags: NodeFlags | undefined;
@@ -39,32 +37,9 @@ function main(): void {
     logger.flush();
     process.exit(code);
   };
-  // On any fatal error the node still leaves Consul (so it does not sit there critical for a
-  // minute), but a stop that hangs must not keep a broken process alive.
-  const fail = (msg: string, err: unknown) => {
-    logger.fatal({ err: err instanceof Error ? err.message : err, stack: err instanceof Error ? err.stack : undefined }, msg);
-    setTimeout(() => process.exit(1), FATAL_EXIT_MS).unref();
-    void node.stop(0).finally(() => exit(1));
-  };
-
-  const node = new Node({ ...flags, logger, onFatal: (err) => fail('cannot run this node', err) });
+  const node: Node = new Node({ ...flags, logger, onFatal: (err) => fail('cannot run this node', err) });
   running.node = node;
-  process.on('uncaughtException', (err) => fail('uncaught exception', err));
-  process.on('unhandledRejection', (err) => fail('unhandled promise rejection', err));
-
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals += 1;
-    if (signals > 1) {
-      logger.warn({ signal }, 'second signal: exiting without finishing the drain');
-      void exit(1);
-      return;
-    }
-    logger.info({ signal }, 'stopping');
-    void node.stop().then(() => exit(0));
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  const fail = superviseProcess({ logger, stop: () => node.stop(), stopOnFatal: () => node.stop(0), exit, interrupted: 'finishing the drain' });
   node.start().catch((err: unknown) => fail('node failed to start', err));
 }
 

@@ -1,9 +1,9 @@
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../../common/paths';
 import { ConfigError } from '../../common/config/ConfigError';
 import { type ClusterConfig, isValidNodeId, ROLE_NAMES, type RoleName } from '../../common/config/clusterConfig';
 import { loadClusterConfig } from '../../common/config/loadClusterConfig';
+import { portFlag, readCommandLine } from '../../common/config/commandLine';
 
 export const NODE_HELP = `Usage: shoal-node --role ROLE [options]
 
@@ -59,31 +59,8 @@ export interface NodeFlags {
  * @throws ConfigError naming the flag or config field that is wrong.
  */
 export function parseNodeFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): NodeFlags | undefined {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        role: { type: 'string' },
-        id: { type: 'string' },
-        config: { type: 'string' },
-        cluster: { type: 'string' },
-        consul: { type: 'string' },
-        host: { type: 'string' },
-        'advertise-host': { type: 'string' },
-        port: { type: 'string' },
-        'http-port': { type: 'string' },
-        'drain-timeout': { type: 'string' },
-        'data-dir': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new ConfigError('command line', (err as Error).message.replace(/\. To specify.*$/s, ''));
-  }
-  if (values.help) return undefined;
-  const str = (name: string) => values[name] as string | undefined;
+  const str = readCommandLine(argv, ['role', 'id', 'config', 'cluster', 'consul', 'host', 'advertise-host', 'port', 'http-port', 'drain-timeout', 'data-dir']);
+  if (!str) return undefined;
 
   const role = str('role');
   if (!role) throw new ConfigError('--role', `is required (one of ${ROLE_NAMES.join(', ')})`);
@@ -105,10 +82,10 @@ export function parseNodeFlags(argv: string[], env: NodeJS.ProcessEnv = process.
 
   // Without flags, both ports come from the role's template; with --port alone, the HTTP port
   // follows it (+1000), as the help says.
-  const explicitPort = str('port') !== undefined ? port('--port', str('port')!) : undefined;
+  const explicitPort = str('port') !== undefined ? portFlag('--port', str('port')!) : undefined;
   const grpcPort = explicitPort ?? template?.config.port ?? 0;
   const httpDefault = explicitPort === undefined ? (template?.config.httpPort ?? 0) : explicitPort === 0 ? 0 : explicitPort + 1000;
-  const httpPort = str('http-port') !== undefined ? port('--http-port', str('http-port')!) : httpDefault;
+  const httpPort = str('http-port') !== undefined ? portFlag('--http-port', str('http-port')!) : httpDefault;
   if (str('drain-timeout') !== undefined) {
     const ms = Number(str('drain-timeout'));
     if (!Number.isInteger(ms) || ms < 0 || ms > 600_000) throw new ConfigError('--drain-timeout', 'must be a whole number of milliseconds from 0 to 600000');
@@ -116,12 +93,6 @@ export function parseNodeFlags(argv: string[], env: NodeJS.ProcessEnv = process.
   }
   const dataDir = resolve(str('data-dir') ?? join(REPO_ROOT, '.run', 'data', config.name, id));
   return { config, id, role: role as RoleName, host, advertiseHost, grpcPort, httpPort, dataDir };
-}
-
-function port(flag: string, value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65535) throw new ConfigError(flag, `must be a port from 0 to 65535 (got "${value}")`);
-  return n;
 }
 
 function validCluster(name: string): string {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../common/net/freePort';
@@ -116,5 +117,33 @@ describe('a node started before Consul', function () {
     } finally {
       c.close();
     }
+  });
+});
+
+describe('a control plane started with bad input', function () {
+  /** Runs bin/shoal-control-plane.js to its exit. */
+  function controlPlane(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      execFile(process.execPath, [join(__dirname, '..', '..', 'bin', 'shoal-control-plane.js'), ...args], { env: { ...process.env, ...env }, timeout: 20_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+      );
+    });
+  }
+
+  it('names the wrong flag or config field and exits 2; prints its help with --help', async function () {
+    const unknown = await controlPlane(['--colour', 'blue']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /Unknown option '--colour'/);
+    const port = await controlPlane(['--port', '99999']);
+    assert.equal(port.code, 2);
+    assert.match(port.stderr, /--port must be a port from 0 to 65535 \(got "99999"\)/);
+    const file = join(outputDir('configs'), 'bad-control-plane.json');
+    writeFileSync(file, JSON.stringify({ controlPlane: { restartBackoffInitial: 5000, restartBackoffMax: 100 } }));
+    const backoff = await controlPlane(['--config', file]);
+    assert.equal(backoff.code, 2);
+    assert.match(backoff.stderr, /controlPlane\.restartBackoffMax is 100, below controlPlane\.restartBackoffInitial \(5000\)/);
+    const help = await controlPlane(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Usage: shoal-control-plane \[options\]/);
   });
 });

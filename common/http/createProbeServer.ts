@@ -1,0 +1,46 @@
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
+
+export interface Probes {
+  /** Body of /health/live (200). */
+  live(): Record<string, unknown>;
+  /** Whether ready (200, else 503) and the body of /health/ready. */
+  ready(): { ready: boolean } & Record<string, unknown>;
+  /** What /metrics serves. */
+  registry: Registry;
+}
+
+/**
+ * The small HTTP listener every shoal process has: /health/live and /health/ready (for load
+ * balancers and Kubernetes httpGet probes) and /metrics for Prometheus. GET and HEAD only.
+ */
+export function createProbeServer(probes: Probes): Server {
+  return createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'only GET and HEAD' });
+    switch (path) {
+      case '/health/live':
+        return send(res, 200, { live: true, ...probes.live() });
+      case '/health/ready': {
+        const body = probes.ready();
+        return send(res, body.ready ? 200 : 503, body);
+      }
+      case '/metrics':
+        probes.registry.metrics().then(
+          (text) => {
+            res.writeHead(200, { 'content-type': probes.registry.contentType });
+            res.end(text);
+          },
+          (err: Error) => send(res, 500, { error: err.message }),
+        );
+        return;
+      default:
+        return send(res, 404, { error: `no such endpoint: ${path}`, endpoints: ['/health/live', '/health/ready', '/metrics'] });
+    }
+  });
+}
+
+function send(res: ServerResponse, code: number, body: unknown): void {
+  res.writeHead(code, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body) + '\n');
+}
