@@ -80,7 +80,7 @@ export class ControlPlane {
     journal.subscribe((e) => this.metrics.count(e));
     const runDir = new RunDir(opts.runDir);
     const spawner = new LocalSpawner({ runDir, consulAddress: config.consul.address, cluster: config.name, configPath: opts.configPath, host: opts.host });
-    const wake = () => reconciler.wake();
+    const wake = () => void reconciler.wake();
     const observer = new ClusterObserver({
       consul: this.consul,
       cluster: config.name,

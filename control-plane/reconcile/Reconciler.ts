@@ -77,7 +77,7 @@ export class Reconciler {
   private readonly declared: DeclaredNode[];
   private timer: NodeJS.Timeout | undefined;
   private queue: Promise<unknown> = Promise.resolve();
-  private passQueued = false;
+  private queuedPass: Promise<void> | undefined;
   private stopped = false;
   private failoverRetryAt = 0;
   private lastBlocked = '';
@@ -88,8 +88,8 @@ export class Reconciler {
   }
 
   start(): void {
-    this.timer = setInterval(() => this.wake(), this.opts.config.controlPlane.reconcileInterval);
-    this.opts.spawner.onExit(() => this.wake());
+    this.timer = setInterval(() => void this.wake(), this.opts.config.controlPlane.reconcileInterval);
+    this.opts.spawner.onExit(() => void this.wake());
   }
 
   /** Stops acting: no pass or action starts after this, and the one running is waited for. */
@@ -99,17 +99,21 @@ export class Reconciler {
     await this.queue;
   }
 
-  /** Runs a pass soon (coalesced: one queued pass covers every wake before it starts). */
-  wake(): void {
-    if (this.passQueued) return;
-    this.passQueued = true;
+  /**
+   * Runs a pass soon (coalesced: one queued pass covers every wake before it starts).
+   * @returns when that pass is done; callers that only nudge the loop ignore it.
+   */
+  wake(): Promise<void> {
+    if (this.queuedPass) return this.queuedPass;
     // A pass is its own root: decisions in it start their own traces, whatever woke it.
-    context.with(ROOT_CONTEXT, () => {
-      void this.exclusive(async () => {
-        this.passQueued = false;
+    const pass = context.with(ROOT_CONTEXT, () =>
+      this.exclusive(async () => {
+        this.queuedPass = undefined;
         await this.pass();
-      });
-    });
+      }),
+    );
+    this.queuedPass = pass.catch(() => undefined);
+    return this.queuedPass;
   }
 
   /** Declared and observed nodes, for GetTopology. */
@@ -327,7 +331,7 @@ export class Reconciler {
         t.phase = NodePhase.NODE_PHASE_DOWN;
         const delay = t.backoff.next();
         t.nextStartAt = now + delay;
-        setTimeout(() => this.wake(), delay).unref();
+        setTimeout(() => void this.wake(), delay).unref();
         t.detail = 'process exited; restarting';
       }
       if (isPrimary) await this.failOver(t.id, `the primary's process (pid ${t.pid}) exited`);

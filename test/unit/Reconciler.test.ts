@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import type { Member } from '../../gen/shoal/v1/discovery';
+import { MemberHealth, NodeRole } from '../../gen/shoal/v1/node';
+import { ClusterEventKind, NodePhase } from '../../gen/shoal/v1/scale';
+import { parseClusterConfig } from '../../common/config/clusterConfig';
+import type { ConsulApi } from '../../common/consul/ConsulApi';
+import type { DecisionLog } from '../../control-plane/events/DecisionLog';
+import { EventJournal } from '../../control-plane/events/EventJournal';
+import type { ClusterObserver } from '../../control-plane/observe/ClusterObserver';
+import type { StreamState } from '../../control-plane/observe/NodeStream';
+import type { DeclaredNode } from '../../control-plane/reconcile/declaredNodes';
+import { Reconciler } from '../../control-plane/reconcile/Reconciler';
+import type { SpawnedNode, Spawner } from '../../control-plane/spawner/Spawner';
+
+// The reconcile loop's decisions, on fakes of what it observes and the processes it runs.
+// (The real thing, with Consul and processes, is test/e2e/selfHealing.test.ts.)
+
+/** Processes as a spawner would keep them; `crash` makes one exit. */
+class FakeSpawner implements Spawner {
+  readonly records = new Map<string, SpawnedNode & { alive: boolean }>();
+  readonly started: string[] = [];
+  private nextPid = 1000;
+
+  running(id: string): SpawnedNode | undefined {
+    const r = this.records.get(id);
+    return r?.alive ? r : undefined;
+  }
+  recorded(id: string): SpawnedNode | undefined {
+    return this.records.get(id);
+  }
+  setDrained(id: string, drained: boolean): void {
+    const r = this.records.get(id);
+    if (r) r.drained = drained;
+  }
+  start(node: DeclaredNode, restarts: number): Promise<SpawnedNode> {
+    this.started.push(node.id);
+    const record = { id: node.id, pid: this.nextPid++, grpcPort: 0, httpPort: 0, log: '', restarts, alive: true };
+    this.records.set(node.id, record);
+    return Promise.resolve(record);
+  }
+  kill(id: string): void {
+    this.crash(id);
+  }
+  stop(id: string): Promise<void> {
+    this.crash(id);
+    return Promise.resolve();
+  }
+  onExit(): void {}
+  crash(id: string): void {
+    const r = this.records.get(id);
+    if (r) r.alive = false;
+  }
+}
+
+/** What Consul and the status streams show; every node passing and streaming unless told. */
+class FakeObserver {
+  blind = false;
+  readonly members = new Map<string, Member>();
+  leader = { term: 1, primaryId: 'primary', primaryAddress: '127.0.0.1:1', changedAtMs: 0, reason: 'bootstrap' };
+  private readonly streams = new Map<string, { state: StreamState }>();
+
+  stream(id: string) {
+    return this.streams.get(id);
+  }
+  watchNode(): void {}
+  /** The node is registered and passing, and streams samples. */
+  healthy(id: string, role = NodeRole.NODE_ROLE_WORKER): void {
+    this.members.set(id, { id, role, grpcAddress: `127.0.0.1:${id.length}`, httpAddress: '', health: MemberHealth.MEMBER_HEALTH_PASSING, version: '', consulNode: '', checks: [] });
+    this.streams.set(id, { state: { connected: true, lastSampleAt: Date.now(), brokeAt: 0, sample: undefined } });
+  }
+  /** The node's check is critical and its stream broke. */
+  gone(id: string): void {
+    const m = this.members.get(id);
+    if (m) m.health = MemberHealth.MEMBER_HEALTH_CRITICAL;
+    this.streams.set(id, { state: { connected: false, lastSampleAt: Date.now() - 10_000, brokeAt: Date.now(), sample: undefined } });
+  }
+}
+
+function setUp(opts: { leader?: boolean; nodes?: unknown[] } = {}) {
+  const config = parseClusterConfig({
+    nodes: opts.nodes ?? [{ id: 'worker', type: 'worker', count: 2, config: { port: 0 } }],
+    controlPlane: { restartBackoffInitial: 0, restartBackoffMax: 0, port: 0 },
+  });
+  const spawner = new FakeSpawner();
+  const observer = new FakeObserver();
+  const logger = pino({ level: 'silent' });
+  const decisions: ClusterEventKind[] = [];
+  const journal = new EventJournal('cp-test', logger, { append: () => undefined } as unknown as DecisionLog);
+  journal.subscribe((e) => e.decision && decisions.push(e.kind));
+  const leading = { now: opts.leader ?? true };
+  const consul = { deregisterService: () => Promise.resolve() } as unknown as ConsulApi;
+  const reconciler = new Reconciler({
+    config,
+    consul,
+    observer: observer as unknown as ClusterObserver,
+    spawner,
+    journal,
+    isLeader: () => leading.now,
+    leaderId: () => (leading.now ? 'cp-test' : 'cp-other'),
+    logger,
+  });
+  return { reconciler, spawner, observer, decisions, leading, journal };
+}
+
+const phaseOf = (r: Reconciler, id: string) => r.topology().find((n) => n.id === id)?.phase;
+
+describe('Reconciler', function () {
+  it('starts the declared nodes, once', async function () {
+    const { reconciler, spawner, observer } = setUp();
+    await reconciler.wake();
+    assert.deepEqual(spawner.started, ['worker-1', 'worker-2']);
+    observer.healthy('worker-1');
+    observer.healthy('worker-2');
+    await reconciler.wake();
+    assert.deepEqual(spawner.started, ['worker-1', 'worker-2']);
+    assert.equal(phaseOf(reconciler, 'worker-1'), NodePhase.NODE_PHASE_RUNNING);
+  });
+
+  it('restarts a node whose process exited, and counts the restart', async function () {
+    const { reconciler, spawner, observer, decisions } = setUp();
+    await reconciler.wake();
+    observer.healthy('worker-1');
+    observer.healthy('worker-2');
+    await reconciler.wake();
+    spawner.crash('worker-1');
+    observer.gone('worker-1');
+    await reconciler.wake();
+    assert.deepEqual(spawner.started, ['worker-1', 'worker-2', 'worker-1']);
+    assert.equal(reconciler.topology().find((n) => n.id === 'worker-1')?.restarts, 1);
+    assert.ok(decisions.includes(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_RESTARTED));
+  });
+
+  it('decides nothing while blind, and nothing as a standby', async function () {
+    const blind = setUp();
+    blind.observer.blind = true;
+    await blind.reconciler.wake();
+    assert.deepEqual(blind.spawner.started, []);
+
+    const standby = setUp({ leader: false });
+    await standby.reconciler.wake();
+    assert.deepEqual(standby.spawner.started, []);
+    await assert.rejects(standby.reconciler.restart('worker-1'), /does not act now/);
+  });
+
+  it('gives a re-adopted process its start grace instead of replacing it at once', async function () {
+    const { reconciler, spawner, journal } = setUp();
+    // Another control plane started worker-1; it runs, but Consul does not list it yet.
+    spawner.records.set('worker-1', { id: 'worker-1', pid: 42, grpcPort: 0, httpPort: 0, log: '', restarts: 3, alive: true });
+    const observed: ClusterEventKind[] = [];
+    journal.subscribe((e) => observed.push(e.kind));
+    await reconciler.wake();
+    assert.equal(spawner.running('worker-1')?.pid, 42, 'not killed');
+    assert.equal(phaseOf(reconciler, 'worker-1'), NodePhase.NODE_PHASE_STARTING);
+    assert.equal(reconciler.topology().find((n) => n.id === 'worker-1')?.restarts, 3, 'restarts carried over from the record');
+    assert.ok(observed.includes(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_ADOPTED));
+    assert.deepEqual(spawner.started, ['worker-2']);
+  });
+
+  it('restarts a recorded node that died while no control plane led', async function () {
+    const { reconciler, spawner, observer } = setUp();
+    spawner.records.set('worker-1', { id: 'worker-1', pid: 42, grpcPort: 0, httpPort: 0, log: '', restarts: 0, alive: false });
+    observer.healthy('worker-1');
+    observer.gone('worker-1');
+    await reconciler.wake();
+    assert.ok(spawner.started.includes('worker-1'), 'its critical registration does not make it look started by hand');
+  });
+
+  it('never starts or restarts a node started by hand', async function () {
+    const { reconciler, spawner, observer, decisions } = setUp();
+    observer.healthy('worker-1');
+    await reconciler.wake();
+    assert.deepEqual(spawner.started, ['worker-2']);
+    observer.gone('worker-1');
+    await reconciler.wake();
+    assert.deepEqual(spawner.started, ['worker-2']);
+    assert.equal(reconciler.topology().find((n) => n.id === 'worker-1')?.managed, false);
+    assert.deepEqual(decisions, [ClusterEventKind.CLUSTER_EVENT_KIND_NODE_STARTED]);
+  });
+
+  it('keeps a drained node stopped until it is restarted on request', async function () {
+    const { reconciler, spawner, observer } = setUp();
+    await reconciler.wake();
+    observer.healthy('worker-1');
+    observer.healthy('worker-2');
+    await reconciler.wake();
+    await reconciler.drain('worker-1');
+    observer.members.delete('worker-1');
+    await reconciler.wake();
+    assert.equal(spawner.running('worker-1'), undefined);
+    assert.equal(spawner.recorded('worker-1')?.drained, true);
+    assert.equal(phaseOf(reconciler, 'worker-1'), NodePhase.NODE_PHASE_DRAINED);
+    await reconciler.restart('worker-1');
+    assert.ok(spawner.running('worker-1'));
+  });
+});
