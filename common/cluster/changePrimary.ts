@@ -86,7 +86,7 @@ export function switchover(ctx: Ctx, to: string): Promise<PrimaryChange> {
           }
         }),
       );
-      return await handOver(ctx, steps, read, old, target, members, targetClient, `switchover from ${old.primaryId}`, deadline);
+      return await handOver(ctx, steps, read, old, target, members, targetClient, `switchover from ${old.primaryId}`, deadline, old.term + 1);
     } finally {
       primary.close();
       targetClient.close();
@@ -101,9 +101,11 @@ export function switchover(ctx: Ctx, to: string): Promise<PrimaryChange> {
  * Consul's leader record, and the others follow it. With `to`, that replica must be among the most advanced. Refused when
  * too few replicas answer to be sure none holds an acknowledged write the others lack, unless
  * `force`. With `expectPrimary`, nothing changes unless that node is still the primary (the
- * control plane fails over the primary it saw go, never one promoted meanwhile).
+ * control plane fails over the primary it saw go, never one promoted meanwhile). With
+ * `includeCurrent`, the record's primary is a candidate too: it lives, but lost its term to
+ * replicas fenced by a failover that did not finish.
  */
-export function failover(ctx: Ctx & { force?: boolean; expectPrimary?: string }, to?: string): Promise<PrimaryChange> {
+export function failover(ctx: Ctx & { force?: boolean; expectPrimary?: string; includeCurrent?: boolean }, to?: string): Promise<PrimaryChange> {
   return traced('cluster.failover', { 'shoal.to': to ?? '' }, async () => {
     const steps = stepLog(ctx);
     const deadline = Date.now() + (ctx.timeoutMs ?? 15_000);
@@ -114,10 +116,10 @@ export function failover(ctx: Ctx & { force?: boolean; expectPrimary?: string },
       throw new PrimaryChangeError(`${old.primaryId} is the primary now (term ${old.term}), not ${ctx.expectPrimary}; nothing changed`);
     }
     const term = old.term + 1;
-    const candidates = (await stateMembers(ctx)).filter((m) => m.id !== old.primaryId);
+    const candidates = (await stateMembers(ctx)).filter((m) => ctx.includeCurrent || m.id !== old.primaryId);
     // Replicas that may hold acknowledged writes: those Consul lists, and those the caller knows
     // of that Consul does not list now (deregistered for a restart, say), which cannot answer.
-    const expected = new Set([...candidates.map((m) => m.id), ...(ctx.stateNodeIds ?? []).filter((id) => id !== old.primaryId)]);
+    const expected = new Set([...candidates.map((m) => m.id), ...(ctx.stateNodeIds ?? []).filter((id) => ctx.includeCurrent || id !== old.primaryId)]);
     // Every acknowledged write is on minAcks replicas; hearing from all but minAcks - 1 of them
     // guarantees one of those answered.
     const needed = Math.max(1, expected.size - (ctx.minAcks ?? 1) + 1);
@@ -145,7 +147,10 @@ export function failover(ctx: Ctx & { force?: boolean; expectPrimary?: string },
     }
     const client = sync(chosen.member.grpcAddress);
     try {
-      return await handOver(ctx, steps, read, old, chosen.member, candidates, client, `failover from ${old.primaryId}`, deadline);
+      // Nodes may hold a term above the record's already (a failover that fenced them and did
+      // not finish): the new term is above every term anyone holds.
+      const newTerm = Math.max(term, ...positions.map((p) => p.pos.term));
+      return await handOver(ctx, steps, read, old, chosen.member, candidates, client, `failover from ${old.primaryId}`, deadline, newTerm);
     } finally {
       client.close();
     }
@@ -163,8 +168,8 @@ async function handOver(
   targetClient: SyncClient,
   reason: string,
   deadline: number,
+  term: number,
 ): Promise<PrimaryChange> {
-  const term = old.term + 1;
   const record: LeaderRecord = { term, primaryId: target.id, primaryAddress: target.grpcAddress, changedAtMs: Date.now(), reason };
   if (!(await casLeader(ctx.consul, ctx.cluster, read, record))) {
     throw new PrimaryChangeError('the leader record in Consul changed meanwhile (another switchover or failover?); nothing changed');
@@ -172,7 +177,8 @@ async function handOver(
   steps.add(`Consul leader record: term ${term}, primary ${target.id}`);
   const promoted = await unaryCall<{ startPosition: number }>((m, o, cb) => targetClient.promote({ term }, m, o, cb), deadline);
   steps.add(`${target.id} is primary from position ${promoted.startPosition}`);
-  const others = [...members.filter((m) => m.id !== target.id && m.id !== old.primaryId), { id: old.primaryId, grpcAddress: old.primaryAddress } as Member];
+  const others = members.filter((m) => m.id !== target.id && m.id !== old.primaryId);
+  if (target.id !== old.primaryId) others.push({ id: old.primaryId, grpcAddress: old.primaryAddress } as Member);
   await Promise.all(
     others.map(async (m) => {
       const client = sync(m.grpcAddress);

@@ -78,6 +78,8 @@ export class Reconciler {
   private timer: NodeJS.Timeout | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private queuedPass: Promise<void> | undefined;
+  /** Since when nodes hold a term above the leader record's with no primary in it; 0 if not. */
+  private termGapSince = 0;
   private stopped = false;
   private failoverRetryAt = 0;
   private lastBlocked = '';
@@ -262,6 +264,32 @@ export class Reconciler {
         this.opts.logger.error({ err, node: id }, 'could not reconcile a node');
       }
     }
+    if (this.mayAct) await this.checkTerms();
+  }
+
+  /**
+   * Nodes that hold a term above the leader record's, with no primary in it, were fenced by a
+   * failover that did not finish (or a switchover under way). They refuse the record's primary,
+   * so writes stall. Once that has lasted `suspectAfter` (a switchover takes milliseconds), the
+   * most advanced state node, the record's primary included, is made primary in a new term.
+   */
+  private async checkTerms(): Promise<void> {
+    const { observer, config } = this.opts;
+    const record = observer.leader;
+    const samples = [...observer.members.keys()]
+      .map((id) => observer.stream(id)?.state)
+      .filter((s) => s?.connected && s.sample && s.sample.role !== NodeRole.NODE_ROLE_WORKER)
+      .map((s) => s!.sample!);
+    const highest = Math.max(0, ...samples.map((s) => s.term));
+    const served = samples.some((s) => s.role === NodeRole.NODE_ROLE_PRIMARY && s.term >= highest);
+    if (!record || highest <= record.term || served) {
+      this.termGapSince = 0;
+      return;
+    }
+    this.termGapSince ||= Date.now();
+    if (Date.now() - this.termGapSince < config.controlPlane.suspectAfter) return;
+    this.termGapSince = 0;
+    await this.failOver(record.primaryId, `nodes hold term ${highest}, above the leader record's ${record.term}, and no primary serves it (a failover that fenced them did not finish)`, true);
   }
 
   private async reconcile(t: Track): Promise<void> {
@@ -402,7 +430,7 @@ export class Reconciler {
    * replicas answer to be sure no acknowledged write is lost, nothing changes and it is tried
    * again a second later.
    */
-  private async failOver(id: string, reason: string): Promise<void> {
+  private async failOver(id: string, reason: string, includeCurrent = false): Promise<void> {
     if (Date.now() < this.failoverRetryAt || !this.mayAct) return;
     const { journal, config } = this.opts;
     // The observer's copy of the leader record may trail a failover made a moment ago.
@@ -413,6 +441,7 @@ export class Reconciler {
           consul: this.opts.consul,
           cluster: config.name,
           expectPrimary: id,
+          includeCurrent,
           minAcks: config.sync.minAcks,
           stateNodeIds: this.declared.filter((d) => d.role !== 'worker').map((d) => d.id),
           timeoutMs: 5000,

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { Metadata, type ServiceError, status } from '@grpc/grpc-js';
+import { credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { MemberHealth, NodeRole } from '../../gen/shoal/v1/node';
 import { ClusterEventKind, type DrainResponse, NodePhase, type RestartResponse } from '../../gen/shoal/v1/scale';
 import { serviceNameOf } from '../../common/consul/ConsulApi';
 import { StateClient } from '../../common/client/StateClient';
+import { unaryCall } from '../../common/client/grpcCall';
+import { SyncClient } from '../../gen/shoal/v1/sync';
 import { isRunning } from '../../common/local/processRecord';
 import { waitFor } from '../../common/time/waitFor';
 import { detailsOf } from '../../control-plane/events/EventJournal';
@@ -150,6 +152,30 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
     }, { timeoutMs: 30_000 });
     const decided = (await cluster.decisions()).filter((e) => e.atUnixMs >= since).map((e) => `${ClusterEventKind[e.kind]} ${e.nodeId}`);
     assert.ok(decided.includes(`CLUSTER_EVENT_KIND_NODE_RESTARTED ${replica}`), decided.join(', '));
+  });
+
+  it('re-establishes a primary when the replicas were fenced by a failover that did not finish', async function () {
+    const old = await cluster.primary();
+    const before = await state.put('fenced/before', Buffer.from('kept'));
+    // What a failover that died after fencing leaves behind: every replica in the next term,
+    // refusing the primary of the record's term; writes stall.
+    const replicas = (await cluster.topology()).nodes.filter((n) => n.observedRole === NodeRole.NODE_ROLE_REPLICA);
+    assert.equal(replicas.length, 2);
+    for (const r of replicas) {
+      const client = new SyncClient(r.grpcAddress, credentials.createInsecure());
+      try {
+        await unaryCall((m, o, cb) => client.getPosition({ term: old.term + 1 }, m, o, cb), Date.now() + 5000);
+      } finally {
+        client.close();
+      }
+    }
+    const since = Date.now();
+    const after = await state.put('fenced/after', Buffer.from('taken'), { deadlineMs: 30_000 });
+    assert.ok(after.term >= old.term + 1, `written in term ${after.term}, after term ${old.term}`);
+    const decision = await cluster.decision(ClusterEventKind.CLUSTER_EVENT_KIND_FAILED_OVER, old.primaryId, since);
+    assert.match(decision.reason, /did not finish/);
+    assert.equal(Buffer.from((await state.get('fenced/before')).value).toString(), 'kept');
+    assert.ok(after.position > before.position);
   });
 
   it('serves Drain and Restart only with the bearer token, and says what is wrong otherwise', async function () {
