@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ClusterEventKind, ScaleService } from '../gen/shoal/v1/scale';
 import { ConsulApi } from '../common/consul/ConsulApi';
+import { EventsClient } from '../common/client/EventsClient';
 import { type ControlPlaneLeader, controlPlaneServiceName } from '../common/cluster/controlPlaneLeader';
 import { SHOAL_VERSION } from '../common/cluster/version';
 import { addReflection } from '../common/grpc/addReflection';
@@ -44,6 +45,7 @@ export class ControlPlane {
   private readonly metrics: ControlPlaneMetrics;
   private readonly http: HttpServer;
   private readonly consul: ConsulApi;
+  private readonly events: EventsClient;
   private readonly stopping = new AbortController();
   private ctx: ScaleContext | undefined;
   private lock: LeaderLock | undefined;
@@ -52,6 +54,7 @@ export class ControlPlane {
 
   constructor(private readonly opts: ControlPlaneOptions) {
     this.consul = new ConsulApi(opts.config.consul.address);
+    this.events = new EventsClient({ consul: this.consul, cluster: opts.config.name });
     this.metrics = new ControlPlaneMetrics(() => this.ctx);
     this.http = createControlPlaneEndpoints(() => this.ctx, this.metrics);
   }
@@ -108,6 +111,7 @@ export class ControlPlane {
       journal,
       isLeader: () => lock.isLeader,
       leaderId: () => lock.holder?.id,
+      releaseLeases: (workerId, reason) => this.events.releaseWorker(workerId, reason, 2000),
       logger,
     });
     this.ctx = { id, cluster: config.name, logger, token: config.controlPlane.token, isLeader: () => lock.isLeader, leader: () => lock.holder, observer, reconciler, journal, decisionLog };
@@ -150,6 +154,7 @@ export class ControlPlane {
     await shutdownWithin(this.grpc, 5000, () => logger.warn('drain deadline passed; cancelling open calls'));
     this.http.closeAllConnections();
     this.http.close();
+    this.events.close();
     logger.info('stopped; the nodes keep running');
   }
 

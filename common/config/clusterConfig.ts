@@ -15,6 +15,7 @@ export interface ClusterConfig {
   sync: SyncConfig;
   health: HealthConfig;
   controlPlane: ControlPlaneConfig;
+  events: EventsConfig;
 }
 
 export type RoleName = 'primary' | 'replica' | 'worker';
@@ -114,6 +115,17 @@ export interface ControlPlaneConfig {
   decisionLogSize: number;
 }
 
+export interface EventsConfig {
+  /** How long a worker holds a leased event before it goes to another worker, ms. @default 30000 */
+  leaseMs: number;
+  /** Deliveries an event gets before it is dead-lettered (failed, timed out or expired). @default 5 */
+  maxAttempts: number;
+  /** How long a handler may run before it is aborted and the delivery counts as failed, ms. @default 25000 */
+  handlerTimeout: number;
+  /** Events a worker runs at once. @default 4 */
+  concurrency: number;
+}
+
 /** What a node's HTTP listener serves. */
 export const HTTP_ENDPOINTS: readonly string[] = ['/health/live', '/health/ready', '/metrics'];
 
@@ -133,7 +145,7 @@ export function parseClusterConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): C
   if (root.orchestration !== undefined) {
     throw new ConfigError('orchestration', "is the seed's wrapper: put its nodes, sync and health at the top level of the file");
   }
-  onlyKeys(root, ['version', 'name', 'description', 'consul', 'nodes', 'sync', 'health', 'controlPlane'], '');
+  onlyKeys(root, ['version', 'name', 'description', 'consul', 'nodes', 'sync', 'health', 'controlPlane', 'events'], '');
   const name = optional(root, 'name', 'local', str);
   if (!isValidNodeId(name)) throw new ConfigError('name', 'must be lowercase letters, digits and dashes');
   const consul = object(root.consul ?? {}, 'consul');
@@ -150,6 +162,8 @@ export function parseClusterConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): C
   const cp = object(root.controlPlane ?? {}, 'controlPlane');
   onlyKeys(cp, ['port', 'httpPort', 'token', 'reconcileInterval', 'restartBackoffInitial', 'restartBackoffMax', 'suspectAfter', 'startTimeout', 'decisionLogSize'], 'controlPlane.');
   const cpPort = optional(cp, 'port', 7070, int(0, 65535), 'controlPlane.');
+  const ev = object(root.events ?? {}, 'events');
+  onlyKeys(ev, ['leaseMs', 'maxAttempts', 'handlerTimeout', 'concurrency'], 'events.');
   const config: ClusterConfig = {
     version: optional(root, 'version', '1.0.0', str),
     name,
@@ -190,7 +204,16 @@ export function parseClusterConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): C
       startTimeout: optional(cp, 'startTimeout', 20000, ms(1000, 600_000), 'controlPlane.'),
       decisionLogSize: optional(cp, 'decisionLogSize', 200, int(1, 10_000), 'controlPlane.'),
     },
+    events: {
+      leaseMs: optional(ev, 'leaseMs', 30000, ms(100, 3_600_000), 'events.'),
+      maxAttempts: optional(ev, 'maxAttempts', 5, int(1, 100), 'events.'),
+      handlerTimeout: optional(ev, 'handlerTimeout', 25000, ms(10, 3_600_000), 'events.'),
+      concurrency: optional(ev, 'concurrency', 4, int(1, 1000), 'events.'),
+    },
   };
+  if (config.events.handlerTimeout >= config.events.leaseMs) {
+    throw new ConfigError('events.handlerTimeout', `is ${config.events.handlerTimeout}, not below events.leaseMs (${config.events.leaseMs}): a handler still running when its lease expires would run twice at once`);
+  }
   if (config.controlPlane.restartBackoffMax < config.controlPlane.restartBackoffInitial) {
     throw new ConfigError('controlPlane.restartBackoffMax', `is ${config.controlPlane.restartBackoffMax}, below controlPlane.restartBackoffInitial (${config.controlPlane.restartBackoffInitial})`);
   }

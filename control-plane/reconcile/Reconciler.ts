@@ -25,6 +25,8 @@ export interface ReconcilerOptions {
   isLeader: () => boolean;
   /** The lock holder's id, for errors sent to callers of a standby. */
   leaderId: () => string | undefined;
+  /** Hands the leases of a dead worker back to the queue (Events.ReleaseWorker on the primary). */
+  releaseLeases: (workerId: string, reason: string) => Promise<number>;
   logger: Logger;
 }
 
@@ -365,8 +367,9 @@ export class Reconciler {
       if (isPrimary) await this.failOver(t.id, `the primary's process (pid ${t.pid}) exited`);
       if (Date.now() >= t.nextStartAt && this.mayAct) {
         await journal.decide(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_RESTARTED, t.id, `its process exited; restart ${t.restarts + 1}`, async () => {
+          const released = t.declared?.role === 'worker' ? await this.release(t.id, `its process (pid ${t.pid}) exited`) : 0;
           const spawned = await this.launch(t);
-          return { pid: spawned.pid, restarts: t.restarts };
+          return { pid: spawned.pid, restarts: t.restarts, leasesReleased: released };
         });
       }
       return;
@@ -395,6 +398,16 @@ export class Reconciler {
     }
   }
 
+  /** A dead worker's leases go back to the queue now, not when they expire; 0 if that fails. */
+  private async release(workerId: string, reason: string): Promise<number> {
+    try {
+      return await this.opts.releaseLeases(workerId, reason);
+    } catch (err) {
+      this.opts.logger.warn({ node: workerId, err: (err as Error).message }, 'could not release the leases of a dead worker; they expire on their own');
+      return 0;
+    }
+  }
+
   /** Starts the node through the spawner and follows its stream as soon as its port is known. */
   private async launch(t: Track) {
     if (!t.declared) throw failedPrecondition(`${t.id} is not declared in the cluster config; the control plane cannot start it`);
@@ -419,8 +432,9 @@ export class Reconciler {
       await this.opts.consul.deregisterService(t.id).catch(() => undefined);
       this.opts.spawner.kill(t.id);
       await waitFor(`${t.id} to exit`, () => !this.opts.spawner.running(t.id), { timeoutMs: 5000, intervalMs: 20 });
+      const released = t.declared?.role === 'worker' ? await this.release(t.id, reason) : 0;
       const spawned = await this.launch(t);
-      return { pid: spawned.pid, restarts: t.restarts };
+      return { pid: spawned.pid, restarts: t.restarts, leasesReleased: released };
     });
   }
 

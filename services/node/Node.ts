@@ -7,6 +7,12 @@ import { DiscoveryService } from '../../gen/shoal/v1/discovery';
 import { HealthService } from '../../gen/shoal/v1/health';
 import { StateService } from '../../gen/shoal/v1/state';
 import { SyncService } from '../../gen/shoal/v1/sync';
+import { EventsService } from '../../gen/shoal/v1/events';
+import { EventsClient } from '../../common/client/EventsClient';
+import { StateClient } from '../../common/client/StateClient';
+import { EventQueue } from './events/EventQueue';
+import { eventsServer } from './events/server';
+import { EventWorker } from './worker/EventWorker';
 import { ConsulApi, serviceNameOf } from '../../common/consul/ConsulApi';
 import type { RoleName } from '../../common/config/clusterConfig';
 import { SHOAL_VERSION } from '../../common/cluster/version';
@@ -53,6 +59,8 @@ export class Node {
   private readonly membership: MembershipView;
   private registration: ConsulRegistration | undefined;
   private replication: Replication | undefined;
+  private queue: EventQueue | undefined;
+  private worker: EventWorker | undefined;
   private ctx: NodeContext | undefined;
   private stopped: Promise<void> | undefined;
 
@@ -108,8 +116,11 @@ export class Node {
     this.grpc.addService(HealthService, healthServer(this.ctx));
     this.grpc.addService(StateService, stateServer(this.ctx));
     this.grpc.addService(SyncService, syncServer(this.ctx));
+    // Every node answers Events; only the primary serves it (the others redirect, as for State).
+    this.queue = new EventQueue(this.ctx, opts.config.events);
+    this.grpc.addService(EventsService, eventsServer({ node: this.ctx, queue: this.queue, config: opts.config.events }));
     this.lifecycle.standardHealth.addToServer(this.grpc);
-    addReflection(this.grpc, join(REPO_ROOT, 'gen', 'descriptors.binpb'), ['shoal.v1.Discovery', 'shoal.v1.Health', 'shoal.v1.State', 'shoal.v1.Sync', 'grpc.health.v1.Health']);
+    addReflection(this.grpc, join(REPO_ROOT, 'gen', 'descriptors.binpb'), ['shoal.v1.Discovery', 'shoal.v1.Health', 'shoal.v1.State', 'shoal.v1.Sync', 'shoal.v1.Events', 'grpc.health.v1.Health']);
     this.lifecycle.serving();
     opts.logger.info({ grpc: identity.grpcAddress, http: identity.httpAddress, consul: opts.config.consul.address }, 'node serving');
 
@@ -124,6 +135,17 @@ export class Node {
     });
     this.membership.start();
     this.replication?.start();
+    if (opts.role === 'worker') {
+      this.worker = new EventWorker({
+        workerId: identity.id,
+        events: new EventsClient({ consul: this.consul, cluster: identity.cluster }),
+        state: new StateClient({ consul: this.consul, cluster: identity.cluster }),
+        config: opts.config.events,
+        handlers: opts.handlers,
+        logger: opts.logger,
+      });
+      this.worker.start();
+    }
   }
 
   /** Opens the state store and the replication that keeps it (primary and replicas only). */
@@ -169,6 +191,9 @@ export class Node {
     const log = this.opts.logger;
     log.info({ drainTimeoutMs, inFlight: this.calls.inFlight }, 'draining');
     this.lifecycle.drain();
+    // A worker stops leasing and finishes (or hands back) its events while still registered.
+    await this.worker?.stop(drainTimeoutMs);
+    this.queue?.close();
     this.calls.endStreams('node is shutting down');
     await shutdownWithin(this.grpc, drainTimeoutMs, () => log.warn({ inFlight: this.calls.inFlight }, 'drain deadline passed; cancelling the calls still open'));
     this.http.closeAllConnections();

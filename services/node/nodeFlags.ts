@@ -4,6 +4,8 @@ import { ConfigError } from '../../common/config/ConfigError';
 import { type ClusterConfig, isValidNodeId, ROLE_NAMES, type RoleName } from '../../common/config/clusterConfig';
 import { loadClusterConfig } from '../../common/config/loadClusterConfig';
 import { portFlag, readCommandLine } from '../../common/config/commandLine';
+import type { EventHandler } from './worker/handlers';
+import { loadHandlers } from './worker/loadHandlers';
 
 export const NODE_HELP = `Usage: shoal-node --role ROLE [options]
 
@@ -31,6 +33,8 @@ Options:
   --drain-timeout MS     on SIGTERM, how long in-flight calls may finish (default: 10000)
   --data-dir DIR         where the state store lives, primary and replicas (default:
                          .run/data/<cluster>/<id> in the checkout)
+  --handlers FILE        workers: a module exporting one async function per event type,
+                         (event, ctx) => result, besides the built-ins cpu, sleep, hash, counter
   -h, --help             show this help
 
 Environment: CONSUL_HTTP_ADDR, LOG_LEVEL (default info), OTEL_EXPORTER_OTLP_ENDPOINT (traces
@@ -51,6 +55,8 @@ export interface NodeFlags {
   httpPort: number;
   /** Where the state store lives (primary and replicas). */
   dataDir: string;
+  /** Event handlers of a worker: the built-ins plus those of --handlers. */
+  handlers: Record<string, EventHandler>;
 }
 
 /**
@@ -59,7 +65,7 @@ export interface NodeFlags {
  * @throws ConfigError naming the flag or config field that is wrong.
  */
 export function parseNodeFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): NodeFlags | undefined {
-  const str = readCommandLine(argv, ['role', 'id', 'config', 'cluster', 'consul', 'host', 'advertise-host', 'port', 'http-port', 'drain-timeout', 'data-dir']);
+  const str = readCommandLine(argv, ['role', 'id', 'config', 'cluster', 'consul', 'host', 'advertise-host', 'port', 'http-port', 'drain-timeout', 'data-dir', 'handlers']);
   if (!str) return undefined;
 
   const role = str('role');
@@ -92,7 +98,9 @@ export function parseNodeFlags(argv: string[], env: NodeJS.ProcessEnv = process.
     config.health = { ...config.health, drainTimeout: ms };
   }
   const dataDir = resolve(str('data-dir') ?? join(REPO_ROOT, '.run', 'data', config.name, id));
-  return { config, id, role: role as RoleName, host, advertiseHost, grpcPort, httpPort, dataDir };
+  if (str('handlers') !== undefined && role !== 'worker') throw new ConfigError('--handlers', `is for workers; a ${role} runs no event handlers`);
+  const handlers = role === 'worker' ? loadHandlers(str('handlers')) : {};
+  return { config, id, role: role as RoleName, host, advertiseHost, grpcPort, httpPort, dataDir, handlers };
 }
 
 function validCluster(name: string): string {

@@ -25,6 +25,8 @@ export interface ControlPlaneClusterOptions {
   controlPlane?: Record<string, unknown>;
   /** Extra environment of the control planes (and so of the nodes they start). */
   env?: NodeJS.ProcessEnv;
+  /** The config's `events` section. */
+  events?: Record<string, unknown>;
 }
 
 /**
@@ -60,6 +62,7 @@ export class ControlPlaneCluster {
           { id: 'worker', type: 'worker', count: 2, config: { port: 0 } },
         ],
         controlPlane: { ...opts.controlPlane, port: 0 },
+        ...(opts.events ? { events: opts.events } : {}),
       }),
     );
     const c = new ControlPlaneCluster(opts.cluster, consul, runDir, configPath, opts.env ?? {});

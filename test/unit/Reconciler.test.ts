@@ -89,6 +89,7 @@ function setUp(opts: { leader?: boolean; nodes?: unknown[] } = {}) {
   const journal = new EventJournal('cp-test', logger, { append: () => undefined } as unknown as DecisionLog);
   journal.subscribe((e) => e.decision && decisions.push(e.kind));
   const leading = { now: opts.leader ?? true };
+  const released: string[] = [];
   const consul = { deregisterService: () => Promise.resolve() } as unknown as ConsulApi;
   const reconciler = new Reconciler({
     config,
@@ -98,9 +99,13 @@ function setUp(opts: { leader?: boolean; nodes?: unknown[] } = {}) {
     journal,
     isLeader: () => leading.now,
     leaderId: () => (leading.now ? 'cp-test' : 'cp-other'),
+    releaseLeases: (workerId) => {
+      released.push(workerId);
+      return Promise.resolve(1);
+    },
     logger,
   });
-  return { reconciler, spawner, observer, decisions, leading, journal };
+  return { reconciler, spawner, observer, decisions, leading, journal, released };
 }
 
 const phaseOf = (r: Reconciler, id: string) => r.topology().find((n) => n.id === id)?.phase;
@@ -117,8 +122,8 @@ describe('Reconciler', function () {
     assert.equal(phaseOf(reconciler, 'worker-1'), NodePhase.NODE_PHASE_RUNNING);
   });
 
-  it('restarts a node whose process exited, and counts the restart', async function () {
-    const { reconciler, spawner, observer, decisions } = setUp();
+  it('restarts a node whose process exited, counts the restart, and hands its leases back first', async function () {
+    const { reconciler, spawner, observer, decisions, released } = setUp();
     await reconciler.wake();
     observer.healthy('worker-1');
     observer.healthy('worker-2');
@@ -129,6 +134,7 @@ describe('Reconciler', function () {
     assert.deepEqual(spawner.started, ['worker-1', 'worker-2', 'worker-1']);
     assert.equal(reconciler.topology().find((n) => n.id === 'worker-1')?.restarts, 1);
     assert.ok(decisions.includes(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_RESTARTED));
+    assert.deepEqual(released, ['worker-1']);
   });
 
   it('decides nothing while blind, and nothing as a standby', async function () {

@@ -5,6 +5,7 @@ import { writeWithBackpressure } from '../../../common/grpc/writeWithBackpressur
 import type { NodeContext } from '../NodeContext';
 import type { Entry } from '../store/StateStore';
 import { stateOf } from '../sync/primaryRedirect';
+import { isSystemKey } from '../store/systemKeys';
 import { checkPrefix } from './limits';
 
 /** Changes a watcher may fall behind by before its stream is ended (it can watch again). */
@@ -21,7 +22,7 @@ export async function watch(ctx: NodeContext, request: WatchRequest, call: Serve
   let problem: string | undefined;
   let wake: (() => void) | undefined;
   const offEntries = r.feed.onEntries((entries) => {
-    for (const e of entries) if (e.key.startsWith(request.prefix)) pending.push(e);
+    for (const e of entries) if (e.key.startsWith(request.prefix) && !isSystemKey(e.key)) pending.push(e);
     if (pending.length > MAX_PENDING) problem = `watcher fell more than ${MAX_PENDING} changes behind; watch again`;
     wake?.();
   });

@@ -33,6 +33,11 @@ export function write(
   value: Buffer,
   expectedVersion: number | undefined,
 ): Promise<WriteOutcome> {
+  return primaryWrite(ctx, { op, key, value, expectedVersion, deadlineMs: answerBy(call, ctx.sync.ackTimeout) });
+}
+
+/** One write on the primary, as `write` describes; for the node's own keys (events) too. */
+export function primaryWrite(ctx: NodeContext, req: { op: EntryOpName; key: string; value: Buffer; expectedVersion?: number; deadlineMs: number }): Promise<WriteOutcome> {
   const r = stateOf(ctx, 'a write');
   const writer = r.writer;
   if (r.role !== 'primary' || !writer) throw notPrimary(ctx, 'a write');
@@ -43,11 +48,11 @@ export function write(
     metadata.set(WRITTEN_METADATA_KEY, 'false');
     throw unavailable(`only ${acks.connected} of the ${required} replicas that must acknowledge a write (sync.minAcks) are connected; nothing was written`, metadata);
   }
-  return tracer.startActiveSpan('state.write', { attributes: { 'shoal.op': op, 'shoal.key': key, 'shoal.term': writer.term } }, async (span) => {
+  return tracer.startActiveSpan('state.write', { attributes: { 'shoal.op': req.op, 'shoal.key': req.key, 'shoal.term': writer.term } }, async (span) => {
     try {
       const carrier: Record<string, string> = {};
       propagation.inject(context.active(), carrier);
-      const outcome = await writer.write({ op, key, value, expectedVersion, traceParent: carrier.traceparent ?? '', deadlineMs: answerBy(call, ctx.sync.ackTimeout) });
+      const outcome = await writer.write({ op: req.op, key: req.key, value: req.value, expectedVersion: req.expectedVersion, traceParent: carrier.traceparent ?? '', deadlineMs: req.deadlineMs });
       span.setAttributes({ 'shoal.position': outcome.position, 'shoal.version': outcome.version });
       return outcome;
     } catch (err) {

@@ -1,0 +1,53 @@
+import { parseArgs } from 'node:util';
+import { EventsClient } from '../../common/client/EventsClient';
+import { CliError } from '../CliError';
+import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, connectCluster } from '../clusterOptions';
+import { grpcFailure } from '../grpcFailure';
+
+export const DLQ_HELP = `Usage: shoal dlq [--redrive EVENT_ID | --redrive-all] [--limit N]
+
+Lists the dead-lettered events (those that failed events.maxAttempts deliveries, or had no
+handler for their type) with their type, attempts and last error; or puts one (or all) back in
+the queue with the attempts reset.
+
+Options:
+  --redrive EVENT_ID  put that event back in the queue
+  --redrive-all       put every listed event back
+  --limit N           list at most N (default: 100)
+${CLUSTER_OPTIONS_HELP}
+  -h, --help          show this help`;
+
+export async function dlq(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...CLUSTER_OPTIONS, redrive: { type: 'string' }, 'redrive-all': { type: 'boolean' }, limit: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) return console.log(DLQ_HELP), 0;
+  const limit = Number(values.limit ?? 100);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new CliError(`--limit must be from 1 to 1000 (got "${values.limit}")`);
+  const { consul, cluster } = await connectCluster(values);
+  const client = new EventsClient({ consul, cluster });
+  try {
+    if (values.redrive) {
+      await client.redrive(values.redrive);
+      console.log(`redriven: ${values.redrive}`);
+      return 0;
+    }
+    const dead = await client.deadLetters(limit);
+    if (values['redrive-all']) {
+      for (const e of dead) await client.redrive(e.id);
+      console.log(`redriven: ${dead.length} event(s)`);
+      return 0;
+    }
+    if (dead.length === 0) {
+      console.log('No dead-lettered events.');
+      return 0;
+    }
+    for (const e of dead) console.log(`${e.id}  ${e.type}  attempts ${e.attempts}  ${new Date(e.publishedAtUnixMs).toISOString()}  ${e.lastError}`);
+    return 0;
+  } catch (err) {
+    throw grpcFailure(err, 'dlq');
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,269 @@
+import { randomUUID } from 'node:crypto';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { type Event, EventState, type LeasedEvent, type PublishRequest, type PublishResponse } from '../../../gen/shoal/v1/events';
+import type { EventsConfig } from '../../../common/config/clusterConfig';
+import { failedPrecondition, notFound, ServerError } from '../../../common/grpc/ServerError';
+import type { NodeContext } from '../NodeContext';
+import { primaryWrite } from '../state/write';
+import { EVENTS_PREFIX, eventKey } from '../store/systemKeys';
+import { notPrimary } from '../sync/primaryRedirect';
+import { decodeRecord, encodeRecord, type EventRecord, toEvent } from './eventRecord';
+import { status } from '@grpc/grpc-js';
+
+const tracer = trace.getTracer('shoal.events');
+
+interface Lease {
+  leaseId: string;
+  workerId: string;
+  expiresAt: number;
+}
+
+/** How often expired leases are looked for, ms. */
+const SWEEP_MS = 200;
+
+/**
+ * The primary's view of the event log. Every change of an event's state (published, failed,
+ * done, dead) is a replicated write of its record, acknowledged under sync.minAcks; leases are
+ * held in memory only. So a new primary rebuilds the queue from its store: what was leased is
+ * pending again, and delivery is at least once.
+ */
+export class EventQueue {
+  /** Ids of pending events, oldest first (leased ones stay here until acked). */
+  private pending: string[] = [];
+  private readonly records = new Map<string, EventRecord>();
+  private readonly leases = new Map<string, Lease>();
+  /** Events whose new state is being written: not leased, expired or acked meanwhile. */
+  private readonly saving = new Set<string>();
+  private readonly waiters = new Set<() => void>();
+  private dead = 0;
+  private done = 0;
+  /** The term this queue was built in; 0 before it was built. */
+  private term = 0;
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    private readonly ctx: NodeContext,
+    private readonly config: EventsConfig,
+  ) {
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
+    this.sweeper.unref();
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+    for (const wake of this.waiters) wake();
+  }
+
+  async publish(request: PublishRequest, deadlineMs: number): Promise<PublishResponse> {
+    this.ready();
+    const id = request.idempotencyKey ? `k-${Buffer.from(request.idempotencyKey).toString('base64url')}` : randomUUID();
+    const existing = this.ctx.replication!.store.stored(eventKey(id));
+    if (existing) return { eventId: id, position: existing.position, term: this.ctx.replication!.term, duplicate: true };
+    return tracer.startActiveSpan('events.publish', { attributes: { 'shoal.event.id': id, 'shoal.event.type': request.type } }, async (span) => {
+      try {
+        const carrier: Record<string, string> = {};
+        propagation.inject(context.active(), carrier);
+        const record: EventRecord = {
+          id,
+          type: request.type,
+          key: request.key,
+          payload: Buffer.from(request.payload).toString('base64'),
+          publishedAtMs: Date.now(),
+          attempts: 0,
+          state: 'pending',
+          lastError: '',
+          result: '',
+          traceparent: carrier.traceparent ?? '',
+        };
+        // Create-only: two publishes with one idempotency key write one event.
+        const outcome = await primaryWrite(this.ctx, { op: 'put', key: eventKey(id), value: encodeRecord(record), expectedVersion: 0, deadlineMs }).catch((err: unknown) => {
+          if (err instanceof ServerError && err.code === status.ABORTED && request.idempotencyKey) return undefined;
+          throw err;
+        });
+        if (!outcome) return { eventId: id, position: this.ctx.replication!.store.stored(eventKey(id))?.position ?? 0, term: this.ctx.replication!.term, duplicate: true };
+        if (this.term === outcome.term) this.enqueue(record);
+        return { eventId: id, position: outcome.position, term: outcome.term, duplicate: false };
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  /** Up to `max` pending events for `workerId`, waiting up to `waitMs` for the first. */
+  async lease(workerId: string, max: number, leaseMs: number, waitMs: number, signal: AbortSignal): Promise<LeasedEvent[]> {
+    const until = Date.now() + waitMs;
+    for (;;) {
+      this.ready();
+      const leased = this.take(workerId, max, leaseMs);
+      if (leased.length > 0 || Date.now() >= until || signal.aborted) return leased;
+      await this.waitForWork(until - Date.now(), signal);
+    }
+  }
+
+  /** Ends a lease with the handler's outcome; returns the event's state after it. */
+  async ack(a: { workerId: string; eventId: string; leaseId: string; success: boolean; result: Buffer; error: string; permanent: boolean }, deadlineMs: number): Promise<EventState> {
+    this.ready();
+    const lease = this.leases.get(a.eventId);
+    const record = this.records.get(a.eventId);
+    if (!record || !lease || lease.leaseId !== a.leaseId || this.saving.has(a.eventId)) {
+      throw failedPrecondition(`event ${a.eventId} is not leased to ${a.workerId} under lease ${a.leaseId} any more (it expired, was released, or a new primary took over); it is or will be delivered again`);
+    }
+    if (!a.success) {
+      // The lease ends only once the failure is recorded; an ack that fails can be sent again.
+      const state = await this.failed(record, a.error, a.permanent, deadlineMs);
+      this.leases.delete(a.eventId);
+      return state;
+    }
+    const next: EventRecord = { ...record, state: 'done', result: a.result.toString('base64') };
+    await this.saved(next, deadlineMs);
+    this.leases.delete(a.eventId);
+    this.settle(a.eventId);
+    this.done += 1;
+    return EventState.EVENT_STATE_DONE;
+  }
+
+  /** Hands back every lease `workerId` holds; returns how many. */
+  release(workerId: string, reason: string): number {
+    this.ready();
+    let released = 0;
+    for (const [eventId, lease] of this.leases) {
+      if (lease.workerId !== workerId) continue;
+      released += 1;
+      this.expire(eventId, `released: ${reason}`);
+    }
+    return released;
+  }
+
+  backlog(): { pending: number; leased: number; dead: number; done: number } {
+    this.ready();
+    const waiting = this.pending.filter((id) => !this.leases.has(id)).length;
+    return { pending: waiting, leased: this.leases.size, dead: this.dead, done: this.done };
+  }
+
+  deadLetters(limit: number): Event[] {
+    this.ready();
+    return this.ctx.replication!.store.listAll(EVENTS_PREFIX)
+      .map((s) => decodeRecord(s.value))
+      .filter((r) => r.state === 'dead')
+      .slice(0, limit)
+      .map((r) => toEvent(r));
+  }
+
+  async redrive(eventId: string, deadlineMs: number): Promise<Event> {
+    this.ready();
+    const stored = this.ctx.replication!.store.stored(eventKey(eventId));
+    if (!stored) throw notFound(`no event ${eventId}`);
+    const record = decodeRecord(stored.value);
+    if (record.state !== 'dead') throw failedPrecondition(`event ${eventId} is not dead-lettered (it is ${record.state})`);
+    const next: EventRecord = { ...record, state: 'pending', attempts: 0, lastError: '' };
+    await this.saved(next, deadlineMs);
+    this.dead = Math.max(0, this.dead - 1);
+    this.enqueue(next);
+    return toEvent(next);
+  }
+
+  /** Refuses unless this node is the primary; rebuilds the queue when its term is new. */
+  private ready(): void {
+    const r = this.ctx.replication;
+    if (!r || r.role !== 'primary' || !r.writer) throw notPrimary(this.ctx, 'an events call');
+    if (this.term === r.term) return;
+    this.term = r.term;
+    this.pending = [];
+    this.records.clear();
+    this.leases.clear();
+    this.saving.clear();
+    this.dead = 0;
+    this.done = 0;
+    const rows = r.store.listAll(EVENTS_PREFIX).sort((a, b) => a.position - b.position);
+    for (const row of rows) {
+      const record = decodeRecord(row.value);
+      if (record.state === 'pending') this.enqueue(record);
+      else if (record.state === 'dead') this.dead += 1;
+    }
+    this.ctx.logger.info({ term: r.term, pending: this.pending.length, dead: this.dead }, 'event queue rebuilt from the store');
+  }
+
+  private enqueue(record: EventRecord): void {
+    if (this.records.has(record.id)) return;
+    this.records.set(record.id, record);
+    this.pending.push(record.id);
+    for (const wake of this.waiters) wake();
+  }
+
+  private take(workerId: string, max: number, leaseMs: number): LeasedEvent[] {
+    const out: LeasedEvent[] = [];
+    for (const id of this.pending) {
+      if (out.length >= max) break;
+      if (this.leases.has(id) || this.saving.has(id)) continue;
+      const record = this.records.get(id)!;
+      const lease: Lease = { leaseId: randomUUID(), workerId, expiresAt: Date.now() + leaseMs };
+      this.leases.set(id, lease);
+      out.push({ event: toEvent(record, true), leaseId: lease.leaseId, expiresAtUnixMs: lease.expiresAt });
+    }
+    return out;
+  }
+
+  /** Records a failed delivery: back in the queue (at its end), or dead-lettered. */
+  private async failed(record: EventRecord, error: string, permanent: boolean, deadlineMs: number): Promise<EventState> {
+    const attempts = record.attempts + 1;
+    const dead = permanent || attempts >= this.config.maxAttempts;
+    const next: EventRecord = { ...record, attempts, lastError: error, state: dead ? 'dead' : 'pending' };
+    await this.saved(next, deadlineMs);
+    if (dead) {
+      this.settle(record.id);
+      this.dead += 1;
+      this.ctx.logger.warn({ event: record.id, type: record.type, attempts, error }, 'event dead-lettered');
+      return EventState.EVENT_STATE_DEAD;
+    }
+    this.records.set(record.id, next);
+    // To the back of the queue: a failing event does not hold up the others.
+    this.pending = [...this.pending.filter((id) => id !== record.id), record.id];
+    for (const wake of this.waiters) wake();
+    return EventState.EVENT_STATE_PENDING;
+  }
+
+  /** A lease that ran out (or was released): counts as a failed delivery. */
+  private expire(eventId: string, why: string): void {
+    const record = this.records.get(eventId);
+    if (!record || this.saving.has(eventId)) return;
+    this.leases.delete(eventId);
+    this.failed(record, why, false, Date.now() + this.ctx.sync.ackTimeout).catch((err: Error) =>
+      this.ctx.logger.warn({ event: eventId, err: err.message }, 'could not record an expired lease; the event stays pending'),
+    );
+  }
+
+  private sweep(): void {
+    if (this.term === 0 || this.ctx.replication?.role !== 'primary') return;
+    const now = Date.now();
+    for (const [eventId, lease] of this.leases) if (lease.expiresAt <= now) this.expire(eventId, `lease of ${lease.workerId} expired`);
+  }
+
+  private settle(eventId: string): void {
+    this.records.delete(eventId);
+    this.pending = this.pending.filter((id) => id !== eventId);
+  }
+
+  /** Writes the event's new state; while that is under way, nothing else happens to the event. */
+  private async saved(record: EventRecord, deadlineMs: number): Promise<void> {
+    this.saving.add(record.id);
+    try {
+      await primaryWrite(this.ctx, { op: 'put', key: eventKey(record.id), value: encodeRecord(record), deadlineMs });
+    } finally {
+      this.saving.delete(record.id);
+    }
+  }
+
+  private waitForWork(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      this.waiters.add(done);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+}

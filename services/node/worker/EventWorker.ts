@@ -1,0 +1,144 @@
+import { type ServiceError, status } from '@grpc/grpc-js';
+import { context, propagation, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Logger } from 'pino';
+import type { LeasedEvent } from '../../../gen/shoal/v1/events';
+import type { EventsClient } from '../../../common/client/EventsClient';
+import type { StateClient } from '../../../common/client/StateClient';
+import type { EventsConfig } from '../../../common/config/clusterConfig';
+import { Backoff } from '../../../common/net/Backoff';
+import { type EventHandler, type HandlerContext, PermanentFailure } from './handlers';
+
+const tracer = trace.getTracer('shoal.worker');
+
+/** How long one Lease call waits on the primary for an event. */
+const LEASE_WAIT_MS = 1000;
+
+export interface EventWorkerOptions {
+  workerId: string;
+  events: EventsClient;
+  state: StateClient;
+  config: EventsConfig;
+  handlers: Record<string, EventHandler>;
+  logger: Logger;
+}
+
+/**
+ * A worker's loop: lease as many events as it has free slots (events.concurrency), run each
+ * one's handler (aborted after events.handlerTimeout), ack the outcome. Each event's handling
+ * is a span in the trace its publish started. Stopping stops leasing, lets in-flight events
+ * finish within the drain time, and hands back the leases of those that did not.
+ */
+export class EventWorker {
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly stopping = new AbortController();
+  private loop: Promise<void> | undefined;
+  processed = 0;
+  failed = 0;
+
+  constructor(private readonly opts: EventWorkerOptions) {}
+
+  start(): void {
+    this.loop ??= context.with(ROOT_CONTEXT, () => this.run());
+  }
+
+  /** Stops leasing; waits up to `drainMs` for in-flight events, then releases the rest. */
+  async stop(drainMs: number): Promise<void> {
+    this.stopping.abort();
+    await this.loop;
+    const drained = await Promise.race([Promise.allSettled([...this.inFlight]).then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), drainMs).unref())]);
+    if (!drained) {
+      const released = await this.opts.events.releaseWorker(this.opts.workerId, 'the worker is stopping').catch(() => 0);
+      this.opts.logger.warn({ released, stillRunning: this.inFlight.size }, 'drain time over: handed back the leases of unfinished events');
+    }
+  }
+
+  private async run(): Promise<void> {
+    const { events, workerId, config, logger } = this.opts;
+    const signal = this.stopping.signal;
+    const backoff = new Backoff({ initialMs: 100, maxMs: 2000 });
+    let warned = false;
+    while (!signal.aborted) {
+      const free = config.concurrency - this.inFlight.size;
+      if (free <= 0) {
+        await Promise.race([...this.inFlight]);
+        continue;
+      }
+      try {
+        const leased = await events.lease(workerId, free, LEASE_WAIT_MS);
+        backoff.reset();
+        warned = false;
+        for (const l of leased) this.track(this.handle(l));
+      } catch (err) {
+        if (signal.aborted) return;
+        if (!warned) logger.warn({ err: (err as Error).message }, 'cannot lease events; retrying');
+        warned = true;
+        await backoff.wait(signal);
+      }
+    }
+  }
+
+  private track(p: Promise<void>): void {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  private async handle(leased: LeasedEvent): Promise<void> {
+    const event = leased.event!;
+    const { handlers, logger, events, workerId, config } = this.opts;
+    // The publish's trace: lease, handler and ack of this event belong to it.
+    const parent = propagation.extract(ROOT_CONTEXT, { traceparent: event.traceparent });
+    await tracer.startActiveSpan(`events.handle ${event.type}`, { attributes: { 'shoal.event.id': event.id, 'shoal.event.attempts': event.attempts, 'shoal.worker': workerId } }, parent, async (span) => {
+      const handler = handlers[event.type];
+      const timeout = AbortSignal.timeout(config.handlerTimeout);
+      const signal = AbortSignal.any([timeout, this.stopping.signal]);
+      let outcome: { success: true; result: Buffer } | { success: false; error: string; permanent: boolean };
+      try {
+        if (!handler) throw new PermanentFailure(`no handler for event type "${event.type}" (this worker has ${Object.keys(handlers).sort().join(', ')})`);
+        const ctx: HandlerContext = {
+          logger: logger.child({ event: event.id, type: event.type }),
+          state: this.opts.state,
+          signal,
+          putOnce: (key, value) => putOnce(this.opts.state, key, value),
+        };
+        const aborted = new Promise<never>((_, reject) =>
+          timeout.addEventListener('abort', () => reject(new Error(`handler timed out after ${config.handlerTimeout} ms (events.handlerTimeout)`)), { once: true }),
+        );
+        const result = await Promise.race([handler({ id: event.id, type: event.type, key: event.key, payload: Buffer.from(event.payload), attempts: event.attempts }, ctx), aborted]);
+        outcome = { success: true, result: Buffer.from(JSON.stringify(result ?? null)) };
+        this.processed += 1;
+      } catch (err) {
+        outcome = { success: false, error: (err as Error).message, permanent: err instanceof PermanentFailure };
+        this.failed += 1;
+        span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error });
+        logger.warn({ event: event.id, type: event.type, attempts: event.attempts, err: outcome.error }, 'handler failed');
+      }
+      try {
+        await events.ack({
+          workerId,
+          eventId: event.id,
+          leaseId: leased.leaseId,
+          success: outcome.success,
+          result: outcome.success ? outcome.result : Buffer.alloc(0),
+          error: outcome.success ? '' : outcome.error,
+          permanent: outcome.success ? false : outcome.permanent,
+        });
+      } catch (err) {
+        // The lease ran out or the primary changed: the event is delivered again (at least once).
+        logger.warn({ event: event.id, err: (err as ServiceError).details ?? (err as Error).message }, 'ack not taken; the event will be delivered again');
+      } finally {
+        span.end();
+      }
+    });
+  }
+}
+
+/** A create-only Put: false when the key exists already (the effect was applied before). */
+async function putOnce(state: StateClient, key: string, value: Buffer): Promise<boolean> {
+  try {
+    await state.put(key, value, { expectedVersion: 0 });
+    return true;
+  } catch (err) {
+    if ((err as ServiceError).code === status.ABORTED) return false;
+    throw err;
+  }
+}
