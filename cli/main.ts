@@ -17,6 +17,7 @@ import { events } from './commands/events';
 import { kill } from './commands/kill';
 import { dlq } from './commands/dlq';
 import { publish } from './commands/publish';
+import { load } from './commands/load';
 
 const HELP = `Usage: shoal COMMAND [options]
 
@@ -38,6 +39,7 @@ Commands:
   ls          list keys under a prefix
   rm          delete a key on the primary
   publish     publish an event (a worker runs the handler for its type)
+  load        publish events at a steady rate, with a live progress line
   dlq         list dead-lettered events, or put them back in the queue
   switchover  planned, lossless move of the primary to a replica
   failover    promote the most advanced replica now (the primary is gone or hung)
@@ -48,7 +50,7 @@ Run \`shoal COMMAND --help\` for a command's options. Single nodes: \`npm run st
 Environment: CONSUL_HTTP_ADDR (default 127.0.0.1:8500), SHOAL_RUN_DIR (default .run),
 OTEL_EXPORTER_OTLP_ENDPOINT (export traces over OTLP when set).`;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { up, down, status, events, kill, logs, put, get, ls, rm, publish, dlq, switchover, failover };
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { up, down, status, events, kill, logs, put, get, ls, rm, publish, load, dlq, switchover, failover };
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

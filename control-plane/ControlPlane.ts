@@ -27,6 +27,7 @@ import { Reconciler } from './reconcile/Reconciler';
 import type { ScaleContext } from './scale/ScaleContext';
 import { scaleServer } from './scale/server';
 import { LocalSpawner } from './spawner/LocalSpawner';
+import { ScalingController } from './scaling/ScalingController';
 
 export interface ControlPlaneOptions extends ControlPlaneFlags {
   logger: Logger;
@@ -114,7 +115,8 @@ export class ControlPlane {
       releaseLeases: (workerId, reason) => this.events.releaseWorker(workerId, reason, 2000),
       logger,
     });
-    this.ctx = { id, cluster: config.name, logger, token: config.controlPlane.token, isLeader: () => lock.isLeader, leader: () => lock.holder, observer, reconciler, journal, decisionLog };
+    const scaling = new ScalingController({ config, consul: this.consul, events: this.events, observer, reconciler, journal, isLeader: () => lock.isLeader, logger });
+    this.ctx = { id, cluster: config.name, logger, token: config.controlPlane.token, isLeader: () => lock.isLeader, leader: () => lock.holder, observer, reconciler, scaling, journal, decisionLog };
 
     this.grpc.addService(ScaleService, scaleServer(this.ctx));
     this.health.addToServer(this.grpc);
@@ -125,6 +127,7 @@ export class ControlPlane {
 
     observer.start();
     reconciler.start();
+    scaling.start();
     this.registering = this.registerWithRetry(self.grpcAddress, httpPort);
     lock.start();
   }
@@ -143,6 +146,7 @@ export class ControlPlane {
     this.stopping.abort();
     // Stop acting (and let the step under way finish) before releasing the lock: a standby
     // that takes over must not overlap with a half-done step of ours.
+    this.ctx?.scaling.stop();
     await this.ctx?.reconciler.stop();
     await this.lock?.stop();
     await this.ctx?.observer.stop();

@@ -16,6 +16,7 @@ export interface ClusterConfig {
   health: HealthConfig;
   controlPlane: ControlPlaneConfig;
   events: EventsConfig;
+  scaling: ScalingConfig;
 }
 
 export type RoleName = 'primary' | 'replica' | 'worker';
@@ -126,6 +127,50 @@ export interface EventsConfig {
   concurrency: number;
 }
 
+/** Autoscaling of workers (the seed's thresholds as defaults); Scale.SetPolicy can replace it. */
+export interface ScalingConfig {
+  /** Whether the control plane scales workers on its own. @default true */
+  enabled: boolean;
+  /** @default the worker template's count */
+  minWorkers: number;
+  /** @default max(minWorkers, 6) */
+  maxWorkers: number;
+  /** Scale up when the workers' average cpu stays above this, percent. @default 80 */
+  scaleUpCpuPercent: number;
+  /** Scale down when it stays below this, percent. @default 20 */
+  scaleDownCpuPercent: number;
+  /** Scale up when pending events per worker stay above this. @default 50 */
+  scaleUpBacklogPerWorker: number;
+  /** Scale down only while at most this many events are pending. @default 0 */
+  scaleDownBacklog: number;
+  /** How long the scale-up condition must hold, ms. @default 10000 */
+  upWindowMs: number;
+  /** How long the scale-down condition must hold, ms. @default 30000 */
+  downWindowMs: number;
+  /** No scaling for this long after a scaling action, ms. @default 15000 */
+  cooldownMs: number;
+  /** Workers added or removed per action. @default 1 */
+  step: number;
+}
+
+/**
+ * Why a scaling policy cannot work, naming the field; undefined when it can. Shared by the
+ * config and Scale.SetPolicy.
+ */
+export function scalingPolicyProblem(p: ScalingConfig): { field: string; problem: string } | undefined {
+  if (p.maxWorkers < p.minWorkers) return { field: 'maxWorkers', problem: `is ${p.maxWorkers}, below minWorkers (${p.minWorkers})` };
+  if (p.maxWorkers > 100) return { field: 'maxWorkers', problem: 'must be at most 100' };
+  if (p.step < 1 || p.step > 100) return { field: 'step', problem: 'must be from 1 to 100' };
+  if (!(p.scaleDownCpuPercent >= 0 && p.scaleUpCpuPercent <= 100 && p.scaleDownCpuPercent < p.scaleUpCpuPercent)) {
+    return { field: 'scaleDownCpuPercent', problem: `must be below scaleUpCpuPercent, both from 0 to 100 (got ${p.scaleDownCpuPercent} and ${p.scaleUpCpuPercent})` };
+  }
+  if (!(p.scaleUpBacklogPerWorker > 0)) return { field: 'scaleUpBacklogPerWorker', problem: 'must be above 0' };
+  for (const f of ['upWindowMs', 'downWindowMs', 'cooldownMs'] as const) {
+    if (!Number.isInteger(p[f]) || p[f] < 0 || p[f] > 3_600_000) return { field: f, problem: 'must be a whole number of milliseconds from 0 to 3600000' };
+  }
+  return undefined;
+}
+
 /** What a node's HTTP listener serves. */
 export const HTTP_ENDPOINTS: readonly string[] = ['/health/live', '/health/ready', '/metrics'];
 
@@ -145,7 +190,7 @@ export function parseClusterConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): C
   if (root.orchestration !== undefined) {
     throw new ConfigError('orchestration', "is the seed's wrapper: put its nodes, sync and health at the top level of the file");
   }
-  onlyKeys(root, ['version', 'name', 'description', 'consul', 'nodes', 'sync', 'health', 'controlPlane', 'events'], '');
+  onlyKeys(root, ['version', 'name', 'description', 'consul', 'nodes', 'sync', 'health', 'controlPlane', 'events', 'scaling'], '');
   const name = optional(root, 'name', 'local', str);
   if (!isValidNodeId(name)) throw new ConfigError('name', 'must be lowercase letters, digits and dashes');
   const consul = object(root.consul ?? {}, 'consul');
@@ -162,6 +207,10 @@ export function parseClusterConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): C
   const cp = object(root.controlPlane ?? {}, 'controlPlane');
   onlyKeys(cp, ['port', 'httpPort', 'token', 'reconcileInterval', 'restartBackoffInitial', 'restartBackoffMax', 'suspectAfter', 'startTimeout', 'decisionLogSize'], 'controlPlane.');
   const cpPort = optional(cp, 'port', 7070, int(0, 65535), 'controlPlane.');
+  const sc = object(root.scaling ?? {}, 'scaling');
+  onlyKeys(sc, ['enabled', 'minWorkers', 'maxWorkers', 'scaleUpCpuPercent', 'scaleDownCpuPercent', 'scaleUpBacklogPerWorker', 'scaleDownBacklog', 'upWindowMs', 'downWindowMs', 'cooldownMs', 'step'], 'scaling.');
+  const declaredWorkers = nodes.filter((n) => n.type === 'worker').reduce((sum, n) => sum + n.count, 0);
+  const minWorkers = optional(sc, 'minWorkers', declaredWorkers, int(0, 100), 'scaling.');
   const ev = object(root.events ?? {}, 'events');
   onlyKeys(ev, ['leaseMs', 'maxAttempts', 'handlerTimeout', 'concurrency'], 'events.');
   const config: ClusterConfig = {
@@ -210,7 +259,22 @@ export function parseClusterConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): C
       handlerTimeout: optional(ev, 'handlerTimeout', 25000, ms(10, 3_600_000), 'events.'),
       concurrency: optional(ev, 'concurrency', 4, int(1, 1000), 'events.'),
     },
+    scaling: {
+      enabled: optional(sc, 'enabled', true, bool, 'scaling.'),
+      minWorkers,
+      maxWorkers: optional(sc, 'maxWorkers', Math.max(minWorkers, 6), int(0, 100), 'scaling.'),
+      scaleUpCpuPercent: optional(sc, 'scaleUpCpuPercent', 80, int(1, 100), 'scaling.'),
+      scaleDownCpuPercent: optional(sc, 'scaleDownCpuPercent', 20, int(0, 99), 'scaling.'),
+      scaleUpBacklogPerWorker: optional(sc, 'scaleUpBacklogPerWorker', 50, int(1, 1_000_000), 'scaling.'),
+      scaleDownBacklog: optional(sc, 'scaleDownBacklog', 0, int(0, 1_000_000), 'scaling.'),
+      upWindowMs: optional(sc, 'upWindowMs', 10000, ms(0, 3_600_000), 'scaling.'),
+      downWindowMs: optional(sc, 'downWindowMs', 30000, ms(0, 3_600_000), 'scaling.'),
+      cooldownMs: optional(sc, 'cooldownMs', 15000, ms(0, 3_600_000), 'scaling.'),
+      step: optional(sc, 'step', 1, int(1, 100), 'scaling.'),
+    },
   };
+  const policyProblem = scalingPolicyProblem(config.scaling);
+  if (policyProblem) throw new ConfigError(`scaling.${policyProblem.field}`, policyProblem.problem);
   if (config.events.handlerTimeout >= config.events.leaseMs) {
     throw new ConfigError('events.handlerTimeout', `is ${config.events.handlerTimeout}, not below events.leaseMs (${config.events.leaseMs}): a handler still running when its lease expires would run twice at once`);
   }
@@ -313,6 +377,11 @@ function onlyKeys(o: Record<string, unknown>, allowed: string[], prefix: string)
   for (const key of Object.keys(o)) {
     if (!allowed.includes(key)) throw new ConfigError(prefix + key, `is not a known field (known here: ${allowed.join(', ')})`);
   }
+}
+
+function bool(value: unknown, field: string): boolean {
+  if (typeof value !== 'boolean') throw new ConfigError(field, 'must be true or false');
+  return value;
 }
 
 function str(value: unknown, field: string): string {

@@ -76,7 +76,9 @@ const STABLE_AFTER_MS = 10_000;
  */
 export class Reconciler {
   private readonly tracks = new Map<string, Track>();
-  private readonly declared: DeclaredNode[];
+  private declared: DeclaredNode[];
+  /** Workers being drained and stopped after a scale-down; not reconciled meanwhile. */
+  private readonly retiring = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private queuedPass: Promise<void> | undefined;
@@ -194,6 +196,61 @@ export class Reconciler {
     });
   }
 
+  /** Workers the config declares now (the autoscaler changes it). */
+  get workerCount(): number {
+    return this.declared.filter((d) => d.role === 'worker').length;
+  }
+
+  /**
+   * Declares `count` workers. Added ones (the lowest free `<template>-<n>` ids) start on the
+   * next pass. Removed ones are the least useful first (not running yet, then the least busy);
+   * each drains (SIGTERM: it stops leasing, finishes or hands back its events, leaves Consul)
+   * and is forgotten. Resolves with the ids added and removed, once the removed ones stopped.
+   */
+  async setWorkerCount(count: number): Promise<{ added: string[]; removed: string[] }> {
+    const template = declaredNodes(this.opts.config).find((d) => d.role === 'worker');
+    if (!template) throw failedPrecondition('the cluster config declares no worker template to scale');
+    const workers = this.declared.filter((d) => d.role === 'worker');
+    const added: string[] = [];
+    const base = template.id.replace(/-\d+$/, '');
+    for (let n = 1; workers.length + added.length < count; n++) {
+      const id = `${base}-${n}`;
+      if (workers.some((w) => w.id === id) || this.retiring.has(id) || this.opts.observer.members.has(id)) continue;
+      const d: DeclaredNode = { ...template, id };
+      this.declared.push(d);
+      this.track(id).declared = d;
+      added.push(id);
+    }
+    const busy = (id: string) => {
+      const s = this.opts.observer.stream(id)?.state;
+      return s?.connected && s.sample ? s.sample.cpuPercent : -1;
+    };
+    const removed = workers
+      .sort((a, b) => busy(a.id) - busy(b.id) || b.id.localeCompare(a.id))
+      .slice(0, Math.max(0, workers.length - count))
+      .map((w) => w.id);
+    this.declared = this.declared.filter((d) => !removed.includes(d.id));
+    await Promise.all(removed.map((id) => this.retire(id)));
+    if (added.length) void this.wake();
+    return { added, removed };
+  }
+
+  /** Drains and stops a worker no longer declared, and forgets it. */
+  private async retire(id: string): Promise<void> {
+    this.retiring.add(id);
+    const t = this.track(id);
+    t.declared = undefined;
+    t.phase = NodePhase.NODE_PHASE_DRAINED;
+    t.detail = 'scaled down: draining';
+    try {
+      await this.opts.spawner.stop(id, this.opts.config.health.drainTimeout + 5000);
+      this.opts.spawner.forget(id);
+      this.tracks.delete(id);
+    } finally {
+      this.retiring.delete(id);
+    }
+  }
+
   /** The node must exist, be ours, and this instance must lead. */
   private operable(id: string): Track {
     // The Scale handlers check these first (with the leader's address); this is for the race.
@@ -260,6 +317,7 @@ export class Reconciler {
     const ids = new Set([...this.declared.map((d) => d.id), ...this.opts.observer.members.keys()]);
     for (const id of ids) {
       if (!this.mayAct) return;
+      if (this.retiring.has(id)) continue;
       try {
         await this.reconcile(this.track(id));
       } catch (err) {

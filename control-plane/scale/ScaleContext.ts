@@ -4,6 +4,7 @@ import type { DecisionLog } from '../events/DecisionLog';
 import type { EventJournal } from '../events/EventJournal';
 import type { ClusterObserver } from '../observe/ClusterObserver';
 import type { Reconciler } from '../reconcile/Reconciler';
+import type { ScalingController } from '../scaling/ScalingController';
 
 /** What the Scale RPCs need of the control plane. */
 export interface ScaleContext {
@@ -16,6 +17,7 @@ export interface ScaleContext {
   leader(): ControlPlaneLeader | undefined;
   observer: ClusterObserver;
   reconciler: Reconciler;
+  scaling: ScalingController;
   journal: EventJournal;
   decisionLog: DecisionLog;
 }

@@ -36,6 +36,10 @@ export class LocalSpawner implements Spawner {
     return this.opts.runDir.readNodes().find((n) => n.id === id);
   }
 
+  forget(id: string): void {
+    this.opts.runDir.removeNode(id);
+  }
+
   setDrained(id: string, drained: boolean): void {
     const record = this.recorded(id);
     if (record) this.opts.runDir.writeNode({ ...record, drained });

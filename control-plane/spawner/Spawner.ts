@@ -24,6 +24,8 @@ export interface Spawner {
   recorded(id: string): SpawnedNode | undefined;
   /** Records that the node is drained (or no longer is). */
   setDrained(id: string, drained: boolean): void;
+  /** Drops the record of a node that is stopped and no longer declared (scaled down). */
+  forget(id: string): void;
   /** Starts the node, recording `restarts`; its earlier ports are reused when free. */
   start(node: DeclaredNode, restarts: number): Promise<SpawnedNode>;
   /** SIGKILLs the node's process group at once (a hung node; `shoal kill`). */

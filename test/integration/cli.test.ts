@@ -14,7 +14,7 @@ describe('the shoal command', function () {
     const top = await runCli(['--help']);
     assert.equal(top.code, 0);
     assert.match(top.stdout, /Usage: shoal COMMAND/);
-    for (const command of ['up', 'down', 'status', 'events', 'kill', 'logs', 'put', 'get', 'ls', 'rm', 'publish', 'dlq', 'switchover', 'failover']) {
+    for (const command of ['up', 'down', 'status', 'events', 'kill', 'logs', 'put', 'get', 'ls', 'rm', 'publish', 'load', 'dlq', 'switchover', 'failover']) {
       const help = await runCli([command, '--help']);
       assert.equal(help.code, 0, `${command} --help`);
       assert.match(help.stdout, new RegExp(`Usage: shoal ${command}`));

@@ -27,6 +27,10 @@ export interface ControlPlaneClusterOptions {
   env?: NodeJS.ProcessEnv;
   /** The config's `events` section. */
   events?: Record<string, unknown>;
+  /** The config's `scaling` section. */
+  scaling?: Record<string, unknown>;
+  /** Workers declared. @default 2 */
+  workers?: number;
 }
 
 /**
@@ -43,6 +47,8 @@ export class ControlPlaneCluster {
     readonly runDir: RunDir,
     readonly configPath: string,
     private readonly env: NodeJS.ProcessEnv,
+    /** Nodes declared. */
+    readonly declared: number,
   ) {}
 
   static async start(opts: ControlPlaneClusterOptions): Promise<ControlPlaneCluster> {
@@ -59,13 +65,14 @@ export class ControlPlaneCluster {
         nodes: [
           { id: 'primary', type: 'primary', config: { port: 0 } },
           { id: 'replica', type: 'replica', count: 2, config: { port: 0 } },
-          { id: 'worker', type: 'worker', count: 2, config: { port: 0 } },
+          { id: 'worker', type: 'worker', count: opts.workers ?? 2, config: { port: 0 } },
         ],
         controlPlane: { ...opts.controlPlane, port: 0 },
         ...(opts.events ? { events: opts.events } : {}),
+        ...(opts.scaling ? { scaling: opts.scaling } : {}),
       }),
     );
-    const c = new ControlPlaneCluster(opts.cluster, consul, runDir, configPath, opts.env ?? {});
+    const c = new ControlPlaneCluster(opts.cluster, consul, runDir, configPath, opts.env ?? {}, 3 + (opts.workers ?? 2));
     for (let i = 1; i <= (opts.controlPlanes ?? 2); i++) c.startControlPlane(`control-plane-${i}`);
     return c;
   }
@@ -84,9 +91,9 @@ export class ControlPlaneCluster {
     return child;
   }
 
-  /** Waits until the five declared nodes pass in Consul and a control plane leads. */
+  /** Waits until the declared nodes pass in Consul and a control plane leads. */
   async ready(timeoutMs = 45_000): Promise<void> {
-    await this.consul.waitForPassing(serviceNameOf(this.cluster), 5, timeoutMs);
+    await this.consul.waitForPassing(serviceNameOf(this.cluster), this.declared, timeoutMs);
     await waitFor('a control-plane leader', () => this.leader(), { timeoutMs: 10_000 });
   }
 

@@ -29,6 +29,9 @@ class FakeSpawner implements Spawner {
   recorded(id: string): SpawnedNode | undefined {
     return this.records.get(id);
   }
+  forget(id: string): void {
+    this.records.delete(id);
+  }
   setDrained(id: string, drained: boolean): void {
     const r = this.records.get(id);
     if (r) r.drained = drained;

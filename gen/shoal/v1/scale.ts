@@ -124,6 +124,8 @@ export enum ClusterEventKind {
   CLUSTER_EVENT_KIND_FAILOVER_BLOCKED = 15,
   CLUSTER_EVENT_KIND_NODE_DRAINED = 16,
   CLUSTER_EVENT_KIND_SWITCHED_OVER = 17,
+  CLUSTER_EVENT_KIND_SCALED_UP = 18,
+  CLUSTER_EVENT_KIND_SCALED_DOWN = 19,
   UNRECOGNIZED = -1,
 }
 
@@ -183,6 +185,12 @@ export function clusterEventKindFromJSON(object: any): ClusterEventKind {
     case 17:
     case "CLUSTER_EVENT_KIND_SWITCHED_OVER":
       return ClusterEventKind.CLUSTER_EVENT_KIND_SWITCHED_OVER;
+    case 18:
+    case "CLUSTER_EVENT_KIND_SCALED_UP":
+      return ClusterEventKind.CLUSTER_EVENT_KIND_SCALED_UP;
+    case 19:
+    case "CLUSTER_EVENT_KIND_SCALED_DOWN":
+      return ClusterEventKind.CLUSTER_EVENT_KIND_SCALED_DOWN;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -228,10 +236,67 @@ export function clusterEventKindToJSON(object: ClusterEventKind): string {
       return "CLUSTER_EVENT_KIND_NODE_DRAINED";
     case ClusterEventKind.CLUSTER_EVENT_KIND_SWITCHED_OVER:
       return "CLUSTER_EVENT_KIND_SWITCHED_OVER";
+    case ClusterEventKind.CLUSTER_EVENT_KIND_SCALED_UP:
+      return "CLUSTER_EVENT_KIND_SCALED_UP";
+    case ClusterEventKind.CLUSTER_EVENT_KIND_SCALED_DOWN:
+      return "CLUSTER_EVENT_KIND_SCALED_DOWN";
     case ClusterEventKind.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
   }
+}
+
+export interface ScalingPolicy {
+  /** Whether the control plane scales workers on its own. */
+  enabled: boolean;
+  minWorkers: number;
+  maxWorkers: number;
+  /** Scale up when the workers' average cpu stays above this, percent. */
+  scaleUpCpuPercent: number;
+  /** Scale down when it stays below this (and the backlog is at most scale_down_backlog). */
+  scaleDownCpuPercent: number;
+  /** Scale up when pending events per worker stay above this. */
+  scaleUpBacklogPerWorker: number;
+  /** Scale down only while at most this many events are pending. */
+  scaleDownBacklog: number;
+  /** How long a condition must hold before it acts, ms. */
+  upWindowMs: number;
+  downWindowMs: number;
+  /** No scaling for this long after a scaling action, ms. */
+  cooldownMs: number;
+  /** Workers added or removed per action. */
+  step: number;
+}
+
+export interface GetPolicyRequest {
+}
+
+export interface GetPolicyResponse {
+  policy:
+    | ScalingPolicy
+    | undefined;
+  /** Workers running now (passing and streaming). */
+  workers: number;
+  /** Workers the control plane is heading for. */
+  desiredWorkers: number;
+  /** The last scaling decision, if any. */
+  lastDecision: ClusterEvent | undefined;
+}
+
+export interface SetPolicyRequest {
+  policy: ScalingPolicy | undefined;
+}
+
+export interface SetPolicyResponse {
+  policy: ScalingPolicy | undefined;
+}
+
+export interface ScaleWorkersRequest {
+  workers: number;
+}
+
+export interface ScaleWorkersResponse {
+  desiredWorkers: number;
 }
 
 export interface GetTopologyRequest {
@@ -342,6 +407,742 @@ export interface RestartRequest {
 export interface RestartResponse {
   steps: string[];
 }
+
+function createBaseScalingPolicy(): ScalingPolicy {
+  return {
+    enabled: false,
+    minWorkers: 0,
+    maxWorkers: 0,
+    scaleUpCpuPercent: 0,
+    scaleDownCpuPercent: 0,
+    scaleUpBacklogPerWorker: 0,
+    scaleDownBacklog: 0,
+    upWindowMs: 0,
+    downWindowMs: 0,
+    cooldownMs: 0,
+    step: 0,
+  };
+}
+
+export const ScalingPolicy: MessageFns<ScalingPolicy> = {
+  encode(message: ScalingPolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.enabled !== false) {
+      writer.uint32(8).bool(message.enabled);
+    }
+    if (message.minWorkers !== 0) {
+      writer.uint32(16).uint32(message.minWorkers);
+    }
+    if (message.maxWorkers !== 0) {
+      writer.uint32(24).uint32(message.maxWorkers);
+    }
+    if (message.scaleUpCpuPercent !== 0) {
+      writer.uint32(33).double(message.scaleUpCpuPercent);
+    }
+    if (message.scaleDownCpuPercent !== 0) {
+      writer.uint32(41).double(message.scaleDownCpuPercent);
+    }
+    if (message.scaleUpBacklogPerWorker !== 0) {
+      writer.uint32(49).double(message.scaleUpBacklogPerWorker);
+    }
+    if (message.scaleDownBacklog !== 0) {
+      writer.uint32(56).uint32(message.scaleDownBacklog);
+    }
+    if (message.upWindowMs !== 0) {
+      writer.uint32(64).uint32(message.upWindowMs);
+    }
+    if (message.downWindowMs !== 0) {
+      writer.uint32(72).uint32(message.downWindowMs);
+    }
+    if (message.cooldownMs !== 0) {
+      writer.uint32(80).uint32(message.cooldownMs);
+    }
+    if (message.step !== 0) {
+      writer.uint32(88).uint32(message.step);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScalingPolicy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScalingPolicy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.enabled = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.minWorkers = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.maxWorkers = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.scaleUpCpuPercent = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.scaleDownCpuPercent = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.scaleUpBacklogPerWorker = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.scaleDownBacklog = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.upWindowMs = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.downWindowMs = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.cooldownMs = reader.uint32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.step = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScalingPolicy {
+    return {
+      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : false,
+      minWorkers: isSet(object.minWorkers)
+        ? globalThis.Number(object.minWorkers)
+        : isSet(object.min_workers)
+        ? globalThis.Number(object.min_workers)
+        : 0,
+      maxWorkers: isSet(object.maxWorkers)
+        ? globalThis.Number(object.maxWorkers)
+        : isSet(object.max_workers)
+        ? globalThis.Number(object.max_workers)
+        : 0,
+      scaleUpCpuPercent: isSet(object.scaleUpCpuPercent)
+        ? globalThis.Number(object.scaleUpCpuPercent)
+        : isSet(object.scale_up_cpu_percent)
+        ? globalThis.Number(object.scale_up_cpu_percent)
+        : 0,
+      scaleDownCpuPercent: isSet(object.scaleDownCpuPercent)
+        ? globalThis.Number(object.scaleDownCpuPercent)
+        : isSet(object.scale_down_cpu_percent)
+        ? globalThis.Number(object.scale_down_cpu_percent)
+        : 0,
+      scaleUpBacklogPerWorker: isSet(object.scaleUpBacklogPerWorker)
+        ? globalThis.Number(object.scaleUpBacklogPerWorker)
+        : isSet(object.scale_up_backlog_per_worker)
+        ? globalThis.Number(object.scale_up_backlog_per_worker)
+        : 0,
+      scaleDownBacklog: isSet(object.scaleDownBacklog)
+        ? globalThis.Number(object.scaleDownBacklog)
+        : isSet(object.scale_down_backlog)
+        ? globalThis.Number(object.scale_down_backlog)
+        : 0,
+      upWindowMs: isSet(object.upWindowMs)
+        ? globalThis.Number(object.upWindowMs)
+        : isSet(object.up_window_ms)
+        ? globalThis.Number(object.up_window_ms)
+        : 0,
+      downWindowMs: isSet(object.downWindowMs)
+        ? globalThis.Number(object.downWindowMs)
+        : isSet(object.down_window_ms)
+        ? globalThis.Number(object.down_window_ms)
+        : 0,
+      cooldownMs: isSet(object.cooldownMs)
+        ? globalThis.Number(object.cooldownMs)
+        : isSet(object.cooldown_ms)
+        ? globalThis.Number(object.cooldown_ms)
+        : 0,
+      step: isSet(object.step) ? globalThis.Number(object.step) : 0,
+    };
+  },
+
+  toJSON(message: ScalingPolicy): unknown {
+    const obj: any = {};
+    if (message.enabled !== false) {
+      obj.enabled = message.enabled;
+    }
+    if (message.minWorkers !== 0) {
+      obj.minWorkers = Math.round(message.minWorkers);
+    }
+    if (message.maxWorkers !== 0) {
+      obj.maxWorkers = Math.round(message.maxWorkers);
+    }
+    if (message.scaleUpCpuPercent !== 0) {
+      obj.scaleUpCpuPercent = floatToJson(message.scaleUpCpuPercent);
+    }
+    if (message.scaleDownCpuPercent !== 0) {
+      obj.scaleDownCpuPercent = floatToJson(message.scaleDownCpuPercent);
+    }
+    if (message.scaleUpBacklogPerWorker !== 0) {
+      obj.scaleUpBacklogPerWorker = floatToJson(message.scaleUpBacklogPerWorker);
+    }
+    if (message.scaleDownBacklog !== 0) {
+      obj.scaleDownBacklog = Math.round(message.scaleDownBacklog);
+    }
+    if (message.upWindowMs !== 0) {
+      obj.upWindowMs = Math.round(message.upWindowMs);
+    }
+    if (message.downWindowMs !== 0) {
+      obj.downWindowMs = Math.round(message.downWindowMs);
+    }
+    if (message.cooldownMs !== 0) {
+      obj.cooldownMs = Math.round(message.cooldownMs);
+    }
+    if (message.step !== 0) {
+      obj.step = Math.round(message.step);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ScalingPolicy>): ScalingPolicy {
+    return ScalingPolicy.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ScalingPolicy>): ScalingPolicy {
+    const message = createBaseScalingPolicy();
+    message.enabled = object.enabled ?? false;
+    message.minWorkers = object.minWorkers ?? 0;
+    message.maxWorkers = object.maxWorkers ?? 0;
+    message.scaleUpCpuPercent = object.scaleUpCpuPercent ?? 0;
+    message.scaleDownCpuPercent = object.scaleDownCpuPercent ?? 0;
+    message.scaleUpBacklogPerWorker = object.scaleUpBacklogPerWorker ?? 0;
+    message.scaleDownBacklog = object.scaleDownBacklog ?? 0;
+    message.upWindowMs = object.upWindowMs ?? 0;
+    message.downWindowMs = object.downWindowMs ?? 0;
+    message.cooldownMs = object.cooldownMs ?? 0;
+    message.step = object.step ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetPolicyRequest(): GetPolicyRequest {
+  return {};
+}
+
+export const GetPolicyRequest: MessageFns<GetPolicyRequest> = {
+  encode(_: GetPolicyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPolicyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPolicyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetPolicyRequest {
+    return {};
+  },
+
+  toJSON(_: GetPolicyRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetPolicyRequest>): GetPolicyRequest {
+    return GetPolicyRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<GetPolicyRequest>): GetPolicyRequest {
+    const message = createBaseGetPolicyRequest();
+    return message;
+  },
+};
+
+function createBaseGetPolicyResponse(): GetPolicyResponse {
+  return { policy: undefined, workers: 0, desiredWorkers: 0, lastDecision: undefined };
+}
+
+export const GetPolicyResponse: MessageFns<GetPolicyResponse> = {
+  encode(message: GetPolicyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.policy !== undefined) {
+      ScalingPolicy.encode(message.policy, writer.uint32(10).fork()).join();
+    }
+    if (message.workers !== 0) {
+      writer.uint32(16).uint32(message.workers);
+    }
+    if (message.desiredWorkers !== 0) {
+      writer.uint32(24).uint32(message.desiredWorkers);
+    }
+    if (message.lastDecision !== undefined) {
+      ClusterEvent.encode(message.lastDecision, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPolicyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPolicyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.policy = ScalingPolicy.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.workers = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.desiredWorkers = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.lastDecision = ClusterEvent.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetPolicyResponse {
+    return {
+      policy: isSet(object.policy) ? ScalingPolicy.fromJSON(object.policy) : undefined,
+      workers: isSet(object.workers) ? globalThis.Number(object.workers) : 0,
+      desiredWorkers: isSet(object.desiredWorkers)
+        ? globalThis.Number(object.desiredWorkers)
+        : isSet(object.desired_workers)
+        ? globalThis.Number(object.desired_workers)
+        : 0,
+      lastDecision: isSet(object.lastDecision)
+        ? ClusterEvent.fromJSON(object.lastDecision)
+        : isSet(object.last_decision)
+        ? ClusterEvent.fromJSON(object.last_decision)
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetPolicyResponse): unknown {
+    const obj: any = {};
+    if (message.policy !== undefined) {
+      obj.policy = ScalingPolicy.toJSON(message.policy);
+    }
+    if (message.workers !== 0) {
+      obj.workers = Math.round(message.workers);
+    }
+    if (message.desiredWorkers !== 0) {
+      obj.desiredWorkers = Math.round(message.desiredWorkers);
+    }
+    if (message.lastDecision !== undefined) {
+      obj.lastDecision = ClusterEvent.toJSON(message.lastDecision);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetPolicyResponse>): GetPolicyResponse {
+    return GetPolicyResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetPolicyResponse>): GetPolicyResponse {
+    const message = createBaseGetPolicyResponse();
+    message.policy = (object.policy !== undefined && object.policy !== null)
+      ? ScalingPolicy.fromPartial(object.policy)
+      : undefined;
+    message.workers = object.workers ?? 0;
+    message.desiredWorkers = object.desiredWorkers ?? 0;
+    message.lastDecision = (object.lastDecision !== undefined && object.lastDecision !== null)
+      ? ClusterEvent.fromPartial(object.lastDecision)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSetPolicyRequest(): SetPolicyRequest {
+  return { policy: undefined };
+}
+
+export const SetPolicyRequest: MessageFns<SetPolicyRequest> = {
+  encode(message: SetPolicyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.policy !== undefined) {
+      ScalingPolicy.encode(message.policy, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetPolicyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetPolicyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.policy = ScalingPolicy.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetPolicyRequest {
+    return { policy: isSet(object.policy) ? ScalingPolicy.fromJSON(object.policy) : undefined };
+  },
+
+  toJSON(message: SetPolicyRequest): unknown {
+    const obj: any = {};
+    if (message.policy !== undefined) {
+      obj.policy = ScalingPolicy.toJSON(message.policy);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetPolicyRequest>): SetPolicyRequest {
+    return SetPolicyRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetPolicyRequest>): SetPolicyRequest {
+    const message = createBaseSetPolicyRequest();
+    message.policy = (object.policy !== undefined && object.policy !== null)
+      ? ScalingPolicy.fromPartial(object.policy)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSetPolicyResponse(): SetPolicyResponse {
+  return { policy: undefined };
+}
+
+export const SetPolicyResponse: MessageFns<SetPolicyResponse> = {
+  encode(message: SetPolicyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.policy !== undefined) {
+      ScalingPolicy.encode(message.policy, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetPolicyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetPolicyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.policy = ScalingPolicy.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetPolicyResponse {
+    return { policy: isSet(object.policy) ? ScalingPolicy.fromJSON(object.policy) : undefined };
+  },
+
+  toJSON(message: SetPolicyResponse): unknown {
+    const obj: any = {};
+    if (message.policy !== undefined) {
+      obj.policy = ScalingPolicy.toJSON(message.policy);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetPolicyResponse>): SetPolicyResponse {
+    return SetPolicyResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetPolicyResponse>): SetPolicyResponse {
+    const message = createBaseSetPolicyResponse();
+    message.policy = (object.policy !== undefined && object.policy !== null)
+      ? ScalingPolicy.fromPartial(object.policy)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseScaleWorkersRequest(): ScaleWorkersRequest {
+  return { workers: 0 };
+}
+
+export const ScaleWorkersRequest: MessageFns<ScaleWorkersRequest> = {
+  encode(message: ScaleWorkersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workers !== 0) {
+      writer.uint32(8).uint32(message.workers);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScaleWorkersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScaleWorkersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.workers = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScaleWorkersRequest {
+    return { workers: isSet(object.workers) ? globalThis.Number(object.workers) : 0 };
+  },
+
+  toJSON(message: ScaleWorkersRequest): unknown {
+    const obj: any = {};
+    if (message.workers !== 0) {
+      obj.workers = Math.round(message.workers);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ScaleWorkersRequest>): ScaleWorkersRequest {
+    return ScaleWorkersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ScaleWorkersRequest>): ScaleWorkersRequest {
+    const message = createBaseScaleWorkersRequest();
+    message.workers = object.workers ?? 0;
+    return message;
+  },
+};
+
+function createBaseScaleWorkersResponse(): ScaleWorkersResponse {
+  return { desiredWorkers: 0 };
+}
+
+export const ScaleWorkersResponse: MessageFns<ScaleWorkersResponse> = {
+  encode(message: ScaleWorkersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.desiredWorkers !== 0) {
+      writer.uint32(8).uint32(message.desiredWorkers);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScaleWorkersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScaleWorkersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.desiredWorkers = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScaleWorkersResponse {
+    return {
+      desiredWorkers: isSet(object.desiredWorkers)
+        ? globalThis.Number(object.desiredWorkers)
+        : isSet(object.desired_workers)
+        ? globalThis.Number(object.desired_workers)
+        : 0,
+    };
+  },
+
+  toJSON(message: ScaleWorkersResponse): unknown {
+    const obj: any = {};
+    if (message.desiredWorkers !== 0) {
+      obj.desiredWorkers = Math.round(message.desiredWorkers);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ScaleWorkersResponse>): ScaleWorkersResponse {
+    return ScaleWorkersResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ScaleWorkersResponse>): ScaleWorkersResponse {
+    const message = createBaseScaleWorkersResponse();
+    message.desiredWorkers = object.desiredWorkers ?? 0;
+    return message;
+  },
+};
 
 function createBaseGetTopologyRequest(): GetTopologyRequest {
   return {};
@@ -1776,6 +2577,46 @@ export const ScaleService = {
     responseSerialize: (value: RestartResponse): Buffer => Buffer.from(RestartResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RestartResponse => RestartResponse.decode(value),
   },
+  /**
+   * The autoscaling policy in force (the cluster config's, or the last SetPolicy), and the
+   * worker counts: current, desired, and the last scaling decision.
+   */
+  getPolicy: {
+    path: "/shoal.v1.Scale/GetPolicy" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetPolicyRequest): Buffer => Buffer.from(GetPolicyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetPolicyRequest => GetPolicyRequest.decode(value),
+    responseSerialize: (value: GetPolicyResponse): Buffer => Buffer.from(GetPolicyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetPolicyResponse => GetPolicyResponse.decode(value),
+  },
+  /**
+   * Replaces the policy (kept in Consul KV, so every control plane uses it). INVALID_ARGUMENT
+   * names a field that is wrong. Needs the bearer token when one is set.
+   */
+  setPolicy: {
+    path: "/shoal.v1.Scale/SetPolicy" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetPolicyRequest): Buffer => Buffer.from(SetPolicyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetPolicyRequest => SetPolicyRequest.decode(value),
+    responseSerialize: (value: SetPolicyResponse): Buffer => Buffer.from(SetPolicyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetPolicyResponse => SetPolicyResponse.decode(value),
+  },
+  /**
+   * Sets the number of workers by hand, within min and max, and turns automatic scaling off
+   * (SetPolicy with enabled turns it on again). Needs the bearer token when one is set.
+   */
+  scaleWorkers: {
+    path: "/shoal.v1.Scale/ScaleWorkers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ScaleWorkersRequest): Buffer => Buffer.from(ScaleWorkersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ScaleWorkersRequest => ScaleWorkersRequest.decode(value),
+    responseSerialize: (value: ScaleWorkersResponse): Buffer =>
+      Buffer.from(ScaleWorkersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ScaleWorkersResponse => ScaleWorkersResponse.decode(value),
+  },
 } as const;
 
 export interface ScaleServer extends UntypedServiceImplementation {
@@ -1797,6 +2638,21 @@ export interface ScaleServer extends UntypedServiceImplementation {
    * brings a drained node back. Needs the bearer token when one is set.
    */
   restart: handleUnaryCall<RestartRequest, RestartResponse>;
+  /**
+   * The autoscaling policy in force (the cluster config's, or the last SetPolicy), and the
+   * worker counts: current, desired, and the last scaling decision.
+   */
+  getPolicy: handleUnaryCall<GetPolicyRequest, GetPolicyResponse>;
+  /**
+   * Replaces the policy (kept in Consul KV, so every control plane uses it). INVALID_ARGUMENT
+   * names a field that is wrong. Needs the bearer token when one is set.
+   */
+  setPolicy: handleUnaryCall<SetPolicyRequest, SetPolicyResponse>;
+  /**
+   * Sets the number of workers by hand, within min and max, and turns automatic scaling off
+   * (SetPolicy with enabled turns it on again). Needs the bearer token when one is set.
+   */
+  scaleWorkers: handleUnaryCall<ScaleWorkersRequest, ScaleWorkersResponse>;
 }
 
 export interface ScaleClient extends Client {
@@ -1865,6 +2721,63 @@ export interface ScaleClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RestartResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * The autoscaling policy in force (the cluster config's, or the last SetPolicy), and the
+   * worker counts: current, desired, and the last scaling decision.
+   */
+  getPolicy(
+    request: GetPolicyRequest,
+    callback: (error: ServiceError | null, response: GetPolicyResponse) => void,
+  ): ClientUnaryCall;
+  getPolicy(
+    request: GetPolicyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetPolicyResponse) => void,
+  ): ClientUnaryCall;
+  getPolicy(
+    request: GetPolicyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetPolicyResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Replaces the policy (kept in Consul KV, so every control plane uses it). INVALID_ARGUMENT
+   * names a field that is wrong. Needs the bearer token when one is set.
+   */
+  setPolicy(
+    request: SetPolicyRequest,
+    callback: (error: ServiceError | null, response: SetPolicyResponse) => void,
+  ): ClientUnaryCall;
+  setPolicy(
+    request: SetPolicyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetPolicyResponse) => void,
+  ): ClientUnaryCall;
+  setPolicy(
+    request: SetPolicyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetPolicyResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Sets the number of workers by hand, within min and max, and turns automatic scaling off
+   * (SetPolicy with enabled turns it on again). Needs the bearer token when one is set.
+   */
+  scaleWorkers(
+    request: ScaleWorkersRequest,
+    callback: (error: ServiceError | null, response: ScaleWorkersResponse) => void,
+  ): ClientUnaryCall;
+  scaleWorkers(
+    request: ScaleWorkersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ScaleWorkersResponse) => void,
+  ): ClientUnaryCall;
+  scaleWorkers(
+    request: ScaleWorkersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ScaleWorkersResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const ScaleClient = makeGenericClientConstructor(ScaleService, "shoal.v1.Scale") as unknown as {
@@ -1872,6 +2785,10 @@ export const ScaleClient = makeGenericClientConstructor(ScaleService, "shoal.v1.
   service: typeof ScaleService;
   serviceName: string;
 };
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

@@ -1,0 +1,74 @@
+import type { ServerUnaryCall } from '@grpc/grpc-js';
+import type {
+  GetPolicyResponse,
+  ScaleWorkersRequest,
+  ScaleWorkersResponse,
+  ScalingPolicy,
+  SetPolicyRequest,
+  SetPolicyResponse,
+} from '../../gen/shoal/v1/scale';
+import { type ScalingConfig, scalingPolicyProblem } from '../../common/config/clusterConfig';
+import { invalidArgument } from '../../common/grpc/ServerError';
+import { leaderAction } from './leaderAction';
+import type { ScaleContext } from './ScaleContext';
+
+export async function getPolicy(ctx: ScaleContext): Promise<GetPolicyResponse> {
+  return {
+    policy: toProto(await ctx.scaling.policy()),
+    workers: ctx.scaling.runningWorkers().length,
+    desiredWorkers: ctx.reconciler.workerCount,
+    lastDecision: ctx.scaling.last,
+  };
+}
+
+/** SetPolicy and ScaleWorkers sit beside GetPolicy: one policy, three ways to touch it. */
+export function setPolicy(ctx: ScaleContext, request: SetPolicyRequest, call: ServerUnaryCall<SetPolicyRequest, SetPolicyResponse>): Promise<SetPolicyResponse> {
+  return leaderAction(ctx, 'SetPolicy', call, async () => {
+    if (!request.policy) throw invalidArgument('policy is required');
+    const policy = fromProto(request.policy);
+    const problem = scalingPolicyProblem(policy);
+    if (problem) throw invalidArgument(`policy.${snake(problem.field)} ${problem.problem}`);
+    return { policy: toProto(await ctx.scaling.setPolicy(policy)) };
+  });
+}
+
+export function scaleWorkers(ctx: ScaleContext, request: ScaleWorkersRequest, call: ServerUnaryCall<ScaleWorkersRequest, ScaleWorkersResponse>): Promise<ScaleWorkersResponse> {
+  return leaderAction(ctx, 'ScaleWorkers', call, async () => ({ desiredWorkers: await ctx.scaling.scaleWorkers(request.workers) }));
+}
+
+function toProto(p: ScalingConfig): ScalingPolicy {
+  return {
+    enabled: p.enabled,
+    minWorkers: p.minWorkers,
+    maxWorkers: p.maxWorkers,
+    scaleUpCpuPercent: p.scaleUpCpuPercent,
+    scaleDownCpuPercent: p.scaleDownCpuPercent,
+    scaleUpBacklogPerWorker: p.scaleUpBacklogPerWorker,
+    scaleDownBacklog: p.scaleDownBacklog,
+    upWindowMs: p.upWindowMs,
+    downWindowMs: p.downWindowMs,
+    cooldownMs: p.cooldownMs,
+    step: p.step,
+  };
+}
+
+function fromProto(p: ScalingPolicy): ScalingConfig {
+  return {
+    enabled: p.enabled,
+    minWorkers: p.minWorkers,
+    maxWorkers: p.maxWorkers,
+    scaleUpCpuPercent: p.scaleUpCpuPercent,
+    scaleDownCpuPercent: p.scaleDownCpuPercent,
+    scaleUpBacklogPerWorker: p.scaleUpBacklogPerWorker,
+    scaleDownBacklog: p.scaleDownBacklog,
+    upWindowMs: p.upWindowMs,
+    downWindowMs: p.downWindowMs,
+    cooldownMs: p.cooldownMs,
+    step: p.step,
+  };
+}
+
+/** scaleUpCpuPercent → scale_up_cpu_percent, as the request names it. */
+function snake(field: string): string {
+  return field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}

@@ -1,0 +1,122 @@
+import type { Logger } from 'pino';
+import { NodeRole } from '../../gen/shoal/v1/node';
+import { type ClusterEvent, ClusterEventKind, NodePhase } from '../../gen/shoal/v1/scale';
+import type { EventsClient } from '../../common/client/EventsClient';
+import type { ClusterConfig, ScalingConfig } from '../../common/config/clusterConfig';
+import type { ConsulApi } from '../../common/consul/ConsulApi';
+import { failedPrecondition, invalidArgument } from '../../common/grpc/ServerError';
+import type { EventJournal } from '../events/EventJournal';
+import type { ClusterObserver } from '../observe/ClusterObserver';
+import type { Reconciler } from '../reconcile/Reconciler';
+import { Autoscaler } from './Autoscaler';
+
+export function scalingPolicyKey(cluster: string): string {
+  return `shoal/${cluster}/scaling-policy`;
+}
+
+export interface ScalingControllerOptions {
+  config: ClusterConfig;
+  consul: ConsulApi;
+  events: EventsClient;
+  observer: ClusterObserver;
+  reconciler: Reconciler;
+  journal: EventJournal;
+  isLeader: () => boolean;
+  logger: Logger;
+}
+
+/** How often the leader looks at the load, ms. */
+const TICK_MS = 1000;
+
+/**
+ * Autoscaling of workers, on the leader: once a second it reads the workers' cpu from their
+ * status streams and the backlog from the primary, asks the Autoscaler, and applies what it
+ * decides through the reconciler (a decision event, span and decision-log entry each, with the
+ * figures behind it). The policy is the cluster config's until Scale.SetPolicy writes one to
+ * Consul KV, where every control plane reads it.
+ */
+export class ScalingController {
+  private readonly scaler = new Autoscaler();
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private lastDecision: ClusterEvent | undefined;
+
+  constructor(private readonly opts: ScalingControllerOptions) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), TICK_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** The policy in force: Consul's, else the config's. */
+  async policy(): Promise<ScalingConfig> {
+    const { value } = await this.opts.consul.kvGet(scalingPolicyKey(this.opts.config.name), { timeoutMs: 2000 });
+    if (!value) return this.opts.config.scaling;
+    try {
+      return { ...this.opts.config.scaling, ...(JSON.parse(value.value) as Partial<ScalingConfig>) };
+    } catch {
+      return this.opts.config.scaling;
+    }
+  }
+
+  async setPolicy(policy: ScalingConfig): Promise<ScalingConfig> {
+    await this.opts.consul.kvCas(scalingPolicyKey(this.opts.config.name), JSON.stringify(policy), (await this.opts.consul.kvGet(scalingPolicyKey(this.opts.config.name))).value?.modifyIndex ?? 0);
+    this.opts.logger.info({ policy }, 'scaling policy replaced');
+    return policy;
+  }
+
+  /** Sets the worker count by hand (within min/max) and turns automatic scaling off. */
+  async scaleWorkers(count: number): Promise<number> {
+    const policy = await this.policy();
+    if (count < policy.minWorkers || count > policy.maxWorkers) {
+      throw invalidArgument(`workers must be from min_workers ${policy.minWorkers} to max_workers ${policy.maxWorkers} (got ${count}); change the policy first`);
+    }
+    await this.setPolicy({ ...policy, enabled: false });
+    const from = this.opts.reconciler.workerCount;
+    if (count !== from) await this.apply(count > from ? 'up' : 'down', from, count, 'set by hand (Scale.ScaleWorkers); automatic scaling is off until SetPolicy turns it on', {});
+    return count;
+  }
+
+  /** Workers counted now: declared, passing, streaming. */
+  runningWorkers(): string[] {
+    return this.opts.reconciler
+      .topology()
+      .filter((n) => n.declaredRole === NodeRole.NODE_ROLE_WORKER && n.phase === NodePhase.NODE_PHASE_RUNNING)
+      .map((n) => n.id);
+  }
+
+  get last(): ClusterEvent | undefined {
+    return this.lastDecision;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running || !this.opts.isLeader() || this.opts.observer.blind) return;
+    this.running = true;
+    try {
+      const policy = await this.policy();
+      const running = this.runningWorkers();
+      const backlog = await this.opts.events.backlog(2000);
+      const cpus = running.map((id) => this.opts.observer.stream(id)?.state.sample?.cpuPercent ?? 0);
+      const desired = this.opts.reconciler.workerCount;
+      const d = this.scaler.decide(policy, { now: Date.now(), workers: running.length, desired, cpus, backlog: backlog.pending });
+      if (d && this.opts.isLeader()) await this.apply(d.direction, d.from, d.to, d.reason, d.metrics);
+    } catch (err) {
+      this.opts.logger.debug({ err: (err as Error).message }, 'scaling tick skipped');
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async apply(direction: 'up' | 'down', from: number, to: number, reason: string, metrics: Record<string, number>): Promise<void> {
+    if (!this.opts.isLeader()) throw failedPrecondition('this control plane does not lead');
+    const kind = direction === 'up' ? ClusterEventKind.CLUSTER_EVENT_KIND_SCALED_UP : ClusterEventKind.CLUSTER_EVENT_KIND_SCALED_DOWN;
+    this.lastDecision = await this.opts.journal.decide(kind, '', `workers ${from} → ${to}: ${reason}`, async () => {
+      const { added, removed } = await this.opts.reconciler.setWorkerCount(to);
+      return { ...metrics, from, to, added: added.join(',') || '-', drained: removed.join(',') || '-' };
+    });
+  }
+}
