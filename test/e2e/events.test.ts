@@ -6,6 +6,7 @@ import { StateClient } from '../../common/client/StateClient';
 import { waitFor } from '../../common/time/waitFor';
 import { detailsOf } from '../../control-plane/events/EventJournal';
 import { ControlPlaneCluster } from '../support/controlPlaneCluster';
+import { OtlpReceiver } from '../support/otlpReceiver';
 
 /** Every key under `prefix` (paging through List). */
 async function countKeys(state: StateClient, prefix: string): Promise<number> {
@@ -24,11 +25,13 @@ describe('distributed event processing (workers lease, run handlers, ack)', func
   let cluster: ControlPlaneCluster;
   let events: EventsClient;
   let state: StateClient;
+  let receiver: OtlpReceiver;
 
   before(async function () {
+    receiver = await OtlpReceiver.start();
     // Short handler timeout and few attempts, so failures reach the dead-letter list quickly;
     // the lease stays long (30 s), so a dead worker's events come back only if released.
-    cluster = await ControlPlaneCluster.start({ cluster: 'events', events: { handlerTimeout: 1000, maxAttempts: 3 } });
+    cluster = await ControlPlaneCluster.start({ cluster: 'events', events: { handlerTimeout: 1000, maxAttempts: 3 }, env: receiver.env });
     await cluster.ready();
     events = new EventsClient({ consul: cluster.consul.api, cluster: 'events' });
     state = new StateClient({ consul: cluster.consul.api, cluster: 'events' });
@@ -38,6 +41,7 @@ describe('distributed event processing (workers lease, run handlers, ack)', func
     events?.close();
     state?.close();
     await cluster?.stop();
+    await receiver?.close();
   });
 
   const drained = () =>
@@ -82,6 +86,18 @@ describe('distributed event processing (workers lease, run handlers, ack)', func
     await events.redrive(unknown.eventId);
     assert.ok(!(await events.deadLetters()).some((e) => e.id === unknown.eventId), 'redriven: off the list');
     await waitFor('it to fail again (still no handler)', async () => (await events.deadLetters()).some((e) => e.id === unknown.eventId), { timeoutMs: 10_000 });
+  });
+
+  it('makes publish, handler and ack of an event one trace', async function () {
+    const published = await events.publish({ type: 'hash', payload: Buffer.from('trace me') });
+    assert.ok(published.eventId);
+    // The only hash event so far: its handler span leads to its trace.
+    const handled = await waitFor('the handler span', () => receiver.spans.find((s) => s.name === 'events.handle hash'), { timeoutMs: 15_000 });
+    const names = await waitFor('publish, record write and ack in that trace', () => {
+      const inTrace = receiver.spans.filter((s) => s.traceId === handled.traceId).map((s) => `${s.service} ${s.name}`);
+      return ['shoal-node events.publish', 'shoal-node state.write', 'shoal-node grpc.shoal.v1.Events/Ack'].every((n) => inTrace.includes(n)) && inTrace;
+    }, { timeoutMs: 15_000, describe: () => JSON.stringify(receiver.spans.filter((s) => s.traceId === handled.traceId).map((s) => s.name)) });
+    assert.ok(names.includes('shoal-node grpc.shoal.v1.Events/Publish'), 'rooted at the Publish call');
   });
 
   it('refuses bad input with the right status: oversized payload, bad type, bad lease request', async function () {

@@ -87,7 +87,7 @@ export class EventWorker {
     const { handlers, logger, events, workerId, config } = this.opts;
     // The publish's trace: lease, handler and ack of this event belong to it.
     const parent = propagation.extract(ROOT_CONTEXT, { traceparent: event.traceparent });
-    await tracer.startActiveSpan(`events.handle ${event.type}`, { attributes: { 'shoal.event.id': event.id, 'shoal.event.attempts': event.attempts, 'shoal.worker': workerId } }, parent, async (span) => {
+    await tracer.startActiveSpan(`events.handle ${event.type}`, { attributes: { 'shoal.event.id': event.id, 'shoal.event.attempts': event.attempts, 'shoal.worker': workerId, 'shoal.lease.id': leased.leaseId, 'shoal.lease.expires_at_unix_ms': leased.expiresAtUnixMs } }, parent, async (span) => {
       const handler = handlers[event.type];
       const timeout = AbortSignal.timeout(config.handlerTimeout);
       const signal = AbortSignal.any([timeout, this.stopping.signal]);
