@@ -55,15 +55,15 @@ describe('distributed event processing (workers lease, run handlers, ack)', func
     const slow = await events.publishBatch(Array.from({ length: 16 }, () => ({ type: 'sleep', payload: Buffer.from('{"ms":400}') })));
     const counted = await events.publishBatch(Array.from({ length: 100 }, () => ({ type: 'counter', payload: Buffer.from('{"name":"kill9"}') })));
     assert.equal(slow.length + counted.length, 116);
-    await waitFor('worker-1 to hold leases', async () => (await events.backlog()).leased > 0, { timeoutMs: 10_000, intervalMs: 20 });
+    const holder = await waitFor('a worker holding leases', async () => (await events.backlog()).workers[0]?.workerId, { timeoutMs: 10_000, intervalMs: 20 });
     const since = Date.now();
-    cluster.killNode('worker-1');
+    cluster.killNode(holder);
     const backlog = await drained();
     assert.equal(backlog.dead, 0);
     assert.ok(backlog.done >= 116, `done ${backlog.done}`);
     assert.equal(await countKeys(state, 'counter/kill9/'), 100, 'each counter event took effect exactly once');
     // The control plane handed the dead worker's leases back at once (the lease is 30 s).
-    const restarted = await cluster.decision(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_RESTARTED, 'worker-1', since);
+    const restarted = await cluster.decision(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_RESTARTED, holder, since);
     assert.ok(Number(detailsOf(restarted).leasesReleased) > 0, `leases released: ${detailsOf(restarted).leasesReleased}`);
   });
 

@@ -22,6 +22,14 @@ const EVERY_METHOD = [
   'shoal.v1.Discovery/GetNodeInfo',
   'shoal.v1.Discovery/ListMembers',
   'shoal.v1.Discovery/WatchMembers',
+  'shoal.v1.Events/Ack',
+  'shoal.v1.Events/GetBacklog',
+  'shoal.v1.Events/Lease',
+  'shoal.v1.Events/ListDeadLetters',
+  'shoal.v1.Events/Publish',
+  'shoal.v1.Events/PublishBatch',
+  'shoal.v1.Events/Redrive',
+  'shoal.v1.Events/ReleaseWorker',
   'shoal.v1.Health/GetStatus',
   'shoal.v1.Health/StreamStatus',
   'shoal.v1.State/Delete',
@@ -77,6 +85,8 @@ describe('gRPC server reflection, seen by buf curl', function () {
         assert.deepEqual([health.ready, health.phase], [true, 'SERVING_PHASE_SERVING']);
         const check = JSON.parse(await bufCurl(protocol, '--data', '{"service": ""}', `${url}/grpc.health.v1.Health/Check`)) as { status: string };
         assert.equal(check.status, 'SERVING');
+        // Events is the primary's; a replica answers with where the primary is.
+        await assert.rejects(bufCurl(protocol, '--data', '{}', `${url}/shoal.v1.Events/GetBacklog`), /must go to the primary/);
       });
 
       it('rejects a field that the contract does not have, before calling', async function () {

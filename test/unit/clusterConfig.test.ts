@@ -118,6 +118,15 @@ describe('parseClusterConfig', function () {
     assert.equal(fieldOf({ controlPlane: { leaderLock: true } }), 'controlPlane.leaderLock');
   });
 
+  it('checks events and scaling as a whole: a handler timeout within its lease, a max not below the min', function () {
+    assert.equal(fieldOf({ events: { leaseMs: 1000, handlerTimeout: 1000 } }), 'events.handlerTimeout');
+    assert.equal(fieldOf({ scaling: { minWorkers: 3, maxWorkers: 2 } }), 'scaling.maxWorkers');
+    assert.equal(fieldOf({ scaling: { scaleUpCpuPercent: 20, scaleDownCpuPercent: 30 } }), 'scaling.scaleDownCpuPercent');
+    assert.equal(fieldOf({ scaling: { enabled: 'yes' } }), 'scaling.enabled');
+    // The minimum follows the declared workers.
+    assert.equal(parseClusterConfig({ nodes: [{ id: 'primary', type: 'primary' }, { id: 'worker', type: 'worker', count: 3 }] }).scaling.minWorkers, 3);
+  });
+
   it('says which rule a field breaks', function () {
     assert.throws(() => parseClusterConfig({ health: { timeout: -1 } }), /invalid config: health\.timeout must be a whole number of milliseconds from 10 to 600000/);
   });

@@ -175,6 +175,13 @@ export interface GetBacklogResponse {
   dead: number;
   /** Events done since this node became primary. */
   done: number;
+  /** Leases held, per worker (workers holding none are left out). */
+  workers: WorkerLeases[];
+}
+
+export interface WorkerLeases {
+  workerId: string;
+  leased: number;
 }
 
 export interface ListDeadLettersRequest {
@@ -1563,7 +1570,7 @@ export const GetBacklogRequest: MessageFns<GetBacklogRequest> = {
 };
 
 function createBaseGetBacklogResponse(): GetBacklogResponse {
-  return { pending: 0, leased: 0, dead: 0, done: 0 };
+  return { pending: 0, leased: 0, dead: 0, done: 0, workers: [] };
 }
 
 export const GetBacklogResponse: MessageFns<GetBacklogResponse> = {
@@ -1579,6 +1586,9 @@ export const GetBacklogResponse: MessageFns<GetBacklogResponse> = {
     }
     if (message.done !== 0) {
       writer.uint32(32).uint64(message.done);
+    }
+    for (const v of message.workers) {
+      WorkerLeases.encode(v!, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -1628,6 +1638,14 @@ export const GetBacklogResponse: MessageFns<GetBacklogResponse> = {
             message.done = longToNumber(reader.uint64());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.workers.push(WorkerLeases.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1646,6 +1664,9 @@ export const GetBacklogResponse: MessageFns<GetBacklogResponse> = {
       leased: isSet(object.leased) ? globalThis.Number(object.leased) : 0,
       dead: isSet(object.dead) ? globalThis.Number(object.dead) : 0,
       done: isSet(object.done) ? globalThis.Number(object.done) : 0,
+      workers: globalThis.Array.isArray(object?.workers)
+        ? object.workers.map((e: any) => WorkerLeases.fromJSON(e))
+        : [],
     };
   },
 
@@ -1663,6 +1684,9 @@ export const GetBacklogResponse: MessageFns<GetBacklogResponse> = {
     if (message.done !== 0) {
       obj.done = Math.round(message.done);
     }
+    if (message.workers?.length) {
+      obj.workers = message.workers.map((e) => WorkerLeases.toJSON(e));
+    }
     return obj;
   },
 
@@ -1675,6 +1699,96 @@ export const GetBacklogResponse: MessageFns<GetBacklogResponse> = {
     message.leased = object.leased ?? 0;
     message.dead = object.dead ?? 0;
     message.done = object.done ?? 0;
+    message.workers = object.workers?.map((e) => WorkerLeases.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseWorkerLeases(): WorkerLeases {
+  return { workerId: "", leased: 0 };
+}
+
+export const WorkerLeases: MessageFns<WorkerLeases> = {
+  encode(message: WorkerLeases, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workerId !== "") {
+      writer.uint32(10).string(message.workerId);
+    }
+    if (message.leased !== 0) {
+      writer.uint32(16).uint32(message.leased);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WorkerLeases {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWorkerLeases();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.leased = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WorkerLeases {
+    return {
+      workerId: isSet(object.workerId)
+        ? globalThis.String(object.workerId)
+        : isSet(object.worker_id)
+        ? globalThis.String(object.worker_id)
+        : "",
+      leased: isSet(object.leased) ? globalThis.Number(object.leased) : 0,
+    };
+  },
+
+  toJSON(message: WorkerLeases): unknown {
+    const obj: any = {};
+    if (message.workerId !== "") {
+      obj.workerId = message.workerId;
+    }
+    if (message.leased !== 0) {
+      obj.leased = Math.round(message.leased);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WorkerLeases>): WorkerLeases {
+    return WorkerLeases.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WorkerLeases>): WorkerLeases {
+    const message = createBaseWorkerLeases();
+    message.workerId = object.workerId ?? "";
+    message.leased = object.leased ?? 0;
     return message;
   },
 };

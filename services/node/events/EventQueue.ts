@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { context, propagation, trace } from '@opentelemetry/api';
-import { type Event, EventState, type LeasedEvent, type PublishRequest, type PublishResponse } from '../../../gen/shoal/v1/events';
+import { type Event, EventState, type GetBacklogResponse, type LeasedEvent, type PublishRequest, type PublishResponse } from '../../../gen/shoal/v1/events';
 import type { EventsConfig } from '../../../common/config/clusterConfig';
 import { failedPrecondition, notFound, ServerError } from '../../../common/grpc/ServerError';
 import type { NodeContext } from '../NodeContext';
@@ -134,10 +134,13 @@ export class EventQueue {
     return released;
   }
 
-  backlog(): { pending: number; leased: number; dead: number; done: number } {
+  backlog(): GetBacklogResponse {
     this.ready();
     const waiting = this.pending.filter((id) => !this.leases.has(id)).length;
-    return { pending: waiting, leased: this.leases.size, dead: this.dead, done: this.done };
+    const perWorker = new Map<string, number>();
+    for (const lease of this.leases.values()) perWorker.set(lease.workerId, (perWorker.get(lease.workerId) ?? 0) + 1);
+    const workers = [...perWorker].map(([workerId, leased]) => ({ workerId, leased })).sort((a, b) => a.workerId.localeCompare(b.workerId));
+    return { pending: waiting, leased: this.leases.size, dead: this.dead, done: this.done, workers };
   }
 
   deadLetters(limit: number): Event[] {

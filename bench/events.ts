@@ -1,0 +1,51 @@
+// Event processing end to end: 2 workers (the built-in `hash` handler, trivial), events/s
+// from the first publish to the last ack, and publish → processed latency of single events
+// on an idle cluster. Prints figures; asserts nothing. Run: npm run bench -- events
+import { EventsClient } from '../common/client/EventsClient';
+import { waitFor } from '../common/time/waitFor';
+import { ControlPlaneCluster } from '../test/support/controlPlaneCluster';
+import { percentile } from './stats';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 5000);
+const LATENCY_SAMPLES = 100;
+
+export async function events(): Promise<Record<string, unknown>> {
+  const cluster = await ControlPlaneCluster.start({ cluster: 'bench-events', controlPlanes: 1, scaling: { enabled: false } });
+  const client = new EventsClient({ consul: cluster.consul.api, cluster: 'bench-events' });
+  try {
+    await cluster.ready(60_000);
+    // Warm-up: one event through, so the workers are leasing.
+    await client.publish({ type: 'hash' });
+    await waitFor('workers leasing', async () => (await client.backlog()).done >= 1, { timeoutMs: 30_000, intervalMs: 50 });
+    // Throughput: publish EVENTS in batches of 100 (8 calls at a time), until all are done.
+    const doneBefore = (await client.backlog()).done;
+    const started = performance.now();
+    const batches = Array.from({ length: Math.ceil(EVENTS / 100) }, (_, i) => Math.min(100, EVENTS - i * 100));
+    for (let i = 0; i < batches.length; i += 8) {
+      await Promise.all(batches.slice(i, i + 8).map((n) => client.publishBatch(Array.from({ length: n }, (_, k) => ({ type: 'hash', payload: Buffer.from(`e${i}-${k}`) })))));
+    }
+    const published = performance.now();
+    await waitFor('every event processed', async () => (await client.backlog()).done - doneBefore >= EVENTS, { timeoutMs: 300_000, intervalMs: 20 });
+    const processed = performance.now();
+    const rate = Math.round(EVENTS / ((processed - started) / 1000));
+    console.log(`${EVENTS} events, 2 workers, trivial handler: ${rate} events/s end to end (published in ${Math.round(published - started)} ms, all processed after ${Math.round(processed - started)} ms)`);
+
+    // Latency: one event at a time, publish until the primary counts it done.
+    const latencies: number[] = [];
+    for (let i = 0; i < LATENCY_SAMPLES; i++) {
+      const before = (await client.backlog()).done;
+      const t0 = performance.now();
+      await client.publish({ type: 'hash', payload: Buffer.from(`l${i}`) });
+      await waitFor('the event done', async () => (await client.backlog()).done > before, { timeoutMs: 10_000, intervalMs: 1 });
+      latencies.push(performance.now() - t0);
+    }
+    latencies.sort((a, b) => a - b);
+    const p50 = Math.round(percentile(latencies, 50) * 10) / 10;
+    const p99 = Math.round(percentile(latencies, 99) * 10) / 10;
+    console.log(`publish → processed (acked by the worker), one at a time: p50 ${p50} ms, p99 ${p99} ms (${LATENCY_SAMPLES} events; includes polling GetBacklog every 1 ms)`);
+    return { events: EVENTS, workers: 2, eventsPerSecond: rate, latencyP50Ms: p50, latencyP99Ms: p99 };
+  } finally {
+    client.close();
+    await cluster.stop();
+  }
+}
