@@ -36,37 +36,15 @@ export function scaleWorkers(ctx: ScaleContext, request: ScaleWorkersRequest, ca
   return leaderAction(ctx, 'ScaleWorkers', call, async () => ({ desiredWorkers: await ctx.scaling.scaleWorkers(request.workers) }));
 }
 
-function toProto(p: ScalingConfig): ScalingPolicy {
-  return {
-    enabled: p.enabled,
-    minWorkers: p.minWorkers,
-    maxWorkers: p.maxWorkers,
-    scaleUpCpuPercent: p.scaleUpCpuPercent,
-    scaleDownCpuPercent: p.scaleDownCpuPercent,
-    scaleUpBacklogPerWorker: p.scaleUpBacklogPerWorker,
-    scaleDownBacklog: p.scaleDownBacklog,
-    upWindowMs: p.upWindowMs,
-    downWindowMs: p.downWindowMs,
-    cooldownMs: p.cooldownMs,
-    step: p.step,
-  };
+/** The contract's ScalingPolicy and the config's scaling section have the same fields. */
+const FIELDS = ['enabled', 'minWorkers', 'maxWorkers', 'scaleUpCpuPercent', 'scaleDownCpuPercent', 'scaleUpBacklogPerWorker', 'scaleDownBacklog', 'upWindowMs', 'downWindowMs', 'cooldownMs', 'step'] as const;
+
+function copyPolicy<T extends ScalingConfig | ScalingPolicy>(p: ScalingConfig | ScalingPolicy): T {
+  return Object.fromEntries(FIELDS.map((f) => [f, p[f]])) as unknown as T;
 }
 
-function fromProto(p: ScalingPolicy): ScalingConfig {
-  return {
-    enabled: p.enabled,
-    minWorkers: p.minWorkers,
-    maxWorkers: p.maxWorkers,
-    scaleUpCpuPercent: p.scaleUpCpuPercent,
-    scaleDownCpuPercent: p.scaleDownCpuPercent,
-    scaleUpBacklogPerWorker: p.scaleUpBacklogPerWorker,
-    scaleDownBacklog: p.scaleDownBacklog,
-    upWindowMs: p.upWindowMs,
-    downWindowMs: p.downWindowMs,
-    cooldownMs: p.cooldownMs,
-    step: p.step,
-  };
-}
+const toProto = (p: ScalingConfig) => copyPolicy<ScalingPolicy>(p);
+const fromProto = (p: ScalingPolicy) => copyPolicy<ScalingConfig>(p);
 
 /** scaleUpCpuPercent → scale_up_cpu_percent, as the request names it. */
 function snake(field: string): string {
