@@ -125,6 +125,11 @@ export interface EventsConfig {
   handlerTimeout: number;
   /** Events a worker runs at once. @default 4 */
   concurrency: number;
+  /**
+   * A module of event handlers every worker loads (the --handlers flag of a worker started by
+   * hand wins), relative to the config file. @default none: the built-ins only
+   */
+  handlers?: string;
 }
 
 /** Autoscaling of workers (the seed's thresholds as defaults); Scale.SetPolicy can replace it. */
@@ -212,7 +217,7 @@ export function parseClusterConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): C
   const declaredWorkers = nodes.filter((n) => n.type === 'worker').reduce((sum, n) => sum + n.count, 0);
   const minWorkers = optional(sc, 'minWorkers', declaredWorkers, int(0, 100), 'scaling.');
   const ev = object(root.events ?? {}, 'events');
-  onlyKeys(ev, ['leaseMs', 'maxAttempts', 'handlerTimeout', 'concurrency'], 'events.');
+  onlyKeys(ev, ['leaseMs', 'maxAttempts', 'handlerTimeout', 'concurrency', 'handlers'], 'events.');
   const config: ClusterConfig = {
     version: optional(root, 'version', '1.0.0', str),
     name,
@@ -258,6 +263,7 @@ export function parseClusterConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): C
       maxAttempts: optional(ev, 'maxAttempts', 5, int(1, 100), 'events.'),
       handlerTimeout: optional(ev, 'handlerTimeout', 25000, ms(10, 3_600_000), 'events.'),
       concurrency: optional(ev, 'concurrency', 4, int(1, 1000), 'events.'),
+      handlers: ev.handlers === undefined ? undefined : str(ev.handlers, 'events.handlers'),
     },
     scaling: {
       enabled: optional(sc, 'enabled', true, bool, 'scaling.'),

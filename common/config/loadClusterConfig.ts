@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { ConfigError } from './ConfigError';
 import { type ClusterConfig, parseClusterConfig } from './clusterConfig';
 
@@ -21,5 +22,8 @@ export function loadClusterConfig(path: string | undefined, env: NodeJS.ProcessE
   } catch (err) {
     throw new ConfigError('--config', `is not valid JSON (${path}): ${(err as Error).message}`);
   }
-  return parseClusterConfig(raw, env);
+  const config = parseClusterConfig(raw, env);
+  // A handler module is named relative to the file that names it.
+  if (config.events.handlers) config.events.handlers = resolve(dirname(path), config.events.handlers);
+  return config;
 }

@@ -35,6 +35,7 @@ Options:
                          .run/data/<cluster>/<id> in the checkout)
   --handlers FILE        workers: a module exporting one async function per event type,
                          (event, ctx) => result, besides the built-ins cpu, sleep, hash, counter
+                         (default: the config's events.handlers)
   -h, --help             show this help
 
 Environment: CONSUL_HTTP_ADDR, LOG_LEVEL (default info), OTEL_EXPORTER_OTLP_ENDPOINT (traces
@@ -99,7 +100,7 @@ export function parseNodeFlags(argv: string[], env: NodeJS.ProcessEnv = process.
   }
   const dataDir = resolve(str('data-dir') ?? join(REPO_ROOT, '.run', 'data', config.name, id));
   if (str('handlers') !== undefined && role !== 'worker') throw new ConfigError('--handlers', `is for workers; a ${role} runs no event handlers`);
-  const handlers = role === 'worker' ? loadHandlers(str('handlers')) : {};
+  const handlers = role === 'worker' ? loadHandlers(str('handlers') ?? config.events.handlers) : {};
   return { config, id, role: role as RoleName, host, advertiseHost, grpcPort, httpPort, dataDir, handlers };
 }
 

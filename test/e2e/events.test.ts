@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type ServiceError, status } from '@grpc/grpc-js';
 import { ClusterEventKind } from '../../gen/shoal/v1/scale';
 import { EventsClient } from '../../common/client/EventsClient';
@@ -7,6 +9,7 @@ import { waitFor } from '../../common/time/waitFor';
 import { detailsOf } from '../../control-plane/events/EventJournal';
 import { ControlPlaneCluster } from '../support/controlPlaneCluster';
 import { OtlpReceiver } from '../support/otlpReceiver';
+import { outputDir } from '../support/testConsul';
 
 /** Every key under `prefix` (paging through List). */
 async function countKeys(state: StateClient, prefix: string): Promise<number> {
@@ -31,7 +34,12 @@ describe('distributed event processing (workers lease, run handlers, ack)', func
     receiver = await OtlpReceiver.start();
     // Short handler timeout and few attempts, so failures reach the dead-letter list quickly;
     // the lease stays long (30 s), so a dead worker's events come back only if released.
-    cluster = await ControlPlaneCluster.start({ cluster: 'events', events: { handlerTimeout: 1000, maxAttempts: 3 }, env: receiver.env });
+    // A handler module of the user's, named (relative to the config file) in events.handlers.
+    writeFileSync(
+      join(outputDir('control-plane', 'events'), 'handlers.js'),
+      "exports.greet = async (event, ctx) => { await ctx.putOnce('greeted/' + event.id, event.payload); return { hello: event.payload.toString() }; };\n",
+    );
+    cluster = await ControlPlaneCluster.start({ cluster: 'events', events: { handlerTimeout: 1000, maxAttempts: 3, handlers: 'handlers.js' }, env: receiver.env });
     await cluster.ready();
     events = new EventsClient({ consul: cluster.consul.api, cluster: 'events' });
     state = new StateClient({ consul: cluster.consul.api, cluster: 'events' });
@@ -86,6 +94,15 @@ describe('distributed event processing (workers lease, run handlers, ack)', func
     await events.redrive(unknown.eventId);
     assert.ok(!(await events.deadLetters()).some((e) => e.id === unknown.eventId), 'redriven: off the list');
     await waitFor('it to fail again (still no handler)', async () => (await events.deadLetters()).some((e) => e.id === unknown.eventId), { timeoutMs: 10_000 });
+  });
+
+  it("runs the handlers of the user's module named in the config, beside the built-ins", async function () {
+    const published = await events.publish({ type: 'greet', payload: Buffer.from('world') });
+    const effect = await waitFor('the handler to write its effect', async () => {
+      const got = await state.get(`greeted/${published.eventId}`);
+      return got.found && got;
+    }, { timeoutMs: 15_000 });
+    assert.equal(Buffer.from(effect.value).toString(), 'world');
   });
 
   it('makes publish, handler and ack of an event one trace', async function () {
