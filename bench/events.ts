@@ -1,16 +1,30 @@
 // Event processing end to end: 2 workers (the built-in `hash` handler, trivial), events/s
 // from the first publish to the last ack, and publish → processed latency of single events
-// on an idle cluster. Prints figures; asserts nothing. Run: npm run bench -- events
+// on an idle cluster; then BullMQ on a local Redis the same way, where redis-server is
+// installed. Prints figures; asserts nothing. Run: npm run bench -- events
 import { EventsClient } from '../common/client/EventsClient';
 import { waitFor } from '../common/time/waitFor';
 import { ControlPlaneCluster } from '../test/support/controlPlaneCluster';
+import { bullmqBaseline } from './bullmqBaseline';
 import { percentile } from './stats';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 5000);
+/** Events each worker runs at once, for shoal (events.concurrency) and BullMQ alike. */
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const LATENCY_SAMPLES = 100;
 
 export async function events(): Promise<Record<string, unknown>> {
-  const cluster = await ControlPlaneCluster.start({ cluster: 'bench-events', controlPlanes: 1, scaling: { enabled: false } });
+  const ours = await shoalEvents();
+  const bullmq = await bullmqBaseline(EVENTS, CONCURRENCY, false);
+  const bullmqFsync = await bullmqBaseline(EVENTS, CONCURRENCY, true);
+  if ('skipped' in bullmq) console.log(`BullMQ baseline skipped: ${bullmq.skipped}`);
+  if ('eventsPerSecond' in bullmq) console.log(`BullMQ, same handler and workers, Redis in memory (no fsync): ${bullmq.eventsPerSecond} events/s`);
+  if ('eventsPerSecond' in bullmqFsync) console.log(`BullMQ, same handler and workers, Redis with appendfsync always: ${bullmqFsync.eventsPerSecond} events/s (shoal: ${ours.eventsPerSecond} events/s, fsynced and replicated)`);
+  return { events: EVENTS, workers: 2, concurrency: CONCURRENCY, ...ours, bullmq, bullmqFsync };
+}
+
+async function shoalEvents(): Promise<{ eventsPerSecond: number; latencyP50Ms: number; latencyP99Ms: number }> {
+  const cluster = await ControlPlaneCluster.start({ cluster: 'bench-events', controlPlanes: 1, scaling: { enabled: false }, events: { concurrency: CONCURRENCY } });
   const client = new EventsClient({ consul: cluster.consul.api, cluster: 'bench-events' });
   try {
     await cluster.ready(60_000);
@@ -28,7 +42,7 @@ export async function events(): Promise<Record<string, unknown>> {
     await waitFor('every event processed', async () => (await client.backlog()).done - doneBefore >= EVENTS, { timeoutMs: 300_000, intervalMs: 20 });
     const processed = performance.now();
     const rate = Math.round(EVENTS / ((processed - started) / 1000));
-    console.log(`${EVENTS} events, 2 workers, trivial handler: ${rate} events/s end to end (published in ${Math.round(published - started)} ms, all processed after ${Math.round(processed - started)} ms)`);
+    console.log(`${EVENTS} events, 2 workers at concurrency ${CONCURRENCY}, trivial handler: ${rate} events/s end to end (published in ${Math.round(published - started)} ms, all processed after ${Math.round(processed - started)} ms)`);
 
     // Latency: one event at a time, publish until the primary counts it done.
     const latencies: number[] = [];
@@ -43,7 +57,7 @@ export async function events(): Promise<Record<string, unknown>> {
     const p50 = Math.round(percentile(latencies, 50) * 10) / 10;
     const p99 = Math.round(percentile(latencies, 99) * 10) / 10;
     console.log(`publish → processed (acked by the worker), one at a time: p50 ${p50} ms, p99 ${p99} ms (${LATENCY_SAMPLES} events; includes polling GetBacklog every 1 ms)`);
-    return { events: EVENTS, workers: 2, eventsPerSecond: rate, latencyP50Ms: p50, latencyP99Ms: p99 };
+    return { eventsPerSecond: rate, latencyP50Ms: p50, latencyP99Ms: p99 };
   } finally {
     client.close();
     await cluster.stop();

@@ -8,9 +8,10 @@ import { killAll } from '../test/support/processRegistry';
 import { clusterUp } from './clusterUp';
 import { replication } from './replication';
 import { events } from './events';
+import { scale } from './scale';
 import { failover, handover, heal } from './selfHealing';
 
-const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = { 'cluster-up': clusterUp, replication, failover, heal, handover, events };
+const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = { 'cluster-up': clusterUp, replication, failover, heal, handover, events, scale };
 
 async function main(names: string[]): Promise<void> {
   if (names.includes('--help') || names.includes('-h')) {
