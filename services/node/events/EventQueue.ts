@@ -28,8 +28,8 @@ const SWEEP_MS = 200;
  * pending again, and delivery is at least once.
  */
 export class EventQueue {
-  /** Ids of pending events, oldest first (leased ones stay here until acked). */
-  private pending: string[] = [];
+  /** Ids of pending events, oldest first (leased ones stay here until acked); a Set keeps order and removes in O(1). */
+  private readonly pending = new Set<string>();
   private readonly records = new Map<string, EventRecord>();
   private readonly leases = new Map<string, Lease>();
   /** Events whose new state is being written: not leased, expired or acked meanwhile. */
@@ -136,7 +136,7 @@ export class EventQueue {
 
   backlog(): GetBacklogResponse {
     this.ready();
-    const waiting = this.pending.filter((id) => !this.leases.has(id)).length;
+    const waiting = this.pending.size - this.leases.size;
     const perWorker = new Map<string, number>();
     for (const lease of this.leases.values()) perWorker.set(lease.workerId, (perWorker.get(lease.workerId) ?? 0) + 1);
     const workers = [...perWorker].map(([workerId, leased]) => ({ workerId, leased })).sort((a, b) => a.workerId.localeCompare(b.workerId));
@@ -171,7 +171,7 @@ export class EventQueue {
     if (!r || r.role !== 'primary' || !r.writer) throw notPrimary(this.ctx, 'an events call');
     if (this.term === r.term) return;
     this.term = r.term;
-    this.pending = [];
+    this.pending.clear();
     this.records.clear();
     this.leases.clear();
     this.saving.clear();
@@ -183,13 +183,13 @@ export class EventQueue {
       if (record.state === 'pending') this.enqueue(record);
       else if (record.state === 'dead') this.dead += 1;
     }
-    this.ctx.logger.info({ term: r.term, pending: this.pending.length, dead: this.dead }, 'event queue rebuilt from the store');
+    this.ctx.logger.info({ term: r.term, pending: this.pending.size, dead: this.dead }, 'event queue rebuilt from the store');
   }
 
   private enqueue(record: EventRecord): void {
     if (this.records.has(record.id)) return;
     this.records.set(record.id, record);
-    this.pending.push(record.id);
+    this.pending.add(record.id);
     for (const wake of this.waiters) wake();
   }
 
@@ -220,7 +220,8 @@ export class EventQueue {
     }
     this.records.set(record.id, next);
     // To the back of the queue: a failing event does not hold up the others.
-    this.pending = [...this.pending.filter((id) => id !== record.id), record.id];
+    this.pending.delete(record.id);
+    this.pending.add(record.id);
     for (const wake of this.waiters) wake();
     return EventState.EVENT_STATE_PENDING;
   }
@@ -243,7 +244,7 @@ export class EventQueue {
 
   private settle(eventId: string): void {
     this.records.delete(eventId);
-    this.pending = this.pending.filter((id) => id !== eventId);
+    this.pending.delete(eventId);
   }
 
   /** Writes the event's new state; while that is under way, nothing else happens to the event. */
