@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConsulApi } from './ConsulApi';
-import { freePort } from '../net/freePort';
+import { freePorts } from '../net/freePort';
 
 /** A Consul agent in dev mode: a single server that elects itself at once, UI on its HTTP port. */
 export interface DevAgentOptions {
@@ -43,7 +43,7 @@ export async function startDevAgent(opts: DevAgentOptions): Promise<DevAgent> {
   mkdirSync(dirname(opts.logFile), { recursive: true });
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(opts, opts.standardPorts ? STANDARD_PORTS : await freePorts(opts.httpPort));
+      return await startOnce(opts, opts.standardPorts ? STANDARD_PORTS : await agentPorts(opts.httpPort));
     } catch (err) {
       if (!(err instanceof PortTaken) || opts.standardPorts || attempt === 5) throw err;
     }
@@ -54,15 +54,9 @@ const STANDARD_PORTS = { dns: 8600, serfLan: 8301, serfWan: 8302, server: 8300, 
 
 type Ports = typeof STANDARD_PORTS & { http?: number };
 
-async function freePorts(httpPort: number): Promise<Ports> {
-  return {
-    http: httpPort === 0 ? await freePort() : httpPort,
-    dns: await freePort(),
-    serfLan: await freePort(),
-    serfWan: await freePort(),
-    server: await freePort(),
-    grpc: await freePort(),
-  };
+async function agentPorts(httpPort: number): Promise<Ports> {
+  const [http, dns, serfLan, serfWan, server, grpc] = await freePorts(6);
+  return { http: httpPort === 0 ? http : httpPort, dns, serfLan, serfWan, server, grpc };
 }
 
 class PortTaken extends Error {}
@@ -91,7 +85,8 @@ async function startOnce(opts: DevAgentOptions, ports: Ports): Promise<DevAgent>
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code, signal) => {
       const output = readFileSync(logFile, 'utf8').slice(logStart);
-      if (output.includes('address already in use')) reject(new PortTaken(`a port was taken: ${output.trim().split('\n').pop()}`));
+      // A port taken meanwhile, or (with ports chosen one by one elsewhere) the same port twice.
+      if (/address already in use|already configured/.test(output)) reject(new PortTaken(`a port was taken: ${output.trim().split('\n').pop()}`));
       else reject(new Error(`consul exited (code ${code}, signal ${signal}) before it was ready; see ${logFile}`));
     }),
   );

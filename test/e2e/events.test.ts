@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ServiceError, status } from '@grpc/grpc-js';
 import { ClusterEventKind } from '../../gen/shoal/v1/scale';
+import { EventState } from '../../gen/shoal/v1/events';
 import { EventsClient } from '../../common/client/EventsClient';
 import { StateClient } from '../../common/client/StateClient';
 import { waitFor } from '../../common/time/waitFor';
@@ -91,9 +92,11 @@ describe('distributed event processing (workers lease, run handlers, ack)', func
     assert.equal(byId.get(hanging.eventId)!.attempts, 3);
     assert.match(byId.get(hanging.eventId)!.lastError, /timed out after 1000 ms/);
 
-    await events.redrive(unknown.eventId);
-    assert.ok(!(await events.deadLetters()).some((e) => e.id === unknown.eventId), 'redriven: off the list');
-    await waitFor('it to fail again (still no handler)', async () => (await events.deadLetters()).some((e) => e.id === unknown.eventId), { timeoutMs: 10_000 });
+    // Redriven: pending again with its attempts reset; it fails again at once (still no handler).
+    const redriven = await events.redrive(unknown.eventId);
+    assert.deepEqual([redriven?.state, redriven?.attempts], [EventState.EVENT_STATE_PENDING, 0]);
+    const again = await waitFor('it to be dead-lettered again', async () => (await events.deadLetters()).find((e) => e.id === unknown.eventId && e.publishedAtUnixMs === redriven?.publishedAtUnixMs && e.attempts === 1), { timeoutMs: 10_000 });
+    assert.match(again.lastError, /no handler/);
   });
 
   it("runs the handlers of the user's module named in the config, beside the built-ins", async function () {
