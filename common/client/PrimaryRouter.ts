@@ -66,7 +66,10 @@ export class PrimaryRouter<C extends Client> {
         return await call(this.client(this.primary), deadline);
       } catch (err) {
         const e = err as ServiceError;
-        const redirect = e.code === status.FAILED_PRECONDITION ? e.metadata?.get(PRIMARY_METADATA_KEY)[0] : undefined;
+        // A node that is not the primary says so with `shoal-primary` (empty when it knows of none);
+        // any other FAILED_PRECONDITION is about the request and is not retried.
+        const notPrimary = e.code === status.FAILED_PRECONDITION && (e.metadata?.get(PRIMARY_METADATA_KEY).length ?? 0) > 0;
+        const redirect = notPrimary ? e.metadata.get(PRIMARY_METADATA_KEY)[0] || undefined : undefined;
         if (typeof redirect === 'string' && redirect !== this.primary && redirects < 5) {
           redirects += 1;
           this.primary = redirect;
@@ -76,7 +79,7 @@ export class PrimaryRouter<C extends Client> {
         const nothingWritten = e.metadata?.get(WRITTEN_METADATA_KEY)[0] === 'false' || (e.code === status.UNAVAILABLE && /^No connection established/.test(e.details ?? ''));
         // A redirect to where we already are is stale knowledge: ask Consul again.
         const retriable =
-          (e.code === status.UNAVAILABLE && (!compareAndSet || nothingWritten)) || (e.code === status.FAILED_PRECONDITION && (!redirect || redirect === this.primary));
+          (e.code === status.UNAVAILABLE && (!compareAndSet || nothingWritten)) || (notPrimary && (!redirect || redirect === this.primary));
         const wait = backoff.next();
         if (!retriable || Date.now() + wait >= deadline) throw err;
         this.primary = undefined;

@@ -9,7 +9,7 @@ export interface ScalingInputs {
   desired: number;
   /** Cpu percent of each counted worker, from its status stream. */
   cpus: number[];
-  /** Events pending (not leased) on the primary. */
+  /** Events not done on the primary: pending and leased (in flight). */
   backlog: number;
 }
 
@@ -56,7 +56,7 @@ export class Autoscaler {
       return this.act(x.now, 'up', x.desired, Math.min(policy.maxWorkers, x.desired + policy.step), `${why} for ${policy.upWindowMs} ms`, metrics);
     }
     const floor = Math.max(policy.minWorkers, x.backlog > 0 ? 1 : 0);
-    if (cold && x.desired > floor && x.now - this.downSince >= policy.downWindowMs) {
+    if (cold && !hot && x.desired > floor && x.now - this.downSince >= policy.downWindowMs) {
       return this.act(x.now, 'down', x.desired, Math.max(floor, x.desired - policy.step), `average cpu ${round(avgCpu)}% below ${policy.scaleDownCpuPercent}% and ${x.backlog} pending for ${policy.downWindowMs} ms`, metrics);
     }
     return undefined;

@@ -102,7 +102,7 @@ export class ScalingController {
       const backlog = await this.opts.events.backlog(2000);
       const cpus = running.map((id) => this.opts.observer.stream(id)?.state.sample?.cpuPercent ?? 0);
       const desired = this.opts.reconciler.workerCount;
-      const d = this.scaler.decide(policy, { now: Date.now(), workers: running.length, desired, cpus, backlog: backlog.pending });
+      const d = this.scaler.decide(policy, { now: Date.now(), workers: running.length, desired, cpus, backlog: backlog.pending + backlog.leased });
       if (d && this.opts.isLeader()) await this.apply(d.direction, d.from, d.to, d.reason, d.metrics);
     } catch (err) {
       this.opts.logger.debug({ err: (err as Error).message }, 'scaling tick skipped');

@@ -56,6 +56,18 @@ describe('Autoscaler', function () {
     assert.deepEqual(run([{ cpu: 50, seconds: 120 }], POLICY, 2).decisions, []);
   });
 
+  it('never scales down while the load is hot, whatever the down thresholds allow', function () {
+    // Low cpu, and a backlog the down threshold tolerates, but above the per-worker bound.
+    const policy = { ...POLICY, scaleDownBacklog: 500 };
+    const scaler = new Autoscaler();
+    const downs = [];
+    for (let t = 1; t <= 120; t++) {
+      const d = scaler.decide(policy, { now: t * 1000, workers: 4, desired: 4, cpus: [10, 10, 10, 10], backlog: 400 });
+      if (d?.direction === 'down') downs.push(d);
+    }
+    assert.deepEqual(downs, []);
+  });
+
   it('scales down after the quiet window, never to zero while events wait, and not while disabled', function () {
     assert.deepEqual(run([{ cpu: 5, seconds: 31 }], POLICY, 3).decisions, ['down 3->2 at 31s']);
     assert.deepEqual(run([{ cpu: 5, backlog: 3, seconds: 60 }], { ...POLICY, minWorkers: 0, scaleDownBacklog: 5 }, 1).decisions, []);

@@ -159,7 +159,8 @@ export class EventQueue {
     const record = decodeRecord(stored.value);
     if (record.state !== 'dead') throw failedPrecondition(`event ${eventId} is not dead-lettered (it is ${record.state})`);
     const next: EventRecord = { ...record, state: 'pending', attempts: 0, lastError: '' };
-    await this.saved(next, deadlineMs);
+    // Compare-and-set: of two redrives of one event, one wins.
+    await this.saved(next, deadlineMs, stored.version);
     this.dead = Math.max(0, this.dead - 1);
     this.enqueue(next);
     return toEvent(next);
@@ -182,6 +183,7 @@ export class EventQueue {
       const record = decodeRecord(row.value);
       if (record.state === 'pending') this.enqueue(record);
       else if (record.state === 'dead') this.dead += 1;
+      else this.done += 1;
     }
     this.ctx.logger.info({ term: r.term, pending: this.pending.size, dead: this.dead }, 'event queue rebuilt from the store');
   }
@@ -237,7 +239,9 @@ export class EventQueue {
   }
 
   private sweep(): void {
-    if (this.term === 0 || this.ctx.replication?.role !== 'primary') return;
+    // Leases of an earlier term (this node led before) are void: ready() drops them.
+    const r = this.ctx.replication;
+    if (this.term === 0 || r?.role !== 'primary' || r.term !== this.term) return;
     const now = Date.now();
     for (const [eventId, lease] of this.leases) if (lease.expiresAt <= now) this.expire(eventId, `lease of ${lease.workerId} expired`);
   }
@@ -248,10 +252,10 @@ export class EventQueue {
   }
 
   /** Writes the event's new state; while that is under way, nothing else happens to the event. */
-  private async saved(record: EventRecord, deadlineMs: number): Promise<void> {
+  private async saved(record: EventRecord, deadlineMs: number, expectedVersion?: number): Promise<void> {
     this.saving.add(record.id);
     try {
-      await primaryWrite(this.ctx, { op: 'put', key: eventKey(record.id), value: encodeRecord(record), deadlineMs });
+      await primaryWrite(this.ctx, { op: 'put', key: eventKey(record.id), value: encodeRecord(record), deadlineMs, expectedVersion });
     } finally {
       this.saving.delete(record.id);
     }

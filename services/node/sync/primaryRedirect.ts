@@ -17,7 +17,9 @@ export function knownPrimary(ctx: NodeContext): string | undefined {
 export function notPrimary(ctx: NodeContext, what: string): ServerError {
   const primary = knownPrimary(ctx);
   const metadata = new Metadata();
-  if (primary) metadata.set(PRIMARY_METADATA_KEY, primary);
+  // Always present (empty when no primary is known), so clients can tell this redirect from a
+  // FAILED_PRECONDITION about the request itself.
+  metadata.set(PRIMARY_METADATA_KEY, primary ?? '');
   const role = ctx.replication ? (ctx.replication.role === 'unknown' ? 'a node that has not found the primary yet' : `a ${ctx.replication.role}`) : 'a worker';
   return failedPrecondition(`${what} must go to the primary; ${ctx.identity.id} is ${role}${primary ? ` (primary: ${primary}, also in trailing metadata "${PRIMARY_METADATA_KEY}")` : '; no primary is known right now'}`, metadata);
 }

@@ -31,6 +31,8 @@ export interface EventWorkerOptions {
 export class EventWorker {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
+  /** Aborts running handlers: only when the drain time is over, not when stopping starts. */
+  private readonly abortHandlers = new AbortController();
   private loop: Promise<void> | undefined;
   processed = 0;
   failed = 0;
@@ -47,6 +49,7 @@ export class EventWorker {
     await this.loop;
     const drained = await Promise.race([Promise.allSettled([...this.inFlight]).then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), drainMs).unref())]);
     if (!drained) {
+      this.abortHandlers.abort();
       const released = await this.opts.events.releaseWorker(this.opts.workerId, 'the worker is stopping').catch(() => 0);
       this.opts.logger.warn({ released, stillRunning: this.inFlight.size }, 'drain time over: handed back the leases of unfinished events');
     }
@@ -78,8 +81,9 @@ export class EventWorker {
   }
 
   private track(p: Promise<void>): void {
-    this.inFlight.add(p);
-    void p.finally(() => this.inFlight.delete(p));
+    const tracked = p.catch((err: unknown) => this.opts.logger.error({ err }, 'event handling failed unexpectedly; the event will be delivered again'));
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
   }
 
   private async handle(leased: LeasedEvent): Promise<void> {
@@ -90,7 +94,7 @@ export class EventWorker {
     await tracer.startActiveSpan(`events.handle ${event.type}`, { attributes: { 'shoal.event.id': event.id, 'shoal.event.attempts': event.attempts, 'shoal.worker': workerId, 'shoal.lease.id': leased.leaseId, 'shoal.lease.expires_at_unix_ms': leased.expiresAtUnixMs } }, parent, async (span) => {
       const handler = handlers[event.type];
       const timeout = AbortSignal.timeout(config.handlerTimeout);
-      const signal = AbortSignal.any([timeout, this.stopping.signal]);
+      const signal = AbortSignal.any([timeout, this.abortHandlers.signal]);
       let outcome: { success: true; result: Buffer } | { success: false; error: string; permanent: boolean };
       try {
         if (!handler) throw new PermanentFailure(`no handler for event type "${event.type}" (this worker has ${Object.keys(handlers).sort().join(', ')})`);
@@ -107,7 +111,7 @@ export class EventWorker {
         outcome = { success: true, result: Buffer.from(JSON.stringify(result ?? null)) };
         this.processed += 1;
       } catch (err) {
-        outcome = { success: false, error: (err as Error).message, permanent: err instanceof PermanentFailure };
+        outcome = { success: false, error: err instanceof Error ? err.message : String(err), permanent: err instanceof PermanentFailure };
         this.failed += 1;
         span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error });
         logger.warn({ event: event.id, type: event.type, attempts: event.attempts, err: outcome.error }, 'handler failed');
