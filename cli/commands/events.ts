@@ -5,6 +5,7 @@ import { Backoff } from '../../common/net/Backoff';
 import { CliError } from '../CliError';
 import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, connectCluster } from '../clusterOptions';
 import { leaderClient } from '../controlPlaneClient';
+import { readControlPlaneLeader } from '../../common/cluster/controlPlaneLeader';
 
 export const EVENTS_HELP = `Usage: shoal events [--history N] [--no-follow] [--json] [--config FILE] [--cluster NAME]
 
@@ -74,11 +75,8 @@ export async function events(argv: string[]): Promise<number> {
       // A leader that lost the lock but lives on keeps the stream open: look at the lock every
       // 2 s, and follow the new holder.
       const recheck = setInterval(() => {
-        leaderClient(consul, cluster).then(
-          (now) => {
-            now?.client.close();
-            if (now?.leader.id !== found.leader.id) call.cancel();
-          },
+        readControlPlaneLeader(consul, cluster).then(
+          (now) => now?.id !== found.leader.id && call.cancel(),
           () => undefined,
         );
       }, 2000);

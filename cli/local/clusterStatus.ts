@@ -5,10 +5,10 @@ import { clusterMembers, healthName } from '../../common/cluster/memberFromConsu
 import { roleFromProto } from '../../common/cluster/roles';
 import { nodeInfo } from '../../common/client/nodeInfo';
 import { unaryCall } from '../../common/client/grpcCall';
+import { leaderClient } from '../controlPlaneClient';
 import { controlPlaneServiceName, readControlPlaneLeader } from '../../common/cluster/controlPlaneLeader';
 import { memberFromConsul } from '../../common/cluster/memberFromConsul';
-import { type GetTopologyResponse, type NodePhase, nodePhaseToJSON, ScaleClient, type TopologyNode } from '../../gen/shoal/v1/scale';
-import { credentials } from '@grpc/grpc-js';
+import { type GetTopologyResponse, type NodePhase, nodePhaseToJSON, type TopologyNode } from '../../gen/shoal/v1/scale';
 
 export interface NodeStatus {
   member: Member;
@@ -56,9 +56,9 @@ export function formatControlPlane(cp: ControlPlaneStatus): string {
 }
 
 async function leaderTopology(consul: ConsulApi, cluster: string): Promise<GetTopologyResponse | undefined> {
-  const leader = await readControlPlaneLeader(consul, cluster).catch(() => undefined);
-  if (!leader) return undefined;
-  const client = new ScaleClient(leader.grpcAddress, credentials.createInsecure());
+  const found = await leaderClient(consul, cluster).catch(() => undefined);
+  if (!found) return undefined;
+  const { client } = found;
   try {
     return await unaryCall<GetTopologyResponse>((m, o, cb) => client.getTopology({}, m, o, cb), Date.now() + 2000);
   } catch {

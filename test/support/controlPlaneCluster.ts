@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, writeFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { ClusterEvent, type ClusterEventKind, type GetTopologyResponse, ScaleClient, type TopologyNode, type WatchEventsResponse } from '../../gen/shoal/v1/scale';
@@ -12,6 +12,7 @@ import { RunDir, type StartedNode } from '../../common/local/RunDir';
 import { signalGroup } from '../../common/local/stopProcess';
 import { waitFor } from '../../common/time/waitFor';
 import { decisionLogKey } from '../../control-plane/events/DecisionLog';
+import { writeEphemeralClusterConfig } from './ephemeralClusterConfig';
 import { trackChild, trackRunDir } from './processRegistry';
 import { outputDir, startTestConsul, type TestConsul } from './testConsul';
 
@@ -58,20 +59,10 @@ export class ControlPlaneCluster {
     runDir.clear();
     trackRunDir(runDir.path);
     const configPath = join(dir, 'cluster.json');
-    writeFileSync(
-      configPath,
-      JSON.stringify({
-        name: opts.cluster,
-        nodes: [
-          { id: 'primary', type: 'primary', config: { port: 0 } },
-          { id: 'replica', type: 'replica', count: 2, config: { port: 0 } },
-          { id: 'worker', type: 'worker', count: opts.workers ?? 2, config: { port: 0 } },
-        ],
-        controlPlane: { ...opts.controlPlane, port: 0 },
-        ...(opts.events ? { events: opts.events } : {}),
-        ...(opts.scaling ? { scaling: opts.scaling } : {}),
-      }),
-    );
+    writeEphemeralClusterConfig(configPath, opts.cluster, {
+      workers: opts.workers,
+      sections: { controlPlane: opts.controlPlane, ...(opts.events ? { events: opts.events } : {}), ...(opts.scaling ? { scaling: opts.scaling } : {}) },
+    });
     const c = new ControlPlaneCluster(opts.cluster, consul, runDir, configPath, opts.env ?? {}, 3 + (opts.workers ?? 2));
     for (let i = 1; i <= (opts.controlPlanes ?? 2); i++) c.startControlPlane(`control-plane-${i}`);
     return c;

@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { StateClient as StateGrpcClient } from '../../gen/shoal/v1/state';
@@ -7,6 +7,7 @@ import { StateClient } from '../../common/client/StateClient';
 import { unaryCall } from '../../common/client/grpcCall';
 import { waitFor } from '../../common/time/waitFor';
 import { ClusterOfNodes } from './clusterOfNodes';
+import { writeEphemeralClusterConfig } from './ephemeralClusterConfig';
 import { outputDir, startTestConsul, type TestConsul } from './testConsul';
 
 export interface StateClusterOptions {
@@ -37,18 +38,7 @@ export class StateCluster {
     const replicas = opts.replicas ?? 2;
     const workers = opts.workers ?? 0;
     const configPath = join(outputDir('configs'), `${opts.cluster}.json`);
-    writeFileSync(
-      configPath,
-      JSON.stringify({
-        name: opts.cluster,
-        nodes: [
-          { id: 'primary', type: 'primary', config: { port: 0 } },
-          { id: 'replica', type: 'replica', count: replicas, config: { port: 0 } },
-          { id: 'worker', type: 'worker', count: workers, config: { port: 0 } },
-        ],
-        sync: { heartbeatInterval: 200, ...opts.sync },
-      }),
-    );
+    writeEphemeralClusterConfig(configPath, opts.cluster, { replicas, workers, sections: { sync: { heartbeatInterval: 200, ...opts.sync } } });
     // A fresh Consul knows no leader: the nodes' data must be fresh too.
     rmSync(join(outputDir('data'), opts.cluster), { recursive: true, force: true });
     const consul = await startTestConsul();
