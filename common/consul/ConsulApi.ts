@@ -112,6 +112,12 @@ export class ConsulApi {
     return { index, value: value ? { value: value.Value ?? '', modifyIndex: value.ModifyIndex, session: value.Session } : undefined };
   }
 
+  /** Writes a KV entry, whatever it held. */
+  async kvPut(key: string, value: string, timeoutMs = 5000): Promise<void> {
+    const ok: unknown = await this.client.kv.set({ key, value, timeout: timeoutMs } as { key: string; value: string });
+    if (ok !== true) throw new Error(`Consul did not write ${key}`);
+  }
+
   /**
    * Writes a KV entry only if its ModifyIndex is still `cas` (0: only if it does not exist).
    * @returns false when someone else changed it first.

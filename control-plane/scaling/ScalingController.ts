@@ -64,7 +64,8 @@ export class ScalingController {
   }
 
   async setPolicy(policy: ScalingConfig): Promise<ScalingConfig> {
-    await this.opts.consul.kvCas(scalingPolicyKey(this.opts.config.name), JSON.stringify(policy), (await this.opts.consul.kvGet(scalingPolicyKey(this.opts.config.name))).value?.modifyIndex ?? 0);
+    // The whole policy is replaced: the last writer wins.
+    await this.opts.consul.kvPut(scalingPolicyKey(this.opts.config.name), JSON.stringify(policy));
     this.opts.logger.info({ policy }, 'scaling policy replaced');
     return policy;
   }
