@@ -55,6 +55,19 @@ export class ControlPlaneMetrics {
       },
     });
     new Gauge({
+      name: 'shoal_control_plane_workers',
+      help: 'Workers as this instance counts them: running (passing and streaming) and desired (what the reconciler heads for).',
+      labelNames: ['state'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const c = ctx();
+        if (!c) return;
+        this.set({ state: 'running' }, c.scaling.runningWorkers().length);
+        this.set({ state: 'desired' }, c.reconciler.workerCount);
+      },
+    });
+    new Gauge({
       name: 'shoal_control_plane_node_restarts',
       help: 'Restarts this instance made of each node since it began managing it.',
       labelNames: ['node'],

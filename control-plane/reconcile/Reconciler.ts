@@ -149,6 +149,7 @@ export class Reconciler {
         lastSampleUnixMs: sample?.lastSampleAt ?? 0,
         term: sample?.sample?.term ?? 0,
         logPosition: sample?.sample?.logPosition ?? 0,
+        lastSample: sample?.sample,
         detail: t.detail || (managed ? '' : member ? 'started outside the control plane: observed, failed over if primary, never restarted' : ''),
       };
     });

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { GetBacklogResponse } from '../../gen/shoal/v1/events';
 import { NodeRole } from '../../gen/shoal/v1/node';
 import { type ClusterEvent, ClusterEventKind, NodePhase } from '../../gen/shoal/v1/scale';
 import type { EventsClient } from '../../common/client/EventsClient';
@@ -40,6 +41,7 @@ export class ScalingController {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private lastDecision: ClusterEvent | undefined;
+  private lastBacklog: { figures: GetBacklogResponse; atMs: number } | undefined;
 
   constructor(private readonly opts: ScalingControllerOptions) {}
 
@@ -94,6 +96,11 @@ export class ScalingController {
     return this.lastDecision;
   }
 
+  /** The backlog the last tick read from the primary (ticks run on the leader only). */
+  get backlog(): { figures: GetBacklogResponse; atMs: number } | undefined {
+    return this.lastBacklog;
+  }
+
   private async tick(): Promise<void> {
     if (this.running || !this.opts.isLeader() || this.opts.observer.blind) return;
     this.running = true;
@@ -101,6 +108,7 @@ export class ScalingController {
       const policy = await this.policy();
       const running = this.runningWorkers();
       const backlog = await this.opts.events.backlog(2000);
+      this.lastBacklog = { figures: backlog, atMs: Date.now() };
       const cpus = running.map((id) => this.opts.observer.stream(id)?.state.sample?.cpuPercent ?? 0);
       const desired = this.opts.reconciler.workerCount;
       const d = this.scaler.decide(policy, { now: Date.now(), workers: running.length, desired, cpus, backlog: backlog.pending + backlog.leased });

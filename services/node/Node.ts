@@ -119,6 +119,10 @@ export class Node {
     // Every node answers Events; only the primary serves it (the others redirect, as for State).
     this.queue = new EventQueue(this.ctx, opts.config.events);
     this.grpc.addService(EventsService, eventsServer({ node: this.ctx, queue: this.queue, config: opts.config.events }));
+    this.metrics.trackEvents(
+      () => (this.replication?.role === 'primary' && this.replication.writer ? this.queue?.backlog() : undefined),
+      () => this.worker,
+    );
     this.lifecycle.standardHealth.addToServer(this.grpc);
     addReflection(this.grpc, join(REPO_ROOT, 'gen', 'descriptors.binpb'), ['shoal.v1.Discovery', 'shoal.v1.Health', 'shoal.v1.State', 'shoal.v1.Sync', 'shoal.v1.Events', 'grpc.health.v1.Health']);
     this.lifecycle.serving();

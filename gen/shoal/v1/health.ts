@@ -137,6 +137,18 @@ export interface StreamStatusResponse {
    * the most any connected replica is behind. 0 on workers.
    */
   replicationLagEntries: number;
+  /**
+   * On a replica: when its last anti-entropy round against the primary finished, Unix
+   * milliseconds; 0 before the first (and on the primary and workers).
+   */
+  antiEntropyAtUnixMs: number;
+  /** Keys that round found drifted and repaired (0 when the replica agreed with the primary). */
+  antiEntropyRepairedKeys: number;
+  /**
+   * Conflicts this node has resolved since its store was created; Sync.ListConflicts lists the
+   * latest with both versions. 0 on workers.
+   */
+  conflictsResolved: number;
 }
 
 function createBaseGetStatusRequest(): GetStatusRequest {
@@ -432,6 +444,9 @@ function createBaseStreamStatusResponse(): StreamStatusResponse {
     term: 0,
     logPosition: 0,
     replicationLagEntries: 0,
+    antiEntropyAtUnixMs: 0,
+    antiEntropyRepairedKeys: 0,
+    conflictsResolved: 0,
   };
 }
 
@@ -487,6 +502,15 @@ export const StreamStatusResponse: MessageFns<StreamStatusResponse> = {
     }
     if (message.replicationLagEntries !== 0) {
       writer.uint32(136).uint64(message.replicationLagEntries);
+    }
+    if (message.antiEntropyAtUnixMs !== 0) {
+      writer.uint32(144).int64(message.antiEntropyAtUnixMs);
+    }
+    if (message.antiEntropyRepairedKeys !== 0) {
+      writer.uint32(152).uint32(message.antiEntropyRepairedKeys);
+    }
+    if (message.conflictsResolved !== 0) {
+      writer.uint32(160).uint64(message.conflictsResolved);
     }
     return writer;
   },
@@ -640,6 +664,30 @@ export const StreamStatusResponse: MessageFns<StreamStatusResponse> = {
             message.replicationLagEntries = longToNumber(reader.uint64());
             continue;
           }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.antiEntropyAtUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.antiEntropyRepairedKeys = reader.uint32();
+            continue;
+          }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.conflictsResolved = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -715,6 +763,21 @@ export const StreamStatusResponse: MessageFns<StreamStatusResponse> = {
         : isSet(object.replication_lag_entries)
         ? globalThis.Number(object.replication_lag_entries)
         : 0,
+      antiEntropyAtUnixMs: isSet(object.antiEntropyAtUnixMs)
+        ? globalThis.Number(object.antiEntropyAtUnixMs)
+        : isSet(object.anti_entropy_at_unix_ms)
+        ? globalThis.Number(object.anti_entropy_at_unix_ms)
+        : 0,
+      antiEntropyRepairedKeys: isSet(object.antiEntropyRepairedKeys)
+        ? globalThis.Number(object.antiEntropyRepairedKeys)
+        : isSet(object.anti_entropy_repaired_keys)
+        ? globalThis.Number(object.anti_entropy_repaired_keys)
+        : 0,
+      conflictsResolved: isSet(object.conflictsResolved)
+        ? globalThis.Number(object.conflictsResolved)
+        : isSet(object.conflicts_resolved)
+        ? globalThis.Number(object.conflicts_resolved)
+        : 0,
     };
   },
 
@@ -771,6 +834,15 @@ export const StreamStatusResponse: MessageFns<StreamStatusResponse> = {
     if (message.replicationLagEntries !== 0) {
       obj.replicationLagEntries = Math.round(message.replicationLagEntries);
     }
+    if (message.antiEntropyAtUnixMs !== 0) {
+      obj.antiEntropyAtUnixMs = Math.round(message.antiEntropyAtUnixMs);
+    }
+    if (message.antiEntropyRepairedKeys !== 0) {
+      obj.antiEntropyRepairedKeys = Math.round(message.antiEntropyRepairedKeys);
+    }
+    if (message.conflictsResolved !== 0) {
+      obj.conflictsResolved = Math.round(message.conflictsResolved);
+    }
     return obj;
   },
 
@@ -796,6 +868,9 @@ export const StreamStatusResponse: MessageFns<StreamStatusResponse> = {
     message.term = object.term ?? 0;
     message.logPosition = object.logPosition ?? 0;
     message.replicationLagEntries = object.replicationLagEntries ?? 0;
+    message.antiEntropyAtUnixMs = object.antiEntropyAtUnixMs ?? 0;
+    message.antiEntropyRepairedKeys = object.antiEntropyRepairedKeys ?? 0;
+    message.conflictsResolved = object.conflictsResolved ?? 0;
     return message;
   },
 };

@@ -20,6 +20,8 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { GetBacklogResponse } from "./events";
+import { StreamStatusResponse } from "./health";
 import {
   MemberHealth,
   memberHealthFromJSON,
@@ -348,6 +350,11 @@ export interface TopologyNode {
   logPosition: number;
   /** Why the phase is what it is, for the operator. */
   detail: string;
+  /**
+   * The last status sample the control plane received from the node (cpu, memory, calls,
+   * replication figures); unset before the first.
+   */
+  lastSample: StreamStatusResponse | undefined;
 }
 
 export interface ClusterEvent {
@@ -406,6 +413,28 @@ export interface RestartRequest {
 
 export interface RestartResponse {
   steps: string[];
+}
+
+export interface WatchClusterRequest {
+  /** How often to send, milliseconds: 0 means 1000; otherwise from 100 to 60000. */
+  periodMs: number;
+}
+
+export interface WatchClusterResponse {
+  atUnixMs: number;
+  topology: GetTopologyResponse | undefined;
+  scaling:
+    | GetPolicyResponse
+    | undefined;
+  /**
+   * The primary's event backlog as the leader last read it (about once a second, for
+   * autoscaling); unset on a standby and before the first read.
+   */
+  backlog:
+    | GetBacklogResponse
+    | undefined;
+  /** When that backlog was read, Unix milliseconds; 0 when unset. */
+  backlogAtUnixMs: number;
 }
 
 function createBaseScalingPolicy(): ScalingPolicy {
@@ -1476,6 +1505,7 @@ function createBaseTopologyNode(): TopologyNode {
     term: 0,
     logPosition: 0,
     detail: "",
+    lastSample: undefined,
   };
 }
 
@@ -1522,6 +1552,9 @@ export const TopologyNode: MessageFns<TopologyNode> = {
     }
     if (message.detail !== "") {
       writer.uint32(114).string(message.detail);
+    }
+    if (message.lastSample !== undefined) {
+      StreamStatusResponse.encode(message.lastSample, writer.uint32(122).fork()).join();
     }
     return writer;
   },
@@ -1651,6 +1684,14 @@ export const TopologyNode: MessageFns<TopologyNode> = {
             message.detail = reader.string();
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.lastSample = StreamStatusResponse.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1703,6 +1744,11 @@ export const TopologyNode: MessageFns<TopologyNode> = {
         ? globalThis.Number(object.log_position)
         : 0,
       detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+      lastSample: isSet(object.lastSample)
+        ? StreamStatusResponse.fromJSON(object.lastSample)
+        : isSet(object.last_sample)
+        ? StreamStatusResponse.fromJSON(object.last_sample)
+        : undefined,
     };
   },
 
@@ -1750,6 +1796,9 @@ export const TopologyNode: MessageFns<TopologyNode> = {
     if (message.detail !== "") {
       obj.detail = message.detail;
     }
+    if (message.lastSample !== undefined) {
+      obj.lastSample = StreamStatusResponse.toJSON(message.lastSample);
+    }
     return obj;
   },
 
@@ -1772,6 +1821,9 @@ export const TopologyNode: MessageFns<TopologyNode> = {
     message.term = object.term ?? 0;
     message.logPosition = object.logPosition ?? 0;
     message.detail = object.detail ?? "";
+    message.lastSample = (object.lastSample !== undefined && object.lastSample !== null)
+      ? StreamStatusResponse.fromPartial(object.lastSample)
+      : undefined;
     return message;
   },
 };
@@ -2520,6 +2572,226 @@ export const RestartResponse: MessageFns<RestartResponse> = {
   },
 };
 
+function createBaseWatchClusterRequest(): WatchClusterRequest {
+  return { periodMs: 0 };
+}
+
+export const WatchClusterRequest: MessageFns<WatchClusterRequest> = {
+  encode(message: WatchClusterRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.periodMs !== 0) {
+      writer.uint32(8).uint32(message.periodMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchClusterRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchClusterRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.periodMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchClusterRequest {
+    return {
+      periodMs: isSet(object.periodMs)
+        ? globalThis.Number(object.periodMs)
+        : isSet(object.period_ms)
+        ? globalThis.Number(object.period_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: WatchClusterRequest): unknown {
+    const obj: any = {};
+    if (message.periodMs !== 0) {
+      obj.periodMs = Math.round(message.periodMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WatchClusterRequest>): WatchClusterRequest {
+    return WatchClusterRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WatchClusterRequest>): WatchClusterRequest {
+    const message = createBaseWatchClusterRequest();
+    message.periodMs = object.periodMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseWatchClusterResponse(): WatchClusterResponse {
+  return { atUnixMs: 0, topology: undefined, scaling: undefined, backlog: undefined, backlogAtUnixMs: 0 };
+}
+
+export const WatchClusterResponse: MessageFns<WatchClusterResponse> = {
+  encode(message: WatchClusterResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.atUnixMs !== 0) {
+      writer.uint32(8).int64(message.atUnixMs);
+    }
+    if (message.topology !== undefined) {
+      GetTopologyResponse.encode(message.topology, writer.uint32(18).fork()).join();
+    }
+    if (message.scaling !== undefined) {
+      GetPolicyResponse.encode(message.scaling, writer.uint32(26).fork()).join();
+    }
+    if (message.backlog !== undefined) {
+      GetBacklogResponse.encode(message.backlog, writer.uint32(34).fork()).join();
+    }
+    if (message.backlogAtUnixMs !== 0) {
+      writer.uint32(40).int64(message.backlogAtUnixMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchClusterResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchClusterResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.atUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.topology = GetTopologyResponse.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.scaling = GetPolicyResponse.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.backlog = GetBacklogResponse.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.backlogAtUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchClusterResponse {
+    return {
+      atUnixMs: isSet(object.atUnixMs)
+        ? globalThis.Number(object.atUnixMs)
+        : isSet(object.at_unix_ms)
+        ? globalThis.Number(object.at_unix_ms)
+        : 0,
+      topology: isSet(object.topology) ? GetTopologyResponse.fromJSON(object.topology) : undefined,
+      scaling: isSet(object.scaling) ? GetPolicyResponse.fromJSON(object.scaling) : undefined,
+      backlog: isSet(object.backlog) ? GetBacklogResponse.fromJSON(object.backlog) : undefined,
+      backlogAtUnixMs: isSet(object.backlogAtUnixMs)
+        ? globalThis.Number(object.backlogAtUnixMs)
+        : isSet(object.backlog_at_unix_ms)
+        ? globalThis.Number(object.backlog_at_unix_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: WatchClusterResponse): unknown {
+    const obj: any = {};
+    if (message.atUnixMs !== 0) {
+      obj.atUnixMs = Math.round(message.atUnixMs);
+    }
+    if (message.topology !== undefined) {
+      obj.topology = GetTopologyResponse.toJSON(message.topology);
+    }
+    if (message.scaling !== undefined) {
+      obj.scaling = GetPolicyResponse.toJSON(message.scaling);
+    }
+    if (message.backlog !== undefined) {
+      obj.backlog = GetBacklogResponse.toJSON(message.backlog);
+    }
+    if (message.backlogAtUnixMs !== 0) {
+      obj.backlogAtUnixMs = Math.round(message.backlogAtUnixMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WatchClusterResponse>): WatchClusterResponse {
+    return WatchClusterResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WatchClusterResponse>): WatchClusterResponse {
+    const message = createBaseWatchClusterResponse();
+    message.atUnixMs = object.atUnixMs ?? 0;
+    message.topology = (object.topology !== undefined && object.topology !== null)
+      ? GetTopologyResponse.fromPartial(object.topology)
+      : undefined;
+    message.scaling = (object.scaling !== undefined && object.scaling !== null)
+      ? GetPolicyResponse.fromPartial(object.scaling)
+      : undefined;
+    message.backlog = (object.backlog !== undefined && object.backlog !== null)
+      ? GetBacklogResponse.fromPartial(object.backlog)
+      : undefined;
+    message.backlogAtUnixMs = object.backlogAtUnixMs ?? 0;
+    return message;
+  },
+};
+
 /**
  * Served by the control plane (every instance; the leader acts, standbys watch). It reconciles
  * the declared topology (the cluster config) with what it observes (Consul membership and each
@@ -2549,6 +2821,21 @@ export const ScaleService = {
     requestDeserialize: (value: Buffer): WatchEventsRequest => WatchEventsRequest.decode(value),
     responseSerialize: (value: WatchEventsResponse): Buffer => Buffer.from(WatchEventsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): WatchEventsResponse => WatchEventsResponse.decode(value),
+  },
+  /**
+   * What a dashboard shows, at once and then every period until the caller cancels: the
+   * topology with each node's last status sample, the scaling policy and worker counts, and the
+   * event backlog as the leader last read it from the primary.
+   */
+  watchCluster: {
+    path: "/shoal.v1.Scale/WatchCluster" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchClusterRequest): Buffer => Buffer.from(WatchClusterRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchClusterRequest => WatchClusterRequest.decode(value),
+    responseSerialize: (value: WatchClusterResponse): Buffer =>
+      Buffer.from(WatchClusterResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WatchClusterResponse => WatchClusterResponse.decode(value),
   },
   /**
    * Takes a node out of service: the primary hands over first (switchover), then the node
@@ -2628,6 +2915,12 @@ export interface ScaleServer extends UntypedServiceImplementation {
   /** The recent decision log, then every observation and decision as it happens. */
   watchEvents: handleServerStreamingCall<WatchEventsRequest, WatchEventsResponse>;
   /**
+   * What a dashboard shows, at once and then every period until the caller cancels: the
+   * topology with each node's last status sample, the scaling policy and worker counts, and the
+   * event backlog as the leader last read it from the primary.
+   */
+  watchCluster: handleServerStreamingCall<WatchClusterRequest, WatchClusterResponse>;
+  /**
    * Takes a node out of service: the primary hands over first (switchover), then the node
    * drains and stops, and is not restarted until Restart. Needs the bearer token when one is set.
    * FAILED_PRECONDITION on a standby (the answer names the leader), NOT_FOUND for an unknown node.
@@ -2682,6 +2975,20 @@ export interface ScaleClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<WatchEventsResponse>;
+  /**
+   * What a dashboard shows, at once and then every period until the caller cancels: the
+   * topology with each node's last status sample, the scaling policy and worker counts, and the
+   * event backlog as the leader last read it from the primary.
+   */
+  watchCluster(
+    request: WatchClusterRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchClusterResponse>;
+  watchCluster(
+    request: WatchClusterRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchClusterResponse>;
   /**
    * Takes a node out of service: the primary hands over first (switchover), then the node
    * drains and stops, and is not restarted until Restart. Needs the bearer token when one is set.

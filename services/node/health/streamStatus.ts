@@ -54,16 +54,26 @@ export async function streamStatus(
   }
 }
 
-/** Term, position and lag for a sample; zeros on a worker. */
-function replicationFigures(ctx: NodeContext): { term: number; logPosition: number; replicationLagEntries: number } {
+type ReplicationFigures = Pick<StreamStatusResponse, 'term' | 'logPosition' | 'replicationLagEntries' | 'antiEntropyAtUnixMs' | 'antiEntropyRepairedKeys' | 'conflictsResolved'>;
+
+/** Term, position, lag, the last anti-entropy round and conflicts for a sample; zeros on a worker. */
+function replicationFigures(ctx: NodeContext): ReplicationFigures {
   const r = ctx.replication;
-  if (!r) return { term: 0, logPosition: 0, replicationLagEntries: 0 };
+  if (!r) return { term: 0, logPosition: 0, replicationLagEntries: 0, antiEntropyAtUnixMs: 0, antiEntropyRepairedKeys: 0, conflictsResolved: 0 };
   const position = r.store.lastPosition;
   const lag =
     r.role === 'primary'
       ? Math.max(0, ...(r.acks?.replicas() ?? []).map((x) => position - x.applied))
       : Math.max(0, (r.follower?.primaryLast ?? position) - position);
-  return { term: r.term, logPosition: position, replicationLagEntries: lag };
+  const antiEntropy = r.follower?.lastAntiEntropy ?? { atMs: 0, repairedKeys: 0 };
+  return {
+    term: r.term,
+    logPosition: position,
+    replicationLagEntries: lag,
+    antiEntropyAtUnixMs: antiEntropy.atMs,
+    antiEntropyRepairedKeys: antiEntropy.repairedKeys,
+    conflictsResolved: r.store.conflictsResolved(),
+  };
 }
 
 function tick(ms: number, cancelled: AbortSignal, draining: AbortSignal): Promise<'tick' | 'cancelled' | 'draining'> {

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { status } from '@grpc/grpc-js';
 import { status as grpcStatus } from '@grpc/grpc-js';
+import type { GetBacklogResponse } from '../../../gen/shoal/v1/events';
 import { MemberHealth } from '../../../gen/shoal/v1/node';
 import { healthName } from '../../../common/cluster/memberFromConsul';
 import type { NodeContext } from '../NodeContext';
@@ -128,6 +129,39 @@ export class NodeMetrics {
         }
       },
     });
+  }
+
+  /**
+   * The event figures the dashboard shows: the queue's on the primary (other nodes have none),
+   * and what this node's worker loop processed.
+   */
+  trackEvents(queue: () => GetBacklogResponse | undefined, worker: () => { processed: number; failed: number } | undefined): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'shoal_events',
+      help: 'On the primary: events by state (pending: waiting for a worker, leased: being handled, dead: dead-lettered, done).',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        this.reset();
+        const b = queue();
+        if (!b) return;
+        for (const state of ['pending', 'leased', 'dead', 'done'] as const) this.set({ state }, b[state]);
+      },
+    });
+    for (const outcome of ['processed', 'failed'] as const) {
+      let counted = 0;
+      new Counter({
+        name: `shoal_worker_events_${outcome}_total`,
+        help: outcome === 'processed' ? 'Events whose handler succeeded on this worker.' : 'Handler runs that failed (threw or timed out) on this worker.',
+        registers,
+        collect() {
+          const now = worker()?.[outcome] ?? 0;
+          if (now > counted) this.inc(now - counted);
+          counted = now;
+        },
+      });
+    }
   }
 
   replicationLag(replicaId: string, ms: number): void {

@@ -52,6 +52,8 @@ export class Follower {
   private call: ClientDuplexStream<ReplicateRequest, ReplicateResponse> | undefined;
   private readonly client: SyncClient;
   private wantSnapshot = false;
+  /** The last anti-entropy round that finished: when, and how many keys it repaired. */
+  lastAntiEntropy = { atMs: 0, repairedKeys: 0 };
   /** The primary's last position as it last told us. */
   primaryLast = 0;
   connected = false;
@@ -236,6 +238,8 @@ export class Follower {
         this.deps.logger.warn('stored keys differ on disk from what this node applied; anti-entropy will repair them');
       }
       const repaired = await runAntiEntropy(this.client, this.deps.store, this.stopping.signal);
+      if (this.stopping.signal.aborted) return;
+      this.lastAntiEntropy = { atMs: Date.now(), repairedKeys: repaired.length };
       if (repaired.length > 0) {
         this.deps.logger.warn({ keys: repaired.slice(0, 20), count: repaired.length }, 'anti-entropy repaired keys that had drifted from the primary');
         this.deps.onRepaired(repaired);

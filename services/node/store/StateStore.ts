@@ -188,6 +188,8 @@ export class StateStore {
       addTerm: db.prepare<[number, number]>('INSERT OR REPLACE INTO terms (term, start_position) VALUES (?, ?)'),
       addConflict: db.prepare('INSERT INTO conflicts (resolved_at, key, winner, loser, reason, resolved_by) VALUES (?, ?, ?, ?, ?, ?)'),
       trimConflicts: db.prepare<[number]>('DELETE FROM conflicts WHERE id <= (SELECT MAX(id) FROM conflicts) - ?'),
+      // Ids only grow and trimming keeps the newest, so the highest id counts every resolution.
+      conflictsResolved: db.prepare<[], { n: number }>('SELECT COALESCE(MAX(id), 0) AS n FROM conflicts'),
       listConflicts: db.prepare<[number], { resolved_at: number; key: string; winner: string; loser: string; reason: string; resolved_by: string }>(
         'SELECT * FROM conflicts ORDER BY id DESC LIMIT ?',
       ),
@@ -501,6 +503,11 @@ export class StateStore {
   recordConflict(c: ConflictRecord): void {
     this.stmt.addConflict.run(c.resolvedAtMs, c.key, JSON.stringify(storedToJson(c.winner)), JSON.stringify(storedToJson(c.loser)), c.reason, c.resolvedBy);
     this.stmt.trimConflicts.run(CONFLICTS_KEPT);
+  }
+
+  /** Conflicts resolved since the store was created (more than are kept). */
+  conflictsResolved(): number {
+    return this.stmt.conflictsResolved.get()!.n;
   }
 
   conflicts(limit: number): ConflictRecord[] {

@@ -1,0 +1,35 @@
+import type { ServerWritableStream } from '@grpc/grpc-js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { WatchClusterRequest, WatchClusterResponse } from '../../gen/shoal/v1/scale';
+import { invalidArgument } from '../../common/grpc/ServerError';
+import { writeWithBackpressure } from '../../common/grpc/writeWithBackpressure';
+import { getTopology } from './getTopology';
+import { getPolicy } from './policy';
+import type { ScaleContext } from './ScaleContext';
+
+const DEFAULT_PERIOD_MS = 1000;
+const MIN_PERIOD_MS = 100;
+const MAX_PERIOD_MS = 60_000;
+
+/**
+ * The whole picture every period: what the dashboard draws. Built from what this instance
+ * already holds (its status streams, the backlog its scaling tick read), so a watcher costs
+ * the nodes nothing; only the policy is read from Consul KV each time.
+ */
+export async function watchCluster(ctx: ScaleContext, request: WatchClusterRequest, call: ServerWritableStream<WatchClusterRequest, WatchClusterResponse>, cancelled: AbortSignal): Promise<void> {
+  const periodMs = request.periodMs || DEFAULT_PERIOD_MS;
+  if (periodMs < MIN_PERIOD_MS || periodMs > MAX_PERIOD_MS) {
+    throw invalidArgument(`period_ms must be 0 (default ${DEFAULT_PERIOD_MS}) or from ${MIN_PERIOD_MS} to ${MAX_PERIOD_MS}, got ${request.periodMs}`);
+  }
+  while (!cancelled.aborted) {
+    // A standby's backlog would be the one it read while it last led: stale, so none.
+    const backlog = ctx.isLeader() ? ctx.scaling.backlog : undefined;
+    const scaling = await getPolicy(ctx);
+    await writeWithBackpressure(
+      call,
+      { atUnixMs: Date.now(), topology: getTopology(ctx), scaling, backlog: backlog?.figures, backlogAtUnixMs: backlog?.atMs ?? 0 },
+      cancelled,
+    );
+    await sleep(periodMs, undefined, { signal: cancelled }).catch(() => undefined);
+  }
+}
