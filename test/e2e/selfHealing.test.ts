@@ -121,14 +121,14 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
     assert.ok(acked.size > 70, `${acked.size} writes acknowledged, ${failures} failed`);
 
     // The failover is one trace: the decision, linked to the observation of the primary going,
-    // with the failover and the new primary's promotion inside it.
+    // with the failover, the new primary's promotion and its first accepted write inside it.
     const failedOver = (await cluster.decisions()).find((e) => e.kind === ClusterEventKind.CLUSTER_EVENT_KIND_FAILED_OVER && e.nodeId === old.primaryId)!;
     const decision = await waitFor('the failover decision span', () => receiver.spans.find((s) => s.traceId === failedOver.traceId && s.name === 'decide failed_over'), { timeoutMs: 15_000 });
     const linked = (decision.links ?? []).map((l) => receiver.spans.find((s) => s.spanId === l.spanId)?.name);
     assert.ok(linked.includes('observe node_down'), `the decision links the observation (links: ${linked.join(', ')})`);
-    const inTrace = await waitFor('the promotion on the new primary, in the same trace', () => {
+    const inTrace = await waitFor('the promotion and the first write on the new primary, in the same trace', () => {
       const names = receiver.spans.filter((s) => s.traceId === failedOver.traceId).map((s) => `${s.service} ${s.name}`);
-      return names.some((n) => n === 'shoal-node sync.promote') && names;
+      return names.includes('shoal-node sync.promote') && names.includes('shoal-node state.first_write') && names;
     }, { timeoutMs: 15_000, describe: () => JSON.stringify(receiver.spans.filter((s) => s.traceId === failedOver.traceId).map((s) => `${s.service} ${s.name}`)) });
     for (const name of ['shoal-control-plane cluster.failover', 'shoal-control-plane decide promoted']) assert.ok(inTrace.includes(name), `${name} in the trace`);
   });

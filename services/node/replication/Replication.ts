@@ -10,6 +10,7 @@ import { AckTracker } from './AckTracker';
 import { EntryFeed } from './EntryFeed';
 import { Follower, type FollowTarget } from './Follower';
 import { PrimaryWriter } from './PrimaryWriter';
+import { FirstWriteInTerm } from './FirstWriteInTerm';
 
 /** What a state-holding node is right now. 'unknown' until Consul has told it. */
 export type StateRole = 'primary' | 'replica' | 'unknown';
@@ -48,6 +49,8 @@ export interface ReplicationOptions {
 export class Replication {
   readonly feed: EntryFeed;
   readonly clock = new HybridClock();
+  /** Traces the first write after a promotion into the promotion's trace. */
+  readonly firstWrite = new FirstWriteInTerm();
   private current: StateRole = 'unknown';
   private writerRef: PrimaryWriter | undefined;
   private followerRef: Follower | undefined;

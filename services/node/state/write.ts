@@ -54,6 +54,7 @@ export function primaryWrite(ctx: NodeContext, req: { op: EntryOpName; key: stri
       propagation.inject(context.active(), carrier);
       const outcome = await writer.write({ op: req.op, key: req.key, value: req.value, expectedVersion: req.expectedVersion, traceParent: carrier.traceparent ?? '', deadlineMs: req.deadlineMs });
       span.setAttributes({ 'shoal.position': outcome.position, 'shoal.version': outcome.version });
+      r.firstWrite.accepted(outcome.term, outcome.position, span);
       return outcome;
     } catch (err) {
       if (err instanceof VersionMismatch) throw new ServerError(status.ABORTED, `compare-and-set failed: ${err.message}`);

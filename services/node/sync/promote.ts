@@ -19,6 +19,7 @@ export async function promote(ctx: NodeContext, request: PromoteRequest): Promis
       }
       if (request.term < r.term) throw failedPrecondition(`term ${request.term} is older than this node's ${r.term}`);
       const start = await r.promote(request.term, record.reason || 'promoted');
+      r.firstWrite.promoted(request.term, span.spanContext());
       span.setAttribute('shoal.start_position', start);
       return { term: request.term, startPosition: start };
     } finally {
