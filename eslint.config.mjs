@@ -14,6 +14,11 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's page script runs in the browser, outside the TypeScript project.
+    files: ['control-plane/monitor/dashboard/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
     // Tests hand generated client methods to the small `call` helper, which invokes them with
     // their client as `this`.
     files: ['test/**/*.ts'],

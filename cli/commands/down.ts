@@ -5,7 +5,7 @@ import { stopProcess } from '../../common/local/stopProcess';
 
 export const DOWN_HELP = `Usage: shoal down [--run-dir DIR] [--timeout MS]
 
-Stops what \`shoal up\` started: first the control planes (so nothing restarts what stops),
+Stops what \`shoal up\` started: first the dashboard and the control planes (so nothing restarts what stops),
 then every node their spawner started, each with SIGTERM (a node drains and leaves Consul) and
 SIGKILL if it is still running after the timeout; then the Consul dev agent, if \`up\` started
 one. Nodes started by hand are left alone. Consul's data directory and the nodes' state stores are removed (a local cluster's data
@@ -27,6 +27,7 @@ export async function down(argv: string[]): Promise<number> {
     console.log(`Nothing to stop: no cluster was started from ${runDir.path}.`);
     return 0;
   }
+  if (state?.monitor) console.log(`Dashboard: ${await stopProcess(state.monitor, graceMs)}`);
   const planes = await Promise.all((state?.controlPlanes ?? []).map(async (c) => `${c.id}: ${await stopProcess(c, graceMs)}`));
   if (planes.length) console.log(`Control planes: ${planes.join(', ')}`);
   const nodes = await Promise.all(runDir.readNodes().map(async (n) => `${n.id}: ${await stopProcess(n, graceMs)}`));

@@ -12,11 +12,12 @@ import { consulBinary } from '../../common/consul/consulBinary';
 import { declaredNodeIds } from '../../common/config/clusterConfig';
 import { readControlPlaneLeader } from '../../common/cluster/controlPlaneLeader';
 import { isRunning, recordProcess } from '../../common/local/processRecord';
-import { defaultRunDir, RunDir, type RunState } from '../../common/local/RunDir';
+import { defaultRunDir, RunDir, type RunState, type StartedMonitor } from '../../common/local/RunDir';
 import { spawnControlPlane } from '../local/spawnControlPlane';
+import { type MonitorLaunch, spawnMonitor } from '../local/spawnMonitor';
 import { formatUrls } from '../local/urls';
 
-export const UP_HELP = `Usage: shoal up [--config FILE] [--run-dir DIR] [--timeout MS] [--control-planes N]
+export const UP_HELP = `Usage: shoal up [--config FILE] [--run-dir DIR] [--timeout MS] [--control-planes N] [--dashboard-port N]
 
 Starts a local cluster in the background and returns once every node is healthy in Consul:
   1. Consul: uses the agent at CONSUL_HTTP_ADDR (default 127.0.0.1:8500) if it answers, else
@@ -25,7 +26,8 @@ Starts a local cluster in the background and returns once every node is healthy 
      and starts the nodes the config declares (default: 1 primary, 2 replicas, 2 workers), each
      a background process with its log in <run-dir>/logs/<id>.log. From then on it restarts
      what dies and fails the primary over; the other stands by.
-  3. Prints the status table and where to look next.
+  3. The monitor: the dashboard on http://localhost:3000 (log in <run-dir>/logs/monitor.log).
+  4. Prints the status table and where to look next.
 Running it again while the cluster runs starts nothing and prints the status.
 
 Options:
@@ -33,18 +35,21 @@ Options:
   --run-dir DIR   where pids, logs and Consul's data go (default: .run in the checkout, or SHOAL_RUN_DIR)
   --timeout MS    how long to wait for every node to pass its Consul check (default: 60000)
   --control-planes N  control-plane instances to start (default: 2)
+  --dashboard-port N  port of the dashboard on 127.0.0.1 (default: 3000; 0: no dashboard)
   -h, --help      show this help`;
 
 export async function up(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { config: { type: 'string' }, 'run-dir': { type: 'string' }, timeout: { type: 'string' }, 'control-planes': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { config: { type: 'string' }, 'run-dir': { type: 'string' }, timeout: { type: 'string' }, 'control-planes': { type: 'string' }, 'dashboard-port': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) return console.log(UP_HELP), 0;
   const timeoutMs = Number(values.timeout ?? 60000);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new CliError(`--timeout must be a positive number of milliseconds (got "${values.timeout}")`);
   const instances = Number(values['control-planes'] ?? 2);
   if (!Number.isInteger(instances) || instances < 1 || instances > 9) throw new CliError(`--control-planes must be from 1 to 9 (got "${values['control-planes']}")`);
+  const dashboardPort = Number(values['dashboard-port'] ?? 3000);
+  if (!Number.isInteger(dashboardPort) || dashboardPort < 0 || dashboardPort > 65535) throw new CliError(`--dashboard-port must be from 0 to 65535 (got "${values['dashboard-port']}")`);
   const configPath = values.config ? resolve(values.config) : undefined;
   const config = loadClusterConfig(configPath);
   const runDir = new RunDir(values['run-dir'] ?? defaultRunDir());
@@ -91,6 +96,10 @@ export async function up(argv: string[]): Promise<number> {
     state.controlPlanes.push(spawnControlPlane({ id: `control-plane-${i}`, runDir, consulAddress: config.consul.address, configPath }));
     runDir.write(state);
   }
+  if (dashboardPort > 0) {
+    state.monitor = await startMonitor({ runDir, consulAddress: config.consul.address, configPath, port: dashboardPort });
+    runDir.write(state);
+  }
   const declared = declaredNodeIds(config);
   console.log(`Control planes: started ${state.controlPlanes.map((c) => c.id).join(', ')}; the leader starts ${declared.join(', ')}. Waiting until all pass their Consul checks …`);
 
@@ -124,4 +133,27 @@ async function printStatus(consul: ConsulApi, state: RunState): Promise<void> {
   console.log(formatControlPlane(await controlPlaneStatus(consul, state.cluster)));
   console.log('');
   console.log(formatUrls(state.consul.address, state.cluster, state, rows));
+}
+
+/**
+ * Starts the dashboard and waits until it listens. A dashboard that cannot start (its port is
+ * taken) is reported, not fatal: the cluster runs without it.
+ */
+async function startMonitor(launch: MonitorLaunch): Promise<StartedMonitor | undefined> {
+  const monitor = spawnMonitor(launch);
+  const listening = await waitFor(
+    'the dashboard to listen',
+    async () => {
+      if (!isRunning(monitor)) return 'exited';
+      const res = await fetch(`http://127.0.0.1:${launch.port}/health/live`, { signal: AbortSignal.timeout(500) });
+      return res.ok && 'listening';
+    },
+    { timeoutMs: 10_000, intervalMs: 100 },
+  ).catch(() => 'timed out');
+  if (listening !== 'listening') {
+    console.log(`Dashboard: did not start (${listening}); see ${monitor.log}. The cluster runs without it; \`npm run monitor -- --port N\` starts it on another port.`);
+    return isRunning(monitor) ? monitor : undefined;
+  }
+  console.log(`Dashboard: ${monitor.url}`);
+  return monitor;
 }

@@ -6,6 +6,7 @@ export function formatUrls(consulAddress: string, cluster: string, state: RunSta
   const first = rows[0]?.member;
   const grpcurlTarget = first ? first.grpcAddress.replace(/^127\.0\.0\.1:/, 'localhost:') : 'localhost:8080';
   const lines = [
+    ...(state?.monitor ? [`Dashboard:  ${state.monitor.url}`] : []),
     `Consul UI:  http://${consulAddress}/ui/dc1/services/shoal-${cluster}`,
     `grpcurl:    grpcurl -plaintext ${grpcurlTarget} list`,
     `            grpcurl -plaintext ${grpcurlTarget} shoal.v1.Discovery/ListMembers`,

@@ -25,12 +25,18 @@ export interface StartedControlPlane extends StartedProcess {
   id: string;
 }
 
+/** The monitor (dashboard) `shoal up` started. */
+export interface StartedMonitor extends StartedProcess {
+  url: string;
+}
+
 /** What `shoal up` records so `down`, `status` and a second `up` know what runs. */
 export interface RunState {
   cluster: string;
   startedAt: string;
   consul: { address: string; uiUrl: string; dir: string; process?: StartedProcess };
   controlPlanes: StartedControlPlane[];
+  monitor?: StartedMonitor;
 }
 
 /**

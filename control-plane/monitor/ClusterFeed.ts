@@ -1,0 +1,239 @@
+import { type ClientReadableStream, credentials } from '@grpc/grpc-js';
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { GetBacklogResponse } from '../../gen/shoal/v1/events';
+import { ScaleClient, type WatchClusterResponse, type WatchEventsResponse } from '../../gen/shoal/v1/scale';
+import { type ControlPlaneLeader, controlPlaneServiceName, readControlPlaneLeader } from '../../common/cluster/controlPlaneLeader';
+import type { ConsulApi } from '../../common/consul/ConsulApi';
+import { Backoff } from '../../common/net/Backoff';
+import { ConflictWatcher } from './ConflictWatcher';
+import { type BacklogView, type ClusterView, type ConflictView, type ControlPlaneView, clusterView, type EventView, eventView } from './dashboardView';
+import { MetricHistory, type MetricPoint } from './MetricHistory';
+
+/** How the monitor stands with the control plane, as the page's header shows it. */
+export interface ConnectionView {
+  connected: boolean;
+  leaderId: string;
+  leaderAddress: string;
+  /** Why it is not connected, for the operator. */
+  problem: string;
+}
+
+/** What the page receives after its first snapshot, one message per change. */
+export type FeedMessage =
+  | { type: 'cluster'; cluster: ClusterView; point: MetricPoint }
+  | { type: 'event'; event: EventView }
+  | { type: 'conflicts'; conflicts: ConflictView[] }
+  | { type: 'connection'; connection: ConnectionView };
+
+/** Everything a page needs when it opens. */
+export interface FeedSnapshot {
+  connection: ConnectionView;
+  cluster: ClusterView | undefined;
+  history: MetricPoint[];
+  events: EventView[];
+  conflicts: ConflictView[];
+}
+
+export interface ClusterFeedOptions {
+  consul: ConsulApi;
+  cluster: string;
+  /** How often the control plane sends the picture, ms. */
+  periodMs: number;
+  logger: Logger;
+}
+
+/** Events kept for the page's log (newest last). */
+const EVENTS_KEPT = 500;
+/** Past decisions asked for on each (re)connect; those already known are skipped. */
+const EVENT_HISTORY = 200;
+/** Chart history kept for a page that opens now. */
+const HISTORY_MS = 5 * 60_000;
+/** How often the leader's identity and the control-plane instances are read from Consul. */
+const LEADER_CHECK_MS = 1000;
+
+/**
+ * Follows the control-plane leader (the holder of the Consul lock): its WatchCluster stream
+ * (topology with each node's last sample, policy, backlog) and its WatchEvents stream
+ * (decisions and observations). When the leader changes or its streams break, it finds the
+ * leader again and reconnects; the page is told while it is not connected.
+ */
+export class ClusterFeed {
+  private connection: ConnectionView = { connected: false, leaderId: '', leaderAddress: '', problem: 'connecting' };
+  private cluster: ClusterView | undefined;
+  private readonly history = new MetricHistory(HISTORY_MS);
+  private readonly events: EventView[] = [];
+  private readonly eventKeys = new Set<string>();
+  private readonly listeners = new Set<(m: FeedMessage) => void>();
+  private readonly stopping = new AbortController();
+  private readonly conflicts: ConflictWatcher;
+  private controlPlanes: ControlPlaneView[] = [];
+  private lastBacklog: BacklogView | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly opts: ClusterFeedOptions) {
+    this.conflicts = new ConflictWatcher(opts.logger, (conflicts) => this.emit({ type: 'conflicts', conflicts }));
+  }
+
+  start(): void {
+    // Its gRPC calls are background work, not part of any request's trace.
+    this.loop ??= context.with(ROOT_CONTEXT, () => this.run());
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.loop;
+    this.conflicts.close();
+  }
+
+  snapshot(): FeedSnapshot {
+    return { connection: this.connection, cluster: this.cluster, history: this.history.all(), events: [...this.events], conflicts: this.conflicts.latest() };
+  }
+
+  subscribe(listener: (m: FeedMessage) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get connected(): boolean {
+    return this.connection.connected;
+  }
+
+  private emit(m: FeedMessage): void {
+    for (const l of this.listeners) l(m);
+  }
+
+  private setConnection(c: ConnectionView): void {
+    if (JSON.stringify(c) === JSON.stringify(this.connection)) return;
+    this.connection = c;
+    this.opts.logger.info({ ...c }, c.connected ? 'following the control-plane leader' : 'not following a control plane');
+    this.emit({ type: 'connection', connection: c });
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.stopping.signal;
+    const backoff = new Backoff({ initialMs: 200, maxMs: 2000 });
+    while (!signal.aborted) {
+      let leader: ControlPlaneLeader | undefined;
+      try {
+        leader = await readControlPlaneLeader(this.opts.consul, this.opts.cluster);
+      } catch (err) {
+        this.setConnection({ connected: false, leaderId: '', leaderAddress: '', problem: `cannot reach Consul at ${this.opts.consul.address}: ${(err as Error).message}` });
+      }
+      if (leader) {
+        const problem = await this.follow(leader);
+        if (signal.aborted) return;
+        if (this.connection.connected) backoff.reset();
+        this.setConnection({ connected: false, leaderId: leader.id, leaderAddress: leader.grpcAddress, problem });
+      } else if (this.connection.problem === 'connecting' || this.connection.connected) {
+        this.setConnection({ connected: false, leaderId: '', leaderAddress: '', problem: `no control-plane instance holds the lock of cluster "${this.opts.cluster}" (is one running?)` });
+      }
+      await backoff.wait(signal);
+    }
+  }
+
+  /** Follows one leader until its streams break or another instance takes the lock; resolves with why it stopped. */
+  private follow(leader: ControlPlaneLeader): Promise<string> {
+    const client = new ScaleClient(leader.grpcAddress, credentials.createInsecure());
+    const ended = new AbortController();
+    const streams: ClientReadableStream<unknown>[] = [];
+    return new Promise<string>((resolve) => {
+      const finish = (why: string) => {
+        if (ended.signal.aborted) return;
+        ended.abort();
+        for (const s of streams) s.cancel();
+        client.close();
+        resolve(why);
+      };
+      this.stopping.signal.addEventListener('abort', () => finish('the monitor is stopping'), { once: true });
+      const broke = (name: string) => (err: Error & { details?: string }) => finish(`${name} from ${leader.id} at ${leader.grpcAddress} broke: ${err.details || err.message}`);
+
+      const cluster = client.watchCluster({ periodMs: this.opts.periodMs });
+      streams.push(cluster);
+      cluster.on('data', (m: WatchClusterResponse) => {
+        this.setConnection({ connected: true, leaderId: leader.id, leaderAddress: leader.grpcAddress, problem: '' });
+        this.onCluster(m);
+      });
+      cluster.on('error', broke('WatchCluster'));
+      cluster.on('end', () => finish(`${leader.id} ended WatchCluster`));
+
+      const events = client.watchEvents({ history: EVENT_HISTORY });
+      streams.push(events);
+      events.on('data', (m: WatchEventsResponse) => m.event && this.onEvent(eventView(m.event)));
+      events.on('error', broke('WatchEvents'));
+      events.on('end', () => finish(`${leader.id} ended WatchEvents`));
+
+      void this.watchLeadership(leader, ended.signal, finish);
+    });
+  }
+
+  /** Ends the following when another instance holds the lock; keeps the instance list fresh. */
+  private async watchLeadership(leader: ControlPlaneLeader, ended: AbortSignal, finish: (why: string) => void): Promise<void> {
+    while (!ended.aborted) {
+      await sleep(LEADER_CHECK_MS, undefined, { signal: ended }).catch(() => undefined);
+      if (ended.aborted) return;
+      try {
+        const now = await readControlPlaneLeader(this.opts.consul, this.opts.cluster);
+        if (now?.id !== leader.id || now.grpcAddress !== leader.grpcAddress) {
+          finish(now ? `the lock passed from ${leader.id} to ${now.id}` : `${leader.id} no longer holds the lock`);
+          return;
+        }
+        await this.readControlPlanes(leader.id);
+      } catch (err) {
+        this.opts.logger.debug({ err: (err as Error).message }, 'could not read the control-plane leader from Consul');
+      }
+    }
+  }
+
+  private async readControlPlanes(leaderId: string): Promise<void> {
+    const { value } = await this.opts.consul.healthService(controlPlaneServiceName(this.opts.cluster), { timeoutMs: 2000 });
+    this.controlPlanes = value
+      .map((e) => ({
+        id: e.Service.ID,
+        address: `${e.Service.Address}:${e.Service.Port}`,
+        health: e.Checks.some((c) => c.Status === 'critical') ? 'critical' : e.Checks.some((c) => c.Status === 'warning') ? 'warning' : 'passing',
+        leader: e.Service.ID === leaderId,
+      }))
+      .sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  private onCluster(m: WatchClusterResponse): void {
+    const backlog = m.backlog ? this.backlogView(m.backlog, m.backlogAtUnixMs) : undefined;
+    const view = clusterView(m, this.controlPlanes, backlog);
+    this.cluster = view;
+    const point = this.history.add(view);
+    this.conflicts.check(view.nodes);
+    this.emit({ type: 'cluster', cluster: view, point });
+  }
+
+  /** The backlog with its events/s since the previous distinct reading. */
+  private backlogView(b: GetBacklogResponse, atMs: number): BacklogView {
+    const prev = this.lastBacklog;
+    if (prev && prev.atMs === atMs) return prev;
+    // A new primary counts done events from its store: a drop is not negative throughput.
+    const eventsPerSecond = prev && atMs > prev.atMs ? Math.round((Math.max(0, b.done - prev.done) * 1000) / (atMs - prev.atMs)) : undefined;
+    const view: BacklogView = {
+      pending: b.pending,
+      leased: b.leased,
+      dead: b.dead,
+      done: b.done,
+      leasedByWorker: Object.fromEntries(b.workers.map((w) => [w.workerId, w.leased])),
+      atMs,
+      eventsPerSecond,
+    };
+    this.lastBacklog = view;
+    return view;
+  }
+
+  private onEvent(e: EventView): void {
+    if (this.eventKeys.has(e.key)) return;
+    this.eventKeys.add(e.key);
+    // Replayed history can be older than what is kept: keep the list in time order.
+    let i = this.events.length;
+    while (i > 0 && this.events[i - 1].atMs > e.atMs) i--;
+    this.events.splice(i, 0, e);
+    while (this.events.length > EVENTS_KEPT) this.eventKeys.delete(this.events.shift()!.key);
+    this.emit({ type: 'event', event: e });
+  }
+}
