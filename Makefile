@@ -4,7 +4,7 @@ SHELL := bash
 NPM_STAMP := node_modules/.package-lock.json
 SHOAL := node bin/shoal.js
 
-.PHONY: help install consul proto up down status logs test typecheck lint clean
+.PHONY: help install consul chromium proto up down status logs test typecheck lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-10s %s\n", $$1, $$2 }'
@@ -33,8 +33,11 @@ status: $(NPM_STAMP) ## print the cluster's nodes, roles, addresses and health
 logs: $(NPM_STAMP) ## follow the nodes' logs
 	@$(SHOAL) logs --follow
 
-test: install ## type-check, lint, check gen/ is current, run every test
-	@PATH="$$(dirname "$$(bash scripts/install-consul.sh)"):$$PATH" bash scripts/test.sh
+chromium: ## install Debian's Chromium for the browser tests unless one is there
+	@bash scripts/install-chromium.sh >/dev/null
+
+test: install chromium ## type-check, lint, check gen/ is current, run every test (browser tests included)
+	@PATH="$$(dirname "$$(bash scripts/install-consul.sh)"):$$PATH" CHROMIUM_PATH="$$(bash scripts/install-chromium.sh)" bash scripts/test.sh
 
 typecheck: $(NPM_STAMP) ## tsc --noEmit
 	npx tsc --noEmit -p tsconfig.json

@@ -26,12 +26,12 @@ if [ -n "$(git status --porcelain -- gen)" ]; then
   exit 1
 fi
 
-step "mocha: unit, integration and end-to-end tests"
+step "mocha: unit, integration, end-to-end and browser tests"
 # Clusters a killed earlier run left behind would hold their processes; stop them first.
 for run_dir in test-output/cli-cluster/run test-output/control-plane/*/run; do
   if [ -d "$run_dir" ]; then node bin/shoal.js down --run-dir "$run_dir" --timeout 2000 >/dev/null || true; fi
 done
 rm -rf test-output
-if [ "$#" -eq 0 ]; then set -- 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts' 'test/e2e/**/*.test.ts'; fi
+if [ "$#" -eq 0 ]; then set -- 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts' 'test/e2e/**/*.test.ts' 'test/browser/**/*.test.ts'; fi
 mocha_ran=true
 npx mocha "$@"

@@ -25,8 +25,8 @@ export class MonitorProcess {
     });
     trackChild(child);
     const log = createWriteStream(join(outputDir('logs', opts.cluster), 'monitor.log'), { flags: 'a' });
-    child.stdout!.pipe(log);
-    child.stderr!.pipe(log);
+    child.stdout.pipe(log);
+    child.stderr.pipe(log);
     const monitor = new MonitorProcess(child, `http://127.0.0.1:${port}`);
     await waitFor('the monitor to follow the control-plane leader', async () => child.exitCode === null && (await fetch(`${monitor.url}/health/ready`)).ok, { timeoutMs: 30_000 });
     return monitor;
