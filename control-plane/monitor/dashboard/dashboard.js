@@ -224,7 +224,7 @@
         { 'data-node-id': n.id, 'data-status': status },
         el('td', { class: 'id', text: n.id + (n.id === c.primaryId ? ' ★' : '') }),
         el('td', { text: n.role || n.declaredRole || '?' }),
-        el('td', {}, el('span', { class: `badge status-${status}`, text: `${statusText[status]} (${n.phase})` })),
+        el('td', {}, el('span', { class: `badge status-${status}`, text: statusText[status] === n.phase ? n.phase : `${statusText[status]} (${n.phase})` })),
         el('td', { text: n.health }),
         el('td', { class: 'num', text: s ? fixed(s.cpuPercent, 1) : '–' }),
         el('td', { class: 'num', text: s ? `${fixed(s.rssBytes / 2 ** 20, 0)} MiB` : '–' }),
