@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { StreamStatusResponse } from '../../gen/shoal/v1/health';
+import { MemberHealth, NodeRole } from '../../gen/shoal/v1/node';
+import { ClusterEventKind, NodePhase, type TopologyNode, WatchClusterResponse } from '../../gen/shoal/v1/scale';
+import { type ClusterView, clusterView, nodeView } from '../../control-plane/monitor/dashboardView';
+import { MetricHistory } from '../../control-plane/monitor/MetricHistory';
+
+function node(id: string, over: Partial<TopologyNode> = {}): TopologyNode {
+  return {
+    id,
+    declaredRole: NodeRole.NODE_ROLE_WORKER,
+    observedRole: NodeRole.NODE_ROLE_WORKER,
+    health: MemberHealth.MEMBER_HEALTH_PASSING,
+    phase: NodePhase.NODE_PHASE_RUNNING,
+    managed: true,
+    restarts: 0,
+    grpcAddress: '127.0.0.1:1',
+    pid: 1,
+    streamConnected: true,
+    lastSampleUnixMs: 1,
+    term: 0,
+    logPosition: 0,
+    detail: '',
+    lastSample: undefined,
+    ...over,
+  };
+}
+
+function view(atMs: number, rssBytes: number): ClusterView {
+  const sample = StreamStatusResponse.fromPartial({ sequence: 1, rssBytes, cpuPercent: 12.345, sampledAtUnixMs: atMs });
+  const m = WatchClusterResponse.fromPartial({ atUnixMs: atMs, topology: { cluster: 'c', nodes: [node('worker-1', { lastSample: sample })] }, scaling: { policy: {} } });
+  return clusterView(m, [], undefined);
+}
+
+describe('the dashboard view of the contract (pure)', function () {
+  it('names roles, health, phases and event kinds as the page and the metrics do', function () {
+    const v = nodeView(node('replica-1', { declaredRole: NodeRole.NODE_ROLE_REPLICA, observedRole: NodeRole.NODE_ROLE_PRIMARY, health: MemberHealth.MEMBER_HEALTH_CRITICAL, phase: NodePhase.NODE_PHASE_SUSPECTED }));
+    assert.deepEqual([v.declaredRole, v.role, v.health, v.phase], ['replica', 'primary', 'critical', 'suspected']);
+    const m = WatchClusterResponse.fromPartial({
+      topology: { cluster: 'c' },
+      scaling: { policy: { minWorkers: 2 }, lastDecision: { kind: ClusterEventKind.CLUSTER_EVENT_KIND_SCALED_UP, controlPlaneId: 'cp', sequence: 3, atUnixMs: 9, details: [{ key: 'cpu', value: '91' }] } },
+    });
+    const d = clusterView(m, [], undefined).scaling.lastDecision!;
+    assert.deepEqual([d.kind, d.key, d.details], ['scaled_up', 'cp/3/9', [['cpu', '91']]]);
+  });
+
+  it('shows no sample for a node whose stream is broken, however recent its last one', function () {
+    assert.equal(nodeView(node('worker-1', { streamConnected: false, lastSample: StreamStatusResponse.fromPartial({ cpuPercent: 50 }) })).sample, undefined);
+  });
+
+  it('keeps the last window of chart points, in MiB, and drops older ones', function () {
+    const history = new MetricHistory(1000);
+    history.add(view(0, 2 ** 20));
+    history.add(view(600, 2 * 2 ** 20));
+    const point = history.add(view(1500, 3 * 2 ** 20));
+    assert.deepEqual(history.all().map((p) => p.atMs), [600, 1500]);
+    assert.deepEqual(point.nodes['worker-1'], { cpuPercent: 12.3, rssMiB: 3, rpcPerSecond: 0, eventLoopP99Ms: 0 });
+  });
+});
