@@ -38,6 +38,7 @@ describe('the shoal command', function () {
 
   describe('up, status and down on a fresh machine (no Consul running)', function () {
     let env: NodeJS.ProcessEnv;
+    let dashboardPort: number;
     let runDir: RunDir;
     let config: string;
 
@@ -49,6 +50,7 @@ describe('the shoal command', function () {
       config = join(dir, 'cluster.json');
       writeEphemeralClusterConfig(config, 'clitest');
       env = { CONSUL_HTTP_ADDR: `127.0.0.1:${await freePort()}`, SHOAL_RUN_DIR: runDir.path };
+      dashboardPort = await freePort();
     });
 
     after(async function () {
@@ -56,11 +58,11 @@ describe('the shoal command', function () {
       await runCli(['down', '--timeout', '3000'], env);
     });
 
-    it('up starts a Consul dev agent and two control planes, which start five nodes; it waits until all pass and prints the table', async function () {
+    it('up starts a Consul dev agent, the dashboard and two control planes, which start five nodes; it waits until all pass and prints the table', async function () {
       // Five processes and a Consul agent starting at once on two busy cores: give `up` its own
       // deadline, and mocha a longer one, so `up` is never interrupted half-way.
       this.timeout(150_000);
-      const result = await runCli(['up', '--config', config, '--timeout', '120000'], env, 140_000);
+      const result = await runCli(['up', '--config', config, '--timeout', '120000', '--dashboard-port', String(dashboardPort)], env, 140_000);
       assert.equal(result.code, 0, result.stdout + result.stderr);
       assert.match(result.stdout, /Consul: starting a dev agent/);
       assert.match(result.stdout, /Control planes: started control-plane-1, control-plane-2/);
@@ -72,10 +74,14 @@ describe('the shoal command', function () {
       assert.match(result.stdout, /Consul UI: {2}http:\/\/127\.0\.0\.1:\d+\/ui\/dc1\/services\/shoal-clitest/);
       const ui = await fetch(`http://${env.CONSUL_HTTP_ADDR}/ui/`);
       assert.equal(ui.status, 200, 'the Consul UI is served');
+      assert.match(result.stdout, new RegExp(`^Dashboard: {2}http://localhost:${dashboardPort}$`, 'm'));
+      const page = await fetch(`http://127.0.0.1:${dashboardPort}/`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<title>shoal dashboard<\/title>/);
     });
 
     it('up a second time starts nothing and says the cluster is already running', async function () {
-      const pids = () => [...runDir.read()!.controlPlanes, ...runDir.readNodes()].map((p) => p.pid).sort();
+      const pids = () => [...runDir.read()!.controlPlanes, runDir.read()!.monitor!, ...runDir.readNodes()].map((p) => p.pid).sort();
       const before = pids();
       const result = await runCli(['up', '--config', config], env);
       assert.equal(result.code, 0);
@@ -98,10 +104,11 @@ describe('the shoal command', function () {
 
     it('down stops every process it started and removes Consul’s data', async function () {
       const state = runDir.read()!;
-      const processes = [...state.controlPlanes, ...runDir.readNodes(), state.consul.process!];
-      assert.equal(processes.length, 8);
+      const processes = [state.monitor!, ...state.controlPlanes, ...runDir.readNodes(), state.consul.process!];
+      assert.equal(processes.length, 9);
       const result = await runCli(['down'], env);
       assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /Dashboard: terminated/);
       assert.match(result.stdout, /Control planes: control-plane-1: terminated, control-plane-2: terminated/);
       assert.match(result.stdout, /primary: terminated/);
       assert.deepEqual(processes.filter(isRunning), [], 'no process left behind');
