@@ -1,3 +1,4 @@
+import { isRunning } from '../../common/local/processRecord';
 import type { RunState } from '../../common/local/RunDir';
 import type { NodeStatus } from './clusterStatus';
 
@@ -6,7 +7,7 @@ export function formatUrls(consulAddress: string, cluster: string, state: RunSta
   const first = rows[0]?.member;
   const grpcurlTarget = first ? first.grpcAddress.replace(/^127\.0\.0\.1:/, 'localhost:') : 'localhost:8080';
   const lines = [
-    ...(state?.monitor ? [`Dashboard:  ${state.monitor.url}`] : []),
+    ...(state?.monitor && isRunning(state.monitor) ? [`Dashboard:  ${state.monitor.url}`] : []),
     `Consul UI:  http://${consulAddress}/ui/dc1/services/shoal-${cluster}`,
     `grpcurl:    grpcurl -plaintext ${grpcurlTarget} list`,
     `            grpcurl -plaintext ${grpcurlTarget} shoal.v1.Discovery/ListMembers`,

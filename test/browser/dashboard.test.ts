@@ -60,6 +60,10 @@ describe('the dashboard shows the cluster live in a real browser (seed: monitori
     assert.equal(await page.getAttribute('#topology g.control-plane[data-leader="true"]', 'data-control-plane-id'), leader);
     assert.equal(await page.textContent('#cp-leader'), leader);
     assert.equal(await page.$$eval('#topology line.replication', (ls) => ls.length), 2, 'a replication link to each replica');
+    // Autoscaling: the counts and the policy of the cluster config (2 workers declared, max 6).
+    const scaling = await page.$$eval('#scaling .figure', (fs) => fs.map((f) => [f.querySelector('.label')?.textContent, f.querySelector('.value')?.textContent]));
+    assert.deepEqual(scaling.slice(0, 3), [['workers running', '2'], ['desired', '2'], ['min / max', '2 / 6']]);
+    assert.match((await page.textContent('#scaling .policy'))!, /Automatic scaling on\. Up when cpu > 80%/);
     await page.screenshot({ path: join(shots, 'dashboard-healthy.png'), fullPage: true, animations: 'disabled' });
   });
 
