@@ -12,6 +12,7 @@ import { consulBinary } from '../../common/consul/consulBinary';
 import { declaredNodeIds } from '../../common/config/clusterConfig';
 import { readControlPlaneLeader } from '../../common/cluster/controlPlaneLeader';
 import { isRunning, recordProcess } from '../../common/local/processRecord';
+import { stopProcess } from '../../common/local/stopProcess';
 import { defaultRunDir, RunDir, type RunState, type StartedMonitor } from '../../common/local/RunDir';
 import { spawnControlPlane } from '../local/spawnControlPlane';
 import { type MonitorLaunch, spawnMonitor } from '../local/spawnMonitor';
@@ -96,6 +97,8 @@ export async function up(argv: string[]): Promise<number> {
     state.controlPlanes.push(spawnControlPlane({ id: `control-plane-${i}`, runDir, consulAddress: config.consul.address, configPath }));
     runDir.write(state);
   }
+  // A dashboard left from an earlier `up` (its control planes have died) holds the port.
+  if (existing?.monitor && isRunning(existing.monitor)) await stopProcess(existing.monitor, 5000);
   if (dashboardPort > 0) {
     state.monitor = await startMonitor({ runDir, consulAddress: config.consul.address, configPath, port: dashboardPort });
     runDir.write(state);
@@ -146,12 +149,13 @@ async function startMonitor(launch: MonitorLaunch): Promise<StartedMonitor | und
     async () => {
       if (!isRunning(monitor)) return 'exited';
       const res = await fetch(`http://127.0.0.1:${launch.port}/health/live`, { signal: AbortSignal.timeout(500) });
-      return res.ok && 'listening';
+      // Ours, not something else that answers on the port.
+      return res.ok && ((await res.json()) as { pid?: number }).pid === monitor.pid && 'listening';
     },
     { timeoutMs: 10_000, intervalMs: 100 },
   ).catch(() => 'timed out');
   if (listening !== 'listening') {
-    console.log(`Dashboard: did not start (${listening}); see ${monitor.log}. The cluster runs without it; \`npm run monitor -- --port N\` starts it on another port.`);
+    console.log(`Dashboard: did not start (${listening}); see ${monitor.log}. The cluster runs without it; \`npm run monitor -- --config FILE --port N\` starts it on another port.`);
     return isRunning(monitor) ? monitor : undefined;
   }
   console.log(`Dashboard: ${monitor.url}`);

@@ -1,14 +1,15 @@
 import { type ClientReadableStream, credentials } from '@grpc/grpc-js';
-import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { GetBacklogResponse } from '../../gen/shoal/v1/events';
 import { ScaleClient, type WatchClusterResponse, type WatchEventsResponse } from '../../gen/shoal/v1/scale';
 import { type ControlPlaneLeader, controlPlaneServiceName, readControlPlaneLeader } from '../../common/cluster/controlPlaneLeader';
+import { healthName, memberFromConsul } from '../../common/cluster/memberFromConsul';
 import type { ConsulApi } from '../../common/consul/ConsulApi';
 import { Backoff } from '../../common/net/Backoff';
 import { ConflictWatcher } from './ConflictWatcher';
 import { type BacklogView, type ClusterView, type ConflictView, type ControlPlaneView, clusterView, type EventView, eventView } from './dashboardView';
+import { EventLog } from './EventLog';
 import { MetricHistory, type MetricPoint } from './MetricHistory';
 
 /** How the monitor stands with the control plane, as the page's header shows it. */
@@ -52,6 +53,8 @@ const EVENT_HISTORY = 200;
 const HISTORY_MS = 5 * 60_000;
 /** How often the leader's identity and the control-plane instances are read from Consul. */
 const LEADER_CHECK_MS = 1000;
+/** Periods without a picture after which an open stream counts as stalled, not live. */
+const STALL_PERIODS = 3;
 
 /**
  * Follows the control-plane leader (the holder of the Consul lock): its WatchCluster stream
@@ -63,8 +66,7 @@ export class ClusterFeed {
   private connection: ConnectionView = { connected: false, leaderId: '', leaderAddress: '', problem: 'connecting' };
   private cluster: ClusterView | undefined;
   private readonly history = new MetricHistory(HISTORY_MS);
-  private readonly events: EventView[] = [];
-  private readonly eventKeys = new Set<string>();
+  private readonly events = new EventLog(EVENTS_KEPT);
   private readonly listeners = new Set<(m: FeedMessage) => void>();
   private readonly stopping = new AbortController();
   private readonly conflicts: ConflictWatcher;
@@ -77,8 +79,7 @@ export class ClusterFeed {
   }
 
   start(): void {
-    // Its gRPC calls are background work, not part of any request's trace.
-    this.loop ??= context.with(ROOT_CONTEXT, () => this.run());
+    this.loop ??= this.run();
   }
 
   async stop(): Promise<void> {
@@ -88,7 +89,7 @@ export class ClusterFeed {
   }
 
   snapshot(): FeedSnapshot {
-    return { connection: this.connection, cluster: this.cluster, history: this.history.all(), events: [...this.events], conflicts: this.conflicts.latest() };
+    return { connection: this.connection, cluster: this.cluster, history: this.history.all(), events: this.events.all(), conflicts: this.conflicts.latest() };
   }
 
   subscribe(listener: (m: FeedMessage) => void): () => void {
@@ -118,40 +119,54 @@ export class ClusterFeed {
       let leader: ControlPlaneLeader | undefined;
       try {
         leader = await readControlPlaneLeader(this.opts.consul, this.opts.cluster);
+        if (!leader) this.setConnection({ connected: false, leaderId: '', leaderAddress: '', problem: `no control-plane instance holds the lock of cluster "${this.opts.cluster}" (is one running?)` });
       } catch (err) {
         this.setConnection({ connected: false, leaderId: '', leaderAddress: '', problem: `cannot reach Consul at ${this.opts.consul.address}: ${(err as Error).message}` });
       }
       if (leader) {
-        const problem = await this.follow(leader);
+        const problem = await this.follow(leader).catch((err: unknown) => `cannot follow ${leader.id} at "${leader.grpcAddress}": ${(err as Error).message}`);
         if (signal.aborted) return;
         if (this.connection.connected) backoff.reset();
         this.setConnection({ connected: false, leaderId: leader.id, leaderAddress: leader.grpcAddress, problem });
-      } else if (this.connection.problem === 'connecting' || this.connection.connected) {
-        this.setConnection({ connected: false, leaderId: '', leaderAddress: '', problem: `no control-plane instance holds the lock of cluster "${this.opts.cluster}" (is one running?)` });
       }
       await backoff.wait(signal);
     }
   }
 
-  /** Follows one leader until its streams break or another instance takes the lock; resolves with why it stopped. */
+  /**
+   * Follows one leader until its streams break or stall or another instance takes the lock;
+   * resolves with why it stopped.
+   */
   private follow(leader: ControlPlaneLeader): Promise<string> {
     const client = new ScaleClient(leader.grpcAddress, credentials.createInsecure());
     const ended = new AbortController();
     const streams: ClientReadableStream<unknown>[] = [];
+    const stallMs = STALL_PERIODS * this.opts.periodMs;
+    let stall: NodeJS.Timeout | undefined;
     return new Promise<string>((resolve) => {
       const finish = (why: string) => {
         if (ended.signal.aborted) return;
         ended.abort();
+        clearTimeout(stall);
+        this.stopping.signal.removeEventListener('abort', onStop);
         for (const s of streams) s.cancel();
         client.close();
         resolve(why);
       };
-      this.stopping.signal.addEventListener('abort', () => finish('the monitor is stopping'), { once: true });
+      const onStop = () => finish('the monitor is stopping');
+      this.stopping.signal.addEventListener('abort', onStop, { once: true });
+      // An open stream that sends nothing is not live: the page must not show old data as current.
+      const watchdog = () => {
+        clearTimeout(stall);
+        stall = setTimeout(() => finish(`no picture from ${leader.id} at ${leader.grpcAddress} for ${stallMs} ms`), stallMs);
+      };
+      watchdog();
       const broke = (name: string) => (err: Error & { details?: string }) => finish(`${name} from ${leader.id} at ${leader.grpcAddress} broke: ${err.details || err.message}`);
 
       const cluster = client.watchCluster({ periodMs: this.opts.periodMs });
       streams.push(cluster);
       cluster.on('data', (m: WatchClusterResponse) => {
+        watchdog();
         this.setConnection({ connected: true, leaderId: leader.id, leaderAddress: leader.grpcAddress, problem: '' });
         this.onCluster(m);
       });
@@ -171,30 +186,27 @@ export class ClusterFeed {
   /** Ends the following when another instance holds the lock; keeps the instance list fresh. */
   private async watchLeadership(leader: ControlPlaneLeader, ended: AbortSignal, finish: (why: string) => void): Promise<void> {
     while (!ended.aborted) {
-      await sleep(LEADER_CHECK_MS, undefined, { signal: ended }).catch(() => undefined);
-      if (ended.aborted) return;
       try {
+        // While Consul is away the leader keeps its streams going (it decides nothing, and says
+        // so): the page goes on showing what it sees.
         const now = await readControlPlaneLeader(this.opts.consul, this.opts.cluster);
         if (now?.id !== leader.id || now.grpcAddress !== leader.grpcAddress) {
           finish(now ? `the lock passed from ${leader.id} to ${now.id}` : `${leader.id} no longer holds the lock`);
           return;
         }
-        await this.readControlPlanes(leader.id);
+        await this.readControlPlanes();
       } catch (err) {
         this.opts.logger.debug({ err: (err as Error).message }, 'could not read the control-plane leader from Consul');
       }
+      await sleep(LEADER_CHECK_MS, undefined, { signal: ended }).catch(() => undefined);
     }
   }
 
-  private async readControlPlanes(leaderId: string): Promise<void> {
+  private async readControlPlanes(): Promise<void> {
     const { value } = await this.opts.consul.healthService(controlPlaneServiceName(this.opts.cluster), { timeoutMs: 2000 });
     this.controlPlanes = value
-      .map((e) => ({
-        id: e.Service.ID,
-        address: `${e.Service.Address}:${e.Service.Port}`,
-        health: e.Checks.some((c) => c.Status === 'critical') ? 'critical' : e.Checks.some((c) => c.Status === 'warning') ? 'warning' : 'passing',
-        leader: e.Service.ID === leaderId,
-      }))
+      .map(memberFromConsul)
+      .map((m) => ({ id: m.id, address: m.grpcAddress, health: healthName(m.health) }))
       .sort((a, b) => a.id.localeCompare(b.id));
   }
 
@@ -227,13 +239,6 @@ export class ClusterFeed {
   }
 
   private onEvent(e: EventView): void {
-    if (this.eventKeys.has(e.key)) return;
-    this.eventKeys.add(e.key);
-    // Replayed history can be older than what is kept: keep the list in time order.
-    let i = this.events.length;
-    while (i > 0 && this.events[i - 1].atMs > e.atMs) i--;
-    this.events.splice(i, 0, e);
-    while (this.events.length > EVENTS_KEPT) this.eventKeys.delete(this.events.shift()!.key);
-    this.emit({ type: 'event', event: e });
+    if (this.events.add(e)) this.emit({ type: 'event', event: e });
   }
 }

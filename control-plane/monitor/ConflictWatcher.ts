@@ -6,6 +6,8 @@ import { type ConflictView, conflictView, type NodeView } from './dashboardView'
 
 /** Latest resolutions fetched per node, and shown in all. */
 const LATEST = 5;
+/** After a failed fetch, how long before the node is asked again. */
+const RETRY_MS = 5000;
 
 /**
  * The conflicts the page lists. Each state node's status sample counts the conflicts it has
@@ -14,6 +16,7 @@ const LATEST = 5;
  */
 export class ConflictWatcher {
   private readonly known = new Map<string, number>();
+  private readonly failedAt = new Map<string, number>();
   private readonly byNode = new Map<string, ConflictView[]>();
   private readonly clients = new Map<string, { address: string; client: SyncClient }>();
 
@@ -25,9 +28,15 @@ export class ConflictWatcher {
   check(nodes: NodeView[]): void {
     for (const n of nodes) {
       const count = n.sample?.conflictsResolved ?? 0;
-      if (count <= (this.known.get(n.id) ?? 0) || !n.address) continue;
+      if (count <= (this.known.get(n.id) ?? 0) || !n.address || Date.now() - (this.failedAt.get(n.id) ?? 0) < RETRY_MS) continue;
       this.known.set(n.id, count);
       void this.fetch(n.id, n.address);
+    }
+    // A node gone from the topology needs no channel.
+    for (const [id, { client }] of this.clients) {
+      if (nodes.some((n) => n.id === id)) continue;
+      client.close();
+      this.clients.delete(id);
     }
   }
 
@@ -53,10 +62,12 @@ export class ConflictWatcher {
     try {
       const { conflicts } = await unaryCall<ListConflictsResponse>((md, options, cb) => client.listConflicts({ limit: LATEST }, md, options, cb), Date.now() + 5000);
       this.byNode.set(nodeId, conflicts.map((c) => conflictView(nodeId, c)));
+      this.failedAt.delete(nodeId);
       this.onChange(this.latest());
     } catch (err) {
-      // Asked again when the count grows next; the count itself is on the page already.
+      // Asked again a little later; the count itself is on the page already.
       this.known.delete(nodeId);
+      this.failedAt.set(nodeId, Date.now());
       this.logger.debug({ node: nodeId, err: (err as Error).message }, 'could not list conflicts');
     }
   }

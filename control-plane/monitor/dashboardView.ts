@@ -15,10 +15,8 @@ export interface SampleView {
   sampledAtMs: number;
   cpuPercent: number;
   rssBytes: number;
-  heapUsedBytes: number;
   rpcPerSecond: number;
   eventLoopP99Ms: number;
-  inFlightCalls: number;
   term: number;
   logPosition: number;
   replicationLagEntries: number;
@@ -39,7 +37,6 @@ export interface NodeView {
   restarts: number;
   pid: number;
   address: string;
-  streamConnected: boolean;
   detail: string;
   sample: SampleView | undefined;
 }
@@ -61,7 +58,6 @@ export interface ControlPlaneView {
   id: string;
   address: string;
   health: string;
-  leader: boolean;
 }
 
 export interface BacklogView {
@@ -80,9 +76,9 @@ export interface ClusterView {
   cluster: string;
   term: number;
   primaryId: string;
-  /** The instance the monitor follows, and whom Consul's lock names. */
-  answeredBy: string;
+  /** Whom Consul's lock names. */
   leaderId: string;
+  /** The control plane cannot reach Consul: it decides nothing until it can. */
   blind: boolean;
   controlPlanes: ControlPlaneView[];
   nodes: NodeView[];
@@ -120,10 +116,8 @@ export function sampleView(s: StreamStatusResponse): SampleView {
     sampledAtMs: s.sampledAtUnixMs,
     cpuPercent: s.cpuPercent,
     rssBytes: s.rssBytes,
-    heapUsedBytes: s.heapUsedBytes,
     rpcPerSecond: s.rpcRate,
     eventLoopP99Ms: s.eventLoopDelayP99Ms,
-    inFlightCalls: s.inFlightCalls,
     term: s.term,
     logPosition: s.logPosition,
     replicationLagEntries: s.replicationLagEntries,
@@ -144,7 +138,6 @@ export function nodeView(n: TopologyNode): NodeView {
     restarts: n.restarts,
     pid: n.pid,
     address: n.grpcAddress,
-    streamConnected: n.streamConnected,
     detail: n.detail,
     sample: n.lastSample && n.streamConnected ? sampleView(n.lastSample) : undefined,
   };
@@ -174,7 +167,6 @@ export function clusterView(m: WatchClusterResponse, controlPlanes: ControlPlane
     cluster: t.cluster,
     term: t.term,
     primaryId: t.primaryId,
-    answeredBy: t.controlPlane?.id ?? '',
     leaderId: t.controlPlane?.leaderId ?? '',
     blind: t.controlPlane?.blind ?? false,
     controlPlanes,

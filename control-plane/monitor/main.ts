@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ component: 'monitor', cluster: flags.config.name });
   routeGrpcLogs(logger);
   const feed = new ClusterFeed({ consul: new ConsulApi(flags.config.consul.address), cluster: flags.config.name, periodMs: PERIOD_MS, logger });
-  const server = createMonitorServer(feed, logger);
+  const server = createMonitorServer(feed, logger, flags.host);
   superviseProcess({
     logger,
     stop: async () => {

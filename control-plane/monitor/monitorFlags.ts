@@ -17,8 +17,9 @@ Options:
                          default: built-in (deploy/local/cluster.json)
   --cluster NAME         cluster name, overrides the config's "name" (default: local)
   --consul HOST:PORT     Consul HTTP API (default: CONSUL_HTTP_ADDR, else 127.0.0.1:8500)
-  --host ADDR            address to listen on (default: 127.0.0.1; 0.0.0.0 exposes the
-                         dashboard to the network, with no authentication)
+  --host ADDR            address to listen on (default: 127.0.0.1); requests must name it
+                         or localhost as their Host; 0.0.0.0 exposes the dashboard to the
+                         network, with no authentication and any Host
   --port N               port to listen on (default: 3000)
   -h, --help             show this help
 

@@ -10,6 +10,8 @@ import type { ScaleContext } from './ScaleContext';
 const DEFAULT_PERIOD_MS = 1000;
 const MIN_PERIOD_MS = 100;
 const MAX_PERIOD_MS = 60_000;
+/** The leader reads the backlog once a second; a reading older than this is not sent. */
+const BACKLOG_FRESH_MS = 3000;
 
 /**
  * The whole picture every period: what the dashboard draws. Built from what this instance
@@ -22,8 +24,10 @@ export async function watchCluster(ctx: ScaleContext, request: WatchClusterReque
     throw invalidArgument(`period_ms must be 0 (default ${DEFAULT_PERIOD_MS}) or from ${MIN_PERIOD_MS} to ${MAX_PERIOD_MS}, got ${request.periodMs}`);
   }
   while (!cancelled.aborted) {
-    // A standby's backlog would be the one it read while it last led: stale, so none.
-    const backlog = ctx.isLeader() ? ctx.scaling.backlog : undefined;
+    // Only a fresh reading: an old one (the primary is gone, Consul is away, or this instance
+    // read it when it last led) would show old throughput as current.
+    const reading = ctx.scaling.backlog;
+    const backlog = ctx.isLeader() && reading && Date.now() - reading.atMs <= BACKLOG_FRESH_MS ? reading : undefined;
     const scaling = await getPolicy(ctx);
     await writeWithBackpressure(
       call,

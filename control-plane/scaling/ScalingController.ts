@@ -4,7 +4,7 @@ import { NodeRole } from '../../gen/shoal/v1/node';
 import { type ClusterEvent, ClusterEventKind, NodePhase } from '../../gen/shoal/v1/scale';
 import type { EventsClient } from '../../common/client/EventsClient';
 import type { ClusterConfig, ScalingConfig } from '../../common/config/clusterConfig';
-import type { ConsulApi } from '../../common/consul/ConsulApi';
+import type { ConsulApi, KvItem } from '../../common/consul/ConsulApi';
 import { failedPrecondition, invalidArgument } from '../../common/grpc/ServerError';
 import type { EventJournal } from '../events/EventJournal';
 import type { ClusterObserver } from '../observe/ClusterObserver';
@@ -42,6 +42,8 @@ export class ScalingController {
   private running = false;
   private lastDecision: ClusterEvent | undefined;
   private lastBacklog: { figures: GetBacklogResponse; atMs: number } | undefined;
+  private lastPolicy: ScalingConfig | undefined;
+  private unreadablePolicy: string | undefined;
 
   constructor(private readonly opts: ScalingControllerOptions) {}
 
@@ -54,15 +56,28 @@ export class ScalingController {
     clearInterval(this.timer);
   }
 
-  /** The policy in force: Consul's, else the config's. */
+  /**
+   * The policy in force: Consul's, else the config's. While Consul cannot be read, the last
+   * policy read (nothing scales then: ticks stop while blind, and SetPolicy cannot write).
+   */
   async policy(): Promise<ScalingConfig> {
-    const { value } = await this.opts.consul.kvGet(scalingPolicyKey(this.opts.config.name), { timeoutMs: 2000 });
-    if (!value) return this.opts.config.scaling;
+    let value: KvItem | undefined;
     try {
-      return { ...this.opts.config.scaling, ...(JSON.parse(value.value) as Partial<ScalingConfig>) };
-    } catch {
-      return this.opts.config.scaling;
+      ({ value } = await this.opts.consul.kvGet(scalingPolicyKey(this.opts.config.name), { timeoutMs: 2000 }));
+    } catch (err) {
+      if (this.lastPolicy) return this.lastPolicy;
+      throw err;
     }
+    let policy = this.opts.config.scaling;
+    try {
+      if (value) policy = { ...policy, ...(JSON.parse(value.value) as Partial<ScalingConfig>) };
+    } catch {
+      // Said once per bad value: the policy is read every second.
+      if (value!.value !== this.unreadablePolicy) this.opts.logger.warn({ key: scalingPolicyKey(this.opts.config.name) }, "the scaling policy in Consul is not JSON; using the cluster config's");
+      this.unreadablePolicy = value!.value;
+    }
+    this.lastPolicy = policy;
+    return policy;
   }
 
   async setPolicy(policy: ScalingConfig): Promise<ScalingConfig> {

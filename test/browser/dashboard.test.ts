@@ -33,6 +33,8 @@ describe('the dashboard shows the cluster live in a real browser (seed: monitori
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     page.on('request', (r) => requested.push(r.url()));
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    // Console errors include Content-Security-Policy violations.
+    page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
     await page.goto(monitor.url);
   });
 
@@ -158,15 +160,17 @@ describe('the dashboard shows the cluster live in a real browser (seed: monitori
     }
   });
 
-  it('the page asks nothing of any origin but its own, and raises no script error', function () {
+  it('the page asks nothing of any origin but its own, and raises no script error or policy violation', function () {
     const origin = new URL(monitor.url).origin;
     assert.ok(requested.some((u) => u.endsWith('/api/stream')), 'the page opened its event stream');
     assert.deepEqual(requested.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('data:')), []);
     assert.deepEqual(pageErrors, []);
   });
 
-  it('the monitor stops with exit code 0 on SIGTERM while a page is open', async function () {
+  it('the monitor stops with exit code 0 on SIGTERM while a page is open, and the page says it is no longer live', async function () {
     assert.equal(await monitor.stop(), 0);
+    await waitOnPage(page, 'the page marked not live', () => document.body.dataset.live === 'false' && document.getElementById('connection')?.getAttribute('data-connected') === 'false');
+    assert.match((await page.textContent('#connection'))!, /^not live: .* · showing the picture of \d\d:\d\d:\d\d/);
   });
 });
 

@@ -15,8 +15,10 @@ const CLUSTER = 'metrics';
 function documentedMetrics(): Map<string, string> {
   const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('### Prometheus metrics'));
-  const rows = [...section.slice(0, section.indexOf('\n## ')).matchAll(/^\| `([a-z_]+)(?:\{[^}]*\})?` \| ([a-z ]+) \|/gm)];
-  return new Map(rows.map((m) => [m[1], m[2]]));
+  const table = section.slice(0, section.indexOf('\n## ')).split('\n').filter((l) => l.startsWith('| `'));
+  const rows = table.map((l) => /^\| `([a-z0-9_:]+)(?:\{[^}]*\})?` \| ([a-z ]+) \|/.exec(l));
+  assert.deepEqual(table.filter((_l, i) => !rows[i]), [], 'every row of the table names a metric and where it is');
+  return new Map(rows.map((m) => [m![1], m![2]]));
 }
 
 async function scrape(httpAddress: string): Promise<Map<string, PrometheusMetricFamily>> {

@@ -3,6 +3,7 @@ import { StreamStatusResponse } from '../../gen/shoal/v1/health';
 import { MemberHealth, NodeRole } from '../../gen/shoal/v1/node';
 import { ClusterEventKind, NodePhase, type TopologyNode, WatchClusterResponse } from '../../gen/shoal/v1/scale';
 import { type ClusterView, clusterView, nodeView } from '../../control-plane/monitor/dashboardView';
+import { EventLog } from '../../control-plane/monitor/EventLog';
 import { MetricHistory } from '../../control-plane/monitor/MetricHistory';
 
 function node(id: string, over: Partial<TopologyNode> = {}): TopologyNode {
@@ -55,5 +56,16 @@ describe('the dashboard view of the contract (pure)', function () {
     const point = history.add(view(1500, 3 * 2 ** 20));
     assert.deepEqual(history.all().map((p) => p.atMs), [600, 1500]);
     assert.deepEqual(point.nodes['worker-1'], { cpuPercent: 12.3, rssMiB: 3, rpcPerSecond: 0, eventLoopP99Ms: 0 });
+  });
+
+  it("keeps each control-plane event once, in time order, and the newest only", function () {
+    const event = (key: string, atMs: number) => ({ key, atMs, kind: 'node_down', decision: false, nodeId: 'w', reason: '', controlPlaneId: 'cp', traceId: '', details: [] });
+    const log = new EventLog(3);
+    assert.deepEqual([log.add(event('a', 10)), log.add(event('c', 30)), log.add(event('b', 20)), log.add(event('a', 10))], [true, true, true, false]);
+    assert.deepEqual(log.all().map((e) => e.key), ['a', 'b', 'c']);
+    assert.equal(log.add(event('d', 40)), true, 'a newer event pushes the oldest out');
+    // A replay after a reconnect brings the dropped event back: older than all kept, not news.
+    assert.equal(log.add(event('a', 10)), false);
+    assert.deepEqual(log.all().map((e) => e.key), ['b', 'c', 'd']);
   });
 });

@@ -13,8 +13,9 @@
     events: [],
     conflicts: [],
   };
-  /** Events the table shows at most (the monitor keeps 500). */
+  /** Events the table shows at most, and events kept (as many as the monitor keeps). */
   const EVENT_ROWS = 200;
+  const EVENTS_KEPT = 500;
   /** Chart history kept in the page, ms (the monitor sends the same window on connect). */
   const HISTORY_MS = 5 * 60_000;
 
@@ -79,11 +80,18 @@
 
   // ---- connection and header -------------------------------------------------------------
 
+  /** Live, or what is wrong; when not live the page is greyed out and says how old it is. */
   function renderConnection() {
     const c = state.connection;
     const box = $('connection');
+    const blind = c.connected && state.cluster && state.cluster.blind;
     box.dataset.connected = String(c.connected);
-    box.textContent = c.connected ? `live · following ${c.leaderId}` : `not live: ${c.problem}`;
+    box.dataset.blind = String(Boolean(blind));
+    document.body.dataset.live = String(c.connected);
+    const asOf = state.cluster ? ` · showing the picture of ${time(state.cluster.atMs)}` : '';
+    box.textContent = c.connected
+      ? `live · following ${c.leaderId}${blind ? ' · it cannot reach Consul, so it decides nothing' : ''}`
+      : `not live: ${c.problem}${asOf}`;
   }
 
   function renderHeader() {
@@ -263,7 +271,8 @@
   /** Draws (or redraws) a chart; a new set of series means a new uPlot. */
   function drawChart(id, seriesLabels, data, unit) {
     const box = $(id);
-    box.dataset.points = String(data[0].length);
+    // Moments with at least one value drawn (a series without data is all nulls).
+    box.dataset.points = String(data[0].filter((_x, i) => data.slice(1).some((series) => series[i] !== null && series[i] !== undefined)).length);
     const signature = seriesLabels.join('|');
     let entry = charts.get(id);
     if (entry && entry.signature !== signature) {
@@ -439,7 +448,7 @@
     );
     if (rows.length === 0) rows.push(el('tr', {}, el('td', { colspan: 6, class: 'empty', text: 'no events yet' })));
     $('events').tBodies[0].replaceChildren(...rows);
-    newestShown = Math.max(newestShown, ...state.events.map((e) => e.atMs));
+    if (state.events.length > 0) newestShown = Math.max(newestShown, state.events[state.events.length - 1].atMs);
   }
 
   for (const id of ['filter-node', 'filter-kind', 'filter-decisions']) $(id).addEventListener('change', renderEvents);
@@ -467,15 +476,19 @@
     });
     source.addEventListener('cluster', (m) => {
       const { cluster, point } = JSON.parse(m.data);
+      const blindBefore = state.cluster && state.cluster.blind;
       state.cluster = cluster;
       state.history.push(point);
       while (state.history.length > 0 && state.history[0].atMs < point.atMs - HISTORY_MS) state.history.shift();
       renderCluster();
+      if (cluster.blind !== blindBefore) renderConnection();
     });
     source.addEventListener('event', (m) => {
       const { event } = JSON.parse(m.data);
+      if (state.events.some((e) => e.key === event.key)) return;
       state.events.push(event);
       state.events.sort((a, b) => a.atMs - b.atMs);
+      if (state.events.length > EVENTS_KEPT) state.events.splice(0, state.events.length - EVENTS_KEPT);
       renderEvents();
     });
     source.addEventListener('conflicts', (m) => {
