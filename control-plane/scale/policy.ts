@@ -13,8 +13,13 @@ import { leaderAction } from './leaderAction';
 import type { ScaleContext } from './ScaleContext';
 
 export async function getPolicy(ctx: ScaleContext): Promise<GetPolicyResponse> {
+  return policyResponse(ctx, await ctx.scaling.policy());
+}
+
+/** `policy` with the worker counts and the last scaling decision. */
+export function policyResponse(ctx: ScaleContext, policy: ScalingConfig): GetPolicyResponse {
   return {
-    policy: toProto(await ctx.scaling.policy()),
+    policy: toProto(policy),
     workers: ctx.scaling.runningWorkers().length,
     desiredWorkers: ctx.reconciler.workerCount,
     lastDecision: ctx.scaling.last,

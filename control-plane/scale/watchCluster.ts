@@ -4,7 +4,7 @@ import type { WatchClusterRequest, WatchClusterResponse } from '../../gen/shoal/
 import { invalidArgument } from '../../common/grpc/ServerError';
 import { writeWithBackpressure } from '../../common/grpc/writeWithBackpressure';
 import { getTopology } from './getTopology';
-import { getPolicy } from './policy';
+import { policyResponse } from './policy';
 import type { ScaleContext } from './ScaleContext';
 
 const DEFAULT_PERIOD_MS = 1000;
@@ -16,7 +16,7 @@ const BACKLOG_FRESH_MS = 3000;
 /**
  * The whole picture every period: what the dashboard draws. Built from what this instance
  * already holds (its status streams, the backlog its scaling tick read), so a watcher costs
- * the nodes nothing; only the policy is read from Consul KV each time.
+ * the nodes nothing.
  */
 export async function watchCluster(ctx: ScaleContext, request: WatchClusterRequest, call: ServerWritableStream<WatchClusterRequest, WatchClusterResponse>, cancelled: AbortSignal): Promise<void> {
   const periodMs = request.periodMs || DEFAULT_PERIOD_MS;
@@ -28,7 +28,10 @@ export async function watchCluster(ctx: ScaleContext, request: WatchClusterReque
     // read it when it last led) would show old throughput as current.
     const reading = ctx.scaling.backlog;
     const backlog = ctx.isLeader() && reading && Date.now() - reading.atMs <= BACKLOG_FRESH_MS ? reading : undefined;
-    const scaling = await getPolicy(ctx);
+    // The policy as last read, refreshed for the next period in the background: a Consul that
+    // is slow or away must not stall the picture (the page matters most then).
+    const scaling = policyResponse(ctx, ctx.scaling.knownPolicy());
+    ctx.scaling.policy().catch(() => undefined);
     await writeWithBackpressure(
       call,
       { atUnixMs: Date.now(), topology: getTopology(ctx), scaling, backlog: backlog?.figures, backlogAtUnixMs: backlog?.atMs ?? 0 },

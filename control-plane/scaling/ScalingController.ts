@@ -4,7 +4,7 @@ import { NodeRole } from '../../gen/shoal/v1/node';
 import { type ClusterEvent, ClusterEventKind, NodePhase } from '../../gen/shoal/v1/scale';
 import type { EventsClient } from '../../common/client/EventsClient';
 import type { ClusterConfig, ScalingConfig } from '../../common/config/clusterConfig';
-import type { ConsulApi, KvItem } from '../../common/consul/ConsulApi';
+import type { ConsulApi } from '../../common/consul/ConsulApi';
 import { failedPrecondition, invalidArgument } from '../../common/grpc/ServerError';
 import type { EventJournal } from '../events/EventJournal';
 import type { ClusterObserver } from '../observe/ClusterObserver';
@@ -56,28 +56,26 @@ export class ScalingController {
     clearInterval(this.timer);
   }
 
-  /**
-   * The policy in force: Consul's, else the config's. While Consul cannot be read, the last
-   * policy read (nothing scales then: ticks stop while blind, and SetPolicy cannot write).
-   */
+  /** The policy in force, read from Consul: Consul's, else the config's. */
   async policy(): Promise<ScalingConfig> {
-    let value: KvItem | undefined;
-    try {
-      ({ value } = await this.opts.consul.kvGet(scalingPolicyKey(this.opts.config.name), { timeoutMs: 2000 }));
-    } catch (err) {
-      if (this.lastPolicy) return this.lastPolicy;
-      throw err;
-    }
+    const { value } = await this.opts.consul.kvGet(scalingPolicyKey(this.opts.config.name), { timeoutMs: 2000 });
     let policy = this.opts.config.scaling;
-    try {
-      if (value) policy = { ...policy, ...(JSON.parse(value.value) as Partial<ScalingConfig>) };
-    } catch {
-      // Said once per bad value: the policy is read every second.
-      if (value!.value !== this.unreadablePolicy) this.opts.logger.warn({ key: scalingPolicyKey(this.opts.config.name) }, "the scaling policy in Consul is not JSON; using the cluster config's");
-      this.unreadablePolicy = value!.value;
+    if (value) {
+      try {
+        policy = { ...policy, ...(JSON.parse(value.value) as Partial<ScalingConfig>) };
+      } catch {
+        // Said once per bad value: the policy is read every second.
+        if (value.value !== this.unreadablePolicy) this.opts.logger.warn({ key: scalingPolicyKey(this.opts.config.name) }, "the scaling policy in Consul is not JSON; using the cluster config's");
+        this.unreadablePolicy = value.value;
+      }
     }
     this.lastPolicy = policy;
     return policy;
+  }
+
+  /** The policy last read, without asking Consul (which may be slow or away). */
+  knownPolicy(): ScalingConfig {
+    return this.lastPolicy ?? this.opts.config.scaling;
   }
 
   async setPolicy(policy: ScalingConfig): Promise<ScalingConfig> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { MemberHealth, NodeRole } from '../../gen/shoal/v1/node';
-import { ClusterEventKind, type DrainResponse, NodePhase, type RestartResponse } from '../../gen/shoal/v1/scale';
+import { ClusterEventKind, type DrainResponse, NodePhase, type RestartResponse, type WatchClusterResponse } from '../../gen/shoal/v1/scale';
 import { serviceNameOf } from '../../common/consul/ConsulApi';
 import { StateClient } from '../../common/client/StateClient';
 import { unaryCall } from '../../common/client/grpcCall';
@@ -237,6 +237,11 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
     const watch = await cluster.watchEvents();
     const consul = cluster.consul;
     const scale = await cluster.scale();
+    // What a dashboard sees: the picture must keep coming while Consul is away.
+    const pictures: WatchClusterResponse[] = [];
+    const picture = scale.watchCluster({ periodMs: 200 });
+    picture.on('data', (m: WatchClusterResponse) => pictures.push(m));
+    picture.on('error', () => undefined);
     try {
       const since = Date.now();
       consul.process.kill('SIGSTOP');
@@ -263,7 +268,10 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
       assert.deepEqual(decided.map((e) => `${ClusterEventKind[e.kind]} ${e.nodeId}`), []);
       const kinds = watch.events.map((e) => e.kind);
       assert.ok(kinds.includes(ClusterEventKind.CLUSTER_EVENT_KIND_CONSUL_BLIND) && kinds.includes(ClusterEventKind.CLUSTER_EVENT_KIND_CONSUL_SIGHTED), 'blind and sighted were reported');
+      const blind = pictures.filter((m) => m.topology?.controlPlane?.blind);
+      assert.ok(blind.length >= 5, `WatchCluster kept sending while blind (${blind.length} pictures said blind)`);
     } finally {
+      picture.cancel();
       scale.close();
       watch.close();
     }
