@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { status, type ServiceError } from '@grpc/grpc-js';
+import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { casLeader, readLeader } from '../../common/cluster/leaderRecord';
 import { unaryCall } from '../../common/client/grpcCall';
 import { waitFor } from '../../common/time/waitFor';
+import { HealthClient, type StreamStatusResponse } from '../../gen/shoal/v1/health';
 import { NodeRole } from '../../gen/shoal/v1/node';
 import { runCli } from '../support/runCli';
 import { StateCluster } from '../support/stateCluster';
@@ -199,5 +200,17 @@ describe('an old primary rejoining with writes nobody else has (minAcks 0, the l
     assert.equal(Buffer.from(conflicts[0].loser!.value).toString(), 'from-old-primary');
     assert.match(conflicts[0].reason, /concurrent versions; last-write-wins/);
     assert.equal(await c.metric('replica-1', 'shoal_state_conflicts_resolved_total'), 1);
+    // The status stream counts it too (the dashboard fetches the conflicts when the count grows).
+    const health = new HealthClient(c.node('replica-1').address, credentials.createInsecure());
+    const sample = await new Promise<StreamStatusResponse>((resolve, reject) => {
+      const call = health.streamStatus({ periodMs: 100 });
+      call.once('data', (s: StreamStatusResponse) => {
+        call.cancel();
+        resolve(s);
+      });
+      call.once('error', (err: ServiceError) => err.code !== status.CANCELLED && reject(err));
+    });
+    health.close();
+    assert.equal(sample.conflictsResolved, 1);
   });
 });
