@@ -6,16 +6,17 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { killAll } from '../test/support/processRegistry';
 import { clusterUp } from './clusterUp';
+import { dashboard } from './dashboard';
 import { replication } from './replication';
 import { events } from './events';
 import { scale } from './scale';
 import { failover, handover, heal } from './selfHealing';
 
-const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = { 'cluster-up': clusterUp, replication, failover, heal, handover, events, scale };
+const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = { 'cluster-up': clusterUp, replication, failover, heal, handover, events, scale, dashboard };
 
 async function main(names: string[]): Promise<void> {
   if (names.includes('--help') || names.includes('-h')) {
-    console.log(`Usage: npm run bench [-- NAME …]\nBenchmarks: ${Object.keys(BENCHMARKS).join(', ')} (all when none is named).\nEnvironment: BENCH_SECONDS (load duration, default 5), BENCH_RUNS (cluster-up runs, default 3), BENCH_TRIALS (failover, heal, handover trials, default 10), BENCH_EVENTS (events, default 5000).`);
+    console.log(`Usage: npm run bench [-- NAME …]\nBenchmarks: ${Object.keys(BENCHMARKS).join(', ')} (all when none is named).\nEnvironment: BENCH_SECONDS (load duration, default 5), BENCH_RUNS (cluster-up runs, default 3), BENCH_TRIALS (failover, heal, handover trials, default 10; dashboard, default 5), BENCH_EVENTS (events, default 5000).`);
     return;
   }
   const unknown = names.filter((n) => !(n in BENCHMARKS));
