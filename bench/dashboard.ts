@@ -11,16 +11,9 @@ import { waitFor } from '../common/time/waitFor';
 import { launchChromium } from '../test/support/browser';
 import { ControlPlaneCluster } from '../test/support/controlPlaneCluster';
 import { MonitorProcess } from '../test/support/monitorProcess';
-import { percentile } from './stats';
+import { summarize } from './stats';
 
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 5);
-
-function summarize(label: string, ms: number[]): { p50Ms: number; p90Ms: number; minMs: number; maxMs: number; trials: number } {
-  const sorted = [...ms].sort((a, b) => a - b);
-  const s = { trials: ms.length, p50Ms: Math.round(percentile(sorted, 50)), p90Ms: Math.round(percentile(sorted, 90)), minMs: Math.round(sorted[0]), maxMs: Math.round(sorted.at(-1)!) };
-  console.log(`${label}: p50 ${s.p50Ms} ms, p90 ${s.p90Ms} ms, min ${s.minMs} ms, max ${s.maxMs} ms (${s.trials} trials)`);
-  return s;
-}
 
 /** Milliseconds from now until `condition` holds in the page. */
 async function until(page: Page, condition: (id: string) => boolean, id: string, started: number): Promise<number> {

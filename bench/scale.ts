@@ -8,7 +8,7 @@ import { EventsClient } from '../common/client/EventsClient';
 import { unaryCall } from '../common/client/grpcCall';
 import { waitFor } from '../common/time/waitFor';
 import { ControlPlaneCluster } from '../test/support/controlPlaneCluster';
-import { percentile } from './stats';
+import { summarize } from './stats';
 
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 3);
 const POLICY = { minWorkers: 1, maxWorkers: 3, scaleUpBacklogPerWorker: 20, upWindowMs: 2000, downWindowMs: 5000, cooldownMs: 3000 };
@@ -54,11 +54,4 @@ export async function scale(): Promise<Record<string, unknown>> {
     events.close();
     await cluster.stop();
   }
-}
-
-function summarize(label: string, ms: number[]) {
-  const sorted = [...ms].sort((a, b) => a - b);
-  const s = { trials: ms.length, p50Ms: Math.round(percentile(sorted, 50)), minMs: sorted[0], maxMs: sorted.at(-1)! };
-  console.log(`${label}: p50 ${s.p50Ms} ms, min ${s.minMs} ms, max ${s.maxMs} ms (${s.trials} trials)`);
-  return s;
 }

@@ -14,24 +14,9 @@ import { isRunning } from '../common/local/processRecord';
 import { waitFor } from '../common/time/waitFor';
 import { detailsOf } from '../control-plane/events/EventJournal';
 import { ControlPlaneCluster } from '../test/support/controlPlaneCluster';
-import { percentile } from './stats';
+import { summarize } from './stats';
 
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 10);
-
-interface Summary {
-  trials: number;
-  p50Ms: number;
-  p90Ms: number;
-  minMs: number;
-  maxMs: number;
-}
-
-function summarize(label: string, ms: number[]): Summary {
-  const sorted = [...ms].sort((a, b) => a - b);
-  const s = { trials: ms.length, p50Ms: Math.round(percentile(sorted, 50)), p90Ms: Math.round(percentile(sorted, 90)), minMs: Math.round(sorted[0]), maxMs: Math.round(sorted.at(-1)!) };
-  console.log(`${label}: p50 ${s.p50Ms} ms, p90 ${s.p90Ms} ms, min ${s.minMs} ms, max ${s.maxMs} ms (${s.trials} trials)`);
-  return s;
-}
 
 async function withCluster<T>(name: string, fn: (c: ControlPlaneCluster) => Promise<T>): Promise<T> {
   const cluster = await ControlPlaneCluster.start({ cluster: name });

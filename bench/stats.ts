@@ -5,6 +5,23 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[rank];
 }
 
+/** Timings of repeated trials, as printed and saved. */
+export interface Summary {
+  trials: number;
+  p50Ms: number;
+  p90Ms: number;
+  minMs: number;
+  maxMs: number;
+}
+
+/** Prints `label: p50 …, p90 …, min …, max … (N trials)` and returns the figures. */
+export function summarize(label: string, ms: number[]): Summary {
+  const sorted = [...ms].sort((a, b) => a - b);
+  const s = { trials: ms.length, p50Ms: Math.round(percentile(sorted, 50)), p90Ms: Math.round(percentile(sorted, 90)), minMs: Math.round(sorted[0]), maxMs: Math.round(sorted.at(-1)!) };
+  console.log(`${label}: p50 ${s.p50Ms} ms, p90 ${s.p90Ms} ms, min ${s.minMs} ms, max ${s.maxMs} ms (${s.trials} trials)`);
+  return s;
+}
+
 /**
  * A percentile from a Prometheus histogram's cumulative buckets (le → count), interpolated
  * linearly within the bucket, as histogram_quantile() does.
