@@ -6,6 +6,7 @@ import type { EventsClient } from '../../../common/client/EventsClient';
 import type { StateClient } from '../../../common/client/StateClient';
 import type { EventsConfig } from '../../../common/config/clusterConfig';
 import { Backoff } from '../../../common/net/Backoff';
+import { AckBatcher } from './AckBatcher';
 import { type EventHandler, type HandlerContext, PermanentFailure } from './handlers';
 
 const tracer = trace.getTracer('shoal.worker');
@@ -24,9 +25,9 @@ export interface EventWorkerOptions {
 
 /**
  * A worker's loop: lease as many events as it has free slots (events.concurrency), run each
- * one's handler (aborted after events.handlerTimeout), ack the outcome. Each event's handling
- * is a span in the trace its publish started. Stopping stops leasing, lets in-flight events
- * finish within the drain time, and hands back the leases of those that did not.
+ * one's handler (aborted after events.handlerTimeout), ack the outcome (in batches: AckBatcher).
+ * Each event's handling is a span in the trace its publish started. Stopping stops leasing, lets
+ * in-flight events finish within the drain time, and hands back the leases of those that did not.
  */
 export class EventWorker {
   private readonly inFlight = new Set<Promise<void>>();
@@ -34,10 +35,13 @@ export class EventWorker {
   /** Aborts running handlers: only when the drain time is over, not when stopping starts. */
   private readonly abortHandlers = new AbortController();
   private loop: Promise<void> | undefined;
+  private readonly acks: AckBatcher;
   processed = 0;
   failed = 0;
 
-  constructor(private readonly opts: EventWorkerOptions) {}
+  constructor(private readonly opts: EventWorkerOptions) {
+    this.acks = new AckBatcher(opts.events);
+  }
 
   start(): void {
     this.loop ??= context.with(ROOT_CONTEXT, () => this.run());
@@ -88,7 +92,7 @@ export class EventWorker {
 
   private async handle(leased: LeasedEvent): Promise<void> {
     const event = leased.event!;
-    const { handlers, logger, events, workerId, config } = this.opts;
+    const { handlers, logger, workerId, config } = this.opts;
     // The publish's trace: lease, handler and ack of this event belong to it.
     const parent = propagation.extract(ROOT_CONTEXT, { traceparent: event.traceparent });
     await tracer.startActiveSpan(`events.handle ${event.type}`, { attributes: { 'shoal.event.id': event.id, 'shoal.event.attempts': event.attempts, 'shoal.worker': workerId, 'shoal.lease.id': leased.leaseId, 'shoal.lease.expires_at_unix_ms': leased.expiresAtUnixMs } }, parent, async (span) => {
@@ -117,7 +121,9 @@ export class EventWorker {
         logger.warn({ event: event.id, type: event.type, attempts: event.attempts, err: outcome.error }, 'handler failed');
       }
       try {
-        await events.ack({
+        const carrier: Record<string, string> = {};
+        propagation.inject(context.active(), carrier);
+        const result = await this.acks.ack({
           workerId,
           eventId: event.id,
           leaseId: leased.leaseId,
@@ -125,9 +131,11 @@ export class EventWorker {
           result: outcome.success ? outcome.result : Buffer.alloc(0),
           error: outcome.success ? '' : outcome.error,
           permanent: outcome.success ? false : outcome.permanent,
+          traceparent: carrier.traceparent ?? '',
         });
-      } catch (err) {
         // The lease ran out or the primary changed: the event is delivered again (at least once).
+        if ((result.code as status) !== status.OK) logger.warn({ event: event.id, code: status[result.code], err: result.message }, 'ack not taken; the event will be delivered again');
+      } catch (err) {
         logger.warn({ event: event.id, err: (err as ServiceError).details ?? (err as Error).message }, 'ack not taken; the event will be delivered again');
       } finally {
         span.end();
