@@ -40,6 +40,27 @@ describe('events in batches (a primary, 2 replicas, no workers)', function () {
     return got;
   };
 
+  it('publishes a batch as one write of consecutive entries; a repeated idempotency key, in the batch or before it, is a duplicate', async function () {
+    const [first] = await events.publishBatch([{ type: 'hash', idempotencyKey: 'before' }]);
+    const plain = await events.publishBatch(Array.from({ length: 5 }, () => ({ type: 'hash' })));
+    assert.deepEqual(plain.map((p) => p.position - plain[0].position), [0, 1, 2, 3, 4]);
+    assert.ok(plain.every((p) => !p.duplicate && p.term === 1));
+    const mixed = await events.publishBatch([
+      { type: 'hash', idempotencyKey: 'twice' },
+      { type: 'hash' },
+      { type: 'hash', idempotencyKey: 'twice' },
+      { type: 'hash', idempotencyKey: 'before' },
+    ]);
+    assert.deepEqual(mixed.map((p) => p.duplicate), [false, false, true, true]);
+    assert.equal(mixed[2].eventId, mixed[0].eventId);
+    assert.deepEqual([mixed[3].eventId, mixed[3].position], [first.eventId, first.position]);
+    // Each event is in the queue once.
+    const got = await events.lease('w1', 100, 0);
+    assert.deepEqual(got.map((l) => l.event!.id).sort(), [first, ...plain, mixed[0], mixed[1]].map((p) => p.eventId).sort());
+    const acked = await events.ackBatch(got.map((l) => ackOf(l)));
+    assert.ok(acked.every((a) => a.state === EventState.EVENT_STATE_DONE));
+  });
+
   it('takes each ack of a batch on its own: done, retried, dead-lettered; a stale lease and a repeated ack fail alone', async function () {
     const before = await events.backlog();
     const [done, retried, dead, stale] = await leased(4);

@@ -4,6 +4,7 @@ import { type Event, EventState, type GetBacklogResponse, type LeasedEvent, type
 import type { EventsConfig } from '../../../common/config/clusterConfig';
 import { failedPrecondition, notFound, ServerError } from '../../../common/grpc/ServerError';
 import type { NodeContext } from '../NodeContext';
+import type { WriteOutcome } from '../replication/PrimaryWriter';
 import { primaryWrite, primaryWriteAll } from '../state/write';
 import { EVENTS_PREFIX, eventKey } from '../store/systemKeys';
 import { notPrimary } from '../sync/primaryRedirect';
@@ -11,6 +12,15 @@ import { decodeRecord, encodeRecord, type EventRecord, toEvent } from './eventRe
 import { status } from '@grpc/grpc-js';
 
 const tracer = trace.getTracer('shoal.events');
+
+/** The event id: from the idempotency key when there is one, so a repeat finds the first. */
+function eventIdOf(request: PublishRequest): string {
+  return request.idempotencyKey ? `k-${Buffer.from(request.idempotencyKey).toString('base64url')}` : randomUUID();
+}
+
+function newRecord(id: string, request: PublishRequest, traceparent: string): EventRecord {
+  return { id, type: request.type, key: request.key, payload: Buffer.from(request.payload).toString('base64'), publishedAtMs: Date.now(), attempts: 0, state: 'pending', lastError: '', result: '', traceparent };
+}
 
 /** A handler's outcome for one leased event, as Ack carries it. */
 export interface EventAck {
@@ -69,25 +79,14 @@ export class EventQueue {
 
   async publish(request: PublishRequest, deadlineMs: number): Promise<PublishResponse> {
     this.ready();
-    const id = request.idempotencyKey ? `k-${Buffer.from(request.idempotencyKey).toString('base64url')}` : randomUUID();
+    const id = eventIdOf(request);
     const existing = this.ctx.replication!.store.stored(eventKey(id));
     if (existing) return { eventId: id, position: existing.position, term: this.ctx.replication!.term, duplicate: true };
     return tracer.startActiveSpan('events.publish', { attributes: { 'shoal.event.id': id, 'shoal.event.type': request.type } }, async (span) => {
       try {
         const carrier: Record<string, string> = {};
         propagation.inject(context.active(), carrier);
-        const record: EventRecord = {
-          id,
-          type: request.type,
-          key: request.key,
-          payload: Buffer.from(request.payload).toString('base64'),
-          publishedAtMs: Date.now(),
-          attempts: 0,
-          state: 'pending',
-          lastError: '',
-          result: '',
-          traceparent: carrier.traceparent ?? '',
-        };
+        const record = newRecord(id, request, carrier.traceparent ?? '');
         // Create-only: two publishes with one idempotency key write one event.
         const outcome = await primaryWrite(this.ctx, { op: 'put', key: eventKey(id), value: encodeRecord(record), expectedVersion: 0, deadlineMs }).catch((err: unknown) => {
           if (err instanceof ServerError && err.code === status.ABORTED && request.idempotencyKey) return undefined;
@@ -100,6 +99,47 @@ export class EventQueue {
         span.end();
       }
     });
+  }
+
+  /**
+   * Publishes several events as one replicated write (one commit, one wait for the replicas);
+   * each has its own events.publish span, which its trace continues from. One answer per
+   * request, in order.
+   */
+  async publishAll(requests: PublishRequest[], deadlineMs: number): Promise<PublishResponse[]> {
+    this.ready();
+    const r = this.ctx.replication!;
+    const results: PublishResponse[] = [];
+    const fresh: { index: number; record: EventRecord; span: Span }[] = [];
+    requests.forEach((request, index) => {
+      const id = eventIdOf(request);
+      const existing = r.store.stored(eventKey(id));
+      results.push({ eventId: id, position: existing?.position ?? 0, term: r.term, duplicate: existing !== undefined });
+      if (existing) return;
+      const span = tracer.startSpan('events.publish', { attributes: { 'shoal.event.id': id, 'shoal.event.type': request.type } });
+      const carrier: Record<string, string> = {};
+      propagation.inject(trace.setSpan(context.active(), span), carrier);
+      fresh.push({ index, record: newRecord(id, request, carrier.traceparent ?? ''), span });
+    });
+    if (fresh.length === 0) return results;
+    let outcomes: WriteOutcome[];
+    try {
+      // Create-only, all or none.
+      outcomes = await primaryWriteAll(this.ctx, fresh.map(({ record }) => ({ op: 'put' as const, key: eventKey(record.id), value: encodeRecord(record), expectedVersion: 0, traceParent: record.traceparent })), deadlineMs);
+    } catch (err) {
+      // An idempotency key taken meanwhile, or twice in this batch: nothing was written. One by
+      // one instead, so the others are written and each repeat is answered as a duplicate.
+      if (err instanceof ServerError && err.code === status.ABORTED) return Promise.all(requests.map((request) => this.publish(request, deadlineMs)));
+      throw err;
+    } finally {
+      for (const { span } of fresh) span.end();
+    }
+    fresh.forEach(({ index, record }, i) => {
+      const outcome = outcomes[i];
+      if (this.term === outcome.term) this.enqueue(record);
+      results[index] = { eventId: record.id, position: outcome.position, term: outcome.term, duplicate: false };
+    });
+    return results;
   }
 
   /** Up to `max` pending events for `workerId`, waiting up to `waitMs` for the first. */
