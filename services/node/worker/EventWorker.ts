@@ -6,6 +6,7 @@ import type { EventsClient } from '../../../common/client/EventsClient';
 import type { StateClient } from '../../../common/client/StateClient';
 import type { EventsConfig } from '../../../common/config/clusterConfig';
 import { Backoff } from '../../../common/net/Backoff';
+import { MAX_BATCH } from '../events/limits';
 import { AckBatcher } from './AckBatcher';
 import { type EventHandler, type HandlerContext, PermanentFailure } from './handlers';
 
@@ -24,10 +25,12 @@ export interface EventWorkerOptions {
 }
 
 /**
- * A worker's loop: lease as many events as it has free slots (events.concurrency), run each
- * one's handler (aborted after events.handlerTimeout), ack the outcome (in batches: AckBatcher).
- * Each event's handling is a span in the trace its publish started. Stopping stops leasing, lets
- * in-flight events finish within the drain time, and hands back the leases of those that did not.
+ * A worker's loop: lease events, run each one's handler (at most events.concurrency at once,
+ * each aborted after events.handlerTimeout), ack the outcome (in batches: AckBatcher). It leases
+ * one round ahead (up to `concurrency` events wait for a slot), and a handled event frees its slot
+ * before its ack is taken; so the primary's round trips overlap the handlers. Each event's
+ * handling is a span in the trace its publish started. Stopping stops leasing, lets held events
+ * finish within the drain time, and hands back the leases of those that did not.
  */
 export class EventWorker {
   private readonly inFlight = new Set<Promise<void>>();
@@ -35,6 +38,12 @@ export class EventWorker {
   /** Aborts running handlers: only when the drain time is over, not when stopping starts. */
   private readonly abortHandlers = new AbortController();
   private loop: Promise<void> | undefined;
+  /** Handlers running now (at most events.concurrency). */
+  private running = 0;
+  /** Leased events waiting for a slot. */
+  private readonly waiting: LeasedEvent[] = [];
+  /** Resolves the loop's wait for a free slot. */
+  private freed: (() => void) | undefined;
   private readonly acks: AckBatcher;
   processed = 0;
   failed = 0;
@@ -51,12 +60,18 @@ export class EventWorker {
   async stop(drainMs: number): Promise<void> {
     this.stopping.abort();
     await this.loop;
-    const drained = await Promise.race([Promise.allSettled([...this.inFlight]).then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), drainMs).unref())]);
+    const drained = await Promise.race([this.settled().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), drainMs).unref())]);
     if (!drained) {
       this.abortHandlers.abort();
       const released = await this.opts.events.releaseWorker(this.opts.workerId, 'the worker is stopping').catch(() => 0);
-      this.opts.logger.warn({ released, stillRunning: this.inFlight.size }, 'drain time over: handed back the leases of unfinished events');
+      this.opts.logger.warn({ released, stillRunning: this.inFlight.size, notStarted: this.waiting.length }, 'drain time over: handed back the leases of unfinished events');
     }
+  }
+
+  /** Resolves once every held event is handled and acked (or its ack failed). */
+  private async settled(): Promise<void> {
+    // A waiting event means every slot is busy: it starts before the one it waits for settles.
+    while (this.inFlight.size > 0) await Promise.race([...this.inFlight]);
   }
 
   private async run(): Promise<void> {
@@ -65,16 +80,20 @@ export class EventWorker {
     const backoff = new Backoff({ initialMs: 100, maxMs: 2000 });
     let warned = false;
     while (!signal.aborted) {
-      const free = config.concurrency - this.inFlight.size;
-      if (free <= 0) {
-        await Promise.race([...this.inFlight]);
+      // Enough to fill the free slots and one round more, while the events held (waiting,
+      // running, or handled and waiting for their ack) stay within 4 rounds.
+      const c = config.concurrency;
+      const want = Math.min(2 * c - this.running - this.waiting.length, 4 * c - this.waiting.length - this.inFlight.size, MAX_BATCH);
+      if (want <= 0) {
+        await new Promise<void>((resolve) => (this.freed = resolve));
         continue;
       }
       try {
-        const leased = await events.lease(workerId, free, LEASE_WAIT_MS);
+        const leased = await events.lease(workerId, want, LEASE_WAIT_MS);
         backoff.reset();
         warned = false;
-        for (const l of leased) this.track(this.handle(l));
+        this.waiting.push(...leased);
+        this.startWaiting();
       } catch (err) {
         if (signal.aborted) return;
         if (!warned) logger.warn({ err: (err as Error).message }, 'cannot lease events; retrying');
@@ -87,10 +106,26 @@ export class EventWorker {
   private track(p: Promise<void>): void {
     const tracked = p.catch((err: unknown) => this.opts.logger.error({ err }, 'event handling failed unexpectedly; the event will be delivered again'));
     this.inFlight.add(tracked);
-    void tracked.finally(() => this.inFlight.delete(tracked));
+    void tracked.finally(() => {
+      this.inFlight.delete(tracked);
+      this.free();
+    });
+  }
+
+  /** Starts waiting events while slots are free. */
+  private startWaiting(): void {
+    while (this.running < this.opts.config.concurrency && this.waiting.length > 0) this.track(this.handle(this.waiting.shift()!));
+  }
+
+  /** Wakes the loop waiting for a slot. */
+  private free(): void {
+    const wake = this.freed;
+    this.freed = undefined;
+    wake?.();
   }
 
   private async handle(leased: LeasedEvent): Promise<void> {
+    this.running += 1;
     const event = leased.event!;
     const { handlers, logger, workerId, config } = this.opts;
     // The publish's trace: lease, handler and ack of this event belong to it.
@@ -119,6 +154,10 @@ export class EventWorker {
         this.failed += 1;
         span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error });
         logger.warn({ event: event.id, type: event.type, attempts: event.attempts, err: outcome.error }, 'handler failed');
+      } finally {
+        this.running -= 1;
+        this.startWaiting();
+        this.free();
       }
       try {
         const carrier: Record<string, string> = {};
