@@ -8,15 +8,11 @@ import type { WriteOutcome } from '../replication/PrimaryWriter';
 import { primaryWrite, primaryWriteAll } from '../state/write';
 import { EVENTS_PREFIX, eventKey } from '../store/systemKeys';
 import { notPrimary } from '../sync/primaryRedirect';
+import { eventIdOf } from './eventId';
 import { decodeRecord, encodeRecord, type EventRecord, toEvent } from './eventRecord';
 import { status } from '@grpc/grpc-js';
 
 const tracer = trace.getTracer('shoal.events');
-
-/** The event id: from the idempotency key when there is one, so a repeat finds the first. */
-function eventIdOf(request: PublishRequest): string {
-  return request.idempotencyKey ? `k-${Buffer.from(request.idempotencyKey).toString('base64url')}` : randomUUID();
-}
 
 function newRecord(id: string, request: PublishRequest, traceparent: string): EventRecord {
   return { id, type: request.type, key: request.key, payload: Buffer.from(request.payload).toString('base64'), publishedAtMs: Date.now(), attempts: 0, state: 'pending', lastError: '', result: '', traceparent };
