@@ -109,7 +109,8 @@ export class EventQueue {
     const fresh: { index: number; record: EventRecord; span: Span }[] = [];
     requests.forEach((request, index) => {
       const id = eventIdOf(request);
-      const existing = r.store.stored(eventKey(id));
+      // Only an id from an idempotency key can exist already; a fresh UUIDv7 cannot.
+      const existing = request.idempotencyKey ? r.store.stored(eventKey(id)) : undefined;
       results.push({ eventId: id, position: existing?.position ?? 0, term: r.term, duplicate: existing !== undefined });
       if (existing) return;
       const span = tracer.startSpan('events.publish', { attributes: { 'shoal.event.id': id, 'shoal.event.type': request.type } });
