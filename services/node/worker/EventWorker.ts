@@ -114,7 +114,8 @@ export class EventWorker {
 
   /** Starts waiting events while slots are free. */
   private startWaiting(): void {
-    while (this.running < this.opts.config.concurrency && this.waiting.length > 0) this.track(this.handle(this.waiting.shift()!));
+    // Once the drain time is over, the leases of waiting events are handed back: not started.
+    while (!this.abortHandlers.signal.aborted && this.running < this.opts.config.concurrency && this.waiting.length > 0) this.track(this.handle(this.waiting.shift()!));
   }
 
   /** Wakes the loop waiting for a slot. */
@@ -132,21 +133,34 @@ export class EventWorker {
     const parent = propagation.extract(ROOT_CONTEXT, { traceparent: event.traceparent });
     await tracer.startActiveSpan(`events.handle ${event.type}`, { attributes: { 'shoal.event.id': event.id, 'shoal.event.attempts': event.attempts, 'shoal.worker': workerId, 'shoal.lease.id': leased.leaseId, 'shoal.lease.expires_at_unix_ms': leased.expiresAtUnixMs } }, parent, async (span) => {
       const handler = handlers[event.type];
-      const timeout = AbortSignal.timeout(config.handlerTimeout);
-      const signal = AbortSignal.any([timeout, this.abortHandlers.signal]);
+      // Aborted on timeout or when the drain time is over. One timer, cleared when the handler
+      // ends: thousands of events a second must not leave a timer and a signal each behind.
+      const abort = new AbortController();
+      const drainOver = () => abort.abort(this.abortHandlers.signal.reason);
+      if (this.abortHandlers.signal.aborted) drainOver();
+      else this.abortHandlers.signal.addEventListener('abort', drainOver, { once: true });
+      let timer: NodeJS.Timeout | undefined;
       let outcome: { success: true; result: Buffer } | { success: false; error: string; permanent: boolean };
       try {
         if (!handler) throw new PermanentFailure(`no handler for event type "${event.type}" (this worker has ${Object.keys(handlers).sort().join(', ')})`);
+        let child: Logger | undefined;
         const ctx: HandlerContext = {
-          logger: logger.child({ event: event.id, type: event.type }),
+          // Made when a handler logs, not for every event.
+          get logger() {
+            return (child ??= logger.child({ event: event.id, type: event.type }));
+          },
           state: this.opts.state,
-          signal,
+          signal: abort.signal,
           putOnce: (key, value) => putOnce(this.opts.state, key, value),
         };
-        const aborted = new Promise<never>((_, reject) =>
-          timeout.addEventListener('abort', () => reject(new Error(`handler timed out after ${config.handlerTimeout} ms (events.handlerTimeout)`)), { once: true }),
-        );
-        const result = await Promise.race([handler({ id: event.id, type: event.type, key: event.key, payload: Buffer.from(event.payload), attempts: event.attempts }, ctx), aborted]);
+        const timedOut = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            const err = new Error(`handler timed out after ${config.handlerTimeout} ms (events.handlerTimeout)`);
+            abort.abort(err);
+            reject(err);
+          }, config.handlerTimeout);
+        });
+        const result = await Promise.race([handler({ id: event.id, type: event.type, key: event.key, payload: Buffer.from(event.payload), attempts: event.attempts }, ctx), timedOut]);
         outcome = { success: true, result: Buffer.from(JSON.stringify(result ?? null)) };
         this.processed += 1;
       } catch (err) {
@@ -155,6 +169,8 @@ export class EventWorker {
         span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error });
         logger.warn({ event: event.id, type: event.type, attempts: event.attempts, err: outcome.error }, 'handler failed');
       } finally {
+        clearTimeout(timer);
+        this.abortHandlers.signal.removeEventListener('abort', drainOver);
         this.running -= 1;
         this.startWaiting();
         this.free();
