@@ -186,7 +186,7 @@ export class EventQueue {
       await primaryWriteAll(this.ctx, ops, deadlineMs);
     } catch (err) {
       // Not taken, and the leases stay: the worker may send these acks again.
-      if (!(err instanceof ServerError) || (err.code !== status.UNAVAILABLE && err.code !== status.ABORTED)) throw err;
+      if (!(err instanceof ServerError) || err.code !== status.UNAVAILABLE) throw err;
       for (const { index, span } of taken) {
         span.setStatus({ code: SpanStatusCode.ERROR, message: err.details });
         results[index] = err;
