@@ -2,6 +2,7 @@ import { credentials } from '@grpc/grpc-js';
 import {
   type AckRequest,
   type AckResponse,
+  type AckResult,
   type Event,
   EventsClient as EventsGrpcClient,
   type GetBacklogResponse,
@@ -42,6 +43,11 @@ export class EventsClient {
 
   ack(request: AckRequest, deadlineMs = 10_000): Promise<AckResponse> {
     return this.router.onPrimary(Date.now() + deadlineMs, false, (c, d) => unaryCall<AckResponse>((m, o, cb) => c.ack(request, m, o, cb), d));
+  }
+
+  /** Several acks in one call; one result per ack, in order (each has its own status code). */
+  ackBatch(acks: AckRequest[], deadlineMs = 10_000): Promise<AckResult[]> {
+    return this.router.onPrimary(Date.now() + deadlineMs, false, (c, d) => unaryCall<{ results: AckResult[] }>((m, o, cb) => c.ackBatch({ acks }, m, o, cb), d)).then((r) => r.results);
   }
 
   releaseWorker(workerId: string, reason: string, deadlineMs = 5000): Promise<number> {

@@ -115,9 +115,12 @@ describe('distributed event processing (workers lease, run handlers, ack)', func
     const handled = await waitFor('the handler span', () => receiver.spans.find((s) => s.name === 'events.handle hash'), { timeoutMs: 15_000 });
     const names = await waitFor('publish, record write and ack in that trace', () => {
       const inTrace = receiver.spans.filter((s) => s.traceId === handled.traceId).map((s) => `${s.service} ${s.name}`);
-      return ['shoal-node events.publish', 'shoal-node state.write', 'shoal-node grpc.shoal.v1.Events/Ack'].every((n) => inTrace.includes(n)) && inTrace;
+      return ['shoal-node events.publish', 'shoal-node state.write', 'shoal-node events.ack'].every((n) => inTrace.includes(n)) && inTrace;
     }, { timeoutMs: 15_000, describe: () => JSON.stringify(receiver.spans.filter((s) => s.traceId === handled.traceId).map((s) => s.name)) });
     assert.ok(names.includes('shoal-node grpc.shoal.v1.Events/Publish'), 'rooted at the Publish call');
+    // The ack went in a batch (AckBatch); its span on the primary is a child of the handler's.
+    const acked = receiver.spans.find((s) => s.traceId === handled.traceId && s.name === 'events.ack');
+    assert.equal(acked?.parentSpanId, handled.spanId);
   });
 
   it('refuses bad input with the right status: oversized payload, bad type, bad lease request', async function () {

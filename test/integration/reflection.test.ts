@@ -23,6 +23,7 @@ const EVERY_METHOD = [
   'shoal.v1.Discovery/ListMembers',
   'shoal.v1.Discovery/WatchMembers',
   'shoal.v1.Events/Ack',
+  'shoal.v1.Events/AckBatch',
   'shoal.v1.Events/GetBacklog',
   'shoal.v1.Events/Lease',
   'shoal.v1.Events/ListDeadLetters',

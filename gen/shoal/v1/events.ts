@@ -150,11 +150,38 @@ export interface AckRequest {
   error: string;
   /** On failure: retrying cannot help (no handler for the type): dead-letter it at once. */
   permanent: boolean;
+  /**
+   * Optional W3C traceparent of the worker's span of this event: the primary's span of the ack
+   * is its child (so an ack sent in a batch still joins the event's trace).
+   */
+  traceparent: string;
 }
 
 export interface AckResponse {
   /** The event's state after the ack: DONE, PENDING (to be retried) or DEAD. */
   state: EventState;
+}
+
+export interface AckBatchRequest {
+  /** 1 to 100 acks, each as Ack takes it. */
+  acks: AckRequest[];
+}
+
+export interface AckResult {
+  /**
+   * The ack's own gRPC status code: 0 (OK) when it was taken; FAILED_PRECONDITION when its lease
+   * is not held any more; UNAVAILABLE when the write was not acknowledged (send it again).
+   */
+  code: number;
+  /** Why, when code is not 0. */
+  message: string;
+  /** When taken: the event's state after it (DONE, PENDING or DEAD). */
+  state: EventState;
+}
+
+export interface AckBatchResponse {
+  /** One per ack, in order. */
+  results: AckResult[];
 }
 
 export interface ReleaseWorkerRequest {
@@ -1118,6 +1145,7 @@ function createBaseAckRequest(): AckRequest {
     result: Buffer.alloc(0),
     error: "",
     permanent: false,
+    traceparent: "",
   };
 }
 
@@ -1143,6 +1171,9 @@ export const AckRequest: MessageFns<AckRequest> = {
     }
     if (message.permanent !== false) {
       writer.uint32(56).bool(message.permanent);
+    }
+    if (message.traceparent !== "") {
+      writer.uint32(66).string(message.traceparent);
     }
     return writer;
   },
@@ -1216,6 +1247,14 @@ export const AckRequest: MessageFns<AckRequest> = {
             message.permanent = reader.bool();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.traceparent = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1249,6 +1288,7 @@ export const AckRequest: MessageFns<AckRequest> = {
       result: isSet(object.result) ? Buffer.from(bytesFromBase64(object.result)) : Buffer.alloc(0),
       error: isSet(object.error) ? globalThis.String(object.error) : "",
       permanent: isSet(object.permanent) ? globalThis.Boolean(object.permanent) : false,
+      traceparent: isSet(object.traceparent) ? globalThis.String(object.traceparent) : "",
     };
   },
 
@@ -1275,6 +1315,9 @@ export const AckRequest: MessageFns<AckRequest> = {
     if (message.permanent !== false) {
       obj.permanent = message.permanent;
     }
+    if (message.traceparent !== "") {
+      obj.traceparent = message.traceparent;
+    }
     return obj;
   },
 
@@ -1290,6 +1333,7 @@ export const AckRequest: MessageFns<AckRequest> = {
     message.result = object.result ?? Buffer.alloc(0);
     message.error = object.error ?? "";
     message.permanent = object.permanent ?? false;
+    message.traceparent = object.traceparent ?? "";
     return message;
   },
 };
@@ -1357,6 +1401,243 @@ export const AckResponse: MessageFns<AckResponse> = {
   fromPartial(object: DeepPartial<AckResponse>): AckResponse {
     const message = createBaseAckResponse();
     message.state = object.state ?? 0;
+    return message;
+  },
+};
+
+function createBaseAckBatchRequest(): AckBatchRequest {
+  return { acks: [] };
+}
+
+export const AckBatchRequest: MessageFns<AckBatchRequest> = {
+  encode(message: AckBatchRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.acks) {
+      AckRequest.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AckBatchRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAckBatchRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.acks.push(AckRequest.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AckBatchRequest {
+    return { acks: globalThis.Array.isArray(object?.acks) ? object.acks.map((e: any) => AckRequest.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: AckBatchRequest): unknown {
+    const obj: any = {};
+    if (message.acks?.length) {
+      obj.acks = message.acks.map((e) => AckRequest.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AckBatchRequest>): AckBatchRequest {
+    return AckBatchRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AckBatchRequest>): AckBatchRequest {
+    const message = createBaseAckBatchRequest();
+    message.acks = object.acks?.map((e) => AckRequest.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAckResult(): AckResult {
+  return { code: 0, message: "", state: 0 };
+}
+
+export const AckResult: MessageFns<AckResult> = {
+  encode(message: AckResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.code !== 0) {
+      writer.uint32(8).uint32(message.code);
+    }
+    if (message.message !== "") {
+      writer.uint32(18).string(message.message);
+    }
+    if (message.state !== 0) {
+      writer.uint32(24).int32(message.state);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AckResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAckResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.code = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AckResult {
+    return {
+      code: isSet(object.code) ? globalThis.Number(object.code) : 0,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      state: isSet(object.state) ? eventStateFromJSON(object.state) : 0,
+    };
+  },
+
+  toJSON(message: AckResult): unknown {
+    const obj: any = {};
+    if (message.code !== 0) {
+      obj.code = Math.round(message.code);
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.state !== 0) {
+      obj.state = eventStateToJSON(message.state);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AckResult>): AckResult {
+    return AckResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AckResult>): AckResult {
+    const message = createBaseAckResult();
+    message.code = object.code ?? 0;
+    message.message = object.message ?? "";
+    message.state = object.state ?? 0;
+    return message;
+  },
+};
+
+function createBaseAckBatchResponse(): AckBatchResponse {
+  return { results: [] };
+}
+
+export const AckBatchResponse: MessageFns<AckBatchResponse> = {
+  encode(message: AckBatchResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      AckResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AckBatchResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAckBatchResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(AckResult.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AckBatchResponse {
+    return {
+      results: globalThis.Array.isArray(object?.results) ? object.results.map((e: any) => AckResult.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: AckBatchResponse): unknown {
+    const obj: any = {};
+    if (message.results?.length) {
+      obj.results = message.results.map((e) => AckResult.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AckBatchResponse>): AckBatchResponse {
+    return AckBatchResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AckBatchResponse>): AckBatchResponse {
+    const message = createBaseAckBatchResponse();
+    message.results = object.results?.map((e) => AckResult.fromPartial(e)) || [];
     return message;
   },
 };
@@ -2120,6 +2401,19 @@ export const EventsService = {
     responseSerialize: (value: AckResponse): Buffer => Buffer.from(AckResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): AckResponse => AckResponse.decode(value),
   },
+  /**
+   * Ends several leases in one call, their records written as one replicated write. Each ack
+   * has its own outcome: one whose lease is gone fails alone, the others are taken.
+   */
+  ackBatch: {
+    path: "/shoal.v1.Events/AckBatch" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AckBatchRequest): Buffer => Buffer.from(AckBatchRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AckBatchRequest => AckBatchRequest.decode(value),
+    responseSerialize: (value: AckBatchResponse): Buffer => Buffer.from(AckBatchResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AckBatchResponse => AckBatchResponse.decode(value),
+  },
   /** Hands back every lease a worker holds, at once (the control plane calls it for a dead worker). */
   releaseWorker: {
     path: "/shoal.v1.Events/ReleaseWorker" as const,
@@ -2177,6 +2471,11 @@ export interface EventsServer extends UntypedServiceImplementation {
   lease: handleUnaryCall<LeaseRequest, LeaseResponse>;
   /** Ends a lease: done, or failed (retried until the type's attempts run out, then dead-lettered). */
   ack: handleUnaryCall<AckRequest, AckResponse>;
+  /**
+   * Ends several leases in one call, their records written as one replicated write. Each ack
+   * has its own outcome: one whose lease is gone fails alone, the others are taken.
+   */
+  ackBatch: handleUnaryCall<AckBatchRequest, AckBatchResponse>;
   /** Hands back every lease a worker holds, at once (the control plane calls it for a dead worker). */
   releaseWorker: handleUnaryCall<ReleaseWorkerRequest, ReleaseWorkerResponse>;
   /** Pending, leased and dead-lettered counts. */
@@ -2251,6 +2550,25 @@ export interface EventsClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: AckResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Ends several leases in one call, their records written as one replicated write. Each ack
+   * has its own outcome: one whose lease is gone fails alone, the others are taken.
+   */
+  ackBatch(
+    request: AckBatchRequest,
+    callback: (error: ServiceError | null, response: AckBatchResponse) => void,
+  ): ClientUnaryCall;
+  ackBatch(
+    request: AckBatchRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AckBatchResponse) => void,
+  ): ClientUnaryCall;
+  ackBatch(
+    request: AckBatchRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AckBatchResponse) => void,
   ): ClientUnaryCall;
   /** Hands back every lease a worker holds, at once (the control plane calls it for a dead worker). */
   releaseWorker(

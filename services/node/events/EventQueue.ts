@@ -1,16 +1,35 @@
 import { randomUUID } from 'node:crypto';
-import { context, propagation, trace } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import { type Event, EventState, type GetBacklogResponse, type LeasedEvent, type PublishRequest, type PublishResponse } from '../../../gen/shoal/v1/events';
 import type { EventsConfig } from '../../../common/config/clusterConfig';
 import { failedPrecondition, notFound, ServerError } from '../../../common/grpc/ServerError';
 import type { NodeContext } from '../NodeContext';
-import { primaryWrite } from '../state/write';
+import type { WriteOutcome } from '../replication/PrimaryWriter';
+import { primaryWrite, primaryWriteAll } from '../state/write';
 import { EVENTS_PREFIX, eventKey } from '../store/systemKeys';
 import { notPrimary } from '../sync/primaryRedirect';
+import { eventIdOf } from './eventId';
 import { decodeRecord, encodeRecord, type EventRecord, toEvent } from './eventRecord';
 import { status } from '@grpc/grpc-js';
 
 const tracer = trace.getTracer('shoal.events');
+
+function newRecord(id: string, request: PublishRequest, traceparent: string): EventRecord {
+  return { id, type: request.type, key: request.key, payload: Buffer.from(request.payload).toString('base64'), publishedAtMs: Date.now(), attempts: 0, state: 'pending', lastError: '', result: '', traceparent };
+}
+
+/** A handler's outcome for one leased event, as Ack carries it. */
+export interface EventAck {
+  workerId: string;
+  eventId: string;
+  leaseId: string;
+  success: boolean;
+  result: Buffer;
+  error: string;
+  permanent: boolean;
+  /** The worker's span of the event; the ack's span is its child (else the publish's). */
+  traceparent: string;
+}
 
 interface Lease {
   leaseId: string;
@@ -56,25 +75,14 @@ export class EventQueue {
 
   async publish(request: PublishRequest, deadlineMs: number): Promise<PublishResponse> {
     this.ready();
-    const id = request.idempotencyKey ? `k-${Buffer.from(request.idempotencyKey).toString('base64url')}` : randomUUID();
+    const id = eventIdOf(request);
     const existing = this.ctx.replication!.store.stored(eventKey(id));
     if (existing) return { eventId: id, position: existing.position, term: this.ctx.replication!.term, duplicate: true };
     return tracer.startActiveSpan('events.publish', { attributes: { 'shoal.event.id': id, 'shoal.event.type': request.type } }, async (span) => {
       try {
         const carrier: Record<string, string> = {};
         propagation.inject(context.active(), carrier);
-        const record: EventRecord = {
-          id,
-          type: request.type,
-          key: request.key,
-          payload: Buffer.from(request.payload).toString('base64'),
-          publishedAtMs: Date.now(),
-          attempts: 0,
-          state: 'pending',
-          lastError: '',
-          result: '',
-          traceparent: carrier.traceparent ?? '',
-        };
+        const record = newRecord(id, request, carrier.traceparent ?? '');
         // Create-only: two publishes with one idempotency key write one event.
         const outcome = await primaryWrite(this.ctx, { op: 'put', key: eventKey(id), value: encodeRecord(record), expectedVersion: 0, deadlineMs }).catch((err: unknown) => {
           if (err instanceof ServerError && err.code === status.ABORTED && request.idempotencyKey) return undefined;
@@ -89,6 +97,48 @@ export class EventQueue {
     });
   }
 
+  /**
+   * Publishes several events as one replicated write (one commit, one wait for the replicas);
+   * each has its own events.publish span, which its trace continues from. One answer per
+   * request, in order.
+   */
+  async publishAll(requests: PublishRequest[], deadlineMs: number): Promise<PublishResponse[]> {
+    this.ready();
+    const r = this.ctx.replication!;
+    const results: PublishResponse[] = [];
+    const fresh: { index: number; record: EventRecord; span: Span }[] = [];
+    requests.forEach((request, index) => {
+      const id = eventIdOf(request);
+      // Only an id from an idempotency key can exist already; a fresh UUIDv7 cannot.
+      const existing = request.idempotencyKey ? r.store.stored(eventKey(id)) : undefined;
+      results.push({ eventId: id, position: existing?.position ?? 0, term: r.term, duplicate: existing !== undefined });
+      if (existing) return;
+      const span = tracer.startSpan('events.publish', { attributes: { 'shoal.event.id': id, 'shoal.event.type': request.type } });
+      const carrier: Record<string, string> = {};
+      propagation.inject(trace.setSpan(context.active(), span), carrier);
+      fresh.push({ index, record: newRecord(id, request, carrier.traceparent ?? ''), span });
+    });
+    if (fresh.length === 0) return results;
+    let outcomes: WriteOutcome[];
+    try {
+      // Create-only, all or none.
+      outcomes = await primaryWriteAll(this.ctx, fresh.map(({ record }) => ({ op: 'put' as const, key: eventKey(record.id), value: encodeRecord(record), expectedVersion: 0, traceParent: record.traceparent })), deadlineMs);
+    } catch (err) {
+      // An idempotency key taken meanwhile, or twice in this batch: nothing was written. One by
+      // one instead, so the others are written and each repeat is answered as a duplicate.
+      if (err instanceof ServerError && err.code === status.ABORTED) return Promise.all(requests.map((request) => this.publish(request, deadlineMs)));
+      throw err;
+    } finally {
+      for (const { span } of fresh) span.end();
+    }
+    fresh.forEach(({ index, record }, i) => {
+      const outcome = outcomes[i];
+      if (this.term === outcome.term) this.enqueue(record);
+      results[index] = { eventId: record.id, position: outcome.position, term: outcome.term, duplicate: false };
+    });
+    return results;
+  }
+
   /** Up to `max` pending events for `workerId`, waiting up to `waitMs` for the first. */
   async lease(workerId: string, max: number, leaseMs: number, waitMs: number, signal: AbortSignal): Promise<LeasedEvent[]> {
     const until = Date.now() + waitMs;
@@ -100,26 +150,59 @@ export class EventQueue {
     }
   }
 
-  /** Ends a lease with the handler's outcome; returns the event's state after it. */
-  async ack(a: { workerId: string; eventId: string; leaseId: string; success: boolean; result: Buffer; error: string; permanent: boolean }, deadlineMs: number): Promise<EventState> {
+  /**
+   * Ends leases with their handlers' outcomes, every record in one replicated write. One result
+   * per ack, in order: the event's state after it, or why that ack was not taken (its lease is
+   * gone: FAILED_PRECONDITION; the write was not acknowledged: UNAVAILABLE, and the leases stay,
+   * so the acks can be sent again). Each ack is a span in its event's trace.
+   */
+  async ackAll(acks: EventAck[], deadlineMs: number): Promise<(EventState | ServerError)[]> {
     this.ready();
-    const lease = this.leases.get(a.eventId);
-    const record = this.records.get(a.eventId);
-    if (!record || !lease || lease.leaseId !== a.leaseId || this.saving.has(a.eventId)) {
-      throw failedPrecondition(`event ${a.eventId} is not leased to ${a.workerId} under lease ${a.leaseId} any more (it expired, was released, or a new primary took over); it is or will be delivered again`);
+    const results: (EventState | ServerError)[] = [];
+    const taken: { index: number; next: EventRecord; span: Span }[] = [];
+    const batch = trace.getSpanContext(context.active());
+    acks.forEach((a, index) => {
+      const lease = this.leases.get(a.eventId);
+      const record = this.records.get(a.eventId);
+      // `saving` also turns away a second ack of one event in the same batch.
+      if (!record || !lease || lease.leaseId !== a.leaseId || this.saving.has(a.eventId)) {
+        results.push(failedPrecondition(`event ${a.eventId} is not leased to ${a.workerId} under lease ${a.leaseId} any more (it expired, was released, or a new primary took over); it is or will be delivered again`));
+        return;
+      }
+      results.push(EventState.EVENT_STATE_UNSPECIFIED); // set once written
+      const parent = propagation.extract(ROOT_CONTEXT, { traceparent: a.traceparent || record.traceparent });
+      const span = tracer.startSpan('events.ack', { attributes: { 'shoal.event.id': a.eventId, 'shoal.lease.id': a.leaseId, 'shoal.worker': a.workerId, 'shoal.ack.success': a.success }, links: batch ? [{ context: batch }] : [] }, parent);
+      const next = a.success ? { ...record, state: 'done' as const, result: a.result.toString('base64') } : this.failedRecord(record, a.error, a.permanent);
+      this.saving.add(a.eventId);
+      taken.push({ index, next, span });
+    });
+    if (taken.length === 0) return results;
+    try {
+      const ops = taken.map(({ next, span }) => {
+        const carrier: Record<string, string> = {};
+        propagation.inject(trace.setSpan(ROOT_CONTEXT, span), carrier);
+        return { op: 'put' as const, key: eventKey(next.id), value: encodeRecord(next), traceParent: carrier.traceparent };
+      });
+      await primaryWriteAll(this.ctx, ops, deadlineMs);
+    } catch (err) {
+      // Not taken, and the leases stay: the worker may send these acks again.
+      if (!(err instanceof ServerError) || err.code !== status.UNAVAILABLE) throw err;
+      for (const { index, span } of taken) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: err.details });
+        results[index] = err;
+      }
+      return results;
+    } finally {
+      for (const { next, span } of taken) {
+        this.saving.delete(next.id);
+        span.end();
+      }
     }
-    if (!a.success) {
-      // The lease ends only once the failure is recorded; an ack that fails can be sent again.
-      const state = await this.failed(record, a.error, a.permanent, deadlineMs);
-      this.leases.delete(a.eventId);
-      return state;
+    for (const { index, next } of taken) {
+      this.leases.delete(next.id);
+      results[index] = this.recorded(next);
     }
-    const next: EventRecord = { ...record, state: 'done', result: a.result.toString('base64') };
-    await this.saved(next, deadlineMs);
-    this.leases.delete(a.eventId);
-    this.settle(a.eventId);
-    this.done += 1;
-    return EventState.EVENT_STATE_DONE;
+    return results;
   }
 
   /** Hands back every lease `workerId` holds; returns how many. */
@@ -208,24 +291,33 @@ export class EventQueue {
     return out;
   }
 
-  /** Records a failed delivery: back in the queue (at its end), or dead-lettered. */
-  private async failed(record: EventRecord, error: string, permanent: boolean, deadlineMs: number): Promise<EventState> {
+  /** The record after a failed delivery: pending again (retried), or dead-lettered. */
+  private failedRecord(record: EventRecord, error: string, permanent: boolean): EventRecord {
     const attempts = record.attempts + 1;
     const dead = permanent || attempts >= this.config.maxAttempts;
-    const next: EventRecord = { ...record, attempts, lastError: error, state: dead ? 'dead' : 'pending' };
-    await this.saved(next, deadlineMs);
-    if (dead) {
-      this.settle(record.id);
-      this.dead += 1;
-      this.ctx.logger.warn({ event: record.id, type: record.type, attempts, error }, 'event dead-lettered');
-      return EventState.EVENT_STATE_DEAD;
+    return { ...record, attempts, lastError: error, state: dead ? 'dead' : 'pending' };
+  }
+
+  /** Takes a written change of an event's state into the queue; returns that state. */
+  private recorded(next: EventRecord): EventState {
+    switch (next.state) {
+      case 'done':
+        this.settle(next.id);
+        this.done += 1;
+        return EventState.EVENT_STATE_DONE;
+      case 'dead':
+        this.settle(next.id);
+        this.dead += 1;
+        this.ctx.logger.warn({ event: next.id, type: next.type, attempts: next.attempts, error: next.lastError }, 'event dead-lettered');
+        return EventState.EVENT_STATE_DEAD;
+      case 'pending':
+        this.records.set(next.id, next);
+        // To the back of the queue: a failing event does not hold up the others.
+        this.pending.delete(next.id);
+        this.pending.add(next.id);
+        for (const wake of this.waiters) wake();
+        return EventState.EVENT_STATE_PENDING;
     }
-    this.records.set(record.id, next);
-    // To the back of the queue: a failing event does not hold up the others.
-    this.pending.delete(record.id);
-    this.pending.add(record.id);
-    for (const wake of this.waiters) wake();
-    return EventState.EVENT_STATE_PENDING;
   }
 
   /** A lease that ran out (or was released): counts as a failed delivery. */
@@ -233,8 +325,10 @@ export class EventQueue {
     const record = this.records.get(eventId);
     if (!record || this.saving.has(eventId)) return;
     this.leases.delete(eventId);
-    this.failed(record, why, false, Date.now() + this.ctx.sync.ackTimeout).catch((err: Error) =>
-      this.ctx.logger.warn({ event: eventId, err: err.message }, 'could not record an expired lease; the event stays pending'),
+    const next = this.failedRecord(record, why, false);
+    this.saved(next, Date.now() + this.ctx.sync.ackTimeout).then(
+      () => this.recorded(next),
+      (err: Error) => this.ctx.logger.warn({ event: eventId, err: err.message }, 'could not record an expired lease; the event stays pending'),
     );
   }
 

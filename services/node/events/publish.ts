@@ -10,10 +10,10 @@ export function publish(ctx: EventsContext, request: PublishRequest, call: Serve
   return ctx.queue.publish(request, answerBy(call, ctx.node.sync.ackTimeout));
 }
 
-/** Each event on its own (they commit together, as concurrent writes do). */
+/** Every event in one replicated write. */
 export async function publishBatch(ctx: EventsContext, request: PublishBatchRequest, call: ServerUnaryCall<PublishBatchRequest, PublishBatchResponse>): Promise<PublishBatchResponse> {
   if (request.events.length === 0 || request.events.length > MAX_BATCH) throw invalidArgument(`events must hold 1 to ${MAX_BATCH} events (got ${request.events.length})`);
   request.events.forEach((e, i) => checkPublish(e, `events[${i}].`));
   const deadline = answerBy(call, ctx.node.sync.ackTimeout);
-  return { results: await Promise.all(request.events.map((e) => ctx.queue.publish(e, deadline))) };
+  return { results: await ctx.queue.publishAll(request.events, deadline) };
 }

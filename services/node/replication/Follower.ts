@@ -123,6 +123,21 @@ export class Follower {
         watchdog = setTimeout(() => finish('failed', `no word from the primary for ${this.deps.heartbeatMs * 3} ms`), this.deps.heartbeatMs * 3);
       };
       const ack = () => call.write({ message: { $case: 'ack', value: { term: store.term, appliedPosition: store.lastPosition } } });
+      // Batches that arrive while this node is busy (a commit blocks it) are applied together:
+      // one transaction and one fsync, then one ack.
+      let received: { entries: ReturnType<typeof entryFromProto>[]; term: number } | undefined;
+      const applyReceived = () => {
+        const batch = received;
+        received = undefined;
+        if (!batch || settled || reconciling) return;
+        try {
+          this.applyBatch(batch.entries, batch.term);
+          this.primaryLast = Math.max(this.primaryLast, batch.entries[batch.entries.length - 1].position);
+          ack();
+        } catch (err) {
+          finish('failed', (err as Error).message);
+        }
+      };
 
       call.on('data', (msg: ReplicateResponse) => {
         if (settled || reconciling) return;
@@ -166,9 +181,14 @@ export class Follower {
             case 'batch': {
               const entries = m.value.entries.map(entryFromProto);
               if (entries.length === 0) return;
-              this.applyBatch(entries, msg.term);
-              this.primaryLast = Math.max(this.primaryLast, entries[entries.length - 1].position);
-              return ack();
+              if (received) {
+                received.entries.push(...entries);
+                received.term = msg.term;
+              } else {
+                received = { entries, term: msg.term };
+                setImmediate(applyReceived);
+              }
+              return;
             }
             case 'heartbeat':
               this.primaryLast = m.value.lastPosition;

@@ -5,20 +5,35 @@ import { mergeClocks, tick, type VectorClock } from '../store/vectorClock';
 import { type AckTracker, AckTimeout } from './AckTracker';
 import type { EntryFeed } from './EntryFeed';
 
-export interface WriteRequest {
+/** One key's change. */
+export interface WriteOp {
   op: EntryOpName;
   key: string;
   value: Buffer;
   /** Compare-and-set: the version the key must have now (0 = must not exist). */
   expectedVersion?: number;
+  /** Causal history to carry over (reconciliation merges the loser's and winner's). */
+  mergeClock?: VectorClock;
+  /** W3C traceparent this op's entry carries, when it is not the write's (one span per event of a batch). */
+  traceParent?: string;
+}
+
+interface WriteOptions {
   /** W3C traceparent of the write's span. */
   traceParent: string;
   /** Absolute deadline, ms since epoch, for the replicas' acks. */
   deadlineMs: number;
   /** False for writes no client waits on (reconciliation). @default true */
   waitForAcks?: boolean;
-  /** Causal history to carry over (reconciliation merges the loser's and winner's). */
-  mergeClock?: VectorClock;
+}
+
+export interface WriteRequest extends WriteOp, WriteOptions {
+  traceParent: string;
+}
+
+/** Several ops written atomically: every compare-and-set holds, or none of them is written. */
+export interface WriteAllRequest extends WriteOptions {
+  ops: WriteOp[];
 }
 
 export interface WriteOutcome {
@@ -44,15 +59,16 @@ export class VersionMismatch extends Error {
 export class NotWriting extends Error {}
 
 interface Queued {
-  req: WriteRequest;
-  resolve: (o: WriteOutcome) => void;
+  req: WriteAllRequest;
+  resolve: (o: WriteOutcome[]) => void;
   reject: (e: Error) => void;
 }
 
 /**
  * The primary's write path. Writes queue up and are committed together once per turn of the
  * event loop (group commit: one transaction, one fsync, for every write that arrived meanwhile),
- * then each waits until sync.minAcks replicas have applied it.
+ * then each waits until sync.minAcks replicas have applied it. A write of several ops is one
+ * unit: its entries are consecutive, committed together, and acknowledged together.
  */
 export class PrimaryWriter {
   private queue: Queued[] = [];
@@ -73,10 +89,16 @@ export class PrimaryWriter {
   ) {}
 
   write(req: WriteRequest): Promise<WriteOutcome> {
+    return this.writeAll({ ops: [req], traceParent: req.traceParent, deadlineMs: req.deadlineMs, waitForAcks: req.waitForAcks }).then((outcomes) => outcomes[0]);
+  }
+
+  /** Writes `ops` atomically; one outcome per op, in order. */
+  writeAll(req: WriteAllRequest): Promise<WriteOutcome[]> {
+    if (req.ops.length === 0) return Promise.resolve([]);
     if (this.closedReason) return Promise.reject(new NotWriting(this.closedReason));
     if (this.store.term > this.term) return Promise.reject(new NotWriting(`term ${this.store.term} exists; this primary's term ${this.term} is over`));
     if (Date.now() < this.fencedUntil) return Promise.reject(new NotWriting('the primary is fenced for a switchover; retry shortly'));
-    const promise = new Promise<WriteOutcome>((resolve, reject) => this.queue.push({ req, resolve, reject }));
+    const promise = new Promise<WriteOutcome[]>((resolve, reject) => this.queue.push({ req, resolve, reject }));
     this.track(promise);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -124,39 +146,59 @@ export class PrimaryWriter {
     const view = new Map<string, Stored | undefined>();
     const current = (key: string) => (view.has(key) ? view.get(key) : this.store.stored(key));
     const entries: Entry[] = [];
-    const accepted: { q: Queued; entry: Entry }[] = [];
+    const accepted: { q: Queued; outcomes: WriteOutcome[]; last: number }[] = [];
     let position = this.store.lastPosition;
     for (const q of batch) {
-      const { req } = q;
-      const before = current(req.key);
-      const live = before && !before.deleted ? before : undefined;
-      const version = live?.version ?? 0;
-      if (req.expectedVersion !== undefined && req.expectedVersion !== version) {
-        q.reject(new VersionMismatch(req.key, req.expectedVersion, version));
+      // This write's own changes: adopted into the view only if every op of it passes.
+      const mine = new Map<string, Stored | undefined>();
+      const seen = (key: string) => (mine.has(key) ? mine.get(key) : current(key));
+      const made: Entry[] = [];
+      const outcomes: WriteOutcome[] = [];
+      let next = position;
+      let mismatch: VersionMismatch | undefined;
+      for (const op of q.req.ops) {
+        const before = seen(op.key);
+        const live = before && !before.deleted ? before : undefined;
+        const version = live?.version ?? 0;
+        if (op.expectedVersion !== undefined && op.expectedVersion !== version) {
+          mismatch = new VersionMismatch(op.key, op.expectedVersion, version);
+          break;
+        }
+        if (op.op === 'delete' && !live) {
+          outcomes.push({ written: false, position: this.store.lastPosition, term: this.term, version: 0 });
+          continue;
+        }
+        next += 1;
+        const vclock = tick(mergeClocks(before?.vclock ?? {}, op.mergeClock ?? {}), this.nodeId);
+        const entry: Entry = {
+          position: next,
+          term: this.term,
+          op: op.op,
+          key: op.key,
+          value: op.op === 'delete' ? Buffer.alloc(0) : op.value,
+          // A deleted key's tombstone keeps counting, so a re-created key never reuses a version.
+          version: (before?.version ?? 0) + 1,
+          hlc: this.clock.now(),
+          origin: this.nodeId,
+          vclock,
+          traceParent: op.traceParent ?? q.req.traceParent,
+        };
+        mine.set(op.key, { key: entry.key, value: entry.value, version: entry.version, position: next, deleted: op.op === 'delete', hlc: entry.hlc, origin: entry.origin, vclock });
+        made.push(entry);
+        outcomes.push({ written: true, position: next, term: this.term, version: entry.version });
+      }
+      if (mismatch) {
+        q.reject(mismatch);
         continue;
       }
-      if (req.op === 'delete' && !live) {
-        q.resolve({ written: false, position: this.store.lastPosition, term: this.term, version: 0 });
+      if (made.length === 0) {
+        q.resolve(outcomes);
         continue;
       }
-      position += 1;
-      const vclock = tick(mergeClocks(before?.vclock ?? {}, req.mergeClock ?? {}), this.nodeId);
-      const entry: Entry = {
-        position,
-        term: this.term,
-        op: req.op,
-        key: req.key,
-        value: req.op === 'delete' ? Buffer.alloc(0) : req.value,
-        // A deleted key's tombstone keeps counting, so a re-created key never reuses a version.
-        version: (before?.version ?? 0) + 1,
-        hlc: this.clock.now(),
-        origin: this.nodeId,
-        vclock,
-        traceParent: req.traceParent,
-      };
-      view.set(req.key, { key: entry.key, value: entry.value, version: entry.version, position, deleted: req.op === 'delete', hlc: entry.hlc, origin: entry.origin, vclock });
-      entries.push(entry);
-      accepted.push({ q, entry });
+      for (const [key, stored] of mine) view.set(key, stored);
+      position = next;
+      entries.push(...made);
+      accepted.push({ q, outcomes, last: next });
     }
     if (entries.length === 0) return;
     try {
@@ -168,14 +210,13 @@ export class PrimaryWriter {
     }
     for (const e of entries) this.acks.committed(e.position);
     this.feed.publish(entries);
-    for (const { q, entry } of accepted) {
-      const outcome: WriteOutcome = { written: true, position: entry.position, term: this.term, version: entry.version };
+    for (const { q, outcomes, last } of accepted) {
       if (q.req.waitForAcks === false) {
-        q.resolve(outcome);
+        q.resolve(outcomes);
         continue;
       }
-      this.acks.waitFor(entry.position, q.req.deadlineMs).then(
-        () => q.resolve(outcome),
+      this.acks.waitFor(last, q.req.deadlineMs).then(
+        () => q.resolve(outcomes),
         (err: Error) => q.reject(err instanceof AckTimeout ? err : new AckTimeout(err.message)),
       );
     }

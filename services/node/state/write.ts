@@ -1,10 +1,10 @@
 import { Metadata, type ServerUnaryCall, status } from '@grpc/grpc-js';
 import { WRITTEN_METADATA_KEY } from '../../../common/cluster/primaryMetadataKey';
-import { context, propagation, trace } from '@opentelemetry/api';
+import { type Attributes, context, propagation, trace } from '@opentelemetry/api';
 import { ServerError, unavailable } from '../../../common/grpc/ServerError';
 import type { NodeContext } from '../NodeContext';
 import { AckTimeout } from '../replication/AckTracker';
-import { NotWriting, type WriteOutcome, VersionMismatch } from '../replication/PrimaryWriter';
+import { NotWriting, type WriteOp, type WriteOutcome, VersionMismatch } from '../replication/PrimaryWriter';
 import type { EntryOpName } from '../store/StateStore';
 import { notPrimary, stateOf } from '../sync/primaryRedirect';
 
@@ -37,7 +37,19 @@ export function write(
 }
 
 /** One write on the primary, as `write` describes; for the node's own keys (events) too. */
-export function primaryWrite(ctx: NodeContext, req: { op: EntryOpName; key: string; value: Buffer; expectedVersion?: number; deadlineMs: number }): Promise<WriteOutcome> {
+export function primaryWrite(ctx: NodeContext, req: WriteOp & { deadlineMs: number }): Promise<WriteOutcome> {
+  return writeOnPrimary(ctx, [req], req.deadlineMs, { 'shoal.op': req.op, 'shoal.key': req.key }).then((outcomes) => outcomes[0]);
+}
+
+/**
+ * Several ops as one write (the events of a batch): atomic (a failed compare-and-set fails all of
+ * them), one log commit, acknowledged under sync.minAcks as one. One outcome per op, in order.
+ */
+export function primaryWriteAll(ctx: NodeContext, ops: WriteOp[], deadlineMs: number): Promise<WriteOutcome[]> {
+  return writeOnPrimary(ctx, ops, deadlineMs, { 'shoal.ops': ops.length });
+}
+
+function writeOnPrimary(ctx: NodeContext, ops: WriteOp[], deadlineMs: number, attributes: Attributes): Promise<WriteOutcome[]> {
   const r = stateOf(ctx, 'a write');
   const writer = r.writer;
   if (r.role !== 'primary' || !writer) throw notPrimary(ctx, 'a write');
@@ -48,14 +60,17 @@ export function primaryWrite(ctx: NodeContext, req: { op: EntryOpName; key: stri
     metadata.set(WRITTEN_METADATA_KEY, 'false');
     throw unavailable(`only ${acks.connected} of the ${required} replicas that must acknowledge a write (sync.minAcks) are connected; nothing was written`, metadata);
   }
-  return tracer.startActiveSpan('state.write', { attributes: { 'shoal.op': req.op, 'shoal.key': req.key, 'shoal.term': writer.term } }, async (span) => {
+  return tracer.startActiveSpan('state.write', { attributes: { ...attributes, 'shoal.term': writer.term } }, async (span) => {
     try {
       const carrier: Record<string, string> = {};
       propagation.inject(context.active(), carrier);
-      const outcome = await writer.write({ op: req.op, key: req.key, value: req.value, expectedVersion: req.expectedVersion, traceParent: carrier.traceparent ?? '', deadlineMs: req.deadlineMs });
-      span.setAttributes({ 'shoal.position': outcome.position, 'shoal.version': outcome.version });
-      r.firstWrite.accepted(outcome.term, outcome.position, span);
-      return outcome;
+      const outcomes = await writer.writeAll({ ops, traceParent: carrier.traceparent ?? '', deadlineMs });
+      const last = outcomes[outcomes.length - 1];
+      if (last) {
+        span.setAttributes({ 'shoal.position': last.position, 'shoal.version': last.version });
+        r.firstWrite.accepted(last.term, last.position, span);
+      }
+      return outcomes;
     } catch (err) {
       if (err instanceof VersionMismatch) throw new ServerError(status.ABORTED, `compare-and-set failed: ${err.message}`);
       if (err instanceof AckTimeout || err instanceof NotWriting) throw unavailable(err.message);

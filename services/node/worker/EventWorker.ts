@@ -6,6 +6,8 @@ import type { EventsClient } from '../../../common/client/EventsClient';
 import type { StateClient } from '../../../common/client/StateClient';
 import type { EventsConfig } from '../../../common/config/clusterConfig';
 import { Backoff } from '../../../common/net/Backoff';
+import { MAX_BATCH } from '../events/limits';
+import { AckBatcher } from './AckBatcher';
 import { type EventHandler, type HandlerContext, PermanentFailure } from './handlers';
 
 const tracer = trace.getTracer('shoal.worker');
@@ -23,9 +25,11 @@ export interface EventWorkerOptions {
 }
 
 /**
- * A worker's loop: lease as many events as it has free slots (events.concurrency), run each
- * one's handler (aborted after events.handlerTimeout), ack the outcome. Each event's handling
- * is a span in the trace its publish started. Stopping stops leasing, lets in-flight events
+ * A worker's loop: lease events, run each one's handler (at most events.concurrency at once,
+ * each aborted after events.handlerTimeout), ack the outcome (in batches: AckBatcher). It leases
+ * one round ahead (up to `concurrency` events wait for a slot), and a handled event frees its slot
+ * before its ack is taken; so the primary's round trips overlap the handlers. Each event's
+ * handling is a span in the trace its publish started. Stopping stops leasing, lets held events
  * finish within the drain time, and hands back the leases of those that did not.
  */
 export class EventWorker {
@@ -34,10 +38,19 @@ export class EventWorker {
   /** Aborts running handlers: only when the drain time is over, not when stopping starts. */
   private readonly abortHandlers = new AbortController();
   private loop: Promise<void> | undefined;
+  /** Handlers running now (at most events.concurrency). */
+  private running = 0;
+  /** Leased events waiting for a slot. */
+  private readonly waiting: LeasedEvent[] = [];
+  /** Resolves the loop's wait for a free slot. */
+  private freed: (() => void) | undefined;
+  private readonly acks: AckBatcher;
   processed = 0;
   failed = 0;
 
-  constructor(private readonly opts: EventWorkerOptions) {}
+  constructor(private readonly opts: EventWorkerOptions) {
+    this.acks = new AckBatcher(opts.events);
+  }
 
   start(): void {
     this.loop ??= context.with(ROOT_CONTEXT, () => this.run());
@@ -47,12 +60,18 @@ export class EventWorker {
   async stop(drainMs: number): Promise<void> {
     this.stopping.abort();
     await this.loop;
-    const drained = await Promise.race([Promise.allSettled([...this.inFlight]).then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), drainMs).unref())]);
+    const drained = await Promise.race([this.settled().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), drainMs).unref())]);
     if (!drained) {
       this.abortHandlers.abort();
       const released = await this.opts.events.releaseWorker(this.opts.workerId, 'the worker is stopping').catch(() => 0);
-      this.opts.logger.warn({ released, stillRunning: this.inFlight.size }, 'drain time over: handed back the leases of unfinished events');
+      this.opts.logger.warn({ released, stillRunning: this.inFlight.size, notStarted: this.waiting.length }, 'drain time over: handed back the leases of unfinished events');
     }
+  }
+
+  /** Resolves once every held event is handled and acked (or its ack failed). */
+  private async settled(): Promise<void> {
+    // A waiting event means every slot is busy: it starts before the one it waits for settles.
+    while (this.inFlight.size > 0) await Promise.race([...this.inFlight]);
   }
 
   private async run(): Promise<void> {
@@ -61,16 +80,20 @@ export class EventWorker {
     const backoff = new Backoff({ initialMs: 100, maxMs: 2000 });
     let warned = false;
     while (!signal.aborted) {
-      const free = config.concurrency - this.inFlight.size;
-      if (free <= 0) {
-        await Promise.race([...this.inFlight]);
+      // Enough to fill the free slots and one round more, while the events held (waiting,
+      // running, or handled and waiting for their ack) stay within 4 rounds.
+      const c = config.concurrency;
+      const want = Math.min(2 * c - this.running - this.waiting.length, 4 * c - this.waiting.length - this.inFlight.size, MAX_BATCH);
+      if (want <= 0) {
+        await new Promise<void>((resolve) => (this.freed = resolve));
         continue;
       }
       try {
-        const leased = await events.lease(workerId, free, LEASE_WAIT_MS);
+        const leased = await events.lease(workerId, want, LEASE_WAIT_MS);
         backoff.reset();
         warned = false;
-        for (const l of leased) this.track(this.handle(l));
+        this.waiting.push(...leased);
+        this.startWaiting();
       } catch (err) {
         if (signal.aborted) return;
         if (!warned) logger.warn({ err: (err as Error).message }, 'cannot lease events; retrying');
@@ -83,31 +106,61 @@ export class EventWorker {
   private track(p: Promise<void>): void {
     const tracked = p.catch((err: unknown) => this.opts.logger.error({ err }, 'event handling failed unexpectedly; the event will be delivered again'));
     this.inFlight.add(tracked);
-    void tracked.finally(() => this.inFlight.delete(tracked));
+    void tracked.finally(() => {
+      this.inFlight.delete(tracked);
+      this.free();
+    });
+  }
+
+  /** Starts waiting events while slots are free. */
+  private startWaiting(): void {
+    // Once the drain time is over, the leases of waiting events are handed back: not started.
+    while (!this.abortHandlers.signal.aborted && this.running < this.opts.config.concurrency && this.waiting.length > 0) this.track(this.handle(this.waiting.shift()!));
+  }
+
+  /** Wakes the loop waiting for a slot. */
+  private free(): void {
+    const wake = this.freed;
+    this.freed = undefined;
+    wake?.();
   }
 
   private async handle(leased: LeasedEvent): Promise<void> {
+    this.running += 1;
     const event = leased.event!;
-    const { handlers, logger, events, workerId, config } = this.opts;
+    const { handlers, logger, workerId, config } = this.opts;
     // The publish's trace: lease, handler and ack of this event belong to it.
     const parent = propagation.extract(ROOT_CONTEXT, { traceparent: event.traceparent });
     await tracer.startActiveSpan(`events.handle ${event.type}`, { attributes: { 'shoal.event.id': event.id, 'shoal.event.attempts': event.attempts, 'shoal.worker': workerId, 'shoal.lease.id': leased.leaseId, 'shoal.lease.expires_at_unix_ms': leased.expiresAtUnixMs } }, parent, async (span) => {
       const handler = handlers[event.type];
-      const timeout = AbortSignal.timeout(config.handlerTimeout);
-      const signal = AbortSignal.any([timeout, this.abortHandlers.signal]);
+      // Aborted on timeout or when the drain time is over. One timer, cleared when the handler
+      // ends: thousands of events a second must not leave a timer and a signal each behind.
+      const abort = new AbortController();
+      const drainOver = () => abort.abort(this.abortHandlers.signal.reason);
+      if (this.abortHandlers.signal.aborted) drainOver();
+      else this.abortHandlers.signal.addEventListener('abort', drainOver, { once: true });
+      let timer: NodeJS.Timeout | undefined;
       let outcome: { success: true; result: Buffer } | { success: false; error: string; permanent: boolean };
       try {
         if (!handler) throw new PermanentFailure(`no handler for event type "${event.type}" (this worker has ${Object.keys(handlers).sort().join(', ')})`);
+        let child: Logger | undefined;
         const ctx: HandlerContext = {
-          logger: logger.child({ event: event.id, type: event.type }),
+          // Made when a handler logs, not for every event.
+          get logger() {
+            return (child ??= logger.child({ event: event.id, type: event.type }));
+          },
           state: this.opts.state,
-          signal,
+          signal: abort.signal,
           putOnce: (key, value) => putOnce(this.opts.state, key, value),
         };
-        const aborted = new Promise<never>((_, reject) =>
-          timeout.addEventListener('abort', () => reject(new Error(`handler timed out after ${config.handlerTimeout} ms (events.handlerTimeout)`)), { once: true }),
-        );
-        const result = await Promise.race([handler({ id: event.id, type: event.type, key: event.key, payload: Buffer.from(event.payload), attempts: event.attempts }, ctx), aborted]);
+        const timedOut = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            const err = new Error(`handler timed out after ${config.handlerTimeout} ms (events.handlerTimeout)`);
+            abort.abort(err);
+            reject(err);
+          }, config.handlerTimeout);
+        });
+        const result = await Promise.race([handler({ id: event.id, type: event.type, key: event.key, payload: Buffer.from(event.payload), attempts: event.attempts }, ctx), timedOut]);
         outcome = { success: true, result: Buffer.from(JSON.stringify(result ?? null)) };
         this.processed += 1;
       } catch (err) {
@@ -115,9 +168,17 @@ export class EventWorker {
         this.failed += 1;
         span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error });
         logger.warn({ event: event.id, type: event.type, attempts: event.attempts, err: outcome.error }, 'handler failed');
+      } finally {
+        clearTimeout(timer);
+        this.abortHandlers.signal.removeEventListener('abort', drainOver);
+        this.running -= 1;
+        this.startWaiting();
+        this.free();
       }
       try {
-        await events.ack({
+        const carrier: Record<string, string> = {};
+        propagation.inject(context.active(), carrier);
+        const result = await this.acks.ack({
           workerId,
           eventId: event.id,
           leaseId: leased.leaseId,
@@ -125,9 +186,11 @@ export class EventWorker {
           result: outcome.success ? outcome.result : Buffer.alloc(0),
           error: outcome.success ? '' : outcome.error,
           permanent: outcome.success ? false : outcome.permanent,
+          traceparent: carrier.traceparent ?? '',
         });
-      } catch (err) {
         // The lease ran out or the primary changed: the event is delivered again (at least once).
+        if ((result.code as status) !== status.OK) logger.warn({ event: event.id, code: status[result.code], err: result.message }, 'ack not taken; the event will be delivered again');
+      } catch (err) {
         logger.warn({ event: event.id, err: (err as ServiceError).details ?? (err as Error).message }, 'ack not taken; the event will be delivered again');
       } finally {
         span.end();
