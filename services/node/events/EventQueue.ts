@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { context, propagation, ROOT_CONTEXT, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import { type Event, EventState, type GetBacklogResponse, type LeasedEvent, type PublishRequest, type PublishResponse } from '../../../gen/shoal/v1/events';
 import type { EventsConfig } from '../../../common/config/clusterConfig';
-import { failedPrecondition, notFound, ServerError } from '../../../common/grpc/ServerError';
+import { failedPrecondition, notFound, ServerError, unavailable } from '../../../common/grpc/ServerError';
 import type { NodeContext } from '../NodeContext';
+import { AckTimeout } from '../replication/AckTracker';
 import type { WriteOutcome } from '../replication/PrimaryWriter';
 import { primaryWrite, primaryWriteAll } from '../state/write';
 import { EVENTS_PREFIX, eventKey } from '../store/systemKeys';
 import { notPrimary } from '../sync/primaryRedirect';
 import { eventIdOf } from './eventId';
+import { MAX_MESSAGE_BYTES } from './limits';
 import { decodeRecord, encodeRecord, type EventRecord, toEvent } from './eventRecord';
 import { status } from '@grpc/grpc-js';
 
@@ -77,7 +79,7 @@ export class EventQueue {
     this.ready();
     const id = eventIdOf(request);
     const existing = this.ctx.replication!.store.stored(eventKey(id));
-    if (existing) return { eventId: id, position: existing.position, term: this.ctx.replication!.term, duplicate: true };
+    if (existing) return this.duplicate(id, existing.position, deadlineMs);
     return tracer.startActiveSpan('events.publish', { attributes: { 'shoal.event.id': id, 'shoal.event.type': request.type } }, async (span) => {
       try {
         const carrier: Record<string, string> = {};
@@ -88,7 +90,7 @@ export class EventQueue {
           if (err instanceof ServerError && err.code === status.ABORTED && request.idempotencyKey) return undefined;
           throw err;
         });
-        if (!outcome) return { eventId: id, position: this.ctx.replication!.store.stored(eventKey(id))?.position ?? 0, term: this.ctx.replication!.term, duplicate: true };
+        if (!outcome) return await this.duplicate(id, this.ctx.replication!.store.stored(eventKey(id))?.position ?? 0, deadlineMs);
         if (this.term === outcome.term) this.enqueue(record);
         return { eventId: id, position: outcome.position, term: outcome.term, duplicate: false };
       } finally {
@@ -118,6 +120,9 @@ export class EventQueue {
       propagation.inject(trace.setSpan(context.active(), span), carrier);
       fresh.push({ index, record: newRecord(id, request, carrier.traceparent ?? ''), span });
     });
+    // Repeats are answered once the first publishes are acknowledged, as fresh ones would be.
+    const repeats = results.filter((p) => p.duplicate);
+    if (repeats.length > 0) await this.acknowledged(Math.max(...repeats.map((p) => p.position)), deadlineMs);
     if (fresh.length === 0) return results;
     let outcomes: WriteOutcome[];
     try {
@@ -137,6 +142,28 @@ export class EventQueue {
       results[index] = { eventId: record.id, position: outcome.position, term: outcome.term, duplicate: false };
     });
     return results;
+  }
+
+  /**
+   * The answer to a publish whose event exists already. Its record may be committed here but
+   * not yet on the replicas (the first publish timed out waiting for them, and this is its
+   * retry): answering before they have it would acknowledge an event a failover could lose.
+   */
+  private async duplicate(eventId: string, position: number, deadlineMs: number): Promise<PublishResponse> {
+    await this.acknowledged(position, deadlineMs);
+    return { eventId, position, term: this.ctx.replication!.term, duplicate: true };
+  }
+
+  /** Waits until sync.minAcks replicas hold `position`; UNAVAILABLE at the deadline. */
+  private async acknowledged(position: number, deadlineMs: number): Promise<void> {
+    const writer = this.ctx.replication?.writer;
+    if (!writer) throw notPrimary(this.ctx, 'an events call');
+    try {
+      await writer.acks.waitFor(position, deadlineMs);
+    } catch (err) {
+      if (err instanceof AckTimeout) throw unavailable(`the event was published before, but ${err.message}`);
+      throw err;
+    }
   }
 
   /** Up to `max` pending events for `workerId`, waiting up to `waitMs` for the first. */
@@ -280,10 +307,15 @@ export class EventQueue {
 
   private take(workerId: string, max: number, leaseMs: number): LeasedEvent[] {
     const out: LeasedEvent[] = [];
+    let bytes = 0;
     for (const id of this.pending) {
       if (out.length >= max) break;
       if (this.leases.has(id) || this.saving.has(id)) continue;
       const record = this.records.get(id)!;
+      // The answer must fit a gRPC message: large payloads go a few at a time (at least one).
+      const size = Math.ceil((record.payload.length * 3) / 4);
+      if (out.length > 0 && bytes + size > MAX_MESSAGE_BYTES) break;
+      bytes += size;
       const lease: Lease = { leaseId: randomUUID(), workerId, expiresAt: Date.now() + leaseMs };
       this.leases.set(id, lease);
       out.push({ event: toEvent(record, true), leaseId: lease.leaseId, expiresAtUnixMs: lease.expiresAt });

@@ -10,6 +10,11 @@ export const MAX_IDEMPOTENCY_KEY_CHARS = 256;
 export const MAX_EVENT_KEY_CHARS = 1024;
 /** Most events in one PublishBatch, or one Lease. */
 export const MAX_BATCH = 100;
+/**
+ * Most payload bytes in one Lease answer, and most result and error bytes in one AckBatch:
+ * below grpc-js's default 4 MiB message limit, with room for the rest of the message.
+ */
+export const MAX_MESSAGE_BYTES = 3 * 2 ** 20;
 /** Longest a Lease may wait for an event, ms. */
 export const MAX_WAIT_MS = 30_000;
 

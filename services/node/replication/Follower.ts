@@ -130,6 +130,9 @@ export class Follower {
         const batch = received;
         received = undefined;
         if (!batch || settled || reconciling) return;
+        // A newer term adopted meanwhile (a failover fenced this node between the message and
+        // now): entries of the old term must not be applied, nor acked under the new one.
+        if (batch.term < store.term) return finish('failed', `fenced at term ${store.term} while a batch of term ${batch.term} waited to be applied`);
         try {
           this.applyBatch(batch.entries, batch.term);
           this.primaryLast = Math.max(this.primaryLast, batch.entries[batch.entries.length - 1].position);

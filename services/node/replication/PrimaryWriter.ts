@@ -27,9 +27,8 @@ interface WriteOptions {
   waitForAcks?: boolean;
 }
 
-export interface WriteRequest extends WriteOp, WriteOptions {
-  traceParent: string;
-}
+/** One op written on its own: its entry carries the write's traceparent. */
+export type WriteRequest = WriteOp & WriteOptions;
 
 /** Several ops written atomically: every compare-and-set holds, or none of them is written. */
 export interface WriteAllRequest extends WriteOptions {

@@ -14,6 +14,8 @@ const tracer = trace.getTracer('shoal.worker');
 
 /** How long one Lease call waits on the primary for an event. */
 const LEASE_WAIT_MS = 1000;
+/** Handler durations remembered to decide whether leasing ahead is safe. */
+const RECENT_RUNS = 32;
 
 export interface EventWorkerOptions {
   workerId: string;
@@ -26,11 +28,18 @@ export interface EventWorkerOptions {
 
 /**
  * A worker's loop: lease events, run each one's handler (at most events.concurrency at once,
- * each aborted after events.handlerTimeout), ack the outcome (in batches: AckBatcher). It leases
- * one round ahead (up to `concurrency` events wait for a slot), and a handled event frees its slot
- * before its ack is taken; so the primary's round trips overlap the handlers. Each event's
- * handling is a span in the trace its publish started. Stopping stops leasing, lets held events
- * finish within the drain time, and hands back the leases of those that did not.
+ * each aborted after events.handlerTimeout), ack the outcome (in batches: AckBatcher). While
+ * handlers are quick it leases one round ahead (up to `concurrency` events wait for a slot), and
+ * a handled event frees its slot before its ack is taken; so the primary's round trips overlap
+ * the handlers. Each event's handling is a span in the trace its publish started. Stopping stops
+ * leasing, lets held events finish within the drain time, and hands back the leases of those
+ * that did not.
+ *
+ * Leasing ahead must not eat the lease: an event that waits for a slot still has to run within
+ * its lease. So the worker leases ahead only while its recent handlers all took less than half
+ * of what a lease leaves beyond a handler's timeout, and never starts an event whose lease has
+ * less than events.handlerTimeout left (it acks it failed at once, so it is delivered again
+ * without waiting for the lease to run out).
  */
 export class EventWorker {
   private readonly inFlight = new Set<Promise<void>>();
@@ -40,11 +49,13 @@ export class EventWorker {
   private loop: Promise<void> | undefined;
   /** Handlers running now (at most events.concurrency). */
   private running = 0;
-  /** Leased events waiting for a slot. */
-  private readonly waiting: LeasedEvent[] = [];
+  /** Leased events waiting for a slot, with when they arrived. */
+  private readonly waiting: { leased: LeasedEvent; arrivedAt: number }[] = [];
   /** Resolves the loop's wait for a free slot. */
   private freed: (() => void) | undefined;
   private readonly acks: AckBatcher;
+  /** How long the last handlers took, ms (a ring of RECENT_RUNS). */
+  private readonly recentRuns: number[] = [];
   processed = 0;
   failed = 0;
 
@@ -80,10 +91,11 @@ export class EventWorker {
     const backoff = new Backoff({ initialMs: 100, maxMs: 2000 });
     let warned = false;
     while (!signal.aborted) {
-      // Enough to fill the free slots and one round more, while the events held (waiting,
+      // Enough to fill the free slots (and, while handlers are quick, one round more), while the events held (waiting,
       // running, or handled and waiting for their ack) stay within 4 rounds.
       const c = config.concurrency;
-      const want = Math.min(2 * c - this.running - this.waiting.length, 4 * c - this.waiting.length - this.inFlight.size, MAX_BATCH);
+      const rounds = this.leaseAheadSafe() ? 2 : 1;
+      const want = Math.min(rounds * c - this.running - this.waiting.length, 4 * c - this.waiting.length - this.inFlight.size, MAX_BATCH);
       if (want <= 0) {
         await new Promise<void>((resolve) => (this.freed = resolve));
         continue;
@@ -92,7 +104,8 @@ export class EventWorker {
         const leased = await events.lease(workerId, want, LEASE_WAIT_MS);
         backoff.reset();
         warned = false;
-        this.waiting.push(...leased);
+        const arrivedAt = Date.now();
+        this.waiting.push(...leased.map((l) => ({ leased: l, arrivedAt })));
         this.startWaiting();
       } catch (err) {
         if (signal.aborted) return;
@@ -112,10 +125,31 @@ export class EventWorker {
     });
   }
 
+  /** Whether an event leased now and waiting a round still has time to run within its lease. */
+  private leaseAheadSafe(): boolean {
+    const { leaseMs, handlerTimeout } = this.opts.config;
+    return this.recentRuns.length > 0 && Math.max(...this.recentRuns) < (leaseMs - handlerTimeout) / 2;
+  }
+
   /** Starts waiting events while slots are free. */
   private startWaiting(): void {
     // Once the drain time is over, the leases of waiting events are handed back: not started.
-    while (!this.abortHandlers.signal.aborted && this.running < this.opts.config.concurrency && this.waiting.length > 0) this.track(this.handle(this.waiting.shift()!));
+    while (!this.abortHandlers.signal.aborted && this.running < this.opts.config.concurrency && this.waiting.length > 0) {
+      const { leased, arrivedAt } = this.waiting.shift()!;
+      const now = Date.now();
+      const left = leased.expiresAtUnixMs - now;
+      // Only one that waited: a lease just taken is as long as the primary gives.
+      this.track(now > arrivedAt && left < this.opts.config.handlerTimeout ? this.giveBack(leased, left) : this.handle(leased));
+    }
+  }
+
+  /** An event that waited too long for a slot to run within its lease: failed, not started. */
+  private async giveBack(leased: LeasedEvent, leftMs: number): Promise<void> {
+    const error = `not started: its lease had ${leftMs} ms left, less than events.handlerTimeout (${this.opts.config.handlerTimeout} ms), after waiting for a slot`;
+    this.opts.logger.warn({ event: leased.event!.id, leftMs }, 'leased event waited too long for a slot; handing it back');
+    const carrier: Record<string, string> = {};
+    propagation.inject(propagation.extract(ROOT_CONTEXT, { traceparent: leased.event!.traceparent }), carrier);
+    await this.acks.ack({ workerId: this.opts.workerId, eventId: leased.event!.id, leaseId: leased.leaseId, success: false, result: Buffer.alloc(0), error, permanent: false, traceparent: carrier.traceparent ?? '' });
   }
 
   /** Wakes the loop waiting for a slot. */
@@ -140,6 +174,7 @@ export class EventWorker {
       if (this.abortHandlers.signal.aborted) drainOver();
       else this.abortHandlers.signal.addEventListener('abort', drainOver, { once: true });
       let timer: NodeJS.Timeout | undefined;
+      const startedAt = performance.now();
       let outcome: { success: true; result: Buffer } | { success: false; error: string; permanent: boolean };
       try {
         if (!handler) throw new PermanentFailure(`no handler for event type "${event.type}" (this worker has ${Object.keys(handlers).sort().join(', ')})`);
@@ -170,6 +205,8 @@ export class EventWorker {
         logger.warn({ event: event.id, type: event.type, attempts: event.attempts, err: outcome.error }, 'handler failed');
       } finally {
         clearTimeout(timer);
+        this.recentRuns.push(performance.now() - startedAt);
+        if (this.recentRuns.length > RECENT_RUNS) this.recentRuns.shift();
         this.abortHandlers.signal.removeEventListener('abort', drainOver);
         this.running -= 1;
         this.startWaiting();
