@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { type ServiceError, status } from '@grpc/grpc-js';
-import { type AckRequest, EventState, type LeasedEvent } from '../../gen/shoal/v1/events';
+import { credentials, type ServiceError, status } from '@grpc/grpc-js';
+import { type AckRequest, EventsClient as EventsGrpcClient, EventState, type LeasedEvent, type PublishResponse } from '../../gen/shoal/v1/events';
 import { EventsClient } from '../../common/client/EventsClient';
+import { unaryCall } from '../../common/client/grpcCall';
 import { waitFor } from '../../common/time/waitFor';
 import { StateCluster } from '../support/stateCluster';
 
@@ -110,5 +111,25 @@ describe('events in batches (a primary, 2 replicas, no workers)', function () {
     assert.match(single.details, /missing: worker_id, event_id/);
     // Nothing of the refused batch was taken: the lease still holds.
     assert.equal((await events.ack(ackOf(l))).state, EventState.EVENT_STATE_DONE);
+  });
+
+  it('answers a repeated publish only once the replicas hold the first (a retry after a timeout is not an acknowledgement)', async function () {
+    const primary = new EventsGrpcClient(c.nodes.grpc('primary'), credentials.createInsecure());
+    const publish = () => unaryCall<PublishResponse>((m, o, cb) => primary.publish({ type: 'hash', key: '', payload: Buffer.alloc(0), idempotencyKey: 'slow-replicas' }, m, o, cb), Date.now() + 1500);
+    const replicas = ['replica-1', 'replica-2'].map((id) => c.nodes.node(id));
+    try {
+      for (const r of replicas) r.signal('SIGSTOP');
+      // Committed on the primary, acknowledged by no replica: not acknowledged.
+      const first = await err(publish());
+      assert.ok([status.UNAVAILABLE, status.DEADLINE_EXCEEDED].includes(first.code), `first: ${first.code} ${first.details}`);
+      // The retry finds the record on the primary, and still must not call it published.
+      const retry = await err(publish());
+      assert.ok([status.UNAVAILABLE, status.DEADLINE_EXCEEDED].includes(retry.code), `retry: ${retry.code} ${retry.details}`);
+    } finally {
+      for (const r of replicas) r.signal('SIGCONT');
+    }
+    const settled = await waitFor('the replicas back, and the retry answered', () => publish().catch(() => undefined), { timeoutMs: 15_000 });
+    assert.equal(settled.duplicate, true);
+    primary.close();
   });
 });
