@@ -124,7 +124,13 @@ export class ClusterFeed {
         this.setConnection({ connected: false, leaderId: '', leaderAddress: '', problem: `cannot reach Consul at ${this.opts.consul.address}: ${(err as Error).message}` });
       }
       if (leader) {
-        const problem = await this.follow(leader).catch((err: unknown) => `cannot follow ${leader.id} at "${leader.grpcAddress}": ${(err as Error).message}`);
+        let problem: string;
+        try {
+          problem = await this.follow(leader);
+        } catch (err) {
+          // A lock value with an address no channel can be made for (it throws at once).
+          problem = `cannot follow ${leader.id} at "${leader.grpcAddress}": ${(err as Error).message}`;
+        }
         if (signal.aborted) return;
         if (this.connection.connected) backoff.reset();
         this.setConnection({ connected: false, leaderId: leader.id, leaderAddress: leader.grpcAddress, problem });
