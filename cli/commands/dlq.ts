@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { EventsClient } from '../../common/client/EventsClient';
-import { CliError } from '../CliError';
 import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, connectCluster } from '../clusterOptions';
 import { grpcFailure } from '../grpcFailure';
+import { intOption } from '../intOption';
 
 export const DLQ_HELP = `Usage: shoal dlq [--redrive EVENT_ID | --redrive-all] [--limit N]
 
@@ -23,8 +23,7 @@ export async function dlq(argv: string[]): Promise<number> {
     options: { ...CLUSTER_OPTIONS, redrive: { type: 'string' }, 'redrive-all': { type: 'boolean' }, limit: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) return console.log(DLQ_HELP), 0;
-  const limit = Number(values.limit ?? 100);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new CliError(`--limit must be from 1 to 1000 (got "${values.limit}")`);
+  const limit = intOption('--limit', values.limit, 100, 1, 1000);
   const { consul, cluster } = await connectCluster(values);
   const client = new EventsClient({ consul, cluster });
   try {

@@ -2,10 +2,10 @@ import { parseArgs } from 'node:util';
 import { type ClusterEvent, type WatchEventsResponse } from '../../gen/shoal/v1/scale';
 import { clusterEventKindToJSON } from '../../gen/shoal/v1/scale';
 import { Backoff } from '../../common/net/Backoff';
-import { CliError } from '../CliError';
 import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, connectCluster } from '../clusterOptions';
 import { leaderClient } from '../controlPlaneClient';
 import { readControlPlaneLeader } from '../../common/cluster/controlPlaneLeader';
+import { intOption } from '../intOption';
 
 export const EVENTS_HELP = `Usage: shoal events [--history N] [--no-follow] [--json] [--config FILE] [--cluster NAME]
 
@@ -27,8 +27,7 @@ export async function events(argv: string[]): Promise<number> {
     options: { ...CLUSTER_OPTIONS, history: { type: 'string' }, 'no-follow': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) return console.log(EVENTS_HELP), 0;
-  const history = Number(values.history ?? 20);
-  if (!Number.isInteger(history) || history < 1 || history > 1000) throw new CliError(`--history must be from 1 to 1000 (got "${values.history}")`);
+  const history = intOption('--history', values.history, 20, 1, 1000);
   const { consul, cluster } = await connectCluster(values);
   const printed = new Set<string>();
   const print = (e: ClusterEvent) => {

@@ -3,6 +3,7 @@ import { EventsClient } from '../../common/client/EventsClient';
 import { CliError } from '../CliError';
 import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, connectCluster } from '../clusterOptions';
 import { grpcFailure } from '../grpcFailure';
+import { intOption } from '../intOption';
 
 export const PUBLISH_HELP = `Usage: shoal publish TYPE [PAYLOAD] [--key KEY] [--idempotency-key K] [--count N]
 
@@ -27,8 +28,7 @@ export async function publish(argv: string[]): Promise<number> {
   if (values.help) return console.log(PUBLISH_HELP), 0;
   if (positionals.length < 1 || positionals.length > 2) throw new CliError('publish takes TYPE and an optional PAYLOAD (see `shoal publish --help`)');
   const [type, payload = ''] = positionals;
-  const count = Number(values.count ?? 1);
-  if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw new CliError(`--count must be from 1 to 1000000 (got "${values.count}")`);
+  const count = intOption('--count', values.count, 1, 1, 1_000_000);
   if (count > 1 && values['idempotency-key']) throw new CliError('--idempotency-key names one event; it cannot go with --count');
   const { consul, cluster } = await connectCluster(values);
   const client = new EventsClient({ consul, cluster });

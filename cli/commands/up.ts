@@ -17,6 +17,7 @@ import { defaultRunDir, RunDir, type RunState, type StartedMonitor } from '../..
 import { spawnControlPlane } from '../local/spawnControlPlane';
 import { type MonitorLaunch, spawnMonitor } from '../local/spawnMonitor';
 import { formatUrls } from '../local/urls';
+import { intOption } from '../intOption';
 
 export const UP_HELP = `Usage: shoal up [--config FILE] [--run-dir DIR] [--timeout MS] [--control-planes N] [--dashboard-port N]
 
@@ -47,10 +48,8 @@ export async function up(argv: string[]): Promise<number> {
   if (values.help) return console.log(UP_HELP), 0;
   const timeoutMs = Number(values.timeout ?? 60000);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new CliError(`--timeout must be a positive number of milliseconds (got "${values.timeout}")`);
-  const instances = Number(values['control-planes'] ?? 2);
-  if (!Number.isInteger(instances) || instances < 1 || instances > 9) throw new CliError(`--control-planes must be from 1 to 9 (got "${values['control-planes']}")`);
-  const dashboardPort = Number(values['dashboard-port'] ?? 3000);
-  if (!Number.isInteger(dashboardPort) || dashboardPort < 0 || dashboardPort > 65535) throw new CliError(`--dashboard-port must be from 0 to 65535 (got "${values['dashboard-port']}")`);
+  const instances = intOption('--control-planes', values['control-planes'], 2, 1, 9);
+  const dashboardPort = intOption('--dashboard-port', values['dashboard-port'], 3000, 0, 65535);
   const configPath = values.config ? resolve(values.config) : undefined;
   const config = loadClusterConfig(configPath);
   const runDir = new RunDir(values['run-dir'] ?? defaultRunDir());

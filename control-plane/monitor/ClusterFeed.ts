@@ -97,8 +97,9 @@ export class ClusterFeed {
     return () => this.listeners.delete(listener);
   }
 
-  get connected(): boolean {
-    return this.connection.connected;
+  /** How the monitor stands with the control plane now. */
+  get status(): ConnectionView {
+    return this.connection;
   }
 
   private emit(m: FeedMessage): void {

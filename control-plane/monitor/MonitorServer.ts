@@ -60,7 +60,8 @@ export function createMonitorServer(feed: ClusterFeed, logger: Logger, listenHos
         // The pid tells `shoal up` that the monitor it started answers, not another one.
         return json(res, 200, { live: true, pid: process.pid });
       case '/health/ready':
-        return json(res, feed.connected ? 200 : 503, { ready: feed.connected, ...feed.snapshot().connection });
+        // Ready while following a leader; a probe needs only that, not the whole snapshot.
+        return json(res, feed.status.connected ? 200 : 503, { ready: feed.status.connected, ...feed.status });
       default:
         return json(res, 404, { error: `no such page: ${path}`, pages: ['/', '/api/snapshot', '/api/stream', '/health/live', '/health/ready'] });
     }

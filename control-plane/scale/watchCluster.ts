@@ -28,10 +28,11 @@ export async function watchCluster(ctx: ScaleContext, request: WatchClusterReque
     // read it when it last led) would show old throughput as current.
     const reading = ctx.scaling.backlog;
     const backlog = ctx.isLeader() && reading && Date.now() - reading.atMs <= BACKLOG_FRESH_MS ? reading : undefined;
-    // The policy as last read, refreshed for the next period in the background: a Consul that
-    // is slow or away must not stall the picture (the page matters most then).
+    // The policy as last read: a Consul that is slow or away must not stall the picture (the
+    // page matters most then). The leader's scaling tick reads it every second; a standby has
+    // no tick, so it reads it for the next period in the background.
     const scaling = policyResponse(ctx, ctx.scaling.knownPolicy());
-    ctx.scaling.policy().catch(() => undefined);
+    if (!ctx.isLeader()) ctx.scaling.policy().catch(() => undefined);
     await writeWithBackpressure(
       call,
       { atUnixMs: Date.now(), topology: getTopology(ctx), scaling, backlog: backlog?.figures, backlogAtUnixMs: backlog?.atMs ?? 0 },
