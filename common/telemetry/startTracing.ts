@@ -15,6 +15,16 @@ export interface TracingIdentity {
   attributes?: Record<string, string>;
 }
 
+let exporting = false;
+
+/**
+ * Whether spans of new traces are recorded and sent anywhere. Without an exporter they never are, so
+ * work done only for a span (span links parsed from every replicated entry's traceparent) is skipped.
+ */
+export function spansExported(): boolean {
+  return exporting;
+}
+
 /**
  * Registers the global tracer provider: W3C trace context propagation always (so trace ids
  * flow between processes and into logs), OTLP export only when OTEL_EXPORTER_OTLP_ENDPOINT or
@@ -39,7 +49,11 @@ export function startTracing(identity: TracingIdentity, env: NodeJS.ProcessEnv =
     sampler: exporter ? undefined : new ParentBasedSampler({ root: new AlwaysOffSampler() }),
   });
   provider.register();
-  return () => provider.shutdown();
+  exporting = exporter !== undefined;
+  return () => {
+    exporting = false;
+    return provider.shutdown();
+  };
 }
 
 const PROTOCOLS = ['grpc', 'http/protobuf', 'http/json'] as const;

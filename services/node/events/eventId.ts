@@ -11,9 +11,19 @@ export function eventIdOf(request: PublishRequest): string {
   return request.idempotencyKey ? `k-${Buffer.from(request.idempotencyKey).toString('base64url')}` : uuidV7();
 }
 
+/** Random bytes for this many ids are drawn at once: one call to the system's generator per batch, not per event. */
+const IDS_PER_DRAW = 256;
+let pool = Buffer.alloc(0);
+let offset = 0;
+
 /** RFC 9562 version 7: 48 bits of Unix ms, then random bits (version and variant set). */
 export function uuidV7(nowMs = Date.now()): string {
-  const b = randomBytes(16);
+  if (offset === pool.length) {
+    pool = randomBytes(16 * IDS_PER_DRAW);
+    offset = 0;
+  }
+  const b = pool.subarray(offset, offset + 16);
+  offset += 16;
   b.writeUIntBE(nowMs, 0, 6);
   b[6] = (b[6] & 0x0f) | 0x70;
   b[8] = (b[8] & 0x3f) | 0x80;
