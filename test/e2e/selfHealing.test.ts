@@ -131,6 +131,9 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
       return names.includes('shoal-node sync.promote') && names.includes('shoal-node state.first_write') && names;
     }, { timeoutMs: 15_000, describe: () => JSON.stringify(receiver.spans.filter((s) => s.traceId === failedOver.traceId).map((s) => `${s.service} ${s.name}`)) });
     for (const name of ['shoal-control-plane cluster.failover', 'shoal-control-plane decide promoted']) assert.ok(inTrace.includes(name), `${name} in the trace`);
+    // While spans are exported, a replica's batch links to the writes it applied.
+    const linkedNames = () => new Set(receiver.spans.filter((s) => s.name === 'sync.apply_batch').flatMap((s) => (s.links ?? []).map((l) => receiver.spans.find((w) => w.spanId === l.spanId)?.name)));
+    await waitFor('a replica batch span linked to a write it applied', () => linkedNames().has('state.write'), { timeoutMs: 15_000, describe: () => JSON.stringify([...linkedNames()]) });
   });
 
   it('loses nothing when the primary and a replica die together, and takes writes again once enough of them are back', async function () {
