@@ -257,7 +257,7 @@ export class StateStore {
     const newTerms: TermStart[] = [];
     this.db.transaction(() => {
       for (const e of entries) {
-        const row = toKvRow({ key: e.key, value: e.value, version: e.version, position: e.position, deleted: e.op === 'delete', hlc: e.hlc, origin: e.origin, vclock: e.vclock });
+        const row = toKvRow(e, e.op === 'delete');
         this.stmt.insertLog.run(e.position, e.term, OPS[e.op], e.key, e.value, e.version, e.hlc.physicalMs, e.hlc.logical, e.origin, row.vclock, e.traceParent);
         changes.push({ key: e.key, before: this.stmt.getHash.get(e.key), after: row.hash });
         this.upsert(row);
@@ -433,7 +433,7 @@ export class StateStore {
         const now = this.stmt.getKv.get(theirs.key);
         // A local row past atPosition came from an entry applied meanwhile: it is newer, keep it.
         if (now && now.position > atPosition) continue;
-        const row = toKvRow(theirs);
+        const row = toKvRow(theirs, theirs.deleted);
         // The row's own hash, not the stored one: a repair mends what the row holds.
         if (!now || rowHash(now) !== row.hash) {
           this.upsert(row);
@@ -453,7 +453,7 @@ export class StateStore {
     this.db.transaction(() => {
       this.db.exec('DELETE FROM kv; DELETE FROM log; DELETE FROM terms;');
       for (const v of values) {
-        const row = toKvRow(v);
+        const row = toKvRow(v, v.deleted);
         this.upsert(row);
         xorInto(digests[bucketOf(row.key)], row.hash);
         count += 1;
@@ -570,18 +570,22 @@ function fromLogRow(r: LogRow): Entry {
   };
 }
 
-function toKvRow(s: Stored): KvRow {
-  const columns: HashedColumns = {
-    key: s.key,
-    value: s.deleted ? null : s.value,
-    version: s.version,
-    deleted: s.deleted ? 1 : 0,
-    hlc_ms: s.hlc.physicalMs,
-    hlc_logical: s.hlc.logical,
-    origin: s.origin,
-    vclock: JSON.stringify(clockEntries(s.vclock)),
+/** The row of a key's version: a Stored one, or an entry's (whose op says whether it deletes). */
+function toKvRow(v: Omit<Stored, 'deleted'>, deleted: boolean): KvRow {
+  const row: KvRow = {
+    key: v.key,
+    value: deleted ? null : v.value,
+    version: v.version,
+    position: v.position,
+    deleted: deleted ? 1 : 0,
+    hlc_ms: v.hlc.physicalMs,
+    hlc_logical: v.hlc.logical,
+    origin: v.origin,
+    vclock: JSON.stringify(clockEntries(v.vclock)),
+    hash: '', // of the columns above, just below: one object, not a copy of it
   };
-  return { ...columns, position: s.position, hash: rowHash(columns) };
+  row.hash = rowHash(row);
+  return row;
 }
 
 function fromKvRow(r: StoredRow): Stored {
