@@ -45,6 +45,13 @@ export interface Stored {
   vclock: VectorClock;
 }
 
+/** What the next version of a key builds on: less to read than the whole Stored. */
+export interface KeyHead {
+  version: number;
+  deleted: boolean;
+  vclock: VectorClock;
+}
+
 export interface TermStart {
   term: number;
   startPosition: number;
@@ -152,6 +159,7 @@ export class StateStore {
       setMeta: db.prepare<[string, string]>('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value'),
       getKv: db.prepare<[string], KvRow>(`SELECT ${ROW_COLUMNS} FROM kv WHERE key = ?`),
       getStored: db.prepare<[string], StoredRow>(`SELECT ${STORED_COLUMNS} FROM kv WHERE key = ?`),
+      getHead: db.prepare<[string], { version: number; deleted: number; vclock: string }>('SELECT version, deleted, vclock FROM kv WHERE key = ?'),
       getHash: db.prepare<[string], string>('SELECT lower(hex(hash)) FROM kv WHERE key = ?').pluck(),
       // Positional parameters throughout the write path: binding by name costs more than the SQL.
       upsertKv: db.prepare<[string, Buffer | null, number, number, number, number, number, string, string, string]>(
@@ -242,6 +250,22 @@ export class StateStore {
   stored(key: string): Stored | undefined {
     const row = this.stmt.getStored.get(key);
     return row ? fromKvRow(row) : undefined;
+  }
+
+  /**
+   * What each key's next version builds on, tombstones included; undefined for a key never
+   * written. One read transaction for all: a read on its own starts and ends one, which costs
+   * more than the read (about 2 µs on a WAL database).
+   */
+  heads(keys: Iterable<string>): Map<string, KeyHead | undefined> {
+    const heads = new Map<string, KeyHead | undefined>();
+    this.db.transaction(() => {
+      for (const key of keys) {
+        const row = this.stmt.getHead.get(key);
+        heads.set(key, row && { version: row.version, deleted: row.deleted === 1, vclock: clockFromJson(row.vclock) });
+      }
+    })();
+    return heads;
   }
 
   /**
