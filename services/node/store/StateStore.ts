@@ -126,6 +126,11 @@ export class StateStore {
    */
   private bucketDigests: Buffer[] = emptyDigests();
   private latestHlc: HybridTime = { physicalMs: 0, logical: 0 };
+  /**
+   * Runs `fn` in one transaction (a savepoint inside another). Built once: better-sqlite3 takes
+   * about 8 µs to build a transaction function, as much as a small write's statements.
+   */
+  private readonly atomically: (fn: () => void) => void;
 
   constructor(
     readonly path: string,
@@ -139,6 +144,7 @@ export class StateStore {
     this.db.pragma(`synchronous = ${fsync === 'always' ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('busy_timeout = 5000');
     openSchema(this.db);
+    this.atomically = this.db.transaction((fn: () => void) => fn());
     this.stmt = this.prepare();
     this.last = Number(this.meta('position') ?? 0);
     this.currentTerm = Number(this.meta('term') ?? 0);
@@ -239,10 +245,10 @@ export class StateStore {
 
   /** Records that `term` starts at `startPosition` (a promotion). */
   startTerm(term: number, startPosition: number): void {
-    this.db.transaction(() => {
+    this.atomically(() => {
       this.adoptTerm(term);
       this.stmt.addTerm.run(term, startPosition);
-    })();
+    });
     this.history = [...this.history.filter((t) => t.term !== term), { term, startPosition }].sort((a, b) => a.term - b.term);
   }
 
@@ -259,12 +265,12 @@ export class StateStore {
    */
   heads(keys: Iterable<string>): Map<string, KeyHead | undefined> {
     const heads = new Map<string, KeyHead | undefined>();
-    this.db.transaction(() => {
+    this.atomically(() => {
       for (const key of keys) {
         const row = this.stmt.getHead.get(key);
         heads.set(key, row && { version: row.version, deleted: row.deleted === 1, vclock: clockFromJson(row.vclock) });
       }
-    })();
+    });
     return heads;
   }
 
@@ -279,7 +285,7 @@ export class StateStore {
     });
     const changes: RowChange[] = [];
     const newTerms: TermStart[] = [];
-    this.db.transaction(() => {
+    this.atomically(() => {
       for (const e of entries) {
         const row = toKvRow(e, e.op === 'delete');
         this.stmt.insertLog.run(e.position, e.term, OPS[e.op], e.key, e.value, e.version, e.hlc.physicalMs, e.hlc.logical, e.origin, row.vclock, e.traceParent);
@@ -294,7 +300,7 @@ export class StateStore {
       const end = entries[entries.length - 1];
       this.stmt.setMeta.run('position', String(end.position));
       if (end.term > this.currentTerm) this.stmt.setMeta.run('term', String(end.term));
-    })();
+    });
     // Only once committed: a failed transaction changed nothing, so neither may the digests.
     this.history.push(...newTerms);
     this.applyChanges(changes);
@@ -387,7 +393,7 @@ export class StateStore {
       xorInto(e, storedHashes[b]);
       return e;
     });
-    this.db.transaction(() => {
+    this.atomically(() => {
       for (const key of stale) {
         const row = this.stmt.getKv.get(key);
         if (!row) continue;
@@ -397,7 +403,7 @@ export class StateStore {
         xorInto(correction[bucketOf(key)], row.hash);
         xorInto(correction[bucketOf(key)], hash);
       }
-    })();
+    });
     let differs = stale.length > 0;
     correction.forEach((c, b) => {
       if (c.every((x) => x === 0)) return;
@@ -442,7 +448,7 @@ export class StateStore {
     const repaired: string[] = [];
     const locals = await this.bucketValues(bucket, atPosition, excluded);
     const changes: RowChange[] = [];
-    this.db.transaction(() => {
+    this.atomically(() => {
       for (const local of locals) {
         const theirs = wanted.get(local.key);
         const now = this.stmt.getKv.get(local.key);
@@ -465,7 +471,7 @@ export class StateStore {
           repaired.push(theirs.key);
         }
       }
-    })();
+    });
     this.applyChanges(changes);
     return repaired;
   }
@@ -474,7 +480,7 @@ export class StateStore {
   installSnapshot(position: number, history: TermStart[], values: Iterable<Stored>): number {
     let count = 0;
     const digests = emptyDigests();
-    this.db.transaction(() => {
+    this.atomically(() => {
       this.db.exec('DELETE FROM kv; DELETE FROM log; DELETE FROM terms;');
       for (const v of values) {
         const row = toKvRow(v, v.deleted);
@@ -484,7 +490,7 @@ export class StateStore {
       }
       for (const t of history) this.stmt.addTerm.run(t.term, t.startPosition);
       this.stmt.setMeta.run('position', String(position));
-    })();
+    });
     this.history = history.map((t) => ({ ...t }));
     this.bucketDigests = digests;
     this.last = position;
