@@ -177,6 +177,18 @@ describe('StateStore (SQLite on a temporary directory)', function () {
     store.close();
   });
 
+  it('reads what the next version of several keys builds on: live, deleted and never written', function () {
+    const store = new StateStore(path, 'always');
+    store.applyEntries([entry(1, 'a', '1'), entry(2, 'b', '2'), entry(3, 'b', '', 'delete')]);
+    const heads = store.heads(['a', 'b', 'c']);
+    assert.deepEqual([...heads], [
+      ['a', { version: 1, deleted: false, vclock: { primary: 1 } }],
+      ['b', { version: 3, deleted: true, vclock: { primary: 3 } }],
+      ['c', undefined],
+    ]);
+    store.close();
+  });
+
   it('refuses a batch with a gap, and changes nothing', function () {
     const store = new StateStore(path, 'always');
     store.applyEntries([entry(1, 'a', '1')]);

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { HybridTime } from './hybridClock';
-import { BUCKETS, bucketOf, emptyDigests, type HashedColumns, rowHash, xorInto } from './rowDigest';
+import { bucketOf, emptyDigests, type HashedColumns, rowHash, xorInto } from './rowDigest';
 import { openSchema } from './schema';
 import { termAt } from './termAt';
 import { clockEntries, type VectorClock } from './vectorClock';
@@ -66,7 +66,8 @@ export interface ConflictRecord {
   resolvedBy: string;
 }
 
-export { BUCKETS };
+/** Number of anti-entropy buckets (see rowDigest.ts). */
+export { BUCKETS } from './rowDigest';
 
 /** Rows hashed per turn of the event loop during an anti-entropy scan. */
 const SCAN_CHUNK = 500;

@@ -48,7 +48,7 @@ export function rowHash(r: HashedColumns): string {
   const length = Buffer.byteLength(columns);
   const data = Buffer.allocUnsafe(length + r.value.length);
   data.write(columns, 0);
-  r.value.copy(data, length);
+  data.set(r.value, length);
   return sha256(data, 'hex');
 }
 
