@@ -1,4 +1,4 @@
-import { createHash, hash } from 'node:crypto';
+import { createHash, hash as oneShotHash } from 'node:crypto';
 
 /**
  * What anti-entropy compares: per bucket of keys, the XOR of the hashes of every stored row
@@ -20,7 +20,7 @@ const HASH_BYTES = 32;
  * which costs more than hashing a row; the fallback gives the same digest on an older Node.
  */
 const sha256: (data: string | Buffer, encoding: 'hex' | 'binary') => string =
-  typeof hash === 'function' ? (data, encoding) => hash('sha256', data, encoding) : (data, encoding) => createHash('sha256').update(data).digest(encoding);
+  typeof oneShotHash === 'function' ? (data, encoding) => oneShotHash('sha256', data, encoding) : (data, encoding) => createHash('sha256').update(data).digest(encoding);
 
 /** The bucket a key falls in: the first byte of its SHA-256, modulo BUCKETS. */
 export function bucketOf(key: string): number {
@@ -57,7 +57,7 @@ export function emptyDigests(): Buffer[] {
 }
 
 /** Adds a row's hash (hex) or another digest to a digest, or removes it: with XOR, the same operation. */
-export function xorInto(digest: Buffer, hash: string | Buffer): void {
-  const bytes = typeof hash === 'string' ? Buffer.from(hash, 'hex') : hash;
+export function xorInto(digest: Buffer, other: string | Buffer): void {
+  const bytes = typeof other === 'string' ? Buffer.from(other, 'hex') : other;
   for (let i = 0; i < HASH_BYTES; i++) digest[i] ^= bytes[i];
 }
