@@ -148,6 +148,31 @@ describe('StateStore (SQLite on a temporary directory)', function () {
     reopened.close();
   });
 
+  it('repairs the buckets that differ from another store\'s, and then digests as it does, by memory and from disk', async function () {
+    const theirs = new StateStore(join(dir, 'theirs.db'), 'always');
+    const ours = new StateStore(path, 'always');
+    const shared = [entry(1, 'a', '1'), entry(2, 'b', '2'), entry(3, 'c', '3')];
+    theirs.applyEntries(shared);
+    ours.applyEntries(shared);
+    // Rows changed behind our back: one differs, one is gone, one should not be there.
+    const other = new Database(path);
+    other.prepare("UPDATE kv SET value = ? WHERE key = 'a'").run(Buffer.from('drifted'));
+    other.prepare("DELETE FROM kv WHERE key = 'b'").run();
+    other.prepare("INSERT INTO kv SELECT 'stray', value, version, position, deleted, hlc_ms, hlc_logical, origin, vclock, hash FROM kv WHERE key = 'c'").run();
+    other.close();
+    assert.equal(await ours.verifyDigests(), true);
+    const wanted = theirs.digests(new Set());
+    const differing = ours.digests(new Set()).flatMap((d, bucket) => (d.equals(wanted[bucket]) ? [] : [bucket]));
+    assert.ok(differing.length > 0);
+    const repaired: string[] = [];
+    for (const bucket of differing) repaired.push(...(await ours.repairBucket(bucket, 3, new Set(), await theirs.bucketValues(bucket, 3, new Set()))));
+    assert.deepEqual(repaired.sort(), ['a', 'b', 'stray']);
+    assert.deepEqual(ours.digests(new Set()), wanted);
+    assert.equal(await ours.verifyDigests(), false);
+    theirs.close();
+    ours.close();
+  });
+
   it('installs a snapshot whose digests match the same values written entry by entry', async function () {
     const written = new StateStore(path, 'always');
     written.applyEntries([entry(1, 'a', '1'), entry(2, 'b', '2'), entry(3, 'b', '', 'delete')]);
