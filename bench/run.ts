@@ -10,13 +10,14 @@ import { dashboard } from './dashboard';
 import { replication } from './replication';
 import { events } from './events';
 import { scale } from './scale';
+import { store } from './store';
 import { failover, handover, heal } from './selfHealing';
 
-const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = { 'cluster-up': clusterUp, replication, failover, heal, handover, events, scale, dashboard };
+const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = { 'cluster-up': clusterUp, replication, failover, heal, handover, events, scale, dashboard, store };
 
 async function main(names: string[]): Promise<void> {
   if (names.includes('--help') || names.includes('-h')) {
-    console.log(`Usage: npm run bench [-- NAME …]\nBenchmarks: ${Object.keys(BENCHMARKS).join(', ')} (all when none is named).\nEnvironment: BENCH_SECONDS (load duration, default 5), BENCH_RUNS (cluster-up runs, default 3), BENCH_TRIALS (failover, heal, handover trials, default 10; dashboard, default 5), BENCH_EVENTS (events, default 5000).`);
+    console.log(`Usage: npm run bench [-- NAME …]\nBenchmarks: ${Object.keys(BENCHMARKS).join(', ')} (all when none is named).\nEnvironment: BENCH_SECONDS (load duration, default 5), BENCH_RUNS (cluster-up runs, default 3), BENCH_TRIALS (failover, heal, handover trials, default 10; dashboard, default 5; store, default 3), BENCH_EVENTS (events, default 5000; store, default 10000).`);
     return;
   }
   const unknown = names.filter((n) => !(n in BENCHMARKS));

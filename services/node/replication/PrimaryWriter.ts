@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { HybridClock } from '../store/hybridClock';
-import type { Entry, EntryOpName, StateStore, Stored } from '../store/StateStore';
+import type { Entry, EntryOpName, KeyHead, StateStore } from '../store/StateStore';
 import { mergeClocks, tick, type VectorClock } from '../store/vectorClock';
 import { type AckTracker, AckTimeout } from './AckTracker';
 import type { EntryFeed } from './EntryFeed';
@@ -141,16 +141,16 @@ export class PrimaryWriter {
       for (const q of batch) q.reject(new NotWriting(`term ${this.store.term} exists; this primary's term ${this.term} is over`));
       return;
     }
-    // Later writes in the batch see earlier ones: versions and CAS checks use this view.
-    const view = new Map<string, Stored | undefined>();
-    const current = (key: string) => (view.has(key) ? view.get(key) : this.store.stored(key));
+    // Later writes in the batch see earlier ones: versions and CAS checks use this view, which
+    // starts with every key the batch writes, read together.
+    const view = this.store.heads(batch.flatMap((q) => q.req.ops.map((op) => op.key)));
     const entries: Entry[] = [];
     const accepted: { q: Queued; outcomes: WriteOutcome[]; last: number }[] = [];
     let position = this.store.lastPosition;
     for (const q of batch) {
       // This write's own changes: adopted into the view only if every op of it passes.
-      const mine = new Map<string, Stored | undefined>();
-      const seen = (key: string) => (mine.has(key) ? mine.get(key) : current(key));
+      const mine = new Map<string, KeyHead | undefined>();
+      const seen = (key: string) => (mine.has(key) ? mine.get(key) : view.get(key));
       const made: Entry[] = [];
       const outcomes: WriteOutcome[] = [];
       let next = position;
@@ -182,7 +182,7 @@ export class PrimaryWriter {
           vclock,
           traceParent: op.traceParent ?? q.req.traceParent,
         };
-        mine.set(op.key, { key: entry.key, value: entry.value, version: entry.version, position: next, deleted: op.op === 'delete', hlc: entry.hlc, origin: entry.origin, vclock });
+        mine.set(op.key, { version: entry.version, deleted: op.op === 'delete', vclock });
         made.push(entry);
         outcomes.push({ written: true, position: next, term: this.term, version: entry.version });
       }

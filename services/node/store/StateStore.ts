@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { HybridTime } from './hybridClock';
+import { bucketOf, emptyDigests, type HashedColumns, rowHash, xorInto } from './rowDigest';
+import { openSchema } from './schema';
 import { termAt } from './termAt';
 import { clockEntries, type VectorClock } from './vectorClock';
 
@@ -44,6 +45,13 @@ export interface Stored {
   vclock: VectorClock;
 }
 
+/** What the next version of a key builds on: less to read than the whole Stored. */
+export interface KeyHead {
+  version: number;
+  deleted: boolean;
+  vclock: VectorClock;
+}
+
 export interface TermStart {
   term: number;
   startPosition: number;
@@ -58,27 +66,30 @@ export interface ConflictRecord {
   resolvedBy: string;
 }
 
-/** Number of anti-entropy buckets. */
-export const BUCKETS = 64;
+/** Number of anti-entropy buckets (see rowDigest.ts). */
+export { BUCKETS } from './rowDigest';
 
 /** Rows hashed per turn of the event loop during an anti-entropy scan. */
 const SCAN_CHUNK = 500;
 
-/** The bucket a key falls in. */
-export function bucketOf(key: string): number {
-  return createHash('sha256').update(key).digest()[0] % BUCKETS;
+interface KvRow extends HashedColumns {
+  position: number;
+  /** rowHash of the row, kept so a write removes the old row's share of the digests without rehashing it. */
+  hash: string;
 }
 
-interface KvRow {
+/** What a Stored is read from. */
+type StoredRow = Omit<KvRow, 'hash'>;
+
+/** kv's columns as a Stored is read from them, and with the row's hash (as rowDigest keeps it). */
+const STORED_COLUMNS = 'key, value, version, position, deleted, hlc_ms, hlc_logical, origin, vclock';
+const ROW_COLUMNS = `${STORED_COLUMNS}, lower(hex(hash)) AS hash`;
+
+/** How one key's row changed, as the digests see it: the hash removed and the hash added. */
+interface RowChange {
   key: string;
-  value: Buffer | null;
-  version: number;
-  position: number;
-  deleted: number;
-  hlc_ms: number;
-  hlc_logical: number;
-  origin: string;
-  vclock: string;
+  before: string | undefined;
+  after: string | undefined;
 }
 
 interface LogRow {
@@ -94,23 +105,6 @@ interface LogRow {
   vclock: string;
   trace_parent: string;
 }
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS terms (term INTEGER PRIMARY KEY, start_position INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS log (
-  position INTEGER PRIMARY KEY, term INTEGER NOT NULL, op INTEGER NOT NULL, key TEXT NOT NULL,
-  value BLOB, version INTEGER NOT NULL, hlc_ms INTEGER NOT NULL, hlc_logical INTEGER NOT NULL,
-  origin TEXT NOT NULL, vclock TEXT NOT NULL, trace_parent TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS kv (
-  key TEXT PRIMARY KEY, value BLOB, version INTEGER NOT NULL, position INTEGER NOT NULL,
-  deleted INTEGER NOT NULL, hlc_ms INTEGER NOT NULL, hlc_logical INTEGER NOT NULL,
-  origin TEXT NOT NULL, vclock TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS kv_position ON kv(position);
-CREATE TABLE IF NOT EXISTS conflicts (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, resolved_at INTEGER NOT NULL, key TEXT NOT NULL,
-  winner TEXT NOT NULL, loser TEXT NOT NULL, reason TEXT NOT NULL, resolved_by TEXT NOT NULL);
-`;
 
 /** How many conflict resolutions are kept. */
 const CONFLICTS_KEPT = 1000;
@@ -133,6 +127,11 @@ export class StateStore {
    */
   private bucketDigests: Buffer[] = emptyDigests();
   private latestHlc: HybridTime = { physicalMs: 0, logical: 0 };
+  /**
+   * Runs `fn` in one transaction (a savepoint inside another). Built once: better-sqlite3 takes
+   * about 8 µs to build a transaction function, as much as a small write's statements.
+   */
+  private readonly atomically: (fn: () => void) => void;
 
   constructor(
     readonly path: string,
@@ -145,13 +144,15 @@ export class StateStore {
     // NORMAL: fsynced at checkpoints only; survives a process crash (kill -9), not an OS crash.
     this.db.pragma(`synchronous = ${fsync === 'always' ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    openSchema(this.db);
+    this.atomically = this.db.transaction((fn: () => void) => fn());
     this.stmt = this.prepare();
     this.last = Number(this.meta('position') ?? 0);
     this.currentTerm = Number(this.meta('term') ?? 0);
     this.history = this.stmt.terms.all().map((r) => ({ term: r.term, startPosition: r.start_position }));
-    for (const row of this.db.prepare<[], KvRow>('SELECT * FROM kv').iterate()) {
-      xorRow(this.bucketDigests, row);
+    // openSchema made every stored hash match its row: the digests can be summed from them.
+    for (const row of this.db.prepare<[], Pick<KvRow, 'key' | 'hash' | 'hlc_ms' | 'hlc_logical'>>('SELECT key, lower(hex(hash)) AS hash, hlc_ms, hlc_logical FROM kv').iterate()) {
+      xorInto(this.bucketDigests[bucketOf(row.key)], row.hash);
       if (row.hlc_ms > this.latestHlc.physicalMs || (row.hlc_ms === this.latestHlc.physicalMs && row.hlc_logical > this.latestHlc.logical)) {
         this.latestHlc = { physicalMs: row.hlc_ms, logical: row.hlc_logical };
       }
@@ -163,26 +164,31 @@ export class StateStore {
     return {
       meta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE name = ?'),
       setMeta: db.prepare<[string, string]>('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value'),
-      getKv: db.prepare<[string], KvRow>('SELECT * FROM kv WHERE key = ?'),
-      upsertKv: db.prepare(
-        `INSERT INTO kv (key, value, version, position, deleted, hlc_ms, hlc_logical, origin, vclock)
-         VALUES (@key, @value, @version, @position, @deleted, @hlc_ms, @hlc_logical, @origin, @vclock)
+      getKv: db.prepare<[string], KvRow>(`SELECT ${ROW_COLUMNS} FROM kv WHERE key = ?`),
+      getStored: db.prepare<[string], StoredRow>(`SELECT ${STORED_COLUMNS} FROM kv WHERE key = ?`),
+      getHead: db.prepare<[string], { version: number; deleted: number; vclock: string }>('SELECT version, deleted, vclock FROM kv WHERE key = ?'),
+      getHash: db.prepare<[string], string>('SELECT lower(hex(hash)) FROM kv WHERE key = ?').pluck(),
+      // Positional parameters throughout the write path: binding by name costs more than the SQL.
+      upsertKv: db.prepare<[string, Buffer | null, number, number, number, number, number, string, string, string]>(
+        `INSERT INTO kv (key, value, version, position, deleted, hlc_ms, hlc_logical, origin, vclock, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, unhex(?))
          ON CONFLICT(key) DO UPDATE SET value = excluded.value, version = excluded.version, position = excluded.position,
            deleted = excluded.deleted, hlc_ms = excluded.hlc_ms, hlc_logical = excluded.hlc_logical,
-           origin = excluded.origin, vclock = excluded.vclock`,
+           origin = excluded.origin, vclock = excluded.vclock, hash = excluded.hash`,
       ),
+      setHash: db.prepare<[string, string]>('UPDATE kv SET hash = unhex(?) WHERE key = ?'),
       deleteKv: db.prepare<[string]>('DELETE FROM kv WHERE key = ?'),
-      insertLog: db.prepare(
+      insertLog: db.prepare<[number, number, number, string, Buffer, number, number, number, string, string, string]>(
         `INSERT INTO log (position, term, op, key, value, version, hlc_ms, hlc_logical, origin, vclock, trace_parent)
-         VALUES (@position, @term, @op, @key, @value, @version, @hlc_ms, @hlc_logical, @origin, @vclock, @trace_parent)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       readLog: db.prepare<[number, number], LogRow>('SELECT * FROM log WHERE position >= ? ORDER BY position LIMIT ?'),
       firstLog: db.prepare<[], { position: number | null }>('SELECT MIN(position) AS position FROM log'),
       truncateLogBelow: db.prepare<[number]>('DELETE FROM log WHERE position < ?'),
-      list: db.prepare<[string, string, string, number], KvRow>(
-        'SELECT * FROM kv WHERE deleted = 0 AND key >= ? AND key > ? AND key < ? ORDER BY key LIMIT ?',
+      list: db.prepare<[string, string, string, number], StoredRow>(
+        `SELECT ${STORED_COLUMNS} FROM kv WHERE deleted = 0 AND key >= ? AND key > ? AND key < ? ORDER BY key LIMIT ?`,
       ),
-      prefixAll: db.prepare<[string, string], KvRow>('SELECT * FROM kv WHERE deleted = 0 AND key >= ? AND key < ? ORDER BY key'),
+      prefixAll: db.prepare<[string, string], StoredRow>(`SELECT ${STORED_COLUMNS} FROM kv WHERE deleted = 0 AND key >= ? AND key < ? ORDER BY key`),
       changedAfter: db.prepare<[number], { key: string }>('SELECT key FROM kv WHERE position > ?'),
       terms: db.prepare<[], { term: number; start_position: number }>('SELECT term, start_position FROM terms ORDER BY term'),
       addTerm: db.prepare<[number, number]>('INSERT OR REPLACE INTO terms (term, start_position) VALUES (?, ?)'),
@@ -240,17 +246,33 @@ export class StateStore {
 
   /** Records that `term` starts at `startPosition` (a promotion). */
   startTerm(term: number, startPosition: number): void {
-    this.db.transaction(() => {
+    this.atomically(() => {
       this.adoptTerm(term);
       this.stmt.addTerm.run(term, startPosition);
-    })();
+    });
     this.history = [...this.history.filter((t) => t.term !== term), { term, startPosition }].sort((a, b) => a.term - b.term);
   }
 
   /** The key's current version, tombstones included; undefined if never written. */
   stored(key: string): Stored | undefined {
-    const row = this.stmt.getKv.get(key);
+    const row = this.stmt.getStored.get(key);
     return row ? fromKvRow(row) : undefined;
+  }
+
+  /**
+   * What each key's next version builds on, tombstones included; undefined for a key never
+   * written. One read transaction for all: a read on its own starts and ends one, which costs
+   * more than the read (about 2 µs on a WAL database).
+   */
+  heads(keys: Iterable<string>): Map<string, KeyHead | undefined> {
+    const heads = new Map<string, KeyHead | undefined>();
+    this.atomically(() => {
+      for (const key of keys) {
+        const row = this.stmt.getHead.get(key);
+        heads.set(key, row && { version: row.version, deleted: row.deleted === 1, vclock: clockFromJson(row.vclock) });
+      }
+    });
+    return heads;
   }
 
   /**
@@ -262,14 +284,14 @@ export class StateStore {
     entries.forEach((e, i) => {
       if (e.position !== this.last + 1 + i) throw new Error(`entry ${i} of the batch is at position ${e.position}; the log needs ${this.last + 1 + i}`);
     });
-    const changes: [KvRow | undefined, KvRow][] = [];
+    const changes: RowChange[] = [];
     const newTerms: TermStart[] = [];
-    this.db.transaction(() => {
+    this.atomically(() => {
       for (const e of entries) {
-        this.stmt.insertLog.run(toLogRow(e));
-        const row = toKvRow({ key: e.key, value: e.value, version: e.version, position: e.position, deleted: e.op === 'delete', hlc: e.hlc, origin: e.origin, vclock: e.vclock });
-        changes.push([this.stmt.getKv.get(e.key), row]);
-        this.stmt.upsertKv.run(row);
+        const row = toKvRow(e, e.op === 'delete');
+        this.stmt.insertLog.run(e.position, e.term, OPS[e.op], e.key, e.value, e.version, e.hlc.physicalMs, e.hlc.logical, e.origin, row.vclock, e.traceParent);
+        changes.push({ key: e.key, before: this.stmt.getHash.get(e.key), after: row.hash });
+        this.upsert(row);
         // A replica learns the terms from the entries it applies.
         if (!this.history.some((t) => t.term === e.term) && !newTerms.some((t) => t.term === e.term)) {
           this.stmt.addTerm.run(e.term, e.position);
@@ -279,13 +301,10 @@ export class StateStore {
       const end = entries[entries.length - 1];
       this.stmt.setMeta.run('position', String(end.position));
       if (end.term > this.currentTerm) this.stmt.setMeta.run('term', String(end.term));
-    })();
+    });
     // Only once committed: a failed transaction changed nothing, so neither may the digests.
     this.history.push(...newTerms);
-    for (const [before, after] of changes) {
-      if (before) xorRow(this.bucketDigests, before);
-      xorRow(this.bucketDigests, after);
-    }
+    this.applyChanges(changes);
     const end = entries[entries.length - 1];
     this.last = end.position;
     if (end.term > this.currentTerm) this.currentTerm = end.term;
@@ -329,33 +348,38 @@ export class StateStore {
   digests(excluded: ReadonlySet<string>): Buffer[] {
     const result = this.bucketDigests.map((d) => Buffer.from(d));
     for (const key of excluded) {
-      const row = this.stmt.getKv.get(key);
-      if (row) xorRow(result, row);
+      const hash = this.stmt.getHash.get(key);
+      if (hash) xorInto(result[bucketOf(key)], hash);
     }
     return result;
   }
 
   /**
-   * Recomputes the digests from what is on disk, a chunk of rows per turn of the event loop,
-   * and adopts them if they differ from the ones kept in memory: that is how anti-entropy notices
-   * a row that changed behind this node's back (a bad disk, a hand edit).
+   * Checks the digests against what is on disk, a chunk of rows per turn of the event loop: that
+   * the digests in memory are the XOR of the hashes stored beside the rows, and that each stored
+   * hash is its row's. Whatever differs is corrected, stored hashes and digests alike: that is
+   * how anti-entropy notices a row that changed behind this node's back (a bad disk, a hand edit).
    * @returns true when the disk differed.
    */
   async verifyDigests(): Promise<boolean> {
-    const fromDisk = emptyDigests();
+    const storedHashes = emptyDigests();
+    // Rows whose stored hash is not their own.
+    const stale: string[] = [];
     const reader = new Database(this.path, { readonly: true });
     let expected: Buffer[];
     try {
       reader.pragma('busy_timeout = 5000');
       reader.exec('BEGIN');
-      const rows = reader.prepare<[], KvRow>('SELECT * FROM kv').iterate();
+      const rows = reader.prepare<[], KvRow>(`SELECT ${ROW_COLUMNS} FROM kv`).iterate();
       // The read snapshot starts with the first row read; in the same turn of the event loop,
       // the digests in memory describe exactly that state.
       let next = rows.next();
       expected = this.bucketDigests.map((d) => Buffer.from(d));
       let n = 0;
       while (!next.done) {
-        xorRow(fromDisk, next.value);
+        const row = next.value;
+        xorInto(storedHashes[bucketOf(row.key)], row.hash);
+        if (rowHash(row) !== row.hash) stale.push(row.key);
         if (++n % SCAN_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
         next = rows.next();
       }
@@ -363,15 +387,29 @@ export class StateStore {
     } finally {
       reader.close();
     }
-    // Correct the live digests by what the disk held that memory did not expect.
-    let differs = false;
-    expected.forEach((e, b) => {
-      const correction = Buffer.alloc(32);
-      for (let i = 0; i < 32; i++) correction[i] = e[i] ^ fromDisk[b][i];
-      if (correction.some((x) => x !== 0)) {
-        differs = true;
-        for (let i = 0; i < 32; i++) this.bucketDigests[b][i] ^= correction[i];
+    // Memory should hold the XOR of the stored hashes. Writes since the scan changed both alike,
+    // so what differed then differs now. Each stale hash is rechecked now (its row may have been
+    // rewritten since) and replaced by its row's, and the digests corrected by as much.
+    const correction = expected.map((e, b) => {
+      xorInto(e, storedHashes[b]);
+      return e;
+    });
+    this.atomically(() => {
+      for (const key of stale) {
+        const row = this.stmt.getKv.get(key);
+        if (!row) continue;
+        const hash = rowHash(row);
+        if (hash === row.hash) continue;
+        this.stmt.setHash.run(hash, key);
+        xorInto(correction[bucketOf(key)], row.hash);
+        xorInto(correction[bucketOf(key)], hash);
       }
+    });
+    let differs = stale.length > 0;
+    correction.forEach((c, b) => {
+      if (c.every((x) => x === 0)) return;
+      differs = true;
+      xorInto(this.bucketDigests[b], c);
     });
     return differs;
   }
@@ -386,13 +424,13 @@ export class StateStore {
   }
 
   /** Visits, in one read transaction on a separate connection, the rows at or before `atPosition`. */
-  private async scan(atPosition: number, excluded: ReadonlySet<string>, visit: (row: KvRow) => void): Promise<void> {
+  private async scan(atPosition: number, excluded: ReadonlySet<string>, visit: (row: StoredRow) => void): Promise<void> {
     const reader = new Database(this.path, { readonly: true });
     try {
       reader.pragma('busy_timeout = 5000');
       reader.exec('BEGIN');
       let n = 0;
-      for (const row of reader.prepare<[number], KvRow>('SELECT * FROM kv WHERE position <= ?').iterate(atPosition)) {
+      for (const row of reader.prepare<[number], StoredRow>(`SELECT ${STORED_COLUMNS} FROM kv WHERE position <= ?`).iterate(atPosition)) {
         if (!excluded.has(row.key)) visit(row);
         if (++n % SCAN_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
       }
@@ -410,15 +448,15 @@ export class StateStore {
     const wanted = new Map(values.map((v) => [v.key, v]));
     const repaired: string[] = [];
     const locals = await this.bucketValues(bucket, atPosition, excluded);
-    const changes: [KvRow | undefined, KvRow | undefined][] = [];
-    this.db.transaction(() => {
+    const changes: RowChange[] = [];
+    this.atomically(() => {
       for (const local of locals) {
         const theirs = wanted.get(local.key);
         const now = this.stmt.getKv.get(local.key);
         // Still at or before atPosition now (not rewritten while the bucket was read): remove.
         if (!theirs && now && now.position <= atPosition) {
           this.stmt.deleteKv.run(local.key);
-          changes.push([now, undefined]);
+          changes.push({ key: local.key, before: now.hash, after: undefined });
           repaired.push(local.key);
         }
       }
@@ -426,18 +464,16 @@ export class StateStore {
         const now = this.stmt.getKv.get(theirs.key);
         // A local row past atPosition came from an entry applied meanwhile: it is newer, keep it.
         if (now && now.position > atPosition) continue;
-        const row = toKvRow(theirs);
-        if (!now || !rowHash(now).equals(rowHash(row))) {
-          this.stmt.upsertKv.run(row);
-          changes.push([now, row]);
+        const row = toKvRow(theirs, theirs.deleted);
+        // The row's own hash, not the stored one: a repair mends what the row holds.
+        if (!now || rowHash(now) !== row.hash) {
+          this.upsert(row);
+          changes.push({ key: theirs.key, before: now?.hash, after: row.hash });
           repaired.push(theirs.key);
         }
       }
-    })();
-    for (const [before, after] of changes) {
-      if (before) xorRow(this.bucketDigests, before);
-      if (after) xorRow(this.bucketDigests, after);
-    }
+    });
+    this.applyChanges(changes);
     return repaired;
   }
 
@@ -445,17 +481,17 @@ export class StateStore {
   installSnapshot(position: number, history: TermStart[], values: Iterable<Stored>): number {
     let count = 0;
     const digests = emptyDigests();
-    this.db.transaction(() => {
+    this.atomically(() => {
       this.db.exec('DELETE FROM kv; DELETE FROM log; DELETE FROM terms;');
       for (const v of values) {
-        const row = toKvRow(v);
-        this.stmt.upsertKv.run(row);
-        xorRow(digests, row);
+        const row = toKvRow(v, v.deleted);
+        this.upsert(row);
+        xorInto(digests[bucketOf(row.key)], row.hash);
         count += 1;
       }
       for (const t of history) this.stmt.addTerm.run(t.term, t.startPosition);
       this.stmt.setMeta.run('position', String(position));
-    })();
+    });
     this.history = history.map((t) => ({ ...t }));
     this.bucketDigests = digests;
     this.last = position;
@@ -487,7 +523,7 @@ export class StateStore {
       .all()
       .map((r) => ({ term: r.term, startPosition: r.start_position }));
     const iterate = function* () {
-      for (const row of reader.prepare<[], KvRow>('SELECT * FROM kv ORDER BY key').iterate()) yield fromKvRow(row);
+      for (const row of reader.prepare<[], StoredRow>(`SELECT ${STORED_COLUMNS} FROM kv ORDER BY key`).iterate()) yield fromKvRow(row);
     };
     return {
       position,
@@ -521,6 +557,19 @@ export class StateStore {
     }));
   }
 
+  private upsert(r: KvRow): void {
+    this.stmt.upsertKv.run(r.key, r.value, r.version, r.position, r.deleted, r.hlc_ms, r.hlc_logical, r.origin, r.vclock, r.hash);
+  }
+
+  /** Brings the digests in step with committed row changes (never before the commit: a failed transaction changed nothing). */
+  private applyChanges(changes: RowChange[]): void {
+    for (const { key, before, after } of changes) {
+      const digest = this.bucketDigests[bucketOf(key)];
+      if (before) xorInto(digest, before);
+      if (after) xorInto(digest, after);
+    }
+  }
+
   private meta(name: string): string | undefined {
     return this.stmt.meta.get(name)?.value;
   }
@@ -537,22 +586,6 @@ function prefixEnd(prefix: string): string {
 
 const OPS: Record<EntryOpName, number> = { put: 1, delete: 2 };
 
-function toLogRow(e: Entry): LogRow {
-  return {
-    position: e.position,
-    term: e.term,
-    op: OPS[e.op],
-    key: e.key,
-    value: e.value,
-    version: e.version,
-    hlc_ms: e.hlc.physicalMs,
-    hlc_logical: e.hlc.logical,
-    origin: e.origin,
-    vclock: JSON.stringify(clockEntries(e.vclock)),
-    trace_parent: e.traceParent,
-  };
-}
-
 function fromLogRow(r: LogRow): Entry {
   return {
     position: r.position,
@@ -563,26 +596,30 @@ function fromLogRow(r: LogRow): Entry {
     version: r.version,
     hlc: { physicalMs: r.hlc_ms, logical: r.hlc_logical },
     origin: r.origin,
-    vclock: Object.fromEntries(JSON.parse(r.vclock) as [string, number][]),
+    vclock: clockFromJson(r.vclock),
     traceParent: r.trace_parent,
   };
 }
 
-function toKvRow(s: Stored): KvRow {
-  return {
-    key: s.key,
-    value: s.deleted ? null : s.value,
-    version: s.version,
-    position: s.position,
-    deleted: s.deleted ? 1 : 0,
-    hlc_ms: s.hlc.physicalMs,
-    hlc_logical: s.hlc.logical,
-    origin: s.origin,
-    vclock: JSON.stringify(clockEntries(s.vclock)),
+/** The row of a key's version: a Stored one, or an entry's (whose op says whether it deletes). */
+function toKvRow(v: Omit<Stored, 'deleted'>, deleted: boolean): KvRow {
+  const row: KvRow = {
+    key: v.key,
+    value: deleted ? null : v.value,
+    version: v.version,
+    position: v.position,
+    deleted: deleted ? 1 : 0,
+    hlc_ms: v.hlc.physicalMs,
+    hlc_logical: v.hlc.logical,
+    origin: v.origin,
+    vclock: JSON.stringify(clockEntries(v.vclock)),
+    hash: '', // of the columns above, just below: one object, not a copy of it
   };
+  row.hash = rowHash(row);
+  return row;
 }
 
-function fromKvRow(r: KvRow): Stored {
+function fromKvRow(r: StoredRow): Stored {
   return {
     key: r.key,
     value: r.value ?? Buffer.alloc(0),
@@ -591,27 +628,13 @@ function fromKvRow(r: KvRow): Stored {
     deleted: r.deleted === 1,
     hlc: { physicalMs: r.hlc_ms, logical: r.hlc_logical },
     origin: r.origin,
-    vclock: Object.fromEntries(JSON.parse(r.vclock) as [string, number][]),
+    vclock: clockFromJson(r.vclock),
   };
 }
 
-/** What anti-entropy compares of a key: everything but where it sits in the log. */
-function rowHash(r: KvRow): Buffer {
-  const h = createHash('sha256');
-  h.update(`${r.key}\u0000${r.version}\u0000${r.deleted}\u0000${r.hlc_ms}.${r.hlc_logical}\u0000${r.origin}\u0000${r.vclock}\u0000`);
-  if (r.value) h.update(r.value);
-  return h.digest();
-}
-
-function emptyDigests(): Buffer[] {
-  return Array.from({ length: BUCKETS }, () => Buffer.alloc(32));
-}
-
-/** Adds a row to (or, the same operation, removes it from) per-bucket XOR digests. */
-function xorRow(digests: Buffer[], row: KvRow): void {
-  const target = digests[bucketOf(row.key)];
-  const hash = rowHash(row);
-  for (let i = 0; i < 32; i++) target[i] ^= hash[i];
+/** A vector clock as the store keeps it: JSON of its sorted entries. */
+function clockFromJson(json: string): VectorClock {
+  return Object.fromEntries(JSON.parse(json) as [string, number][]);
 }
 
 /** A stored value as JSON keeps it: the value in base64. */
