@@ -1,14 +1,20 @@
 // The state store's write path on its own, no network: CPU time per event (a publish and an ack
 // of a ~300-byte record: two entries) at several batch sizes, fsync "always". "replica" applies
 // ready-made entries as a replica does; "primary" writes through PrimaryWriter (reads each key,
-// builds the entries, commits). CPU time, not wall time: the disk's latency is not the figure,
+// builds the entries, commits); "events queue" is the primary's whole events path above it
+// (EventQueue: publish in batches of 100, lease and ack 25 at a time), spans and all, but no
+// gRPC and no replica: what the network and the other processes add is the rest of the
+// `events` benchmark's cost. CPU time, not wall time: the disk's latency is not the figure,
 // and other work on the machine changes CPU time less. Prints figures; asserts nothing.
 // Run: npm run bench -- store
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import type { NodeContext } from '../services/node/NodeContext';
+import { EventQueue } from '../services/node/events/EventQueue';
 import { uuidV7 } from '../services/node/events/eventId';
+import { FirstWriteInTerm } from '../services/node/replication/FirstWriteInTerm';
 import { AckTracker } from '../services/node/replication/AckTracker';
 import { EntryFeed } from '../services/node/replication/EntryFeed';
 import { PrimaryWriter } from '../services/node/replication/PrimaryWriter';
@@ -86,6 +92,36 @@ async function primaryRun(dir: string, events: number, batch: number): Promise<n
   return (used.user + used.system) / events;
 }
 
+/** The primary's events path, in-process: publish 100, then lease and ack them 25 at a time. */
+async function queueRun(dir: string, events: number): Promise<number> {
+  const store = new StateStore(join(dir, 'queue.db'), 'always');
+  store.startTerm(1, 1);
+  const logger = pino({ level: 'silent' });
+  const feed = new EntryFeed(store);
+  const writer = new PrimaryWriter(store, feed, new AckTracker(0), new HybridClock(), 'primary', 1, logger);
+  // What EventQueue and the write path read of a node: its replication (a primary with no
+  // replica connected, minAcks 0), the sync limits and a logger.
+  const ctx = { replication: { role: 'primary', term: 1, store, writer, feed, firstWrite: new FirstWriteInTerm() }, sync: { minAcks: 0, ackTimeout: 5000 }, logger } as unknown as NodeContext;
+  const queue = new EventQueue(ctx, { leaseMs: 30_000, maxAttempts: 5, handlerTimeout: 25_000, concurrency: 16 });
+  const never = new AbortController().signal;
+  const result = Buffer.from(JSON.stringify({ sha256: 'x'.repeat(64) }));
+  const started = process.cpuUsage();
+  for (let i = 0; i < events; i += 100) {
+    await queue.publishAll(Array.from({ length: Math.min(100, events - i) }, (_, k) => ({ type: 'hash', key: '', payload: Buffer.from(`e${i}-${k}`), idempotencyKey: '' })), Date.now() + 60_000);
+    for (let leased = await queue.lease('worker-1', 25, 30_000, 0, never); leased.length > 0; leased = await queue.lease('worker-1', 25, 30_000, 0, never)) {
+      const acks = leased.map((l) => ({ workerId: 'worker-1', eventId: l.event!.id, leaseId: l.leaseId, success: true, result, error: '', permanent: false, traceparent: l.event!.traceparent }));
+      await queue.ackAll(acks, Date.now() + 60_000);
+    }
+  }
+  const used = process.cpuUsage(started);
+  const done = queue.backlog().done;
+  queue.close();
+  writer.close('benchmark over');
+  store.close();
+  if (done !== events) throw new Error(`the queue counts ${done} events done, not ${events}`);
+  return (used.user + used.system) / events;
+}
+
 /** Runs `run` TRIALS times, each on a fresh store, after one short run to warm up the JIT. */
 async function trials(run: (dir: string, events: number) => number | Promise<number>): Promise<{ p50: number; min: number; max: number }> {
   const measure = async (events: number) => {
@@ -113,5 +149,8 @@ export async function store(): Promise<Record<string, unknown>> {
       figures.push({ path, batch, cpuMicrosPerEventP50: cpu.p50, cpuMicrosPerEventMin: cpu.min, cpuMicrosPerEventMax: cpu.max });
     }
   }
+  const cpu = await trials(queueRun);
+  console.log(`events queue (publish 100, lease and ack 25): ${cpu.p50} µs CPU per event (min ${cpu.min}, max ${cpu.max}; ${TRIALS} trials of ${EVENTS} events)`);
+  figures.push({ path: 'events queue', cpuMicrosPerEventP50: cpu.p50, cpuMicrosPerEventMin: cpu.min, cpuMicrosPerEventMax: cpu.max });
   return { events: EVENTS, trials: TRIALS, fsync: 'always', figures };
 }
