@@ -502,8 +502,12 @@ export class StateStore {
 
   /** Forgets all data (keeps the term): before a snapshot, after diverging. */
   wipe(): void {
-    this.db.exec('DELETE FROM kv; DELETE FROM log; DELETE FROM terms;');
-    this.stmt.setMeta.run('position', '0');
+    // One transaction: a crash in between must not leave a position that claims entries the
+    // tables no longer hold (the node would then stream on from there and miss them).
+    this.db.transaction(() => {
+      this.db.exec('DELETE FROM kv; DELETE FROM log; DELETE FROM terms;');
+      this.stmt.setMeta.run('position', '0');
+    })();
     this.history = [];
     this.bucketDigests = emptyDigests();
     this.last = 0;
