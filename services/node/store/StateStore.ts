@@ -504,10 +504,10 @@ export class StateStore {
   wipe(): void {
     // One transaction: a crash in between must not leave a position that claims entries the
     // tables no longer hold (the node would then stream on from there and miss them).
-    this.db.transaction(() => {
+    this.atomically(() => {
       this.db.exec('DELETE FROM kv; DELETE FROM log; DELETE FROM terms;');
       this.stmt.setMeta.run('position', '0');
-    })();
+    });
     this.history = [];
     this.bucketDigests = emptyDigests();
     this.last = 0;
