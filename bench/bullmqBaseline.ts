@@ -10,12 +10,13 @@ import { Queue } from 'bullmq';
 import { freePort } from '../common/net/freePort';
 import { waitFor } from '../common/time/waitFor';
 import { trackChild } from '../test/support/processRegistry';
+import { CpuMeter } from './CpuMeter';
 
 /**
  * @param durable Redis with an append-only file fsynced on every write (`appendfsync always`),
  *   closer to what shoal promises (still one machine, no replica).
  */
-export async function bullmqBaseline(events: number, concurrency: number, durable: boolean): Promise<{ eventsPerSecond: number } | { skipped: string }> {
+export async function bullmqBaseline(events: number, concurrency: number, durable: boolean): Promise<{ eventsPerSecond: number; cpuMicrosPerEvent: Record<string, number> } | { skipped: string }> {
   if (spawnSync('redis-server', ['--version']).status !== 0) return { skipped: 'redis-server is not on PATH (Debian: apt install redis-server)' };
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'shoal-bench-redis-'));
@@ -33,13 +34,16 @@ export async function bullmqBaseline(events: number, concurrency: number, durabl
     await waitFor('Redis', () => queue.waitUntilReady().then(() => true), { timeoutMs: 10_000 });
     await queue.add('warm-up', { payload: '' });
     await waitFor('the workers taking jobs', async () => (await queue.getJobCounts('completed')).completed >= 1, { timeoutMs: 30_000, intervalMs: 20 });
+    const cpu = new CpuMeter(() => ({ redis: redis.pid ?? 0, ...Object.fromEntries(workers.map((w, i) => [`worker-${i + 1}`, w.pid ?? 0])) }));
+    cpu.start();
     const started = performance.now();
     const batches = Array.from({ length: Math.ceil(events / 100) }, (_, i) => Math.min(100, events - i * 100));
     for (let i = 0; i < batches.length; i += 8) {
       await Promise.all(batches.slice(i, i + 8).map((n, b) => queue.addBulk(Array.from({ length: n }, (_, k) => ({ name: 'hash', data: { payload: Buffer.from(`e${i + b}-${k}`).toString('base64') } })))));
     }
     await waitFor('every job completed', async () => (await queue.getJobCounts('completed')).completed >= events + 1, { timeoutMs: 300_000, intervalMs: 20 });
-    return { eventsPerSecond: Math.round(events / ((performance.now() - started) / 1000)) };
+    const eventsPerSecond = Math.round(events / ((performance.now() - started) / 1000));
+    return { eventsPerSecond, cpuMicrosPerEvent: cpu.stop(events) };
   } finally {
     await queue.close();
     for (const w of workers) w.kill('SIGTERM');

@@ -1,11 +1,13 @@
 // Event processing end to end: 2 workers (the built-in `hash` handler, trivial), events/s
-// from the first publish to the last ack, and publish → processed latency of single events
-// on an idle cluster; then BullMQ on a local Redis the same way, where redis-server is
-// installed. Prints figures; asserts nothing. Run: npm run bench -- events
+// from the first publish to the last ack with the CPU each process used per event, and
+// publish → processed latency of single events on an idle cluster; then BullMQ on a local
+// Redis the same way, where redis-server is installed. Prints figures; asserts nothing.
+// Run: npm run bench -- events
 import { EventsClient } from '../common/client/EventsClient';
 import { waitFor } from '../common/time/waitFor';
 import { ControlPlaneCluster } from '../test/support/controlPlaneCluster';
 import { bullmqBaseline } from './bullmqBaseline';
+import { CpuMeter, formatCpu } from './CpuMeter';
 import { percentile } from './stats';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 5000);
@@ -20,10 +22,11 @@ export async function events(): Promise<Record<string, unknown>> {
   if ('skipped' in bullmq) console.log(`BullMQ baseline skipped: ${bullmq.skipped}`);
   if ('eventsPerSecond' in bullmq) console.log(`BullMQ, same handler and workers, Redis in memory (no fsync): ${bullmq.eventsPerSecond} events/s`);
   if ('eventsPerSecond' in bullmqFsync) console.log(`BullMQ, same handler and workers, Redis with appendfsync always: ${bullmqFsync.eventsPerSecond} events/s (shoal: ${ours.eventsPerSecond} events/s, fsynced and replicated)`);
+  if ('cpuMicrosPerEvent' in bullmqFsync && bullmqFsync.cpuMicrosPerEvent.total) console.log(`BullMQ with fsync, µs of CPU per event: ${formatCpu(bullmqFsync.cpuMicrosPerEvent)}`);
   return { events: EVENTS, workers: 2, concurrency: CONCURRENCY, ...ours, bullmq, bullmqFsync };
 }
 
-async function shoalEvents(): Promise<{ eventsPerSecond: number; latencyP50Ms: number; latencyP99Ms: number }> {
+async function shoalEvents(): Promise<{ eventsPerSecond: number; latencyP50Ms: number; latencyP99Ms: number; cpuMicrosPerEvent: Record<string, number> }> {
   const cluster = await ControlPlaneCluster.start({ cluster: 'bench-events', controlPlanes: 1, scaling: { enabled: false }, events: { concurrency: CONCURRENCY } });
   const client = new EventsClient({ consul: cluster.consul.api, cluster: 'bench-events' });
   try {
@@ -33,6 +36,12 @@ async function shoalEvents(): Promise<{ eventsPerSecond: number; latencyP50Ms: n
     await waitFor('workers leasing', async () => (await client.backlog()).done >= 1, { timeoutMs: 30_000, intervalMs: 50 });
     // Throughput: publish EVENTS in batches of 100 (8 calls at a time), until all are done.
     const doneBefore = (await client.backlog()).done;
+    const cpu = new CpuMeter(() => ({
+      ...Object.fromEntries(cluster.runDir.readNodes().map((n) => [n.id, n.pid])),
+      ...Object.fromEntries([...cluster.planes].map(([id, child]) => [id, child.pid ?? 0])),
+      consul: cluster.consul.process.pid ?? 0,
+    }));
+    cpu.start();
     const started = performance.now();
     const batches = Array.from({ length: Math.ceil(EVENTS / 100) }, (_, i) => Math.min(100, EVENTS - i * 100));
     for (let i = 0; i < batches.length; i += 8) {
@@ -41,8 +50,10 @@ async function shoalEvents(): Promise<{ eventsPerSecond: number; latencyP50Ms: n
     const published = performance.now();
     await waitFor('every event processed', async () => (await client.backlog()).done - doneBefore >= EVENTS, { timeoutMs: 300_000, intervalMs: 20 });
     const processed = performance.now();
+    const cpuMicrosPerEvent = cpu.stop(EVENTS);
     const rate = Math.round(EVENTS / ((processed - started) / 1000));
     console.log(`${EVENTS} events, 2 workers at concurrency ${CONCURRENCY}, trivial handler: ${rate} events/s end to end (published in ${Math.round(published - started)} ms, all processed after ${Math.round(processed - started)} ms)`);
+    if (cpuMicrosPerEvent.total) console.log(`shoal, µs of CPU per event: ${formatCpu(cpuMicrosPerEvent)}`);
 
     // Latency: one event at a time, publish until the primary counts it done.
     const latencies: number[] = [];
@@ -57,7 +68,7 @@ async function shoalEvents(): Promise<{ eventsPerSecond: number; latencyP50Ms: n
     const p50 = Math.round(percentile(latencies, 50) * 10) / 10;
     const p99 = Math.round(percentile(latencies, 99) * 10) / 10;
     console.log(`publish → processed (acked by the worker), one at a time: p50 ${p50} ms, p99 ${p99} ms (${LATENCY_SAMPLES} events; includes polling GetBacklog every 1 ms)`);
-    return { eventsPerSecond: rate, latencyP50Ms: p50, latencyP99Ms: p99 };
+    return { eventsPerSecond: rate, latencyP50Ms: p50, latencyP99Ms: p99, cpuMicrosPerEvent };
   } finally {
     client.close();
     await cluster.stop();

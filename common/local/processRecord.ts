@@ -29,6 +29,16 @@ export function isRunning(p: ProcessRecord): boolean {
   return p.startTime === undefined || stat?.[19] === p.startTime;
 }
 
+/** Clock ticks per second of /proc's times (USER_HZ, 100 in the Linux ABI). */
+const USER_HZ = 100;
+
+/** CPU time (user + system) the process has used so far, ms; undefined where there is no /proc or it is gone. */
+export function cpuTimeMs(pid: number): number | undefined {
+  const stat = statOf(pid);
+  // utime and stime are fields 14 and 15; statOf starts at field 3.
+  return stat ? ((Number(stat[11]) + Number(stat[12])) * 1000) / USER_HZ : undefined;
+}
+
 function startTimeOf(pid: number): string | undefined {
   return statOf(pid)?.[19];
 }
