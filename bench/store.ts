@@ -102,7 +102,7 @@ async function queueRun(dir: string, events: number): Promise<number> {
   // What EventQueue and the write path read of a node: its replication (a primary with no
   // replica connected, minAcks 0), the sync limits and a logger.
   const ctx = { replication: { role: 'primary', term: 1, store, writer, feed, firstWrite: new FirstWriteInTerm() }, sync: { minAcks: 0, ackTimeout: 5000 }, logger } as unknown as NodeContext;
-  const queue = new EventQueue(ctx, { leaseMs: 30_000, maxAttempts: 5, handlerTimeout: 25_000, concurrency: 16 });
+  const queue = new EventQueue(ctx, { leaseMs: 30_000, maxAttempts: 5, handlerTimeout: 25_000, concurrency: 16, dedupeWindow: 120_000 });
   const never = new AbortController().signal;
   const result = Buffer.from(JSON.stringify({ sha256: 'x'.repeat(64) }));
   const started = process.cpuUsage();

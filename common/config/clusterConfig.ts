@@ -126,6 +126,12 @@ export interface EventsConfig {
   /** Events a worker runs at once. @default 4 */
   concurrency: number;
   /**
+   * How long a done event published with an idempotency key is kept, so publishing that key
+   * again is answered as a duplicate, ms; then it is removed from every node. Events without a
+   * key are removed when acked: nothing can ask for them again. @default 120000
+   */
+  dedupeWindow: number;
+  /**
    * A module of event handlers every worker loads (the --handlers flag of a worker started by
    * hand wins), relative to the config file. @default none: the built-ins only
    */
@@ -217,7 +223,7 @@ export function parseClusterConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): C
   const declaredWorkers = nodes.filter((n) => n.type === 'worker').reduce((sum, n) => sum + n.count, 0);
   const minWorkers = optional(sc, 'minWorkers', declaredWorkers, int(0, 100), 'scaling.');
   const ev = object(root.events ?? {}, 'events');
-  onlyKeys(ev, ['leaseMs', 'maxAttempts', 'handlerTimeout', 'concurrency', 'handlers'], 'events.');
+  onlyKeys(ev, ['leaseMs', 'maxAttempts', 'handlerTimeout', 'concurrency', 'dedupeWindow', 'handlers'], 'events.');
   const config: ClusterConfig = {
     version: optional(root, 'version', '1.0.0', str),
     name,
@@ -263,6 +269,7 @@ export function parseClusterConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): C
       maxAttempts: optional(ev, 'maxAttempts', 5, int(1, 100), 'events.'),
       handlerTimeout: optional(ev, 'handlerTimeout', 25000, ms(10, 3_600_000), 'events.'),
       concurrency: optional(ev, 'concurrency', 4, int(1, 1000), 'events.'),
+      dedupeWindow: optional(ev, 'dedupeWindow', 120_000, ms(0, 86_400_000), 'events.'),
       handlers: ev.handlers === undefined ? undefined : str(ev.handlers, 'events.handlers'),
     },
     scaling: {

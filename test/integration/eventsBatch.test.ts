@@ -6,13 +6,16 @@ import { unaryCall } from '../../common/client/grpcCall';
 import { waitFor } from '../../common/time/waitFor';
 import { StateCluster } from '../support/stateCluster';
 
+/** A short events.dedupeWindow, so the test sees a keyed done event removed. */
+const DEDUPE_WINDOW_MS = 1500;
+
 /** No workers: the test leases and acks by hand. */
 describe('events in batches (a primary, 2 replicas, no workers)', function () {
   let c: StateCluster;
   let events: EventsClient;
 
   before(async function () {
-    c = await StateCluster.start({ cluster: 'events-batch' });
+    c = await StateCluster.start({ cluster: 'events-batch', events: { dedupeWindow: DEDUPE_WINDOW_MS } });
     events = new EventsClient({ consul: c.consul.api, cluster: 'events-batch' });
   });
 
@@ -40,6 +43,28 @@ describe('events in batches (a primary, 2 replicas, no workers)', function () {
     assert.deepEqual(got.map((l) => l.event!.id).sort(), published.map((p) => p.eventId).sort());
     return got;
   };
+
+  // First: the key counts it compares are the only events of the cluster then.
+  it('removes done events from every node: one without a key at its ack, one with a key after events.dedupeWindow, answering repeats until then', async function () {
+    const nodes = ['primary', 'replica-1', 'replica-2'];
+    const keysOn = () => Promise.all(nodes.map((id) => c.metric(id, 'shoal_state_keys')));
+    const keysBecome = (want: number[], what: string) => waitFor(what, async () => (await keysOn()).every((k, i) => k === want[i]), { timeoutMs: 10_000, intervalMs: 50 });
+    const before = await keysOn();
+    const published = await events.publishBatch([{ type: 'hash' }, { type: 'hash' }, { type: 'hash' }, { type: 'hash', idempotencyKey: 'keep-me' }]);
+    await keysBecome(before.map((k) => k + 4), 'four queued events on every node');
+    const got = await events.lease('w1', 4, 0);
+    const acked = await events.ackBatch(got.map((l) => ackOf(l)));
+    assert.ok(acked.every((a) => a.state === EventState.EVENT_STATE_DONE));
+    await keysBecome(before.map((k) => k + 1), 'only the keyed done event left on every node');
+    const repeat = await events.publish({ type: 'hash', idempotencyKey: 'keep-me' });
+    assert.deepEqual([repeat.eventId, repeat.duplicate], [published[3].eventId, true], 'within the window, a repeat is the first event');
+    await keysBecome(before, 'the keyed done event removed after the window, on every node');
+    const anew = await events.publish({ type: 'hash', idempotencyKey: 'keep-me' });
+    assert.deepEqual([anew.eventId, anew.duplicate], [published[3].eventId, false], 'after the window, the key publishes anew (with the same id)');
+    const [again] = await events.lease('w1', 1, 0);
+    assert.equal(again.event!.id, anew.eventId);
+    await events.ackBatch([ackOf(again)]);
+  });
 
   it('publishes a batch as one write of consecutive entries; a repeated idempotency key, in the batch or before it, is a duplicate', async function () {
     const [first] = await events.publishBatch([{ type: 'hash', idempotencyKey: 'before' }]);

@@ -16,6 +16,8 @@ export interface StateClusterOptions {
   workers?: number;
   /** Overrides of the config's sync section (minAcks, retainEntries, interval, …). */
   sync?: Record<string, unknown>;
+  /** Overrides of the config's events section (dedupeWindow, …). */
+  events?: Record<string, unknown>;
 }
 
 /**
@@ -38,7 +40,7 @@ export class StateCluster {
     const replicas = opts.replicas ?? 2;
     const workers = opts.workers ?? 0;
     const configPath = join(outputDir('configs'), `${opts.cluster}.json`);
-    writeEphemeralClusterConfig(configPath, opts.cluster, { replicas, workers, sections: { sync: { heartbeatInterval: 200, ...opts.sync } } });
+    writeEphemeralClusterConfig(configPath, opts.cluster, { replicas, workers, sections: { sync: { heartbeatInterval: 200, ...opts.sync }, ...(opts.events && { events: opts.events }) } });
     // A fresh Consul knows no leader: the nodes' data must be fresh too.
     rmSync(join(outputDir('data'), opts.cluster), { recursive: true, force: true });
     const consul = await startTestConsul();

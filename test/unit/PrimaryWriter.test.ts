@@ -54,6 +54,25 @@ describe('PrimaryWriter: writes of several ops (one replica acknowledging)', fun
     assert.deepEqual(store.readEntries(1, 10).map((e) => [e.key, e.traceParent.slice(3, 7)]), [['a', 'aaaa'], ['b', 'cccc'], ['a', 'cccc']]);
   });
 
+  it('purges a live key (a later op of the same write sees it gone), and skips a purge of a key that is not there', async function () {
+    await writer.write({ op: 'put', key: 'event', value: Buffer.from('queued'), traceParent: '', deadlineMs: deadline(), waitForAcks: false });
+    await writer.write({ op: 'put', key: 'event', value: Buffer.from('retried'), traceParent: '', deadlineMs: deadline(), waitForAcks: false });
+    const outcomes = await writer.writeAll({
+      ops: [
+        { op: 'purge', key: 'event', value: Buffer.alloc(0) },
+        { op: 'put', key: 'event', value: Buffer.from('published again'), expectedVersion: 0 },
+        { op: 'purge', key: 'never-written', value: Buffer.alloc(0) },
+      ],
+      traceParent: '',
+      deadlineMs: deadline(),
+      waitForAcks: false,
+    });
+    assert.deepEqual(outcomes.map((o) => [o.written, o.version]), [[true, 3], [true, 1], [false, 0]]);
+    assert.equal(store.stored('event')?.version, 1, 'written again after a purge, a key starts over');
+    assert.equal(store.stored('never-written'), undefined);
+    assert.deepEqual(store.readEntries(3, 10).map((e) => e.op), ['purge', 'put']);
+  });
+
   it('writes none of the ops when one compare-and-set fails, and leaves the other writes of the flush alone', async function () {
     await writer.write({ op: 'put', key: 'taken', value: Buffer.from('x'), traceParent: '', deadlineMs: deadline(), waitForAcks: false });
     const failing = writer.writeAll({

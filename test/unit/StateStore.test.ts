@@ -214,6 +214,28 @@ describe('StateStore (SQLite on a temporary directory)', function () {
     store.close();
   });
 
+  it('purges a key without a tombstone: digests and key count as if it had never been written, on a replica and after a reopen', async function () {
+    const never = new StateStore(join(dir, 'never.db'), 'always');
+    never.applyEntries([entry(1, 'a', '1')]);
+    const store = new StateStore(path, 'always');
+    store.applyEntries([entry(1, 'a', '1'), entry(2, 'event', 'queued')]);
+    assert.equal(store.keyCount, 2);
+    store.applyEntries([entry(3, 'event', '', 'purge')]);
+    assert.equal(store.stored('event'), undefined, 'no row, not even a tombstone');
+    assert.equal(store.keyCount, 1);
+    assert.deepEqual(store.digests(new Set()), never.digests(new Set()));
+    assert.equal(await store.verifyDigests(), false, 'the disk agrees');
+    assert.deepEqual(store.readEntries(3, 1).map((e) => [e.op, e.key]), [['purge', 'event']]);
+    // Anti-entropy must leave a key purged after the position it compares at out on both sides.
+    assert.deepEqual(store.changedAfter(2), ['event']);
+    store.close();
+    const reopened = new StateStore(path, 'always');
+    assert.equal(reopened.keyCount, 1);
+    assert.deepEqual(reopened.digests(new Set()), never.digests(new Set()));
+    reopened.close();
+    never.close();
+  });
+
   it('refuses a batch with a gap, and changes nothing', function () {
     const store = new StateStore(path, 'always');
     store.applyEntries([entry(1, 'a', '1')]);

@@ -120,6 +120,8 @@ describe('parseClusterConfig', function () {
 
   it('checks events and scaling as a whole: a handler timeout within its lease, a max not below the min', function () {
     assert.equal(fieldOf({ events: { leaseMs: 1000, handlerTimeout: 1000 } }), 'events.handlerTimeout');
+    assert.equal(fieldOf({ events: { dedupeWindow: -1 } }), 'events.dedupeWindow');
+    assert.equal(parseClusterConfig({}).events.dedupeWindow, 120_000);
     assert.equal(fieldOf({ scaling: { minWorkers: 3, maxWorkers: 2 } }), 'scaling.maxWorkers');
     assert.equal(fieldOf({ scaling: { scaleUpCpuPercent: 20, scaleDownCpuPercent: 30 } }), 'scaling.scaleDownCpuPercent');
     assert.equal(fieldOf({ scaling: { enabled: 'yes' } }), 'scaling.enabled');

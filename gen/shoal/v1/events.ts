@@ -80,7 +80,11 @@ export interface PublishRequest {
   /** Free-form key of the event (what it is about). */
   key: string;
   payload: Buffer;
-  /** Optional: publishing the same key again returns the first event and writes nothing. */
+  /**
+   * Optional: publishing the same key again returns the first event and writes nothing, while
+   * that event is pending, leased or dead-lettered and for events.dedupeWindow (2 min by default)
+   * after it is done. After that the key publishes a new event with the same id.
+   */
   idempotencyKey: string;
 }
 
@@ -144,7 +148,10 @@ export interface AckRequest {
   eventId: string;
   leaseId: string;
   success: boolean;
-  /** On success: what the handler returned (kept with the event). */
+  /**
+   * On success: what the handler returned. Kept with the event while it is kept (see
+   * PublishRequest.idempotency_key); its size is on the primary's events.ack span.
+   */
   result: Buffer;
   /** On failure: why. */
   error: string;

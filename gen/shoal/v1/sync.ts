@@ -30,6 +30,11 @@ export enum EntryOp {
   ENTRY_OP_UNSPECIFIED = 0,
   ENTRY_OP_PUT = 1,
   ENTRY_OP_DELETE = 2,
+  /**
+   * ENTRY_OP_PURGE - Removes the key's row entirely, leaving no tombstone: only for the node's own keys whose
+   * history nobody asks for again (a done event). A purged key written again starts at version 1.
+   */
+  ENTRY_OP_PURGE = 3,
   UNRECOGNIZED = -1,
 }
 
@@ -44,6 +49,9 @@ export function entryOpFromJSON(object: any): EntryOp {
     case 2:
     case "ENTRY_OP_DELETE":
       return EntryOp.ENTRY_OP_DELETE;
+    case 3:
+    case "ENTRY_OP_PURGE":
+      return EntryOp.ENTRY_OP_PURGE;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -59,6 +67,8 @@ export function entryOpToJSON(object: EntryOp): string {
       return "ENTRY_OP_PUT";
     case EntryOp.ENTRY_OP_DELETE:
       return "ENTRY_OP_DELETE";
+    case EntryOp.ENTRY_OP_PURGE:
+      return "ENTRY_OP_PURGE";
     case EntryOp.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

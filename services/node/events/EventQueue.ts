@@ -5,11 +5,11 @@ import type { EventsConfig } from '../../../common/config/clusterConfig';
 import { failedPrecondition, notFound, ServerError, unavailable } from '../../../common/grpc/ServerError';
 import type { NodeContext } from '../NodeContext';
 import { AckTimeout } from '../replication/AckTracker';
-import type { WriteOutcome } from '../replication/PrimaryWriter';
+import type { WriteOp, WriteOutcome } from '../replication/PrimaryWriter';
 import { primaryWrite, primaryWriteAll } from '../state/write';
 import { EVENTS_PREFIX, eventKey } from '../store/systemKeys';
 import { notPrimary } from '../sync/primaryRedirect';
-import { eventIdOf } from './eventId';
+import { eventIdOf, isKeyedEventId } from './eventId';
 import { MAX_MESSAGE_BYTES } from './limits';
 import { decodeRecord, encodeRecord, type EventRecord, toEvent } from './eventRecord';
 import { status } from '@grpc/grpc-js';
@@ -39,14 +39,24 @@ interface Lease {
   expiresAt: number;
 }
 
-/** How often expired leases are looked for, ms. */
+/** How often expired leases and dedupe windows are looked for, ms. */
 const SWEEP_MS = 200;
+/** Done events removed in one replicated write at most. */
+const PURGE_BATCH = 1000;
+/** After a removal could not be written (too few replicas), the next try waits this long, ms. */
+const PURGE_RETRY_MS = 5000;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * The primary's view of the event log. Every change of an event's state (published, failed,
  * done, dead) is a replicated write of its record, acknowledged under sync.minAcks; leases are
  * held in memory only. So a new primary rebuilds the queue from its store: what was leased is
  * pending again, and delivery is at least once.
+ *
+ * A done event is removed from the store (a purge, on every node), so the store, its scans and
+ * a new primary's rebuild hold only the queue, not every event ever processed. An event without
+ * an idempotency key goes at its ack: nothing can ask for it again. One with a key stays done for
+ * events.dedupeWindow, so publishing the key again is answered as a duplicate, and then goes.
  */
 export class EventQueue {
   /** Ids of pending events, oldest first (leased ones stay here until acked); a Set keeps order and removes in O(1). */
@@ -56,6 +66,10 @@ export class EventQueue {
   /** Events whose new state is being written: not leased, expired or acked meanwhile. */
   private readonly saving = new Set<string>();
   private readonly waiters = new Set<() => void>();
+  /** Done events kept for their key's dedupe window, in the order they are to be removed. */
+  private expiring: { id: string; at: number }[] = [];
+  /** A removal of expired done events is being written. */
+  private purging = false;
   private dead = 0;
   private done = 0;
   /** The term this queue was built in; 0 before it was built. */
@@ -198,17 +212,18 @@ export class EventQueue {
       }
       results.push(EventState.EVENT_STATE_UNSPECIFIED); // set once written
       const parent = propagation.extract(ROOT_CONTEXT, { traceparent: a.traceparent || record.traceparent });
-      const span = tracer.startSpan('events.ack', { attributes: { 'shoal.event.id': a.eventId, 'shoal.lease.id': a.leaseId, 'shoal.worker': a.workerId, 'shoal.ack.success': a.success }, links: batch ? [{ context: batch }] : [] }, parent);
+      const span = tracer.startSpan('events.ack', { attributes: { 'shoal.event.id': a.eventId, 'shoal.lease.id': a.leaseId, 'shoal.worker': a.workerId, 'shoal.ack.success': a.success, 'shoal.ack.result_bytes': a.result.length }, links: batch ? [{ context: batch }] : [] }, parent);
       const next = a.success ? { ...record, state: 'done' as const, result: a.result.toString('base64') } : this.failedRecord(record, a.error, a.permanent);
       this.saving.add(a.eventId);
       taken.push({ index, next, span });
     });
     if (taken.length === 0) return results;
     try {
-      const ops = taken.map(({ next, span }) => {
+      const ops = taken.map(({ next, span }): WriteOp => {
         const carrier: Record<string, string> = {};
         propagation.inject(trace.setSpan(ROOT_CONTEXT, span), carrier);
-        return { op: 'put' as const, key: eventKey(next.id), value: encodeRecord(next), traceParent: carrier.traceparent };
+        if (next.state === 'done' && !this.keptWhenDone(next.id)) return { op: 'purge', key: eventKey(next.id), value: EMPTY, traceParent: carrier.traceparent };
+        return { op: 'put', key: eventKey(next.id), value: encodeRecord(next), traceParent: carrier.traceparent };
       });
       await primaryWriteAll(this.ctx, ops, deadlineMs);
     } catch (err) {
@@ -225,9 +240,11 @@ export class EventQueue {
         span.end();
       }
     }
+    const removeAt = Date.now() + this.config.dedupeWindow;
     for (const { index, next } of taken) {
       this.leases.delete(next.id);
       results[index] = this.recorded(next);
+      if (next.state === 'done' && this.keptWhenDone(next.id)) this.expiring.push({ id: next.id, at: removeAt });
     }
     return results;
   }
@@ -286,16 +303,21 @@ export class EventQueue {
     this.records.clear();
     this.leases.clear();
     this.saving.clear();
+    this.expiring = [];
     this.dead = 0;
     this.done = 0;
+    const now = Date.now();
     const rows = r.store.listAll(EVENTS_PREFIX).sort((a, b) => a.position - b.position);
     for (const row of rows) {
       const record = decodeRecord(row.value);
       if (record.state === 'pending') this.enqueue(record);
       else if (record.state === 'dead') this.dead += 1;
-      else this.done += 1;
+      // Done: kept for its key's dedupe window (how much of it is left is not recorded, so all of
+      // it), or left by an earlier version, which kept every done event: removed at once.
+      else this.expiring.push({ id: record.id, at: this.keptWhenDone(record.id) ? now + this.config.dedupeWindow : now });
     }
-    this.ctx.logger.info({ term: r.term, pending: this.pending.size, dead: this.dead }, 'event queue rebuilt from the store');
+    this.expiring.sort((a, b) => a.at - b.at);
+    this.ctx.logger.info({ term: r.term, pending: this.pending.size, dead: this.dead, doneToRemove: this.expiring.length }, 'event queue rebuilt from the store');
   }
 
   private enqueue(record: EventRecord): void {
@@ -370,6 +392,32 @@ export class EventQueue {
     if (this.term === 0 || r?.role !== 'primary' || r.term !== this.term) return;
     const now = Date.now();
     for (const [eventId, lease] of this.leases) if (lease.expiresAt <= now) this.expire(eventId, `lease of ${lease.workerId} expired`);
+    this.purgeExpired(now);
+  }
+
+  /** Whether a done event stays for the dedupe window (its id came from an idempotency key). */
+  private keptWhenDone(eventId: string): boolean {
+    return this.config.dedupeWindow > 0 && isKeyedEventId(eventId);
+  }
+
+  /** Removes done events whose dedupe window is over, up to PURGE_BATCH in one replicated write. */
+  private purgeExpired(now: number): void {
+    if (this.purging || this.expiring.length === 0 || this.expiring[0].at > now) return;
+    let count = 0;
+    while (count < this.expiring.length && count < PURGE_BATCH && this.expiring[count].at <= now) count += 1;
+    const batch = this.expiring.splice(0, count);
+    const term = this.term;
+    this.purging = true;
+    Promise.resolve()
+      .then(() => primaryWriteAll(this.ctx, batch.map(({ id }) => ({ op: 'purge' as const, key: eventKey(id), value: EMPTY })), now + this.ctx.sync.ackTimeout))
+      .catch((err: Error) => {
+        // A rebuilt queue lists them again itself; otherwise they are tried again a little later.
+        if (this.term !== term) return;
+        const at = Date.now() + PURGE_RETRY_MS;
+        this.expiring.unshift(...batch.map(({ id }) => ({ id, at })));
+        this.ctx.logger.warn({ events: batch.length, err: err.message, retryInMs: PURGE_RETRY_MS }, 'could not remove done events past their dedupe window');
+      })
+      .finally(() => (this.purging = false));
   }
 
   private settle(eventId: string): void {

@@ -8,7 +8,15 @@ import type { PublishRequest } from '../../../gen/shoal/v1/events';
  * touched a page each and made commits about twice as slow).
  */
 export function eventIdOf(request: PublishRequest): string {
-  return request.idempotencyKey ? `k-${Buffer.from(request.idempotencyKey).toString('base64url')}` : uuidV7();
+  return request.idempotencyKey ? `${KEYED}${Buffer.from(request.idempotencyKey).toString('base64url')}` : uuidV7();
+}
+
+/** How an id made from an idempotency key starts (a UUID never does). */
+const KEYED = 'k-';
+
+/** Whether the id was made from an idempotency key: publishing that key again asks for this event. */
+export function isKeyedEventId(id: string): boolean {
+  return id.startsWith(KEYED);
 }
 
 /** Random bytes for this many ids are drawn at once: one call to the system's generator per batch, not per event. */

@@ -92,6 +92,15 @@ export class NodeMetrics {
       },
     });
     new Gauge({
+      name: 'shoal_state_keys',
+      help: 'Keys this node stores: tombstones and its own keys (events in the queue) included.',
+      registers: [this.registry],
+      collect() {
+        const r = ctx().replication;
+        if (r) this.set(r.store.keyCount);
+      },
+    });
+    new Gauge({
       name: 'shoal_state_log_retained_from',
       help: 'First log position this node still keeps; replicas behind it need a snapshot.',
       registers: [this.registry],

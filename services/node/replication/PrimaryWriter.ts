@@ -163,7 +163,8 @@ export class PrimaryWriter {
           mismatch = new VersionMismatch(op.key, op.expectedVersion, version);
           break;
         }
-        if (op.op === 'delete' && !live) {
+        // Nothing to remove: not written (a purge takes live keys only, as a delete does).
+        if (op.op !== 'put' && !live) {
           outcomes.push({ written: false, position: this.store.lastPosition, term: this.term, version: 0 });
           continue;
         }
@@ -174,7 +175,7 @@ export class PrimaryWriter {
           term: this.term,
           op: op.op,
           key: op.key,
-          value: op.op === 'delete' ? Buffer.alloc(0) : op.value,
+          value: op.op === 'put' ? op.value : Buffer.alloc(0),
           // A deleted key's tombstone keeps counting, so a re-created key never reuses a version.
           version: (before?.version ?? 0) + 1,
           hlc: this.clock.now(),
@@ -182,7 +183,8 @@ export class PrimaryWriter {
           vclock,
           traceParent: op.traceParent ?? q.req.traceParent,
         };
-        mine.set(op.key, { version: entry.version, deleted: op.op === 'delete', vclock });
+        // A purged key is gone, as if never written: written again, it starts at version 1.
+        mine.set(op.key, op.op === 'purge' ? undefined : { version: entry.version, deleted: op.op === 'delete', vclock });
         made.push(entry);
         outcomes.push({ written: true, position: next, term: this.term, version: entry.version });
       }

@@ -2,16 +2,32 @@ import { context, type Link, propagation, trace } from '@opentelemetry/api';
 import { EntryOp, type HybridTime as HybridTimeProto, type LogEntry, type StoredValue, type TermStart as TermStartProto, type VectorClockEntry } from '../../../gen/shoal/v1/sync';
 import { spansExported } from '../../../common/telemetry/startTracing';
 import type { HybridTime } from '../store/hybridClock';
-import type { Entry, Stored, TermStart } from '../store/StateStore';
+import type { Entry, EntryOpName, Stored, TermStart } from '../store/StateStore';
 import { clockEntries, type VectorClock } from '../store/vectorClock';
 
 // Conversions between the store's types and the Sync contract's messages.
+
+const OP_TO_PROTO: Record<EntryOpName, EntryOp> = { put: EntryOp.ENTRY_OP_PUT, delete: EntryOp.ENTRY_OP_DELETE, purge: EntryOp.ENTRY_OP_PURGE };
+
+/** @throws Error for an op this node does not know: applying it as a put would corrupt the key. */
+function opFromProto(op: EntryOp): EntryOpName {
+  switch (op) {
+    case EntryOp.ENTRY_OP_PUT:
+      return 'put';
+    case EntryOp.ENTRY_OP_DELETE:
+      return 'delete';
+    case EntryOp.ENTRY_OP_PURGE:
+      return 'purge';
+    default:
+      throw new Error(`log entry with unknown op ${op as number}`);
+  }
+}
 
 export function entryToProto(e: Entry): LogEntry {
   return {
     position: e.position,
     term: e.term,
-    op: e.op === 'delete' ? EntryOp.ENTRY_OP_DELETE : EntryOp.ENTRY_OP_PUT,
+    op: OP_TO_PROTO[e.op],
     key: e.key,
     value: e.value,
     version: e.version,
@@ -26,7 +42,7 @@ export function entryFromProto(e: LogEntry): Entry {
   return {
     position: e.position,
     term: e.term,
-    op: e.op === EntryOp.ENTRY_OP_DELETE ? 'delete' : 'put',
+    op: opFromProto(e.op),
     key: e.key,
     value: Buffer.from(e.value),
     version: e.version,

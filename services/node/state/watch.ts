@@ -48,7 +48,7 @@ export async function watch(ctx: NodeContext, request: WatchRequest, call: Serve
         continue;
       }
       if (next.position <= position) continue;
-      const kind = next.op === 'delete' ? ChangeKind.CHANGE_KIND_DELETE : ChangeKind.CHANGE_KIND_PUT;
+      const kind = next.op === 'put' ? ChangeKind.CHANGE_KIND_PUT : ChangeKind.CHANGE_KIND_DELETE;
       await writeWithBackpressure(
         call,
         { position: next.position, event: { $case: 'change', value: { kind, entry: { key: next.key, value: next.value, version: next.version, position: next.position } } } },

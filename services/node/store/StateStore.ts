@@ -17,7 +17,8 @@ import { clockEntries, type VectorClock } from './vectorClock';
 /** How hard a commit waits for the disk. */
 export type FsyncPolicy = 'always' | 'batch';
 
-export type EntryOpName = 'put' | 'delete';
+/** put and delete keep a row (a delete leaves a tombstone); purge removes it (see sync.proto). */
+export type EntryOpName = 'put' | 'delete' | 'purge';
 
 /** One change in the log, as the store keeps it. */
 export interface Entry {
@@ -126,6 +127,8 @@ export class StateStore {
    * to date as rows change: a digest costs O(buckets), not a scan of every key.
    */
   private bucketDigests: Buffer[] = emptyDigests();
+  /** Rows in kv (tombstones and the node's own keys included), kept up to date with the digests. */
+  private keys = 0;
   private latestHlc: HybridTime = { physicalMs: 0, logical: 0 };
   /**
    * Runs `fn` in one transaction (a savepoint inside another). Built once: better-sqlite3 takes
@@ -153,6 +156,7 @@ export class StateStore {
     // openSchema made every stored hash match its row: the digests can be summed from them.
     for (const row of this.db.prepare<[], Pick<KvRow, 'key' | 'hash' | 'hlc_ms' | 'hlc_logical'>>('SELECT key, lower(hex(hash)) AS hash, hlc_ms, hlc_logical FROM kv').iterate()) {
       xorInto(this.bucketDigests[bucketOf(row.key)], row.hash);
+      this.keys += 1;
       if (row.hlc_ms > this.latestHlc.physicalMs || (row.hlc_ms === this.latestHlc.physicalMs && row.hlc_logical > this.latestHlc.logical)) {
         this.latestHlc = { physicalMs: row.hlc_ms, logical: row.hlc_logical };
       }
@@ -189,7 +193,8 @@ export class StateStore {
         `SELECT ${STORED_COLUMNS} FROM kv WHERE deleted = 0 AND key >= ? AND key > ? AND key < ? ORDER BY key LIMIT ?`,
       ),
       prefixAll: db.prepare<[string, string], StoredRow>(`SELECT ${STORED_COLUMNS} FROM kv WHERE deleted = 0 AND key >= ? AND key < ? ORDER BY key`),
-      changedAfter: db.prepare<[number], { key: string }>('SELECT key FROM kv WHERE position > ?'),
+      // A purged key has no row to say it changed: the log does, while it still holds the entry.
+      changedAfter: db.prepare<[number, number, number], { key: string }>('SELECT key FROM kv WHERE position > ? UNION SELECT key FROM log WHERE position > ? AND op = ?'),
       terms: db.prepare<[], { term: number; start_position: number }>('SELECT term, start_position FROM terms ORDER BY term'),
       addTerm: db.prepare<[number, number]>('INSERT OR REPLACE INTO terms (term, start_position) VALUES (?, ?)'),
       addConflict: db.prepare('INSERT INTO conflicts (resolved_at, key, winner, loser, reason, resolved_by) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -200,6 +205,11 @@ export class StateStore {
         'SELECT * FROM conflicts ORDER BY id DESC LIMIT ?',
       ),
     };
+  }
+
+  /** Keys stored, tombstones and the node's own keys (queued events) included. */
+  get keyCount(): number {
+    return this.keys;
   }
 
   /** Last log position this node holds (applied, on a replica). */
@@ -288,10 +298,17 @@ export class StateStore {
     const newTerms: TermStart[] = [];
     this.atomically(() => {
       for (const e of entries) {
-        const row = toKvRow(e, e.op === 'delete');
-        this.stmt.insertLog.run(e.position, e.term, OPS[e.op], e.key, e.value, e.version, e.hlc.physicalMs, e.hlc.logical, e.origin, row.vclock, e.traceParent);
-        changes.push({ key: e.key, before: this.stmt.getHash.get(e.key), after: row.hash });
-        this.upsert(row);
+        const before = this.stmt.getHash.get(e.key);
+        if (e.op === 'purge') {
+          this.stmt.insertLog.run(e.position, e.term, OPS.purge, e.key, e.value, e.version, e.hlc.physicalMs, e.hlc.logical, e.origin, clockToJson(e.vclock), e.traceParent);
+          this.stmt.deleteKv.run(e.key);
+          changes.push({ key: e.key, before, after: undefined });
+        } else {
+          const row = toKvRow(e, e.op === 'delete');
+          this.stmt.insertLog.run(e.position, e.term, OPS[e.op], e.key, e.value, e.version, e.hlc.physicalMs, e.hlc.logical, e.origin, row.vclock, e.traceParent);
+          changes.push({ key: e.key, before, after: row.hash });
+          this.upsert(row);
+        }
         // A replica learns the terms from the entries it applies.
         if (!this.history.some((t) => t.term === e.term) && !newTerms.some((t) => t.term === e.term)) {
           this.stmt.addTerm.run(e.term, e.position);
@@ -335,9 +352,9 @@ export class StateStore {
     return this.stmt.prefixAll.all(prefix, prefixEnd(prefix)).map(fromKvRow);
   }
 
-  /** Keys last written after `position`. */
+  /** Keys last written (or purged, while the log holds the purge) after `position`. */
   changedAfter(position: number): string[] {
-    return this.stmt.changedAfter.all(position).map((r) => r.key);
+    return this.stmt.changedAfter.all(position, position, OPS.purge).map((r) => r.key);
   }
 
   /**
@@ -494,6 +511,7 @@ export class StateStore {
     });
     this.history = history.map((t) => ({ ...t }));
     this.bucketDigests = digests;
+    this.keys = count;
     this.last = position;
     const newest = history.at(-1)?.term ?? 0;
     if (newest > this.currentTerm) this.adoptTerm(newest);
@@ -510,6 +528,7 @@ export class StateStore {
     });
     this.history = [];
     this.bucketDigests = emptyDigests();
+    this.keys = 0;
     this.last = 0;
   }
 
@@ -571,6 +590,7 @@ export class StateStore {
       const digest = this.bucketDigests[bucketOf(key)];
       if (before) xorInto(digest, before);
       if (after) xorInto(digest, after);
+      if (!before !== !after) this.keys += after ? 1 : -1;
     }
   }
 
@@ -588,13 +608,14 @@ function prefixEnd(prefix: string): string {
   return prefix + '\u{10FFFF}';
 }
 
-const OPS: Record<EntryOpName, number> = { put: 1, delete: 2 };
+const OPS: Record<EntryOpName, number> = { put: 1, delete: 2, purge: 3 };
+const OP_NAMES = new Map(Object.entries(OPS).map(([name, code]) => [code, name as EntryOpName]));
 
 function fromLogRow(r: LogRow): Entry {
   return {
     position: r.position,
     term: r.term,
-    op: r.op === OPS.delete ? 'delete' : 'put',
+    op: OP_NAMES.get(r.op) ?? 'put',
     key: r.key,
     value: r.value ?? Buffer.alloc(0),
     version: r.version,
@@ -616,7 +637,7 @@ function toKvRow(v: Omit<Stored, 'deleted'>, deleted: boolean): KvRow {
     hlc_ms: v.hlc.physicalMs,
     hlc_logical: v.hlc.logical,
     origin: v.origin,
-    vclock: JSON.stringify(clockEntries(v.vclock)),
+    vclock: clockToJson(v.vclock),
     hash: '', // of the columns above, just below: one object, not a copy of it
   };
   row.hash = rowHash(row);
@@ -637,6 +658,10 @@ function fromKvRow(r: StoredRow): Stored {
 }
 
 /** A vector clock as the store keeps it: JSON of its sorted entries. */
+function clockToJson(clock: VectorClock): string {
+  return JSON.stringify(clockEntries(clock));
+}
+
 function clockFromJson(json: string): VectorClock {
   return Object.fromEntries(JSON.parse(json) as [string, number][]);
 }

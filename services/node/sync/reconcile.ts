@@ -28,6 +28,12 @@ export async function reconcile(ctx: NodeContext, request: ReconcileRequest): Pr
   let discarded = 0;
   let conflicts = 0;
   for (const e of latest.values()) {
+    // A purge is the old primary's housekeeping of a done event: this primary does its own. The
+    // event may be delivered once more here (delivery is at least once).
+    if (e.op === 'purge') {
+      discarded += 1;
+      continue;
+    }
     const current = r.store.stored(e.key);
     const incoming: Stored = { key: e.key, value: e.value, version: e.version, position: e.position, deleted: e.op === 'delete', hlc: e.hlc, origin: e.origin, vclock: e.vclock };
     const resolution = current ? resolveVersions(current, incoming) : { winner: 'incoming' as const, concurrent: false, reason: 'the key is new here' };

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import type { NodeContext } from '../../services/node/NodeContext';
+import { EventQueue } from '../../services/node/events/EventQueue';
+import { encodeRecord, type EventRecord } from '../../services/node/events/eventRecord';
+import { AckTracker } from '../../services/node/replication/AckTracker';
+import { EntryFeed } from '../../services/node/replication/EntryFeed';
+import { FirstWriteInTerm } from '../../services/node/replication/FirstWriteInTerm';
+import { PrimaryWriter } from '../../services/node/replication/PrimaryWriter';
+import { HybridClock } from '../../services/node/store/hybridClock';
+import { type Entry, StateStore } from '../../services/node/store/StateStore';
+import { eventKey } from '../../services/node/store/systemKeys';
+import { waitFor } from '../../common/time/waitFor';
+
+describe('EventQueue over a real store (a primary with no replicas, no gRPC)', function () {
+  let dir: string;
+  let store: StateStore;
+  let writer: PrimaryWriter;
+  let queue: EventQueue;
+
+  beforeEach(function () {
+    dir = mkdtempSync(join(tmpdir(), 'shoal-queue-'));
+    store = new StateStore(join(dir, 'state.db'), 'always');
+    store.startTerm(1, 1);
+  });
+
+  afterEach(function () {
+    queue?.close();
+    writer?.close('test over');
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const stored = (position: number, id: string, state: EventRecord['state']): Entry => ({
+    position,
+    term: 1,
+    op: 'put',
+    key: eventKey(id),
+    value: encodeRecord({ id, type: 'hash', key: '', payload: '', publishedAtMs: 1, attempts: 0, state, lastError: '', result: '', traceparent: '' }),
+    version: 1,
+    hlc: { physicalMs: 1000 + position, logical: 0 },
+    origin: 'primary',
+    vclock: { primary: 1 },
+    traceParent: '',
+  });
+
+  it('rebuilding, removes the done events an earlier version kept, keeps a keyed one for its window, and queues the rest', async function () {
+    // As an earlier version left a store: every done event kept.
+    store.applyEntries([stored(1, 'old-done', 'done'), stored(2, 'k-b3JkZXI', 'done'), stored(3, 'waiting', 'pending'), stored(4, 'failed', 'dead')]);
+    const logger = pino({ level: 'silent' });
+    const feed = new EntryFeed(store);
+    writer = new PrimaryWriter(store, feed, new AckTracker(0), new HybridClock(), 'primary', 1, logger);
+    const ctx = { replication: { role: 'primary', term: 1, store, writer, feed, firstWrite: new FirstWriteInTerm() }, sync: { minAcks: 0, ackTimeout: 5000 }, logger } as unknown as NodeContext;
+    queue = new EventQueue(ctx, { leaseMs: 30_000, maxAttempts: 5, handlerTimeout: 25_000, concurrency: 4, dedupeWindow: 60_000 });
+    const backlog = queue.backlog();
+    assert.deepEqual([backlog.pending, backlog.dead, backlog.done], [1, 1, 0], 'done counts events done since this node became primary');
+    await waitFor('the old done event removed', () => store.stored(eventKey('old-done')) === undefined, { timeoutMs: 5000, intervalMs: 20 });
+    assert.ok(store.stored(eventKey('k-b3JkZXI')), 'a keyed done event stays for events.dedupeWindow');
+    assert.equal(store.keyCount, 3);
+    assert.deepEqual(store.readEntries(5, 10).map((e) => [e.op, e.key]), [['purge', eventKey('old-done')]]);
+  });
+});
