@@ -47,19 +47,35 @@ describe('EventQueue over a real store (a primary with no replicas, no gRPC)', f
     traceParent: '',
   });
 
-  it('rebuilding, removes the done events an earlier version kept, keeps a keyed one for its window, and queues the rest', async function () {
-    // As an earlier version left a store: every done event kept.
-    store.applyEntries([stored(1, 'old-done', 'done'), stored(2, 'k-b3JkZXI', 'done'), stored(3, 'waiting', 'pending'), stored(4, 'failed', 'dead')]);
+  /** A queue on `store` as a primary of term 1 with no replicas (minAcks 0) has it. */
+  const start = (dedupeWindow: number) => {
     const logger = pino({ level: 'silent' });
     const feed = new EntryFeed(store);
     writer = new PrimaryWriter(store, feed, new AckTracker(0), new HybridClock(), 'primary', 1, logger);
     const ctx = { replication: { role: 'primary', term: 1, store, writer, feed, firstWrite: new FirstWriteInTerm() }, sync: { minAcks: 0, ackTimeout: 5000 }, logger } as unknown as NodeContext;
-    queue = new EventQueue(ctx, { leaseMs: 30_000, maxAttempts: 5, handlerTimeout: 25_000, concurrency: 4, dedupeWindow: 60_000 });
+    queue = new EventQueue(ctx, { leaseMs: 30_000, maxAttempts: 5, handlerTimeout: 25_000, concurrency: 4, dedupeWindow });
+  };
+
+  it('rebuilding, removes the done events an earlier version kept, keeps a keyed one for its window, and queues the rest', async function () {
+    // As an earlier version left a store: every done event kept.
+    store.applyEntries([stored(1, 'old-done', 'done'), stored(2, 'k-b3JkZXI', 'done'), stored(3, 'waiting', 'pending'), stored(4, 'failed', 'dead')]);
+    start(60_000);
     const backlog = queue.backlog();
     assert.deepEqual([backlog.pending, backlog.dead, backlog.done], [1, 1, 0], 'done counts events done since this node became primary');
     await waitFor('the old done event removed', () => store.stored(eventKey('old-done')) === undefined, { timeoutMs: 5000, intervalMs: 20 });
     assert.ok(store.stored(eventKey('k-b3JkZXI')), 'a keyed done event stays for events.dedupeWindow');
     assert.equal(store.keyCount, 3);
     assert.deepEqual(store.readEntries(5, 10).map((e) => [e.op, e.key]), [['purge', eventKey('old-done')]]);
+  });
+
+  it('does not remove a keyed event that is no longer the done one (its key was published anew)', async function () {
+    store.applyEntries([stored(1, 'k-b25l', 'done'), stored(2, 'k-dHdv', 'done')]);
+    start(300);
+    queue.backlog();
+    // As if a removal of the second had been committed, and its key published again, before the sweep.
+    store.applyEntries([stored(3, 'k-dHdv', 'pending')]);
+    await waitFor('the first removed', () => store.stored(eventKey('k-b25l')) === undefined, { timeoutMs: 5000, intervalMs: 20 });
+    assert.ok(store.stored(eventKey('k-dHdv')), 'the event published anew stays');
+    assert.deepEqual(store.readEntries(4, 10).map((e) => [e.op, e.key]), [['purge', eventKey('k-b25l')]]);
   });
 });

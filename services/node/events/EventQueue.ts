@@ -406,10 +406,19 @@ export class EventQueue {
     let count = 0;
     while (count < this.expiring.length && count < PURGE_BATCH && this.expiring[count].at <= now) count += 1;
     const batch = this.expiring.splice(0, count);
+    // Only what is a done event still. A removal that timed out waiting for the replicas may be
+    // committed here all the same, and its key published anew since: that event must stay. The
+    // ops reach the writer before its next commit (a later turn), and this node is the only writer.
+    const store = this.ctx.replication!.store;
+    const ops = batch.flatMap(({ id }) => {
+      const stored = store.stored(eventKey(id));
+      return stored && decodeRecord(stored.value).state === 'done' ? [{ op: 'purge' as const, key: eventKey(id), value: EMPTY }] : [];
+    });
+    if (ops.length === 0) return;
     const term = this.term;
     this.purging = true;
     Promise.resolve()
-      .then(() => primaryWriteAll(this.ctx, batch.map(({ id }) => ({ op: 'purge' as const, key: eventKey(id), value: EMPTY })), now + this.ctx.sync.ackTimeout))
+      .then(() => primaryWriteAll(this.ctx, ops, now + this.ctx.sync.ackTimeout))
       .catch((err: Error) => {
         // A rebuilt queue lists them again itself; otherwise they are tried again a little later.
         if (this.term !== term) return;
