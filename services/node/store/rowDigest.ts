@@ -1,4 +1,4 @@
-import { createHash, hash as oneShotHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * What anti-entropy compares: per bucket of keys, the XOR of the hashes of every stored row
@@ -15,12 +15,10 @@ export const BUCKETS = 64;
 /** A row hash's length in bytes, and so a digest's. */
 const HASH_BYTES = 32;
 
-/**
- * SHA-256 of `data`. crypto.hash (Node 20.12 and later) skips the Hash object createHash makes,
- * which costs more than hashing a row; the fallback gives the same digest on an older Node.
- */
-const sha256: (data: string | Buffer, encoding: 'hex' | 'binary') => string =
-  typeof oneShotHash === 'function' ? (data, encoding) => oneShotHash('sha256', data, encoding) : (data, encoding) => createHash('sha256').update(data).digest(encoding);
+/** SHA-256 of `data`, one-shot: the Hash object createHash makes costs more than hashing a row. */
+function sha256(data: string | Buffer, encoding: 'hex' | 'binary'): string {
+  return hash('sha256', data, encoding);
+}
 
 /** The bucket a key falls in: the first byte of its SHA-256, modulo BUCKETS. */
 export function bucketOf(key: string): number {
