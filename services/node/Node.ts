@@ -115,9 +115,10 @@ export class Node {
     this.grpc.addService(DiscoveryService, discoveryServer(this.ctx));
     this.grpc.addService(HealthService, healthServer(this.ctx));
     this.grpc.addService(StateService, stateServer(this.ctx));
-    this.grpc.addService(SyncService, syncServer(this.ctx));
     // Every node answers Events; only the primary serves it (the others redirect, as for State).
-    this.queue = new EventQueue(this.ctx, opts.config.events);
+    const queue = new EventQueue(this.ctx, opts.config.events);
+    this.queue = queue;
+    this.grpc.addService(SyncService, syncServer(this.ctx, (keys) => queue.adopt(keys)));
     this.grpc.addService(EventsService, eventsServer({ node: this.ctx, queue: this.queue, config: opts.config.events }));
     this.metrics.trackEvents(
       () => (this.replication?.role === 'primary' && this.replication.writer ? this.queue?.backlog() : undefined),

@@ -3,6 +3,8 @@ import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { casLeader, readLeader } from '../../common/cluster/leaderRecord';
 import { unaryCall } from '../../common/client/grpcCall';
 import { waitFor } from '../../common/time/waitFor';
+import { EventsClient } from '../../common/client/EventsClient';
+import { EventsClient as EventsGrpcClient, type PublishResponse } from '../../gen/shoal/v1/events';
 import { HealthClient, type StreamStatusResponse } from '../../gen/shoal/v1/health';
 import { NodeRole } from '../../gen/shoal/v1/node';
 import { runCli } from '../support/runCli';
@@ -212,5 +214,34 @@ describe('an old primary rejoining with writes nobody else has (minAcks 0, the l
     });
     health.close();
     assert.equal(sample.conflictsResolved, 1);
+  });
+
+  it('delivers an event only the old primary had, once reconciled into a new primary already serving events', async function () {
+    // After the test above, replica-1 is the primary (term 2); fence its replicas with term 3.
+    await Promise.all(['primary', 'replica-2'].map((r) => c.position(r, 3)));
+    await waitFor('replica-1 to lose its replicas', async () => (await c.metric('replica-1', 'shoal_replication_connected_replicas')) === 0, { timeoutMs: 10000 });
+    const old = new EventsGrpcClient(c.nodes.grpc('replica-1'), credentials.createInsecure());
+    const published = await unaryCall<PublishResponse>((m, o, cb) => old.publish({ type: 'hash', key: '', payload: Buffer.from('only on the old primary'), idempotencyKey: 'stranded' }, m, o, cb), Date.now() + 3000);
+    old.close();
+
+    c.nodes.node('replica-1').signal('SIGSTOP');
+    try {
+      const read2 = await readLeader(c.consul.api, 'recon');
+      assert.ok(await casLeader(c.consul.api, 'recon', read2, { term: 3, primaryId: 'replica-2', primaryAddress: c.nodes.grpc('replica-2'), changedAtMs: Date.now(), reason: 'test failover' }));
+      await unaryCall((m, o, cb) => c.node('replica-2').sync.promote({ term: 3 }, m, o, cb), Date.now() + 5000);
+    } finally {
+      c.nodes.node('replica-1').signal('SIGCONT');
+    }
+    const events = new EventsClient({ consul: c.consul.api, cluster: 'recon' });
+    try {
+      // The new primary builds its queue now, before the old one hands its entries over.
+      assert.equal((await events.backlog()).pending, 0);
+      await waitFor('the stranded event in the new primary’s queue', async () => (await events.backlog()).pending === 1, { timeoutMs: 15000, intervalMs: 100 });
+      const [leased] = await events.lease('w', 10, 0);
+      assert.equal(leased.event!.id, published.eventId);
+      assert.equal(Buffer.from(leased.event!.payload).toString(), 'only on the old primary');
+    } finally {
+      events.close();
+    }
   });
 });

@@ -261,6 +261,32 @@ export class EventQueue {
     return released;
   }
 
+  /**
+   * Takes in event records a reconciliation wrote (an old primary's writes no replica had, that
+   * won): an event this queue does not hold is delivered when pending, counted when dead, and
+   * removed in time when done, as if the queue had been rebuilt with it. One it holds already
+   * goes on as it is (delivered again, at least once). Other keys are left alone.
+   */
+  adopt(keys: string[]): void {
+    const r = this.ctx.replication;
+    // Not serving events in this term yet: the queue's rebuild reads them from the store.
+    if (this.term === 0 || r?.role !== 'primary' || r.term !== this.term) return;
+    const now = Date.now();
+    let adopted = 0;
+    for (const key of keys) {
+      if (!key.startsWith(EVENTS_PREFIX)) continue;
+      const stored = r.store.stored(key);
+      if (!stored || stored.deleted) continue;
+      const record = decodeRecord(stored.value);
+      if (this.records.has(record.id)) continue;
+      this.takeIn(record, now);
+      adopted += 1;
+    }
+    if (adopted === 0) return;
+    this.expiring.sort((a, b) => a.at - b.at);
+    this.ctx.logger.info({ events: adopted, pending: this.pending.size, dead: this.dead }, 'took reconciled event records into the queue');
+  }
+
   backlog(): GetBacklogResponse {
     this.ready();
     const waiting = this.pending.size - this.leases.size;
@@ -308,16 +334,18 @@ export class EventQueue {
     this.done = 0;
     const now = Date.now();
     const rows = r.store.listAll(EVENTS_PREFIX).sort((a, b) => a.position - b.position);
-    for (const row of rows) {
-      const record = decodeRecord(row.value);
-      if (record.state === 'pending') this.enqueue(record);
-      else if (record.state === 'dead') this.dead += 1;
-      // Done: kept for its key's dedupe window (how much of it is left is not recorded, so all of
-      // it), or left by an earlier version, which kept every done event: removed at once.
-      else this.expiring.push({ id: record.id, at: this.keptWhenDone(record.id) ? now + this.config.dedupeWindow : now });
-    }
+    for (const row of rows) this.takeIn(decodeRecord(row.value), now);
     this.expiring.sort((a, b) => a.at - b.at);
     this.ctx.logger.info({ term: r.term, pending: this.pending.size, dead: this.dead, doneToRemove: this.expiring.length }, 'event queue rebuilt from the store');
+  }
+
+  /** A stored record into a queue being built: pending is queued, dead counted, done to be removed. */
+  private takeIn(record: EventRecord, now: number): void {
+    if (record.state === 'pending') this.enqueue(record);
+    else if (record.state === 'dead') this.dead += 1;
+    // Done: kept for its key's dedupe window (how much of it is left is not recorded, so all of
+    // it), or left by an earlier version, which kept every done event: removed at once. Sorted after.
+    else this.expiring.push({ id: record.id, at: this.keptWhenDone(record.id) ? now + this.config.dedupeWindow : now });
   }
 
   private enqueue(record: EventRecord): void {

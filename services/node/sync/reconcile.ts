@@ -12,9 +12,10 @@ import { notPrimary, stateOf } from './primaryRedirect';
  * Takes the entries an old primary wrote but never got acknowledged. For each key, its latest
  * such entry is weighed against this primary's current version: the causally newer one wins;
  * truly concurrent ones resolve last-write-wins (and are recorded as conflicts). Winning
- * entries are written again, in this term, so they replicate like any write.
+ * entries are written again, in this term, so they replicate like any write; `written` hears
+ * their keys once they are.
  */
-export async function reconcile(ctx: NodeContext, request: ReconcileRequest): Promise<ReconcileResponse> {
+export async function reconcile(ctx: NodeContext, request: ReconcileRequest, written: (keys: string[]) => void): Promise<ReconcileResponse> {
   const r = stateOf(ctx, 'Reconcile');
   if (request.term > r.term) {
     r.observeTerm(request.term, `Reconcile from ${request.fromNode}`);
@@ -24,9 +25,9 @@ export async function reconcile(ctx: NodeContext, request: ReconcileRequest): Pr
   if (r.role !== 'primary' || !writer) throw notPrimary(ctx, 'Reconcile');
   const latest = new Map<string, Entry>();
   for (const e of request.entries.map(entryFromProto).sort((a, b) => a.position - b.position)) latest.set(e.key, e);
-  let applied = 0;
   let discarded = 0;
   let conflicts = 0;
+  const applied: string[] = [];
   for (const e of latest.values()) {
     // A purge is the old primary's housekeeping of a done event: this primary does its own. The
     // event may be delivered once more here (delivery is at least once).
@@ -49,7 +50,7 @@ export async function reconcile(ctx: NodeContext, request: ReconcileRequest): Pr
         waitForAcks: false,
         mergeClock: e.vclock,
       });
-      applied += 1;
+      applied.push(e.key);
     } else {
       discarded += 1;
     }
@@ -59,6 +60,7 @@ export async function reconcile(ctx: NodeContext, request: ReconcileRequest): Pr
       r.recordConflict({ resolvedAtMs: Date.now(), key: e.key, winner, loser, reason: resolution.reason, resolvedBy: ctx.identity.id });
     }
   }
-  ctx.logger.info({ from: request.fromNode, entries: request.entries.length, applied, discarded, conflicts }, 'reconciled entries of an old primary');
-  return { applied, discarded, conflicts };
+  ctx.logger.info({ from: request.fromNode, entries: request.entries.length, applied: applied.length, discarded, conflicts }, 'reconciled entries of an old primary');
+  if (applied.length > 0) written(applied);
+  return { applied: applied.length, discarded, conflicts };
 }

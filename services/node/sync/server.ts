@@ -10,8 +10,11 @@ import { promote } from './promote';
 import { reconcile } from './reconcile';
 import { replicate } from './replicate';
 
-/** shoal.v1.Sync: one function per RPC, in the file named after it (GetBucket beside GetDigest). */
-export function syncServer(ctx: NodeContext): SyncServer {
+/**
+ * shoal.v1.Sync: one function per RPC, in the file named after it (GetBucket beside GetDigest).
+ * `reconciled` hears the keys a Reconcile wrote (the events queue takes in event records).
+ */
+export function syncServer(ctx: NodeContext, reconciled: (keys: string[]) => void): SyncServer {
   const log = ctx.logger;
   return {
     replicate: (call) => replicate(ctx, call),
@@ -19,7 +22,7 @@ export function syncServer(ctx: NodeContext): SyncServer {
     fence: unary(log, 'Fence', (request) => fence(ctx, request)),
     promote: unary(log, 'Promote', (request) => promote(ctx, request)),
     follow: unary(log, 'Follow', (request) => follow(ctx, request)),
-    reconcile: unary(log, 'Reconcile', (request) => reconcile(ctx, request)),
+    reconcile: unary(log, 'Reconcile', (request) => reconcile(ctx, request, reconciled)),
     getDigest: unary(log, 'GetDigest', (request) => getDigest(ctx, request)),
     getBucket: unary(log, 'GetBucket', (request) => getBucket(ctx, request)),
     listConflicts: unary(log, 'ListConflicts', (request) => listConflicts(ctx, request)),
