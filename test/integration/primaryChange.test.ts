@@ -4,7 +4,7 @@ import { casLeader, readLeader } from '../../common/cluster/leaderRecord';
 import { unaryCall } from '../../common/client/grpcCall';
 import { waitFor } from '../../common/time/waitFor';
 import { EventsClient } from '../../common/client/EventsClient';
-import { EventsClient as EventsGrpcClient, type PublishResponse } from '../../gen/shoal/v1/events';
+import { EventsClient as EventsGrpcClient, EventState, type PublishResponse } from '../../gen/shoal/v1/events';
 import { HealthClient, type StreamStatusResponse } from '../../gen/shoal/v1/health';
 import { NodeRole } from '../../gen/shoal/v1/node';
 import { runCli } from '../support/runCli';
@@ -242,6 +242,48 @@ describe('an old primary rejoining with writes nobody else has (minAcks 0, the l
       assert.equal(Buffer.from(leased.event!.payload).toString(), 'only on the old primary');
     } finally {
       events.close();
+    }
+  });
+
+  it('does not bring back an event the new primary finished, from what the old primary wrote of it meanwhile', async function () {
+    // After the tests above, replica-2 is the primary (term 3).
+    const onOld = new EventsClient({ consul: c.consul.api, cluster: 'recon' });
+    const onNew = new EventsClient({ consul: c.consul.api, cluster: 'recon' });
+    try {
+      const published = await onOld.publish({ type: 'hash', payload: Buffer.from('finished on the new primary') });
+      await waitFor('the event on replica-1', async () => (await c.position('replica-1')).position >= published.position, { timeoutMs: 10000 });
+      const [leased] = (await onOld.lease('w3', 10, 0)).filter((l) => l.event!.id === published.eventId);
+      assert.ok(leased, 'leased on the old primary');
+      await Promise.all(['primary', 'replica-1'].map((r) => c.position(r, 4)));
+      await waitFor('replica-2 to lose its replicas', async () => (await c.metric('replica-2', 'shoal_replication_connected_replicas')) === 0, { timeoutMs: 10000 });
+      // A failed delivery: the old primary writes the event again, and no replica gets it.
+      const [failed] = await onOld.ackBatch([{ workerId: 'w3', eventId: leased.event!.id, leaseId: leased.leaseId, success: false, result: Buffer.alloc(0), error: 'try again', permanent: false, traceparent: '' }]);
+      assert.equal(failed.state, EventState.EVENT_STATE_PENDING);
+
+      c.nodes.node('replica-2').signal('SIGSTOP');
+      try {
+        const read3 = await readLeader(c.consul.api, 'recon');
+        assert.ok(await casLeader(c.consul.api, 'recon', read3, { term: 4, primaryId: 'replica-1', primaryAddress: c.nodes.grpc('replica-1'), changedAtMs: Date.now(), reason: 'test failover' }));
+        await unaryCall((m, o, cb) => c.node('replica-1').sync.promote({ term: 4 }, m, o, cb), Date.now() + 5000);
+        // The new primary delivers the event again, and it is done: removed.
+        const again = (await onNew.lease('w4', 10, 0)).find((l) => l.event!.id === published.eventId);
+        assert.ok(again, 'delivered again by the new primary');
+        const [done] = await onNew.ackBatch([{ workerId: 'w4', eventId: again.event!.id, leaseId: again.leaseId, success: true, result: Buffer.alloc(0), error: '', permanent: false, traceparent: '' }]);
+        assert.equal(done.state, EventState.EVENT_STATE_DONE);
+      } finally {
+        c.nodes.node('replica-2').signal('SIGCONT');
+      }
+      const settled = (await c.position('replica-1')).position;
+      await waitFor('the old primary reconciled and caught up from a snapshot', async () => {
+        const p = await c.position('replica-2');
+        return p.role === REPLICA && p.primaryId === 'replica-1' && p.position >= settled && (await c.metric('replica-2', 'shoal_state_log_retained_from')) > 1;
+      }, { timeoutMs: 15000 });
+      const backlog = await onNew.backlog();
+      assert.equal(backlog.pending, 0, 'nothing brought back to deliver');
+      assert.deepEqual((await onNew.lease('w5', 10, 0)).map((l) => l.event!.id), []);
+    } finally {
+      onOld.close();
+      onNew.close();
     }
   });
 });

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { bucketOf } from '../../services/node/store/rowDigest';
 import { type Entry, StateStore } from '../../services/node/store/StateStore';
 
 describe('StateStore (SQLite on a temporary directory)', function () {
@@ -95,13 +96,14 @@ describe('StateStore (SQLite on a temporary directory)', function () {
     store.close();
   });
 
-  it('notices a row deleted behind its back', async function () {
+  it('notices a row deleted behind its back, and counts one key fewer', async function () {
     const store = new StateStore(path, 'always');
     store.applyEntries([entry(1, 'a', '1'), entry(2, 'b', '2')]);
     const other = new Database(path);
     other.prepare("DELETE FROM kv WHERE key = 'a'").run();
     other.close();
     assert.equal(await store.verifyDigests(), true);
+    assert.equal(store.keyCount, 1);
     const fresh = new StateStore(path, 'always');
     assert.deepEqual(store.digests(new Set()), fresh.digests(new Set()));
     fresh.close();
@@ -234,6 +236,18 @@ describe('StateStore (SQLite on a temporary directory)', function () {
     assert.deepEqual(reopened.digests(new Set()), never.digests(new Set()));
     reopened.close();
     never.close();
+  });
+
+  it('does not put back a key purged after the position a repair compared at', async function () {
+    const store = new StateStore(path, 'always');
+    store.applyEntries([entry(1, 'event', 'queued')]);
+    // The primary's view at position 1, as GetBucket sent it; then the purge arrives here.
+    const primarys = store.stored('event')!;
+    store.applyEntries([entry(2, 'event', '', 'purge')]);
+    assert.deepEqual(await store.repairBucket(bucketOf('event'), 1, new Set(), [primarys]), []);
+    assert.equal(store.stored('event'), undefined);
+    assert.equal(store.keyCount, 0);
+    store.close();
   });
 
   it('refuses a batch with a gap, and changes nothing', function () {

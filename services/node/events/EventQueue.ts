@@ -66,11 +66,15 @@ export class EventQueue {
   /** Events whose new state is being written: not leased, expired or acked meanwhile. */
   private readonly saving = new Set<string>();
   private readonly waiters = new Set<() => void>();
-  /** Done events kept for their key's dedupe window, in the order they are to be removed. */
-  private expiring: { id: string; at: number }[] = [];
+  /**
+   * Done events kept for their key's dedupe window, in the order they are to be removed; each
+   * with the position its done record was written at, so only that record is removed.
+   */
+  private expiring: { id: string; position: number; at: number }[] = [];
   /** A removal of expired done events is being written. */
   private purging = false;
-  private dead = 0;
+  /** Ids of dead-lettered events (a set: a record taken in twice counts once). */
+  private readonly dead = new Set<string>();
   private done = 0;
   /** The term this queue was built in; 0 before it was built. */
   private term = 0;
@@ -218,6 +222,7 @@ export class EventQueue {
       taken.push({ index, next, span });
     });
     if (taken.length === 0) return results;
+    let written: WriteOutcome[];
     try {
       const ops = taken.map(({ next, span }): WriteOp => {
         const carrier: Record<string, string> = {};
@@ -225,7 +230,7 @@ export class EventQueue {
         if (next.state === 'done' && !this.keptWhenDone(next.id)) return { op: 'purge', key: eventKey(next.id), value: EMPTY, traceParent: carrier.traceparent };
         return { op: 'put', key: eventKey(next.id), value: encodeRecord(next), traceParent: carrier.traceparent };
       });
-      await primaryWriteAll(this.ctx, ops, deadlineMs);
+      written = await primaryWriteAll(this.ctx, ops, deadlineMs);
     } catch (err) {
       // Not taken, and the leases stay: the worker may send these acks again.
       if (!(err instanceof ServerError) || err.code !== status.UNAVAILABLE) throw err;
@@ -241,11 +246,11 @@ export class EventQueue {
       }
     }
     const removeAt = Date.now() + this.config.dedupeWindow;
-    for (const { index, next } of taken) {
+    taken.forEach(({ index, next }, i) => {
       this.leases.delete(next.id);
       results[index] = this.recorded(next);
-      if (next.state === 'done' && this.keptWhenDone(next.id)) this.expiring.push({ id: next.id, at: removeAt });
-    }
+      if (next.state === 'done' && this.keptWhenDone(next.id)) this.expiring.push({ id: next.id, position: written[i].position, at: removeAt });
+    });
     return results;
   }
 
@@ -279,12 +284,12 @@ export class EventQueue {
       if (!stored || stored.deleted) continue;
       const record = decodeRecord(stored.value);
       if (this.records.has(record.id)) continue;
-      this.takeIn(record, now);
+      this.takeIn(record, stored.position, now);
       adopted += 1;
     }
     if (adopted === 0) return;
     this.expiring.sort((a, b) => a.at - b.at);
-    this.ctx.logger.info({ events: adopted, pending: this.pending.size, dead: this.dead }, 'took reconciled event records into the queue');
+    this.ctx.logger.info({ events: adopted, pending: this.pending.size, dead: this.dead.size }, 'took reconciled event records into the queue');
   }
 
   backlog(): GetBacklogResponse {
@@ -293,7 +298,7 @@ export class EventQueue {
     const perWorker = new Map<string, number>();
     for (const lease of this.leases.values()) perWorker.set(lease.workerId, (perWorker.get(lease.workerId) ?? 0) + 1);
     const workers = [...perWorker].map(([workerId, leased]) => ({ workerId, leased })).sort((a, b) => a.workerId.localeCompare(b.workerId));
-    return { pending: waiting, leased: this.leases.size, dead: this.dead, done: this.done, workers };
+    return { pending: waiting, leased: this.leases.size, dead: this.dead.size, done: this.done, workers };
   }
 
   deadLetters(limit: number): Event[] {
@@ -314,7 +319,7 @@ export class EventQueue {
     const next: EventRecord = { ...record, state: 'pending', attempts: 0, lastError: '' };
     // Compare-and-set: of two redrives of one event, one wins.
     await this.saved(next, deadlineMs, stored.version);
-    this.dead = Math.max(0, this.dead - 1);
+    this.dead.delete(eventId);
     this.enqueue(next);
     return toEvent(next);
   }
@@ -330,22 +335,23 @@ export class EventQueue {
     this.leases.clear();
     this.saving.clear();
     this.expiring = [];
-    this.dead = 0;
+    this.dead.clear();
     this.done = 0;
     const now = Date.now();
     const rows = r.store.listAll(EVENTS_PREFIX).sort((a, b) => a.position - b.position);
-    for (const row of rows) this.takeIn(decodeRecord(row.value), now);
+    for (const row of rows) this.takeIn(decodeRecord(row.value), row.position, now);
     this.expiring.sort((a, b) => a.at - b.at);
-    this.ctx.logger.info({ term: r.term, pending: this.pending.size, dead: this.dead, doneToRemove: this.expiring.length }, 'event queue rebuilt from the store');
+    this.ctx.logger.info({ term: r.term, pending: this.pending.size, dead: this.dead.size, doneToRemove: this.expiring.length }, 'event queue rebuilt from the store');
   }
 
-  /** A stored record into a queue being built: pending is queued, dead counted, done to be removed. */
-  private takeIn(record: EventRecord, now: number): void {
+  /** A stored record (at `position`) into the queue: pending is queued, dead counted, done to be removed. */
+  private takeIn(record: EventRecord, position: number, now: number): void {
+    this.dead.delete(record.id);
     if (record.state === 'pending') this.enqueue(record);
-    else if (record.state === 'dead') this.dead += 1;
+    else if (record.state === 'dead') this.dead.add(record.id);
     // Done: kept for its key's dedupe window (how much of it is left is not recorded, so all of
     // it), or left by an earlier version, which kept every done event: removed at once. Sorted after.
-    else this.expiring.push({ id: record.id, at: this.keptWhenDone(record.id) ? now + this.config.dedupeWindow : now });
+    else this.expiring.push({ id: record.id, position, at: this.keptWhenDone(record.id) ? now + this.config.dedupeWindow : now });
   }
 
   private enqueue(record: EventRecord): void {
@@ -389,7 +395,7 @@ export class EventQueue {
         return EventState.EVENT_STATE_DONE;
       case 'dead':
         this.settle(next.id);
-        this.dead += 1;
+        this.dead.add(next.id);
         this.ctx.logger.warn({ event: next.id, type: next.type, attempts: next.attempts, error: next.lastError }, 'event dead-lettered');
         return EventState.EVENT_STATE_DEAD;
       case 'pending':
@@ -434,14 +440,12 @@ export class EventQueue {
     let count = 0;
     while (count < this.expiring.length && count < PURGE_BATCH && this.expiring[count].at <= now) count += 1;
     const batch = this.expiring.splice(0, count);
-    // Only what is a done event still. A removal that timed out waiting for the replicas may be
-    // committed here all the same, and its key published anew since: that event must stay. The
-    // ops reach the writer before its next commit (a later turn), and this node is the only writer.
+    // Only the done record meant, still as it was written. A removal that timed out waiting for
+    // the replicas may be committed here all the same, and its key published anew since: that
+    // event (even done, in its own window) must stay. The ops reach the writer before its next
+    // commit (a later turn), and this node is the only writer.
     const store = this.ctx.replication!.store;
-    const ops = batch.flatMap(({ id }) => {
-      const stored = store.stored(eventKey(id));
-      return stored && decodeRecord(stored.value).state === 'done' ? [{ op: 'purge' as const, key: eventKey(id), value: EMPTY }] : [];
-    });
+    const ops = batch.flatMap(({ id, position }) => (store.stored(eventKey(id))?.position === position ? [{ op: 'purge' as const, key: eventKey(id), value: EMPTY }] : []));
     if (ops.length === 0) return;
     const term = this.term;
     this.purging = true;
@@ -451,7 +455,7 @@ export class EventQueue {
         // A rebuilt queue lists them again itself; otherwise they are tried again a little later.
         if (this.term !== term) return;
         const at = Date.now() + PURGE_RETRY_MS;
-        this.expiring.unshift(...batch.map(({ id }) => ({ id, at })));
+        this.expiring.unshift(...batch.map((e) => ({ ...e, at })));
         this.ctx.logger.warn({ events: batch.length, err: err.message, retryInMs: PURGE_RETRY_MS }, 'could not remove done events past their dedupe window');
       })
       .finally(() => (this.purging = false));

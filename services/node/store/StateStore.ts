@@ -193,8 +193,8 @@ export class StateStore {
         `SELECT ${STORED_COLUMNS} FROM kv WHERE deleted = 0 AND key >= ? AND key > ? AND key < ? ORDER BY key LIMIT ?`,
       ),
       prefixAll: db.prepare<[string, string], StoredRow>(`SELECT ${STORED_COLUMNS} FROM kv WHERE deleted = 0 AND key >= ? AND key < ? ORDER BY key`),
-      // A purged key has no row to say it changed: the log does, while it still holds the entry.
-      changedAfter: db.prepare<[number, number, number], { key: string }>('SELECT key FROM kv WHERE position > ? UNION SELECT key FROM log WHERE position > ? AND op = ?'),
+      changedAfter: db.prepare<[number], string>('SELECT key FROM kv WHERE position > ?').pluck(),
+      purgedAfter: db.prepare<[number, number], string>('SELECT DISTINCT key FROM log WHERE position > ? AND op = ?').pluck(),
       terms: db.prepare<[], { term: number; start_position: number }>('SELECT term, start_position FROM terms ORDER BY term'),
       addTerm: db.prepare<[number, number]>('INSERT OR REPLACE INTO terms (term, start_position) VALUES (?, ?)'),
       addConflict: db.prepare('INSERT INTO conflicts (resolved_at, key, winner, loser, reason, resolved_by) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -354,7 +354,12 @@ export class StateStore {
 
   /** Keys last written (or purged, while the log holds the purge) after `position`. */
   changedAfter(position: number): string[] {
-    return this.stmt.changedAfter.all(position, position, OPS.purge).map((r) => r.key);
+    return [...new Set([...this.stmt.changedAfter.all(position), ...this.purgedAfter(position)])];
+  }
+
+  /** Keys purged after `position`, as far as the log still holds them (a purge leaves no row). */
+  purgedAfter(position: number): string[] {
+    return this.stmt.purgedAfter.all(position, OPS.purge);
   }
 
   /**
@@ -384,6 +389,8 @@ export class StateStore {
     const stale: string[] = [];
     const reader = new Database(this.path, { readonly: true });
     let expected: Buffer[];
+    let expectedKeys = 0;
+    let rowsOnDisk = 0;
     try {
       reader.pragma('busy_timeout = 5000');
       reader.exec('BEGIN');
@@ -392,12 +399,12 @@ export class StateStore {
       // the digests in memory describe exactly that state.
       let next = rows.next();
       expected = this.bucketDigests.map((d) => Buffer.from(d));
-      let n = 0;
+      expectedKeys = this.keys;
       while (!next.done) {
         const row = next.value;
         xorInto(storedHashes[bucketOf(row.key)], row.hash);
         if (rowHash(row) !== row.hash) stale.push(row.key);
-        if (++n % SCAN_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
+        if (++rowsOnDisk % SCAN_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
         next = rows.next();
       }
       reader.exec('COMMIT');
@@ -422,7 +429,9 @@ export class StateStore {
         xorInto(correction[bucketOf(key)], hash);
       }
     });
-    let differs = stale.length > 0;
+    // The key count likewise: a row deleted behind our back is one key fewer.
+    let differs = stale.length > 0 || rowsOnDisk !== expectedKeys;
+    this.keys += rowsOnDisk - expectedKeys;
     correction.forEach((c, b) => {
       if (c.every((x) => x === 0)) return;
       differs = true;
@@ -467,20 +476,23 @@ export class StateStore {
     const locals = await this.bucketValues(bucket, atPosition, excluded);
     const changes: RowChange[] = [];
     this.atomically(() => {
+      // Keys written or purged past atPosition while the bucket was read: what this node holds of
+      // them is newer than what was compared, so they are left alone. (A purge leaves no row to
+      // show its position: changedAfter reads it from the log.)
+      const since = new Set(this.changedAfter(atPosition));
       for (const local of locals) {
+        if (since.has(local.key)) continue;
         const theirs = wanted.get(local.key);
         const now = this.stmt.getKv.get(local.key);
-        // Still at or before atPosition now (not rewritten while the bucket was read): remove.
-        if (!theirs && now && now.position <= atPosition) {
+        if (!theirs && now) {
           this.stmt.deleteKv.run(local.key);
           changes.push({ key: local.key, before: now.hash, after: undefined });
           repaired.push(local.key);
         }
       }
       for (const theirs of values) {
+        if (since.has(theirs.key)) continue;
         const now = this.stmt.getKv.get(theirs.key);
-        // A local row past atPosition came from an entry applied meanwhile: it is newer, keep it.
-        if (now && now.position > atPosition) continue;
         const row = toKvRow(theirs, theirs.deleted);
         // The row's own hash, not the stored one: a repair mends what the row holds.
         if (!now || rowHash(now) !== row.hash) {

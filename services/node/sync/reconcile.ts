@@ -24,7 +24,15 @@ export async function reconcile(ctx: NodeContext, request: ReconcileRequest, wri
   const writer = r.writer;
   if (r.role !== 'primary' || !writer) throw notPrimary(ctx, 'Reconcile');
   const latest = new Map<string, Entry>();
-  for (const e of request.entries.map(entryFromProto).sort((a, b) => a.position - b.position)) latest.set(e.key, e);
+  /** Each key's first entry in the old primary's suffix: version 1 when the key was created there. */
+  const first = new Map<string, Entry>();
+  const entries = request.entries.map(entryFromProto).sort((a, b) => a.position - b.position);
+  for (const e of entries) {
+    latest.set(e.key, e);
+    if (!first.has(e.key)) first.set(e.key, e);
+  }
+  // Keys purged here since the two logs parted.
+  const purgedHere = new Set(entries.length > 0 ? r.store.purgedAfter(entries[0].position - 1) : []);
   let discarded = 0;
   let conflicts = 0;
   const applied: string[] = [];
@@ -36,6 +44,13 @@ export async function reconcile(ctx: NodeContext, request: ReconcileRequest, wri
       continue;
     }
     const current = r.store.stored(e.key);
+    // The key existed when the logs parted, and this primary purged it since (or holds no row of
+    // it): what the old primary wrote of it belongs to what is gone here (a done event), and
+    // writing it back would bring that back, or overwrite the key published anew.
+    if (first.get(e.key)!.version > 1 && (!current || purgedHere.has(e.key))) {
+      discarded += 1;
+      continue;
+    }
     const incoming: Stored = { key: e.key, value: e.value, version: e.version, position: e.position, deleted: e.op === 'delete', hlc: e.hlc, origin: e.origin, vclock: e.vclock };
     const resolution = current ? resolveVersions(current, incoming) : { winner: 'incoming' as const, concurrent: false, reason: 'the key is new here' };
     if (resolution.winner === 'incoming') {
