@@ -224,18 +224,18 @@ describe('an old primary rejoining with writes nobody else has (minAcks 0, the l
     const published = await unaryCall<PublishResponse>((m, o, cb) => old.publish({ type: 'hash', key: '', payload: Buffer.from('only on the old primary'), idempotencyKey: 'stranded' }, m, o, cb), Date.now() + 3000);
     old.close();
 
-    c.nodes.node('replica-1').signal('SIGSTOP');
-    try {
-      const read2 = await readLeader(c.consul.api, 'recon');
-      assert.ok(await casLeader(c.consul.api, 'recon', read2, { term: 3, primaryId: 'replica-2', primaryAddress: c.nodes.grpc('replica-2'), changedAtMs: Date.now(), reason: 'test failover' }));
-      await unaryCall((m, o, cb) => c.node('replica-2').sync.promote({ term: 3 }, m, o, cb), Date.now() + 5000);
-    } finally {
-      c.nodes.node('replica-1').signal('SIGCONT');
-    }
     const events = new EventsClient({ consul: c.consul.api, cluster: 'recon' });
     try {
-      // The new primary builds its queue now, before the old one hands its entries over.
-      assert.equal((await events.backlog()).pending, 0);
+      c.nodes.node('replica-1').signal('SIGSTOP');
+      try {
+        const read2 = await readLeader(c.consul.api, 'recon');
+        assert.ok(await casLeader(c.consul.api, 'recon', read2, { term: 3, primaryId: 'replica-2', primaryAddress: c.nodes.grpc('replica-2'), changedAtMs: Date.now(), reason: 'test failover' }));
+        await unaryCall((m, o, cb) => c.node('replica-2').sync.promote({ term: 3 }, m, o, cb), Date.now() + 5000);
+        // The new primary builds its queue now, before the old one can hand its entries over.
+        assert.equal((await events.backlog()).pending, 0);
+      } finally {
+        c.nodes.node('replica-1').signal('SIGCONT');
+      }
       await waitFor('the stranded event in the new primary’s queue', async () => (await events.backlog()).pending === 1, { timeoutMs: 15000, intervalMs: 100 });
       const [leased] = await events.lease('w', 10, 0);
       assert.equal(leased.event!.id, published.eventId);
