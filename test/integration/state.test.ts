@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { status } from '@grpc/grpc-js';
+import { type ServiceError, status } from '@grpc/grpc-js';
 import Database from 'better-sqlite3';
 import { NodeRole } from '../../gen/shoal/v1/node';
 import { ChangeKind, type WatchResponse } from '../../gen/shoal/v1/state';
@@ -70,6 +70,20 @@ describe('the replicated state store (a primary, 2 replicas, a worker; minAcks 1
     } finally {
       stream.cancel();
     }
+  });
+
+  it('refuses a replica of an older version (its hello has no log version) with FAILED_PRECONDITION naming the fix, and does not count it', async function () {
+    const { term } = await c.position('primary');
+    const refused = await new Promise<ServiceError>((resolve, reject) => {
+      const call = c.node('primary').sync.replicate();
+      call.on('data', () => reject(new Error('the primary streamed to an old replica')));
+      call.on('error', resolve);
+      call.on('end', () => reject(new Error('the stream ended without an error')));
+      call.write({ message: { $case: 'hello', value: { replicaId: 'replica-of-an-older-version', term, lastPosition: 0, termHistory: [], wantSnapshot: true, logVersion: 0 } } });
+    });
+    assert.equal(refused.code, status.FAILED_PRECONDITION);
+    assert.match(refused.details, /replica-of-an-older-version runs an older shoal \(log version 0.*upgrade it/);
+    assert.equal(await c.metric('primary', 'shoal_replication_connected_replicas'), 2);
   });
 
   it('refuses a write on a replica or a worker with FAILED_PRECONDITION and the primary in "shoal-primary"', async function () {

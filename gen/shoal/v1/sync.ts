@@ -130,6 +130,11 @@ export interface ReplicateHello {
   termHistory: TermStart[];
   /** The replica has no usable state: send a snapshot first. */
   wantSnapshot: boolean;
+  /**
+   * The log ops the replica can apply: 2 knows ENTRY_OP_PURGE. 0 (unset) is a replica from before
+   * it, which would apply a purge as a put; the primary refuses it (FAILED_PRECONDITION).
+   */
+  logVersion: number;
 }
 
 export interface ReplicateAck {
@@ -1003,7 +1008,7 @@ export const TermStart: MessageFns<TermStart> = {
 };
 
 function createBaseReplicateHello(): ReplicateHello {
-  return { replicaId: "", term: 0, lastPosition: 0, termHistory: [], wantSnapshot: false };
+  return { replicaId: "", term: 0, lastPosition: 0, termHistory: [], wantSnapshot: false, logVersion: 0 };
 }
 
 export const ReplicateHello: MessageFns<ReplicateHello> = {
@@ -1022,6 +1027,9 @@ export const ReplicateHello: MessageFns<ReplicateHello> = {
     }
     if (message.wantSnapshot !== false) {
       writer.uint32(40).bool(message.wantSnapshot);
+    }
+    if (message.logVersion !== 0) {
+      writer.uint32(48).uint32(message.logVersion);
     }
     return writer;
   },
@@ -1079,6 +1087,14 @@ export const ReplicateHello: MessageFns<ReplicateHello> = {
             message.wantSnapshot = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.logVersion = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1114,6 +1130,11 @@ export const ReplicateHello: MessageFns<ReplicateHello> = {
         : isSet(object.want_snapshot)
         ? globalThis.Boolean(object.want_snapshot)
         : false,
+      logVersion: isSet(object.logVersion)
+        ? globalThis.Number(object.logVersion)
+        : isSet(object.log_version)
+        ? globalThis.Number(object.log_version)
+        : 0,
     };
   },
 
@@ -1134,6 +1155,9 @@ export const ReplicateHello: MessageFns<ReplicateHello> = {
     if (message.wantSnapshot !== false) {
       obj.wantSnapshot = message.wantSnapshot;
     }
+    if (message.logVersion !== 0) {
+      obj.logVersion = Math.round(message.logVersion);
+    }
     return obj;
   },
 
@@ -1147,6 +1171,7 @@ export const ReplicateHello: MessageFns<ReplicateHello> = {
     message.lastPosition = object.lastPosition ?? 0;
     message.termHistory = object.termHistory?.map((e) => TermStart.fromPartial(e)) || [];
     message.wantSnapshot = object.wantSnapshot ?? false;
+    message.logVersion = object.logVersion ?? 0;
     return message;
   },
 };

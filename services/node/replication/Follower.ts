@@ -9,7 +9,7 @@ import type { StateStore, Stored } from '../store/StateStore';
 import { runAntiEntropy } from './antiEntropy';
 import type { EntryFeed } from './EntryFeed';
 import { capBytes } from './messageSize';
-import { entryFromProto, entryToProto, linksOf, storedFromProto, termHistoryFromProto, termHistoryToProto } from './wire';
+import { entryFromProto, entryToProto, LOG_VERSION, linksOf, storedFromProto, termHistoryFromProto, termHistoryToProto } from './wire';
 
 /** The primary a replica follows. */
 export interface FollowTarget {
@@ -209,7 +209,7 @@ export class Follower {
       call.write({
         message: {
           $case: 'hello',
-          value: { replicaId: this.deps.nodeId, term: store.term, lastPosition: store.lastPosition, termHistory: termHistoryToProto(store.termHistory()), wantSnapshot: this.wantSnapshot },
+          value: { replicaId: this.deps.nodeId, term: store.term, lastPosition: store.lastPosition, termHistory: termHistoryToProto(store.termHistory()), wantSnapshot: this.wantSnapshot, logVersion: LOG_VERSION },
         },
       });
     });

@@ -7,6 +7,12 @@ import { clockEntries, type VectorClock } from '../store/vectorClock';
 
 // Conversions between the store's types and the Sync contract's messages.
 
+/**
+ * The log ops this node applies, as a replica's hello says it: 2 knows purge. A primary streams
+ * its log only to replicas at this version or later (an older one would apply a purge as a put).
+ */
+export const LOG_VERSION = 2;
+
 const OP_TO_PROTO: Record<EntryOpName, EntryOp> = { put: EntryOp.ENTRY_OP_PUT, delete: EntryOp.ENTRY_OP_DELETE, purge: EntryOp.ENTRY_OP_PURGE };
 
 /** @throws Error for an op this node does not know: applying it as a put would corrupt the key. */

@@ -9,7 +9,7 @@ import { forkPoint } from '../replication/forkPoint';
 import type { AckTracker } from '../replication/AckTracker';
 import type { Replication } from '../replication/Replication';
 import type { Entry } from '../store/StateStore';
-import { entryToProto, linksOf, storedToProto, termHistoryFromProto, termHistoryToProto } from '../replication/wire';
+import { entryToProto, LOG_VERSION, linksOf, storedToProto, termHistoryFromProto, termHistoryToProto } from '../replication/wire';
 import { notPrimary } from './primaryRedirect';
 import { capBytes, MAX_MESSAGE_VALUE_BYTES } from '../replication/messageSize';
 
@@ -80,6 +80,9 @@ class ReplicaSession {
       throw new ServerError(status.FAILED_PRECONDITION, `replica ${hello.replicaId} is at term ${hello.term}, newer than this primary's; stepping down`);
     }
     if (r.role !== 'primary' || !r.writer) throw notPrimary(ctx, 'replication');
+    if (hello.logVersion < LOG_VERSION) {
+      throw new ServerError(status.FAILED_PRECONDITION, `replica ${hello.replicaId} runs an older shoal (log version ${hello.logVersion}, this primary's is ${LOG_VERSION}) that would apply this log's purges of done events as puts; upgrade it`);
+    }
     this.term = r.writer.term;
     this.acks = r.writer.acks;
   }
