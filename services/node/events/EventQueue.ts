@@ -445,18 +445,18 @@ export class EventQueue {
     // event (even done, in its own window) must stay. The ops reach the writer before its next
     // commit (a later turn), and this node is the only writer.
     const store = this.ctx.replication!.store;
-    const ops = batch.flatMap(({ id, position }) => (store.stored(eventKey(id))?.position === position ? [{ op: 'purge' as const, key: eventKey(id), value: EMPTY }] : []));
-    if (ops.length === 0) return;
+    const meant = batch.filter(({ id, position }) => store.stored(eventKey(id))?.position === position);
+    if (meant.length === 0) return;
     const term = this.term;
     this.purging = true;
     Promise.resolve()
-      .then(() => primaryWriteAll(this.ctx, ops, now + this.ctx.sync.ackTimeout))
+      .then(() => primaryWriteAll(this.ctx, meant.map(({ id }) => ({ op: 'purge' as const, key: eventKey(id), value: EMPTY })), now + this.ctx.sync.ackTimeout))
       .catch((err: Error) => {
         // A rebuilt queue lists them again itself; otherwise they are tried again a little later.
         if (this.term !== term) return;
         const at = Date.now() + PURGE_RETRY_MS;
-        this.expiring.unshift(...batch.map((e) => ({ ...e, at })));
-        this.ctx.logger.warn({ events: batch.length, err: err.message, retryInMs: PURGE_RETRY_MS }, 'could not remove done events past their dedupe window');
+        this.expiring.unshift(...meant.map((e) => ({ ...e, at })));
+        this.ctx.logger.warn({ events: meant.length, err: err.message, retryInMs: PURGE_RETRY_MS }, 'could not remove done events past their dedupe window');
       })
       .finally(() => (this.purging = false));
   }
