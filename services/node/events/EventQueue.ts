@@ -217,7 +217,7 @@ export class EventQueue {
       results.push(EventState.EVENT_STATE_UNSPECIFIED); // set once written
       const parent = propagation.extract(ROOT_CONTEXT, { traceparent: a.traceparent || record.traceparent });
       const span = tracer.startSpan('events.ack', { attributes: { 'shoal.event.id': a.eventId, 'shoal.lease.id': a.leaseId, 'shoal.worker': a.workerId, 'shoal.ack.success': a.success, 'shoal.ack.result_bytes': a.result.length }, links: batch ? [{ context: batch }] : [] }, parent);
-      const next = a.success ? { ...record, state: 'done' as const, result: a.result.toString('base64') } : this.failedRecord(record, a.error, a.permanent);
+      const next = a.success ? { ...record, state: 'done' as const, result: a.result.toString('base64'), doneAtMs: Date.now() } : this.failedRecord(record, a.error, a.permanent);
       this.saving.add(a.eventId);
       taken.push({ index, next, span });
     });
@@ -245,11 +245,10 @@ export class EventQueue {
         span.end();
       }
     }
-    const removeAt = Date.now() + this.config.dedupeWindow;
     taken.forEach(({ index, next }, i) => {
       this.leases.delete(next.id);
       results[index] = this.recorded(next);
-      if (next.state === 'done' && this.keptWhenDone(next.id)) this.expiring.push({ id: next.id, position: written[i].position, at: removeAt });
+      if (next.state === 'done' && this.keptWhenDone(next.id)) this.expiring.push({ id: next.id, position: written[i].position, at: this.removeAt(next) });
     });
     return results;
   }
@@ -349,9 +348,14 @@ export class EventQueue {
     this.dead.delete(record.id);
     if (record.state === 'pending') this.enqueue(record);
     else if (record.state === 'dead') this.dead.add(record.id);
-    // Done: kept for its key's dedupe window (how much of it is left is not recorded, so all of
-    // it), or left by an earlier version, which kept every done event: removed at once. Sorted after.
-    else this.expiring.push({ id: record.id, position, at: this.keptWhenDone(record.id) ? now + this.config.dedupeWindow : now });
+    // Done: kept for what is left of its key's dedupe window, or left by an earlier version, which
+    // kept every done event: removed at once. Sorted after.
+    else this.expiring.push({ id: record.id, position, at: this.keptWhenDone(record.id) ? this.removeAt(record, now) : now });
+  }
+
+  /** When a kept done event is removed: a dedupe window after it was done (or after `now`, for a record that does not say when). */
+  private removeAt(record: EventRecord, now = Date.now()): number {
+    return (record.doneAtMs ?? now) + this.config.dedupeWindow;
   }
 
   private enqueue(record: EventRecord): void {

@@ -13,6 +13,8 @@ export interface EventRecord {
   lastError: string;
   /** base64; what the handler returned. */
   result: string;
+  /** When it was done (a keyed done event is kept for events.dedupeWindow from then); absent before. */
+  doneAtMs?: number;
   traceparent: string;
 }
 
