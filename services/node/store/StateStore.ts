@@ -623,11 +623,14 @@ function prefixEnd(prefix: string): string {
 const OPS: Record<EntryOpName, number> = { put: 1, delete: 2, purge: 3 };
 const OP_NAMES = new Map(Object.entries(OPS).map(([name, code]) => [code, name as EntryOpName]));
 
+/** @throws Error for an op this version does not know (a newer one wrote the file): read as a put, it would corrupt the key. */
 function fromLogRow(r: LogRow): Entry {
+  const op = OP_NAMES.get(r.op);
+  if (!op) throw new Error(`log entry at position ${r.position} has op ${r.op}, which this version of shoal does not know`);
   return {
     position: r.position,
     term: r.term,
-    op: OP_NAMES.get(r.op) ?? 'put',
+    op,
     key: r.key,
     value: r.value ?? Buffer.alloc(0),
     version: r.version,
