@@ -14,19 +14,13 @@ import { clockEntries, type VectorClock } from '../store/vectorClock';
 export const LOG_VERSION = 2;
 
 const OP_TO_PROTO: Record<EntryOpName, EntryOp> = { put: EntryOp.ENTRY_OP_PUT, delete: EntryOp.ENTRY_OP_DELETE, purge: EntryOp.ENTRY_OP_PURGE };
+const OP_FROM_PROTO = new Map(Object.entries(OP_TO_PROTO).map(([name, op]) => [op, name as EntryOpName]));
 
 /** @throws Error for an op this node does not know: applying it as a put would corrupt the key. */
 function opFromProto(op: EntryOp): EntryOpName {
-  switch (op) {
-    case EntryOp.ENTRY_OP_PUT:
-      return 'put';
-    case EntryOp.ENTRY_OP_DELETE:
-      return 'delete';
-    case EntryOp.ENTRY_OP_PURGE:
-      return 'purge';
-    default:
-      throw new Error(`log entry with unknown op ${op as number}`);
-  }
+  const name = OP_FROM_PROTO.get(op);
+  if (!name) throw new Error(`log entry with unknown op ${op as number}`);
+  return name;
 }
 
 export function entryToProto(e: Entry): LogEntry {

@@ -298,17 +298,12 @@ export class StateStore {
     const newTerms: TermStart[] = [];
     this.atomically(() => {
       for (const e of entries) {
-        const before = this.stmt.getHash.get(e.key);
-        if (e.op === 'purge') {
-          this.stmt.insertLog.run(e.position, e.term, OPS.purge, e.key, e.value, e.version, e.hlc.physicalMs, e.hlc.logical, e.origin, clockToJson(e.vclock), e.traceParent);
-          this.stmt.deleteKv.run(e.key);
-          changes.push({ key: e.key, before, after: undefined });
-        } else {
-          const row = toKvRow(e, e.op === 'delete');
-          this.stmt.insertLog.run(e.position, e.term, OPS[e.op], e.key, e.value, e.version, e.hlc.physicalMs, e.hlc.logical, e.origin, row.vclock, e.traceParent);
-          changes.push({ key: e.key, before, after: row.hash });
-          this.upsert(row);
-        }
+        // A purge leaves no row; put and delete leave one (a delete, a tombstone).
+        const row = e.op === 'purge' ? undefined : toKvRow(e, e.op === 'delete');
+        this.stmt.insertLog.run(e.position, e.term, OPS[e.op], e.key, e.value, e.version, e.hlc.physicalMs, e.hlc.logical, e.origin, row?.vclock ?? clockToJson(e.vclock), e.traceParent);
+        changes.push({ key: e.key, before: this.stmt.getHash.get(e.key), after: row?.hash });
+        if (row) this.upsert(row);
+        else this.stmt.deleteKv.run(e.key);
         // A replica learns the terms from the entries it applies.
         if (!this.history.some((t) => t.term === e.term) && !newTerms.some((t) => t.term === e.term)) {
           this.stmt.addTerm.run(e.term, e.position);
