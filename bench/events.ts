@@ -1,7 +1,9 @@
 // Event processing end to end: 2 workers (the built-in `hash` handler, trivial), events/s
 // from the first publish to the last ack with the CPU each process used per event, and
-// publish → processed latency of single events on an idle cluster; then BullMQ on a local
-// Redis the same way, where redis-server is installed. Prints figures; asserts nothing.
+// publish → processed latency of single events on an idle cluster. Twice: the cluster as
+// `make up` runs it (a primary and 2 replicas), and with a primary alone, which like the Redis
+// baseline replicates nothing. Then BullMQ on a local Redis the same way, where redis-server is
+// installed. Prints figures; asserts nothing.
 // Run: npm run bench -- events
 import { EventsClient } from '../common/client/EventsClient';
 import { waitFor } from '../common/time/waitFor';
@@ -16,19 +18,23 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const LATENCY_SAMPLES = 100;
 
 export async function events(): Promise<Record<string, unknown>> {
-  const ours = await shoalEvents();
+  console.log('shoal with 2 replicas (each publish and ack fsynced on the primary and applied on a replica before it is answered):');
+  const ours = await shoalEvents(2);
+  console.log('shoal with a primary alone (fsynced, no replica: what the Redis baseline promises):');
+  const alone = await shoalEvents(0);
   const bullmq = await bullmqBaseline(EVENTS, CONCURRENCY, false);
   const bullmqFsync = await bullmqBaseline(EVENTS, CONCURRENCY, true);
   if ('skipped' in bullmq) console.log(`BullMQ baseline skipped: ${bullmq.skipped}`);
   if ('eventsPerSecond' in bullmq) console.log(`BullMQ, same handler and workers, Redis in memory (no fsync): ${bullmq.eventsPerSecond} events/s`);
-  if ('eventsPerSecond' in bullmqFsync) console.log(`BullMQ, same handler and workers, Redis with appendfsync always: ${bullmqFsync.eventsPerSecond} events/s (shoal: ${ours.eventsPerSecond} events/s, fsynced and replicated)`);
+  if ('eventsPerSecond' in bullmqFsync) console.log(`BullMQ, same handler and workers, Redis with appendfsync always: ${bullmqFsync.eventsPerSecond} events/s (shoal: ${ours.eventsPerSecond} events/s with 2 replicas, ${alone.eventsPerSecond} with a primary alone)`);
   if ('cpuMicrosPerEvent' in bullmqFsync && bullmqFsync.cpuMicrosPerEvent.total) console.log(`BullMQ with fsync, µs of CPU per event: ${formatCpu(bullmqFsync.cpuMicrosPerEvent)}`);
-  return { events: EVENTS, workers: 2, concurrency: CONCURRENCY, ...ours, bullmq, bullmqFsync };
+  return { events: EVENTS, workers: 2, concurrency: CONCURRENCY, ...ours, primaryAlone: alone, bullmq, bullmqFsync };
 }
 
-async function shoalEvents(): Promise<{ eventsPerSecond: number; latencyP50Ms: number; latencyP99Ms: number; cpuMicrosPerEvent: Record<string, number> }> {
-  const cluster = await ControlPlaneCluster.start({ cluster: 'bench-events', controlPlanes: 1, scaling: { enabled: false }, events: { concurrency: CONCURRENCY } });
-  const client = new EventsClient({ consul: cluster.consul.api, cluster: 'bench-events' });
+async function shoalEvents(replicas: number): Promise<{ eventsPerSecond: number; latencyP50Ms: number; latencyP99Ms: number; cpuMicrosPerEvent: Record<string, number> }> {
+  const name = `bench-events-r${replicas}`;
+  const cluster = await ControlPlaneCluster.start({ cluster: name, controlPlanes: 1, replicas, scaling: { enabled: false }, events: { concurrency: CONCURRENCY } });
+  const client = new EventsClient({ consul: cluster.consul.api, cluster: name });
   try {
     await cluster.ready(60_000);
     // Warm-up: one event through, so the workers are leasing.

@@ -30,6 +30,8 @@ export interface ControlPlaneClusterOptions {
   events?: Record<string, unknown>;
   /** The config's `scaling` section. */
   scaling?: Record<string, unknown>;
+  /** Replicas declared. @default 2 */
+  replicas?: number;
   /** Workers declared. @default 2 */
   workers?: number;
 }
@@ -60,10 +62,11 @@ export class ControlPlaneCluster {
     trackRunDir(runDir.path);
     const configPath = join(dir, 'cluster.json');
     writeEphemeralClusterConfig(configPath, opts.cluster, {
+      replicas: opts.replicas,
       workers: opts.workers,
       sections: { controlPlane: opts.controlPlane, ...(opts.events ? { events: opts.events } : {}), ...(opts.scaling ? { scaling: opts.scaling } : {}) },
     });
-    const c = new ControlPlaneCluster(opts.cluster, consul, runDir, configPath, opts.env ?? {}, 3 + (opts.workers ?? 2));
+    const c = new ControlPlaneCluster(opts.cluster, consul, runDir, configPath, opts.env ?? {}, 1 + (opts.replicas ?? 2) + (opts.workers ?? 2));
     for (let i = 1; i <= (opts.controlPlanes ?? 2); i++) c.startControlPlane(`control-plane-${i}`);
     return c;
   }
