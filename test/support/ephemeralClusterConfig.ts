@@ -22,9 +22,7 @@ export function writeEphemeralClusterConfig(path: string, name: string, cluster:
       name,
       nodes: [
         { id: 'primary', type: 'primary', config: { port: 0 } },
-        // No replica template for a cluster without replicas (a worker template of count 0 is
-        // still where scaling takes new workers from).
-        ...(cluster.replicas === 0 ? [] : [{ id: 'replica', type: 'replica', count: cluster.replicas ?? 2, config: { port: 0 } }]),
+        { id: 'replica', type: 'replica', count: cluster.replicas ?? 2, config: { port: 0 } },
         { id: 'worker', type: 'worker', count: cluster.workers ?? 2, config: { port: 0 } },
       ],
       ...sections,
