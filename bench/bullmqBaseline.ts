@@ -1,7 +1,8 @@
 // BullMQ on a local Redis, run the same way as shoal's events benchmark: 2 worker processes
 // at the same concurrency, the same trivial handler, jobs added in batches of 100. For scale:
-// shoal acknowledges a publish and an ack only once fsynced and applied on a replica; Redis is
-// run in memory (no fsync), and with an fsynced append-only file, and replicates nothing.
+// shoal's cluster acknowledges a publish and an ack only once fsynced and applied on a replica
+// (the events benchmark also runs a primary alone); Redis is run in memory (no fsync), and with
+// an fsynced append-only file, and replicates nothing.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

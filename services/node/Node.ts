@@ -119,7 +119,7 @@ export class Node {
     const queue = new EventQueue(this.ctx, opts.config.events);
     this.queue = queue;
     this.grpc.addService(SyncService, syncServer(this.ctx, (keys) => queue.adopt(keys)));
-    this.grpc.addService(EventsService, eventsServer({ node: this.ctx, queue: this.queue, config: opts.config.events }));
+    this.grpc.addService(EventsService, eventsServer({ node: this.ctx, queue, config: opts.config.events }));
     this.metrics.trackEvents(
       () => (this.replication?.role === 'primary' && this.replication.writer ? this.queue?.backlog() : undefined),
       () => this.worker,

@@ -38,8 +38,9 @@ export interface ControlPlaneClusterOptions {
 
 /**
  * A cluster as `make up` runs it, on free ports: a private Consul agent, control-plane
- * processes (bin/shoal-control-plane.js, logs under test-output/logs/<cluster>/) and the
- * nodes their local spawner starts (the seed's five unless said; records and logs under test-output/control-plane/<cluster>/run).
+ * processes (bin/shoal-control-plane.js, logs under test-output/logs/<cluster>/) and the nodes
+ * their local spawner starts (the seed's five unless said otherwise; records and logs under
+ * test-output/control-plane/<cluster>/run).
  */
 export class ControlPlaneCluster {
   readonly planes = new Map<string, ChildProcess>();

@@ -5,6 +5,7 @@ import type { GetBacklogResponse } from '../../../gen/shoal/v1/events';
 import { MemberHealth } from '../../../gen/shoal/v1/node';
 import { healthName } from '../../../common/cluster/memberFromConsul';
 import type { NodeContext } from '../NodeContext';
+import type { Replication } from '../replication/Replication';
 
 /**
  * The node's Prometheus metrics. Process and Node.js runtime metrics use prom-client's standard
@@ -82,42 +83,10 @@ export class NodeMetrics {
         this.set(ctx().membership.snapshot().stale ? 0 : 1);
       },
     });
-    new Gauge({
-      name: 'shoal_state_position',
-      help: 'Last log position this node holds (applied, on a replica).',
-      registers: [this.registry],
-      collect() {
-        const r = ctx().replication;
-        if (r) this.set(r.store.lastPosition);
-      },
-    });
-    new Gauge({
-      name: 'shoal_state_keys',
-      help: 'Keys this node stores: tombstones and its own keys (events in the queue) included.',
-      registers: [this.registry],
-      collect() {
-        const r = ctx().replication;
-        if (r) this.set(r.store.keyCount);
-      },
-    });
-    new Gauge({
-      name: 'shoal_state_log_retained_from',
-      help: 'First log position this node still keeps; replicas behind it need a snapshot.',
-      registers: [this.registry],
-      collect() {
-        const r = ctx().replication;
-        if (r) this.set(r.store.firstRetained());
-      },
-    });
-    new Gauge({
-      name: 'shoal_state_term',
-      help: 'Newest replication term this node has seen.',
-      registers: [this.registry],
-      collect() {
-        const r = ctx().replication;
-        if (r) this.set(r.term);
-      },
-    });
+    replicationGauge(this.registry, ctx, 'shoal_state_position', 'Last log position this node holds (applied, on a replica).', (r) => r.store.lastPosition);
+    replicationGauge(this.registry, ctx, 'shoal_state_keys', 'Keys this node stores: tombstones and its own keys (events in the queue) included.', (r) => r.store.keyCount);
+    replicationGauge(this.registry, ctx, 'shoal_state_log_retained_from', 'First log position this node still keeps; replicas behind it need a snapshot.', (r) => r.store.firstRetained());
+    replicationGauge(this.registry, ctx, 'shoal_state_term', 'Newest replication term this node has seen.', (r) => r.term);
     new Gauge({
       name: 'shoal_replication_connected_replicas',
       help: 'On the primary: replicas with an open replication stream.',
@@ -194,4 +163,17 @@ export class NodeMetrics {
     this.handled.inc({ grpc_method: method, grpc_code: grpcStatus[code] ?? String(code) });
     this.duration.observe({ grpc_method: method }, durationMs / 1000);
   }
+}
+
+/** A gauge read from the node's replication state, once it has one (not while it starts). */
+function replicationGauge(registry: Registry, ctx: () => NodeContext, name: string, help: string, read: (r: Replication) => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const r = ctx().replication;
+      if (r) this.set(read(r));
+    },
+  });
 }
