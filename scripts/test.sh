@@ -32,6 +32,11 @@ for run_dir in test-output/cli-cluster/run test-output/control-plane/*/run; do
   if [ -d "$run_dir" ]; then node bin/shoal.js down --run-dir "$run_dir" --timeout 2000 >/dev/null || true; fi
 done
 rm -rf test-output
-if [ "$#" -eq 0 ]; then set -- 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts' 'test/e2e/**/*.test.ts' 'test/browser/**/*.test.ts'; fi
+# Arguments are mocha's: files to run, options, or both. Options alone (`npm test -- --grep
+# failover`) apply to every suite, so the suites are added unless a file or folder is named.
+suites=('test/unit/**/*.test.ts' 'test/integration/**/*.test.ts' 'test/e2e/**/*.test.ts' 'test/browser/**/*.test.ts')
+for arg in "$@"; do
+  if [[ "$arg" == test/* ]]; then suites=(); break; fi
+done
 mocha_ran=true
-npx mocha "$@"
+npx mocha "${suites[@]}" "$@"

@@ -1,53 +1,89 @@
-import { type ServerUnaryCall, type ServerWritableStream, type sendUnaryData, status, type StatusObject } from '@grpc/grpc-js';
+import { type ServerUnaryCall, type ServerWritableStream, type sendUnaryData, type StatusObject } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { ServerError } from './ServerError';
+import { type ServerError, unavailable } from './ServerError';
+import { toStatus } from './toStatus';
 
-/**
- * The one place where a handler's failure becomes a gRPC status: a ServerError keeps its code
- * and details; anything else is logged with its stack and answered as INTERNAL.
- */
-export function toStatus(err: unknown, logger: Logger, method: string): Partial<StatusObject> {
-  if (err instanceof ServerError) return { code: err.code, details: err.details, metadata: err.metadata };
-  logger.error({ err, method }, 'handler failed');
-  return { code: status.INTERNAL, details: `internal error in ${method}` };
+export interface HandlerOptions {
+  logger: Logger;
+  /** Aborted when the server starts to drain; every call's signal aborts with it. */
+  stopping?: AbortSignal;
 }
 
-/** Adapts an async function to a grpc-js unary handler. */
-export function unary<Req, Res>(
-  logger: Logger,
-  method: string,
-  handle: (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res> | Res,
-): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
-  return (call, callback) => {
-    Promise.resolve()
-      .then(() => handle(call.request, call))
-      .then(
-        (response) => callback(null, response),
-        (err: unknown) => callback(toStatus(err, logger, method) as StatusObject, null),
-      );
+/** What a handler is given besides its request: aborted when its answer is no longer wanted. */
+export type CallSignal = AbortSignal;
+
+/**
+ * Adapters from async functions to grpc-js handlers; failures become statuses in `toStatus`
+ * only. A handler that waits on something passes its signal along; one that does not may
+ * ignore it.
+ */
+export function rpcHandlers({ logger, stopping }: HandlerOptions) {
+  return {
+    /**
+     * A unary handler: the function's result is the response, its throw the status. Its signal
+     * aborts when the client cancels (reason: an AbortError, answered CANCELLED), when the
+     * deadline passes (a TimeoutError: DEADLINE_EXCEEDED) or when the server drains
+     * (UNAVAILABLE), so a handler that rethrows the reason answers the right status.
+     */
+    unary<Req, Res>(
+      method: string,
+      handle: (request: Req, call: ServerUnaryCall<Req, Res>, signal: CallSignal) => Promise<Res> | Res,
+    ): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
+      return (call, callback) => {
+        const cancelled = new AbortController();
+        call.once('cancelled', () => cancelled.abort());
+        const sources = [cancelled.signal];
+        const deadline = call.getDeadline();
+        const ms = (deadline instanceof Date ? deadline.getTime() : deadline) - Date.now();
+        if (Number.isFinite(ms)) sources.push(AbortSignal.timeout(Math.max(0, ms)));
+        if (stopping) sources.push(stoppingSignal(stopping));
+        const signal = AbortSignal.any(sources);
+        Promise.resolve()
+          .then(() => handle(call.request, call, signal))
+          .then(
+            (response) => callback(null, response),
+            (err: unknown) => callback(toStatus(err, logger, method) as StatusObject, null),
+          );
+      };
+    },
+
+    /**
+     * A server-streaming handler: it writes with `call.write` and returns when the stream is
+     * done (ended with OK) or throws (ended with that status). Its signal aborts when the client
+     * cancels, after which nothing is sent. A drain does not abort it: the server ends its open
+     * streams with UNAVAILABLE itself (CallTracker.endStreams).
+     */
+    serverStream<Req, Res>(
+      method: string,
+      handle: (request: Req, call: ServerWritableStream<Req, Res>, signal: CallSignal) => Promise<void>,
+    ): (call: ServerWritableStream<Req, Res>) => void {
+      return (call) => {
+        const cancelled = new AbortController();
+        call.once('cancelled', () => cancelled.abort());
+        handle(call.request, call, cancelled.signal).then(
+          () => {
+            if (!cancelled.signal.aborted) call.end();
+          },
+          (err: unknown) => {
+            if (!cancelled.signal.aborted) call.emit('error', toStatus(err, logger, method));
+          },
+        );
+      };
+    },
   };
 }
 
-/**
- * Adapts an async function to a grpc-js server-streaming handler. `signal` aborts when the
- * client cancels; the function writes with `call.write` and returns when the stream is done
- * (it is then ended with OK) or throws (the stream ends with that status).
- */
-export function serverStream<Req, Res>(
-  logger: Logger,
-  method: string,
-  handle: (request: Req, call: ServerWritableStream<Req, Res>, signal: AbortSignal) => Promise<void>,
-): (call: ServerWritableStream<Req, Res>) => void {
-  return (call) => {
-    const cancelled = new AbortController();
-    call.once('cancelled', () => cancelled.abort());
-    handle(call.request, call, cancelled.signal).then(
-      () => {
-        if (!cancelled.signal.aborted) call.end();
-      },
-      (err: unknown) => {
-        if (!cancelled.signal.aborted) call.emit('error', toStatus(err, logger, method));
-      },
-    );
-  };
+/** Per drain signal, one derived signal whose reason is UNAVAILABLE, so the client retries elsewhere. */
+const stoppingReasons = new WeakMap<AbortSignal, AbortSignal>();
+function stoppingSignal(stopping: AbortSignal): AbortSignal {
+  let signal = stoppingReasons.get(stopping);
+  if (!signal) {
+    const controller = new AbortController();
+    const reason: ServerError = unavailable('the server is stopping; retry on another node');
+    if (stopping.aborted) controller.abort(reason);
+    else stopping.addEventListener('abort', () => controller.abort(reason), { once: true });
+    signal = controller.signal;
+    stoppingReasons.set(stopping, signal);
+  }
+  return signal;
 }

@@ -1,5 +1,5 @@
 import type { DiscoveryServer } from '../../../gen/shoal/v1/discovery';
-import { serverStream, unary } from '../../../common/grpc/handlers';
+import { rpcHandlers } from '../../../common/grpc/handlers';
 import type { NodeContext } from '../NodeContext';
 import { getMember } from './getMember';
 import { getNodeInfo } from './getNodeInfo';
@@ -8,11 +8,11 @@ import { watchMembers } from './watchMembers';
 
 /** shoal.v1.Discovery: one function per RPC, in the file named after it. */
 export function discoveryServer(ctx: NodeContext): DiscoveryServer {
-  const log = ctx.logger;
+  const { unary, serverStream } = rpcHandlers({ logger: ctx.logger, stopping: ctx.lifecycle.drainSignal });
   return {
-    getNodeInfo: unary(log, 'GetNodeInfo', () => getNodeInfo(ctx)),
-    listMembers: unary(log, 'ListMembers', () => listMembers(ctx)),
-    getMember: unary(log, 'GetMember', (request) => getMember(ctx, request)),
-    watchMembers: serverStream(log, 'WatchMembers', (_request, call, cancelled) => watchMembers(ctx, call, cancelled)),
+    getNodeInfo: unary('GetNodeInfo', () => getNodeInfo(ctx)),
+    listMembers: unary('ListMembers', () => listMembers(ctx)),
+    getMember: unary('GetMember', (request) => getMember(ctx, request)),
+    watchMembers: serverStream('WatchMembers', (_request, call, cancelled) => watchMembers(ctx, call, cancelled)),
   };
 }

@@ -1,5 +1,5 @@
 import type { EventsServer } from '../../../gen/shoal/v1/events';
-import { unary } from '../../../common/grpc/handlers';
+import { rpcHandlers } from '../../../common/grpc/handlers';
 import { ack, ackBatch } from './ack';
 import { listDeadLetters, redrive } from './deadLetters';
 import type { EventsContext } from './EventsContext';
@@ -10,16 +10,16 @@ import { releaseWorker } from './releaseWorker';
 
 /** shoal.v1.Events: one function per RPC (PublishBatch beside Publish, AckBatch beside Ack, Redrive beside ListDeadLetters). */
 export function eventsServer(ctx: EventsContext): EventsServer {
-  const log = ctx.node.logger;
+  const { unary } = rpcHandlers({ logger: ctx.node.logger, stopping: ctx.node.lifecycle.drainSignal });
   return {
-    publish: unary(log, 'Publish', (request, call) => publish(ctx, request, call)),
-    publishBatch: unary(log, 'PublishBatch', (request, call) => publishBatch(ctx, request, call)),
-    lease: unary(log, 'Lease', (request, call) => lease(ctx, request, call)),
-    ack: unary(log, 'Ack', (request, call) => ack(ctx, request, call)),
-    ackBatch: unary(log, 'AckBatch', (request, call) => ackBatch(ctx, request, call)),
-    releaseWorker: unary(log, 'ReleaseWorker', (request) => releaseWorker(ctx, request)),
-    getBacklog: unary(log, 'GetBacklog', () => getBacklog(ctx)),
-    listDeadLetters: unary(log, 'ListDeadLetters', (request) => listDeadLetters(ctx, request)),
-    redrive: unary(log, 'Redrive', (request, call) => redrive(ctx, request, call)),
+    publish: unary('Publish', (request, call) => publish(ctx, request, call)),
+    publishBatch: unary('PublishBatch', (request, call) => publishBatch(ctx, request, call)),
+    lease: unary('Lease', (request, call) => lease(ctx, request, call)),
+    ack: unary('Ack', (request, call) => ack(ctx, request, call)),
+    ackBatch: unary('AckBatch', (request, call) => ackBatch(ctx, request, call)),
+    releaseWorker: unary('ReleaseWorker', (request) => releaseWorker(ctx, request)),
+    getBacklog: unary('GetBacklog', () => getBacklog(ctx)),
+    listDeadLetters: unary('ListDeadLetters', (request) => listDeadLetters(ctx, request)),
+    redrive: unary('Redrive', (request, call) => redrive(ctx, request, call)),
   };
 }

@@ -1,7 +1,7 @@
 import { type ServerDuplexStream, status } from '@grpc/grpc-js';
 import { trace } from '@opentelemetry/api';
 import type { ReplicateRequest, ReplicateResponse, ReplicateHello } from '../../../gen/shoal/v1/sync';
-import { toStatus } from '../../../common/grpc/handlers';
+import { toStatus } from '../../../common/grpc/toStatus';
 import { ServerError } from '../../../common/grpc/ServerError';
 import { writeWithBackpressure } from '../../../common/grpc/writeWithBackpressure';
 import type { NodeContext } from '../NodeContext';

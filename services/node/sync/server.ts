@@ -1,5 +1,5 @@
 import type { SyncServer } from '../../../gen/shoal/v1/sync';
-import { unary } from '../../../common/grpc/handlers';
+import { rpcHandlers } from '../../../common/grpc/handlers';
 import type { NodeContext } from '../NodeContext';
 import { fence } from './fence';
 import { follow } from './follow';
@@ -15,16 +15,16 @@ import { replicate } from './replicate';
  * `reconciled` hears the keys a Reconcile wrote (the events queue takes in event records).
  */
 export function syncServer(ctx: NodeContext, reconciled: (keys: string[]) => void): SyncServer {
-  const log = ctx.logger;
+  const { unary } = rpcHandlers({ logger: ctx.logger, stopping: ctx.lifecycle.drainSignal });
   return {
     replicate: (call) => replicate(ctx, call),
-    getPosition: unary(log, 'GetPosition', (request) => getPosition(ctx, request)),
-    fence: unary(log, 'Fence', (request) => fence(ctx, request)),
-    promote: unary(log, 'Promote', (request) => promote(ctx, request)),
-    follow: unary(log, 'Follow', (request) => follow(ctx, request)),
-    reconcile: unary(log, 'Reconcile', (request) => reconcile(ctx, request, reconciled)),
-    getDigest: unary(log, 'GetDigest', (request) => getDigest(ctx, request)),
-    getBucket: unary(log, 'GetBucket', (request) => getBucket(ctx, request)),
-    listConflicts: unary(log, 'ListConflicts', (request) => listConflicts(ctx, request)),
+    getPosition: unary('GetPosition', (request) => getPosition(ctx, request)),
+    fence: unary('Fence', (request) => fence(ctx, request)),
+    promote: unary('Promote', (request) => promote(ctx, request)),
+    follow: unary('Follow', (request) => follow(ctx, request)),
+    reconcile: unary('Reconcile', (request) => reconcile(ctx, request, reconciled)),
+    getDigest: unary('GetDigest', (request) => getDigest(ctx, request)),
+    getBucket: unary('GetBucket', (request) => getBucket(ctx, request)),
+    listConflicts: unary('ListConflicts', (request) => listConflicts(ctx, request)),
   };
 }
