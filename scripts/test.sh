@@ -34,7 +34,7 @@ done
 rm -rf test-output
 # Arguments are mocha's: files to run, options, or both. Options alone (`npm test -- --grep
 # failover`) apply to every suite, so the suites are added unless a file or folder is named.
-suites=('test/unit/**/*.test.ts' 'test/integration/**/*.test.ts' 'test/e2e/**/*.test.ts' 'test/browser/**/*.test.ts')
+suites=('test/unit/**/*.test.ts' 'test/rpc/**/*.test.ts' 'test/integration/**/*.test.ts' 'test/e2e/**/*.test.ts' 'test/browser/**/*.test.ts')
 for arg in "$@"; do
   if [[ "$arg" == test/* ]]; then suites=(); break; fi
 done
