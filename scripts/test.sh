@@ -26,7 +26,7 @@ if [ -n "$(git status --porcelain -- gen)" ]; then
   exit 1
 fi
 
-step "mocha: unit, integration, end-to-end and browser tests"
+step "mocha: unit, in-process RPC, integration, end-to-end and browser tests"
 # Clusters a killed earlier run left behind would hold their processes; stop them first.
 for run_dir in test-output/cli-cluster/run test-output/control-plane/*/run; do
   if [ -d "$run_dir" ]; then node bin/shoal.js down --run-dir "$run_dir" --timeout 2000 >/dev/null || true; fi
