@@ -4,7 +4,7 @@ import { CliError } from '../CliError';
 import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, connectCluster } from '../clusterOptions';
 import { grpcFailure } from '../grpcFailure';
 import { nodeAddress } from '../nodeAddress';
-import { wholeNumber } from './put';
+import { intOption } from '../intOption';
 
 export const GET_HELP = `Usage: shoal get KEY [--from NODE] [--min-position N] [--config FILE] [--cluster NAME]
 
@@ -26,7 +26,7 @@ export async function get(argv: string[]): Promise<number> {
   if (values.help) return console.log(GET_HELP), 0;
   if (positionals.length !== 1) throw new CliError('get takes one KEY (see `shoal get --help`)');
   const [key] = positionals;
-  const minPosition = values['min-position'] === undefined ? 0 : wholeNumber('--min-position', values['min-position']);
+  const minPosition = intOption('--min-position', values['min-position'], 0);
   const { consul, cluster } = await connectCluster(values);
   const address = values.from ? await nodeAddress(consul, cluster, values.from) : undefined;
   const client = new StateClient({ consul, cluster });

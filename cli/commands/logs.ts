@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliError } from '../CliError';
+import { intOption } from '../intOption';
 import { defaultRunDir, RunDir } from '../../common/local/RunDir';
 
 export const LOGS_HELP = `Usage: shoal logs [-f] [--lines N] [--run-dir DIR] [NODE …]
@@ -23,8 +24,7 @@ export async function logs(argv: string[]): Promise<number> {
     options: { follow: { type: 'boolean', short: 'f' }, lines: { type: 'string' }, 'run-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) return console.log(LOGS_HELP), 0;
-  const lines = values.lines ?? '50';
-  if (!/^\d+$/.test(lines)) throw new CliError(`--lines must be a whole number (got "${lines}")`);
+  const lines = intOption('--lines', values.lines, 50);
   const runDir = new RunDir(values['run-dir'] ?? defaultRunDir());
   const available = new Map<string, string>();
   if (existsSync(runDir.logsDir)) {
@@ -34,6 +34,6 @@ export async function logs(argv: string[]): Promise<number> {
   const unknown = positionals.filter((p) => !available.has(p));
   if (unknown.length) throw new CliError(`no log for ${unknown.join(', ')}; known: ${[...available.keys()].join(', ')}`);
   const files = positionals.length ? positionals.map((p) => available.get(p)!) : [...available.values()];
-  const tail = spawn('tail', ['-n', lines, ...(values.follow ? ['-F'] : []), ...files], { stdio: 'inherit' });
+  const tail = spawn('tail', ['-n', String(lines), ...(values.follow ? ['-F'] : []), ...files], { stdio: 'inherit' });
   return new Promise((resolve) => tail.on('exit', (code) => resolve(code ?? 0)));
 }

@@ -3,7 +3,7 @@ import { StateClient } from '../../common/client/StateClient';
 import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, connectCluster } from '../clusterOptions';
 import { grpcFailure } from '../grpcFailure';
 import { nodeAddress } from '../nodeAddress';
-import { wholeNumber } from './put';
+import { intOption } from '../intOption';
 
 export const LS_HELP = `Usage: shoal ls [PREFIX] [--limit N] [--from NODE] [--config FILE] [--cluster NAME]
 
@@ -24,7 +24,7 @@ export async function ls(argv: string[]): Promise<number> {
   });
   if (values.help) return console.log(LS_HELP), 0;
   const prefix = positionals[0] ?? '';
-  const limit = values.limit === undefined ? Infinity : wholeNumber('--limit', values.limit);
+  const limit = intOption('--limit', values.limit, Infinity);
   const { consul, cluster } = await connectCluster(values);
   const address = values.from ? await nodeAddress(consul, cluster, values.from) : undefined;
   const client = new StateClient({ consul, cluster });

@@ -28,7 +28,7 @@ export async function publish(argv: string[]): Promise<number> {
   if (values.help) return console.log(PUBLISH_HELP), 0;
   if (positionals.length < 1 || positionals.length > 2) throw new CliError('publish takes TYPE and an optional PAYLOAD (see `shoal publish --help`)');
   const [type, payload = ''] = positionals;
-  const count = intOption('--count', values.count, 1, 1, 1_000_000);
+  const count = intOption('--count', values.count, 1, { min: 1, max: 1_000_000 });
   if (count > 1 && values['idempotency-key']) throw new CliError('--idempotency-key names one event; it cannot go with --count');
   const { consul, cluster } = await connectCluster(values);
   const client = new EventsClient({ consul, cluster });

@@ -3,6 +3,7 @@ import { StateClient } from '../../common/client/StateClient';
 import { CliError } from '../CliError';
 import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, connectCluster } from '../clusterOptions';
 import { grpcFailure } from '../grpcFailure';
+import { intOption } from '../intOption';
 
 export const PUT_HELP = `Usage: shoal put KEY VALUE [--expect-version N] [--config FILE] [--cluster NAME]
 
@@ -25,8 +26,8 @@ export async function put(argv: string[]): Promise<number> {
   if (values.help) return console.log(PUT_HELP), 0;
   if (positionals.length !== 2) throw new CliError('put takes KEY and VALUE (see `shoal put --help`)');
   const [key, value] = positionals;
-  const expectedVersion = values['expect-version'] === undefined ? undefined : wholeNumber('--expect-version', values['expect-version']);
-  const timeoutMs = values.timeout === undefined ? undefined : wholeNumber('--timeout', values.timeout);
+  const expectedVersion = intOption('--expect-version', values['expect-version']);
+  const timeoutMs = intOption('--timeout', values.timeout);
   const { consul, cluster } = await connectCluster(values);
   const client = new StateClient({ consul, cluster, deadlineMs: timeoutMs });
   try {
@@ -38,9 +39,4 @@ export async function put(argv: string[]): Promise<number> {
   } finally {
     client.close();
   }
-}
-
-export function wholeNumber(flag: string, value: string): number {
-  if (!/^\d+$/.test(value)) throw new CliError(`${flag} must be a whole number (got "${value}")`);
-  return Number(value);
 }

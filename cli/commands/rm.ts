@@ -3,7 +3,7 @@ import { StateClient } from '../../common/client/StateClient';
 import { CliError } from '../CliError';
 import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, connectCluster } from '../clusterOptions';
 import { grpcFailure } from '../grpcFailure';
-import { wholeNumber } from './put';
+import { intOption } from '../intOption';
 
 export const RM_HELP = `Usage: shoal rm KEY [--expect-version N] [--config FILE] [--cluster NAME]
 
@@ -19,7 +19,7 @@ export async function rm(argv: string[]): Promise<number> {
   if (values.help) return console.log(RM_HELP), 0;
   if (positionals.length !== 1) throw new CliError('rm takes one KEY (see `shoal rm --help`)');
   const [key] = positionals;
-  const expectedVersion = values['expect-version'] === undefined ? undefined : wholeNumber('--expect-version', values['expect-version']);
+  const expectedVersion = intOption('--expect-version', values['expect-version']);
   const { consul, cluster } = await connectCluster(values);
   const client = new StateClient({ consul, cluster });
   try {

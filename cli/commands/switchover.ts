@@ -3,7 +3,7 @@ import { failover as runFailover, PrimaryChangeError, switchover as runSwitchove
 import { CliError } from '../CliError';
 import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, connectCluster } from '../clusterOptions';
 import { grpcFailure } from '../grpcFailure';
-import { wholeNumber } from './put';
+import { intOption } from '../intOption';
 
 export const SWITCHOVER_HELP = `Usage: shoal switchover --to NODE [--timeout MS] [--config FILE] [--cluster NAME]
 
@@ -49,7 +49,7 @@ async function changePrimary(argv: string[], kind: 'switchover' | 'failover'): P
   });
   if (values.help) return console.log(kind === 'switchover' ? SWITCHOVER_HELP : FAILOVER_HELP), 0;
   if (kind === 'switchover' && !values.to) throw new CliError('switchover needs --to NODE (see `shoal switchover --help`)');
-  const timeoutMs = values.timeout === undefined ? undefined : wholeNumber('--timeout', values.timeout);
+  const timeoutMs = intOption('--timeout', values.timeout);
   const { consul, cluster, config } = await connectCluster(values);
   const ctx = { consul, cluster, timeoutMs, minAcks: config.sync.minAcks, force: values.force, progress: (line: string) => console.log(`  ${line}`) };
   let change: PrimaryChange;

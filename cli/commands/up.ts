@@ -48,8 +48,8 @@ export async function up(argv: string[]): Promise<number> {
   if (values.help) return console.log(UP_HELP), 0;
   const timeoutMs = Number(values.timeout ?? 60000);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new CliError(`--timeout must be a positive number of milliseconds (got "${values.timeout}")`);
-  const instances = intOption('--control-planes', values['control-planes'], 2, 1, 9);
-  const dashboardPort = intOption('--dashboard-port', values['dashboard-port'], 3000, 0, 65535);
+  const instances = intOption('--control-planes', values['control-planes'], 2, { min: 1, max: 9 });
+  const dashboardPort = intOption('--dashboard-port', values['dashboard-port'], 3000, { max: 65535 });
   const configPath = values.config ? resolve(values.config) : undefined;
   const config = loadClusterConfig(configPath);
   const runDir = new RunDir(values['run-dir'] ?? defaultRunDir());
