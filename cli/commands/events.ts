@@ -1,10 +1,8 @@
 import { parseArgs } from 'node:util';
 import { type ClusterEvent, type WatchEventsResponse } from '../../gen/shoal/v1/scale';
 import { clusterEventKindToJSON } from '../../gen/shoal/v1/scale';
-import { Backoff } from '../../common/net/Backoff';
 import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, connectCluster } from '../clusterOptions';
-import { leaderClient } from '../controlPlaneClient';
-import { readControlPlaneLeader } from '../../common/cluster/controlPlaneLeader';
+import { followControlPlaneLeader, type SessionEnd } from '../../common/cluster/followControlPlaneLeader';
 import { intOption } from '../intOption';
 
 export const EVENTS_HELP = `Usage: shoal events [--history N] [--no-follow] [--json] [--config FILE] [--cluster NAME]
@@ -36,61 +34,44 @@ export async function events(argv: string[]): Promise<number> {
     printed.add(key);
     console.log(values.json ? JSON.stringify(e) : formatEvent(e));
   };
-  const backoff = new Backoff({ initialMs: 200, maxMs: 2000 });
   let announced = '';
-  for (;;) {
-    const found = await leaderClient(consul, cluster).catch((err: Error) => {
-      console.error(`(cannot read the control-plane lock from Consul: ${err.message}; retrying)`);
-      return null;
-    });
-    if (found === null) {
-      await backoff.wait();
-      continue;
-    }
-    if (!found) {
-      if (announced !== 'none') console.error('(no control-plane leader yet; waiting)');
-      announced = 'none';
-      await backoff.wait();
-      continue;
-    }
-    if (announced !== found.leader.id) console.error(`(following ${found.leader.id} at ${found.leader.grpcAddress})`);
-    announced = found.leader.id;
-    const done = await new Promise<'history-done' | 'broken'>((resolve) => {
-      const call = found.client.watchEvents({ history });
-      let live = false;
-      call.on('data', (r: WatchEventsResponse) => {
-        if (!r.replayed && !live) {
-          live = true;
-          if (values['no-follow']) {
-            call.cancel();
-            return finish('history-done');
-          }
-        }
-        if (r.event) print(r.event);
-      });
-      // A stream has no end of history marker when nothing happens: with --no-follow, stop
-      // once the replayed events have stopped coming.
-      if (values['no-follow']) setTimeout(() => (call.cancel(), finish('history-done')), 1500).unref();
-      // A leader that lost the lock but lives on keeps the stream open: look at the lock every
-      // 2 s, and follow the new holder.
-      const recheck = setInterval(() => {
-        readControlPlaneLeader(consul, cluster).then(
-          (now) => now?.id !== found.leader.id && call.cancel(),
-          () => undefined,
-        );
-      }, 2000);
-      const finish = (how: 'history-done' | 'broken') => {
-        clearInterval(recheck);
-        resolve(how);
-      };
-      call.on('error', () => finish('broken'));
-      call.on('end', () => finish('broken'));
-    });
-    found.client.close();
-    if (done === 'history-done') return 0;
-    backoff.reset();
-    await backoff.wait();
-  }
+  await followControlPlaneLeader(
+    {
+      consul,
+      cluster,
+      onState: (state) => {
+        if (state.kind === 'consul-unreachable') console.error(`(cannot read the control-plane lock from Consul: ${state.error.message}; retrying)`);
+        if (state.kind === 'no-leader' && announced !== 'none') console.error('(no control-plane leader yet; waiting)');
+        if (state.kind === 'following' && announced !== state.leader.id) console.error(`(following ${state.leader.id} at ${state.leader.grpcAddress})`);
+        if (state.kind === 'no-leader') announced = 'none';
+        if (state.kind === 'following') announced = state.leader.id;
+      },
+    },
+    ({ client, ended }) =>
+      new Promise<SessionEnd>((resolve) => {
+        const call = client.watchEvents({ history });
+        let heard = false;
+        const finish = (end: SessionEnd) => {
+          ended.removeEventListener('abort', onEnded);
+          call.cancel();
+          resolve(end);
+        };
+        const onEnded = () => finish({ why: 'the lock passed on', heard });
+        ended.addEventListener('abort', onEnded, { once: true });
+        call.on('data', (r: WatchEventsResponse) => {
+          heard = true;
+          // The first live event ends the history; with --no-follow that is the end.
+          if (!r.replayed && values['no-follow']) return finish('done');
+          if (r.event) print(r.event);
+        });
+        // A stream has no end-of-history marker when nothing happens: with --no-follow, stop
+        // once the replayed events have stopped coming.
+        if (values['no-follow']) setTimeout(() => finish('done'), 1500).unref();
+        call.on('error', (err: Error) => finish({ why: err.message, heard }));
+        call.on('end', () => finish({ why: 'the stream ended', heard }));
+      }),
+  );
+  return 0;
 }
 
 function formatEvent(e: ClusterEvent): string {

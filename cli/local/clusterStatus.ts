@@ -5,8 +5,8 @@ import { clusterMembers, healthName } from '../../common/cluster/memberFromConsu
 import { roleFromProto } from '../../common/cluster/roles';
 import { nodeInfo } from '../../common/client/nodeInfo';
 import { unaryCall } from '../../common/client/grpcCall';
-import { leaderClient } from '../controlPlaneClient';
 import { controlPlaneServiceName, readControlPlaneLeader } from '../../common/cluster/controlPlaneLeader';
+import { connectToLeader } from '../../common/cluster/followControlPlaneLeader';
 import { memberFromConsul } from '../../common/cluster/memberFromConsul';
 import { type GetTopologyResponse, type NodePhase, nodePhaseToJSON, type TopologyNode } from '../../gen/shoal/v1/scale';
 
@@ -56,7 +56,7 @@ export function formatControlPlane(cp: ControlPlaneStatus): string {
 }
 
 async function leaderTopology(consul: ConsulApi, cluster: string): Promise<GetTopologyResponse | undefined> {
-  const found = await leaderClient(consul, cluster).catch(() => undefined);
+  const found = await connectToLeader(consul, cluster).catch(() => undefined);
   if (!found) return undefined;
   const { client } = found;
   try {

@@ -23,7 +23,7 @@ export function controlPlaneServiceName(cluster: string): string {
 }
 
 /** The leader now, or undefined when no session holds the lock. */
-export async function readControlPlaneLeader(consul: ConsulApi, cluster: string): Promise<ControlPlaneLeader | undefined> {
+export async function readControlPlaneLeader(consul: Pick<ConsulApi, 'kvGet'>, cluster: string): Promise<ControlPlaneLeader | undefined> {
   const { value } = await consul.kvGet(controlPlaneLockKey(cluster));
   if (!value?.session) return undefined;
   return parseControlPlaneLeader(value.value);

@@ -1,12 +1,11 @@
-import { type ClientReadableStream, credentials } from '@grpc/grpc-js';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { ClientReadableStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { GetBacklogResponse } from '../../gen/shoal/v1/events';
-import { ScaleClient, type WatchClusterResponse, type WatchEventsResponse } from '../../gen/shoal/v1/scale';
-import { type ControlPlaneLeader, controlPlaneServiceName, readControlPlaneLeader } from '../../common/cluster/controlPlaneLeader';
+import type { ScaleClient, WatchClusterResponse, WatchEventsResponse } from '../../gen/shoal/v1/scale';
+import { type ControlPlaneLeader, controlPlaneServiceName } from '../../common/cluster/controlPlaneLeader';
+import { followControlPlaneLeader, type SessionEnd } from '../../common/cluster/followControlPlaneLeader';
 import { healthName, memberFromConsul } from '../../common/cluster/memberFromConsul';
 import type { ConsulApi } from '../../common/consul/ConsulApi';
-import { Backoff } from '../../common/net/Backoff';
 import { ConflictWatcher } from './ConflictWatcher';
 import { type BacklogView, type ClusterView, type ConflictView, type ControlPlaneView, clusterView, type EventView, eventView } from './dashboardView';
 import { EventLog } from './EventLog';
@@ -113,55 +112,47 @@ export class ClusterFeed {
     this.emit({ type: 'connection', connection: c });
   }
 
-  private async run(): Promise<void> {
-    const signal = this.stopping.signal;
-    const backoff = new Backoff({ initialMs: 200, maxMs: 2000 });
-    while (!signal.aborted) {
-      let leader: ControlPlaneLeader | undefined;
-      try {
-        leader = await readControlPlaneLeader(this.opts.consul, this.opts.cluster);
-        if (!leader) this.setConnection({ connected: false, leaderId: '', leaderAddress: '', problem: `no control-plane instance holds the lock of cluster "${this.opts.cluster}" (is one running?)` });
-      } catch (err) {
-        this.setConnection({ connected: false, leaderId: '', leaderAddress: '', problem: `cannot reach Consul at ${this.opts.consul.address}: ${(err as Error).message}` });
-      }
-      if (leader) {
-        let problem: string;
-        try {
-          problem = await this.follow(leader);
-        } catch (err) {
-          // A lock value with an address no channel can be made for (it throws at once).
-          problem = `cannot follow ${leader.id} at "${leader.grpcAddress}": ${(err as Error).message}`;
-        }
-        if (signal.aborted) return;
-        if (this.connection.connected) backoff.reset();
-        this.setConnection({ connected: false, leaderId: leader.id, leaderAddress: leader.grpcAddress, problem });
-      }
-      await backoff.wait(signal);
-    }
+  private run(): Promise<void> {
+    const { consul, cluster } = this.opts;
+    const down = (leader: ControlPlaneLeader | undefined, problem: string) => this.setConnection({ connected: false, leaderId: leader?.id ?? '', leaderAddress: leader?.grpcAddress ?? '', problem });
+    return followControlPlaneLeader(
+      {
+        consul,
+        cluster,
+        signal: this.stopping.signal,
+        recheckMs: LEADER_CHECK_MS,
+        onRecheck: () => this.readControlPlanes().catch((err: Error) => this.opts.logger.debug({ err: err.message }, 'could not read the control-plane instances from Consul')),
+        onState: (state) => {
+          if (state.kind === 'consul-unreachable') down(undefined, `cannot reach Consul at ${consul.address}: ${state.error.message}`);
+          if (state.kind === 'no-leader') down(undefined, `no control-plane instance holds the lock of cluster "${cluster}" (is one running?)`);
+          if (state.kind === 'lost') down(state.leader, state.why);
+        },
+      },
+      ({ leader, client, ended }) => this.follow(leader, client, ended),
+    );
   }
 
   /**
-   * Follows one leader until its streams break or stall or another instance takes the lock;
-   * resolves with why it stopped.
+   * Follows one leader's streams until they break or stall, or `ended` aborts (the lock passed
+   * on, or the monitor stops); resolves with why it stopped.
    */
-  private follow(leader: ControlPlaneLeader): Promise<string> {
-    const client = new ScaleClient(leader.grpcAddress, credentials.createInsecure());
-    const ended = new AbortController();
+  private follow(leader: ControlPlaneLeader, client: ScaleClient, ended: AbortSignal): Promise<SessionEnd> {
     const streams: ClientReadableStream<unknown>[] = [];
     const stallMs = STALL_PERIODS * this.opts.periodMs;
     let stall: NodeJS.Timeout | undefined;
-    return new Promise<string>((resolve) => {
+    let heard = false;
+    let finished = false;
+    return new Promise<SessionEnd>((resolve) => {
       const finish = (why: string) => {
-        if (ended.signal.aborted) return;
-        ended.abort();
+        if (finished) return;
+        finished = true;
         clearTimeout(stall);
-        this.stopping.signal.removeEventListener('abort', onStop);
+        ended.removeEventListener('abort', onEnded);
         for (const s of streams) s.cancel();
-        client.close();
-        resolve(why);
+        resolve({ why, heard });
       };
-      const onStop = () => finish('the monitor is stopping');
-      this.stopping.signal.addEventListener('abort', onStop, { once: true });
+      const onEnded = () => finish(this.stopping.signal.aborted ? 'the monitor is stopping' : `${leader.id} no longer leads`);
+      ended.addEventListener('abort', onEnded, { once: true });
       // An open stream that sends nothing is not live: the page must not show old data as current.
       const watchdog = () => {
         clearTimeout(stall);
@@ -173,6 +164,7 @@ export class ClusterFeed {
       const cluster = client.watchCluster({ periodMs: this.opts.periodMs });
       streams.push(cluster);
       cluster.on('data', (m: WatchClusterResponse) => {
+        heard = true;
         watchdog();
         this.setConnection({ connected: true, leaderId: leader.id, leaderAddress: leader.grpcAddress, problem: '' });
         this.onCluster(m);
@@ -185,28 +177,7 @@ export class ClusterFeed {
       events.on('data', (m: WatchEventsResponse) => m.event && this.onEvent(eventView(m.event)));
       events.on('error', broke('WatchEvents'));
       events.on('end', () => finish(`${leader.id} ended WatchEvents`));
-
-      void this.watchLeadership(leader, ended.signal, finish);
     });
-  }
-
-  /** Ends the following when another instance holds the lock; keeps the instance list fresh. */
-  private async watchLeadership(leader: ControlPlaneLeader, ended: AbortSignal, finish: (why: string) => void): Promise<void> {
-    while (!ended.aborted) {
-      try {
-        // While Consul is away the leader keeps its streams going (it decides nothing, and says
-        // so): the page goes on showing what it sees.
-        const now = await readControlPlaneLeader(this.opts.consul, this.opts.cluster);
-        if (now?.id !== leader.id || now.grpcAddress !== leader.grpcAddress) {
-          finish(now ? `the lock passed from ${leader.id} to ${now.id}` : `${leader.id} no longer holds the lock`);
-          return;
-        }
-        await this.readControlPlanes();
-      } catch (err) {
-        this.opts.logger.debug({ err: (err as Error).message }, 'could not read the control-plane leader from Consul');
-      }
-      await sleep(LEADER_CHECK_MS, undefined, { signal: ended }).catch(() => undefined);
-    }
   }
 
   private async readControlPlanes(): Promise<void> {
