@@ -87,7 +87,9 @@ describe('the shoal command', function () {
       assert.equal(result.code, 0);
       assert.match(result.stdout, /already running/);
       assert.deepEqual(pids(), before);
-      assert.ok(runDir.readNodes().every((n) => n.startTime), 'each node is recorded with its start time');
+      const recorded = runDir.readNodes();
+      assert.equal(recorded.length, 5, 'the five nodes are recorded in the run directory');
+      assert.ok(recorded.every((n) => n.startTime), 'each node is recorded with its start time');
     });
 
     it('status prints every node passing and exits 0', async function () {

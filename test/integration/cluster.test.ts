@@ -275,8 +275,26 @@ describe('a cluster of 1 primary, 2 replicas and 2 workers on a real Consul agen
       assert.ok(!value.some((e) => e.Service.ID === 'worker-1'), 'worker-1 is gone from Consul');
     });
 
-    it('numbers every message with a strictly growing version', function () {
+    it('numbers every message with a strictly growing version', async function () {
+      // A member of its own joins and leaves, so there are changes to check even when this test
+      // runs alone (`--grep`), after whatever the tests before it changed.
+      const primary = cluster.grpc('primary');
+      const [host, port] = [primary.split(':')[0], Number(primary.split(':')[1])];
+      await consul.api.registerService({
+        id: 'version-probe',
+        name: 'shoal-itest',
+        address: host,
+        port,
+        tags: ['worker'],
+        meta: {},
+        check: { name: 'probe', grpc: primary, interval: '1s', timeout: '1s', deregisterCriticalServiceAfter: '1m', initialStatus: 'passing' },
+      });
+      const probe = (kind: MemberChangeKind) => () => messages.find((m) => m.event?.$case === 'change' && m.event.value.member?.id === 'version-probe' && m.event.value.kind === kind);
+      await waitFor('version-probe to join', probe(MemberChangeKind.MEMBER_CHANGE_KIND_JOINED), { timeoutMs: 10000 });
+      await consul.api.deregisterService('version-probe');
+      await waitFor('version-probe to leave', probe(MemberChangeKind.MEMBER_CHANGE_KIND_LEFT), { timeoutMs: 10000 });
       const versions = messages.map((m) => m.version);
+      assert.ok(versions.length >= 3, `a snapshot and two changes at least (got ${versions.length} messages)`);
       assert.deepEqual(versions, [...versions].sort((a, b) => a - b));
       assert.equal(new Set(versions).size, versions.length);
     });
