@@ -28,9 +28,16 @@ export default tseslint.config(
     rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
   {
-    // The dashboard's page script runs in the browser, outside the TypeScript project.
+    // The dashboard's page modules run in the browser, outside the TypeScript project: ES
+    // modules, so an undefined name (a missing import after a move) is caught here.
     files: ['control-plane/monitor/dashboard/**/*.js'],
     ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'module',
+      globals: { window: 'readonly', document: 'readonly', EventSource: 'readonly', getComputedStyle: 'readonly', uPlot: 'readonly' },
+    },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, 'no-undef': 'error' },
   },
   {
     // Tests hand generated client methods to the small `call` helper, which invokes them with

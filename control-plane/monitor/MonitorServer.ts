@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ClusterFeed, FeedMessage } from './ClusterFeed';
 
@@ -14,26 +14,41 @@ interface Asset {
   type: string;
 }
 
-/** The page and everything it loads: served from here, so it makes no request elsewhere. */
+/**
+ * Every file the monitor serves, each as /assets/<file> (index.html as /): the page's own, in
+ * dashboard/ (its modules import each other by relative path, so they share a folder), and
+ * uPlot's. Nothing else is read from disk: a request names a key of this table or nothing.
+ */
+const ASSETS: [from: 'page' | 'uplot', file: string][] = [
+  ['page', 'index.html'],
+  ['page', 'dashboard.css'],
+  ...['main.js', 'stream.js', 'header.js', 'topology.js', 'nodeTable.js', 'sync.js', 'scaling.js', 'charts.js', 'eventLog.js', 'dom.js', 'format.js'].map((file): ['page', string] => ['page', file]),
+  ['uplot', 'uPlot.iife.min.js'],
+  ['uplot', 'uPlot.min.css'],
+];
+
+/** Content types by file extension; a module script is refused by the browser without text/javascript. */
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+};
+
+/** The page and everything it loads, read once: served from here, so it makes no request elsewhere. */
 function loadAssets(): Map<string, Asset> {
-  const page = join(__dirname, 'dashboard');
-  const uplot = join(dirname(require.resolve('uplot/package.json')), 'dist');
-  const files: [string, string, string][] = [
-    ['/', join(page, 'index.html'), 'text/html; charset=utf-8'],
-    ['/assets/dashboard.js', join(page, 'dashboard.js'), 'text/javascript; charset=utf-8'],
-    ['/assets/dashboard.css', join(page, 'dashboard.css'), 'text/css; charset=utf-8'],
-    ['/assets/uPlot.iife.min.js', join(uplot, 'uPlot.iife.min.js'), 'text/javascript; charset=utf-8'],
-    ['/assets/uPlot.min.css', join(uplot, 'uPlot.min.css'), 'text/css; charset=utf-8'],
-  ];
-  return new Map(files.map(([path, file, type]) => [path, { body: readFileSync(file), type }]));
+  const dirs = { page: join(__dirname, 'dashboard'), uplot: join(dirname(require.resolve('uplot/package.json')), 'dist') };
+  return new Map(ASSETS.map(([from, file]) => [file === 'index.html' ? '/' : `/assets/${file}`, { body: readFileSync(join(dirs[from], file)), type: TYPES[extname(file)] }]));
 }
+
+/** What the server needs of the feed. */
+export type MonitorFeed = Pick<ClusterFeed, 'snapshot' | 'subscribe' | 'status'>;
 
 /**
  * The dashboard's HTTP side: the page and its assets, /api/snapshot (everything as JSON),
  * /api/stream (server-sent events: a snapshot, then each change) and the usual
  * /health/live and /health/ready (ready while it follows a control-plane leader).
  */
-export function createMonitorServer(feed: ClusterFeed, logger: Logger, listenHost: string): Server {
+export function createMonitorServer(feed: MonitorFeed, logger: Logger, listenHost: string): Server {
   const assets = loadAssets();
   const hostAllowed = hostCheck(listenHost);
   const server = createServer((req, res) => {
@@ -70,7 +85,7 @@ export function createMonitorServer(feed: ClusterFeed, logger: Logger, listenHos
 }
 
 /** Server-sent events: `snapshot` first, then one event per feed message, named by its type. */
-function stream(feed: ClusterFeed, req: IncomingMessage, res: ServerResponse, logger: Logger): void {
+function stream(feed: MonitorFeed, req: IncomingMessage, res: ServerResponse, logger: Logger): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
   const send = (event: string, data: unknown) => {
     res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);

@@ -39,7 +39,17 @@ export interface NodeView {
   address: string;
   detail: string;
   sample: SampleView | undefined;
+  /** One word for its state, from its phase and its health (see `nodeStatus`). */
+  status: NodeStatus;
+  /** Where the page draws it (see `nodePlace`). */
+  place: NodePlace;
 }
+
+/** A node's state in one word, as the page colours and names it. */
+export type NodeStatus = 'healthy' | 'starting' | 'down' | 'drained';
+
+/** Where a node belongs in the picture: the primary, a replica or a worker. */
+export type NodePlace = 'primary' | 'replica' | 'worker';
 
 export interface EventView {
   /** Unique across control-plane instances and their restarts. */
@@ -127,19 +137,44 @@ export function sampleView(s: StreamStatusResponse): SampleView {
   };
 }
 
-export function nodeView(n: TopologyNode): NodeView {
+/**
+ * One word for a node's state, from the control plane's phase and Consul's health (as named
+ * in a NodeView): the control plane sees a crash first (the status stream breaks), Consul a
+ * hung process, so either one saying so makes it down.
+ */
+export function nodeStatus(phase: string, health: string): NodeStatus {
+  if (phase === 'drained') return 'drained';
+  if (phase === 'down' || phase === 'suspected' || health === 'critical') return 'down';
+  if (phase === 'starting' || phase === 'pending' || health === 'warning' || health === 'unknown') return 'starting';
+  return 'healthy';
+}
+
+/** Where a node belongs in the picture: the role it plays, else the one declared; '' counts as a replica. */
+export function nodePlace(id: string, role: string, declaredRole: string, primaryId: string): NodePlace {
+  if (id === primaryId) return 'primary';
+  return (role || declaredRole) === 'worker' ? 'worker' : 'replica';
+}
+
+/** A topology node as the page sees it; `primaryId` is the cluster's primary, for its place. */
+export function nodeView(n: TopologyNode, primaryId: string): NodeView {
+  const declaredRole = roleFromProto(n.declaredRole) ?? '';
+  const role = roleFromProto(n.observedRole) ?? '';
+  const health = healthName(n.health);
+  const phase = nodePhaseToJSON(n.phase).replace('NODE_PHASE_', '').toLowerCase();
   return {
     id: n.id,
-    declaredRole: roleFromProto(n.declaredRole) ?? '',
-    role: roleFromProto(n.observedRole) ?? '',
-    health: healthName(n.health),
-    phase: nodePhaseToJSON(n.phase).replace('NODE_PHASE_', '').toLowerCase(),
+    declaredRole,
+    role,
+    health,
+    phase,
     managed: n.managed,
     restarts: n.restarts,
     pid: n.pid,
     address: n.grpcAddress,
     detail: n.detail,
     sample: n.lastSample && n.streamConnected ? sampleView(n.lastSample) : undefined,
+    status: nodeStatus(phase, health),
+    place: nodePlace(n.id, role, declaredRole, primaryId),
   };
 }
 
@@ -170,7 +205,7 @@ export function clusterView(m: WatchClusterResponse, controlPlanes: ControlPlane
     leaderId: t.controlPlane?.leaderId ?? '',
     blind: t.controlPlane?.blind ?? false,
     controlPlanes,
-    nodes: t.nodes.map(nodeView),
+    nodes: t.nodes.map((n) => nodeView(n, t.primaryId)),
     scaling: {
       enabled: policy.enabled,
       minWorkers: policy.minWorkers,

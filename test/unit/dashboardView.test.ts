@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { StreamStatusResponse } from '../../gen/shoal/v1/health';
 import { MemberHealth, NodeRole } from '../../gen/shoal/v1/node';
 import { ClusterEventKind, NodePhase, type TopologyNode, WatchClusterResponse } from '../../gen/shoal/v1/scale';
-import { type ClusterView, clusterView, nodeView } from '../../control-plane/monitor/dashboardView';
+import { type ClusterView, clusterView, nodePlace, nodeStatus, nodeView } from '../../control-plane/monitor/dashboardView';
 import { EventLog } from '../../control-plane/monitor/EventLog';
 import { MetricHistory } from '../../control-plane/monitor/MetricHistory';
 
@@ -35,8 +35,8 @@ function view(atMs: number, rssBytes: number): ClusterView {
 
 describe('the dashboard view of the contract (pure)', function () {
   it('names roles, health, phases and event kinds as the page and the metrics do', function () {
-    const v = nodeView(node('replica-1', { declaredRole: NodeRole.NODE_ROLE_REPLICA, observedRole: NodeRole.NODE_ROLE_PRIMARY, health: MemberHealth.MEMBER_HEALTH_CRITICAL, phase: NodePhase.NODE_PHASE_SUSPECTED }));
-    assert.deepEqual([v.declaredRole, v.role, v.health, v.phase], ['replica', 'primary', 'critical', 'suspected']);
+    const v = nodeView(node('replica-1', { declaredRole: NodeRole.NODE_ROLE_REPLICA, observedRole: NodeRole.NODE_ROLE_PRIMARY, health: MemberHealth.MEMBER_HEALTH_CRITICAL, phase: NodePhase.NODE_PHASE_SUSPECTED }), 'replica-1');
+    assert.deepEqual([v.declaredRole, v.role, v.health, v.phase, v.status, v.place], ['replica', 'primary', 'critical', 'suspected', 'down', 'primary']);
     const m = WatchClusterResponse.fromPartial({
       topology: { cluster: 'c' },
       scaling: { policy: { minWorkers: 2 }, lastDecision: { kind: ClusterEventKind.CLUSTER_EVENT_KIND_SCALED_UP, controlPlaneId: 'cp', sequence: 3, atUnixMs: 9, details: [{ key: 'cpu', value: '91' }] } },
@@ -46,7 +46,35 @@ describe('the dashboard view of the contract (pure)', function () {
   });
 
   it('shows no sample for a node whose stream is broken, however recent its last one', function () {
-    assert.equal(nodeView(node('worker-1', { streamConnected: false, lastSample: StreamStatusResponse.fromPartial({ cpuPercent: 50 }) })).sample, undefined);
+    assert.equal(nodeView(node('worker-1', { streamConnected: false, lastSample: StreamStatusResponse.fromPartial({ cpuPercent: 50 }) }), 'primary').sample, undefined);
+  });
+
+  it('calls a node down when either the control plane or Consul says so, starting until both say it runs', function () {
+    const cases: [phase: string, health: string, status: string][] = [
+      ['running', 'passing', 'healthy'],
+      ['down', 'passing', 'down'],
+      ['suspected', 'passing', 'down'],
+      ['running', 'critical', 'down'],
+      ['starting', 'passing', 'starting'],
+      ['pending', 'unknown', 'starting'],
+      ['running', 'warning', 'starting'],
+      ['running', 'unknown', 'starting'],
+      // Drained wins, whatever Consul says of it.
+      ['drained', 'critical', 'drained'],
+    ];
+    assert.deepEqual(
+      cases.map(([phase, health]) => nodeStatus(phase, health)),
+      cases.map(([, , status]) => status),
+    );
+  });
+
+  it('places a node by the role it plays, else the one it is declared with, and the primary apart', function () {
+    assert.equal(nodePlace('replica-1', 'primary', 'replica', 'replica-1'), 'primary', 'the primary by id, whatever its role says');
+    assert.equal(nodePlace('primary', 'replica', 'primary', 'replica-1'), 'replica', 'an old primary back as a replica');
+    assert.equal(nodePlace('worker-3', '', 'worker', 'primary'), 'worker', 'a worker not yet reporting its role');
+    assert.equal(nodePlace('extra', '', '', 'primary'), 'replica', 'a node of no known role is drawn with the replicas');
+    const m = WatchClusterResponse.fromPartial({ topology: { cluster: 'c', primaryId: 'replica-2', nodes: [node('replica-2', { observedRole: NodeRole.NODE_ROLE_PRIMARY }), node('worker-1')] }, scaling: { policy: {} } });
+    assert.deepEqual(clusterView(m, [], undefined).nodes.map((n) => n.place), ['primary', 'worker']);
   });
 
   it('keeps the last window of chart points, in MiB, and drops older ones', function () {
