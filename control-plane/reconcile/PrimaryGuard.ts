@@ -15,6 +15,9 @@ export interface PrimaryChanges {
   switchover(to: string, timeoutMs: number): Promise<PrimaryChange>;
 }
 
+/** The part of the reconcile scope the guard reads. */
+export type GuardScope = Pick<ReconcileScope, 'config' | 'observer' | 'journal' | 'tracks' | 'logger' | 'mayAct'>;
+
 /** A failover that cannot be made now is tried again after this, ms. */
 const FAILOVER_RETRY_MS = 1000;
 
@@ -30,7 +33,7 @@ export class PrimaryGuard {
   private lastBlocked = '';
 
   constructor(
-    private readonly scope: ReconcileScope,
+    private readonly scope: GuardScope,
     private readonly primaries: PrimaryChanges,
   ) {}
 

@@ -4,6 +4,7 @@ import type { Member } from '../../gen/shoal/v1/discovery';
 import { MemberHealth, NodeRole } from '../../gen/shoal/v1/node';
 import { ClusterEventKind, NodePhase } from '../../gen/shoal/v1/scale';
 import { parseClusterConfig } from '../../common/config/clusterConfig';
+import { DomainError } from '../../common/errors/DomainError';
 import { PrimaryChangeError } from '../../common/cluster/changePrimary';
 import { EventJournal } from '../../control-plane/events/EventJournal';
 import type { StreamState } from '../../control-plane/observe/NodeStream';
@@ -154,7 +155,15 @@ describe('Reconciler', function () {
     const standby = setUp({ leader: false });
     await standby.reconciler.wake();
     assert.deepEqual(standby.placement.started, []);
-    await assert.rejects(standby.reconciler.restart('worker-1'), /does not act now/);
+    await assert.rejects(standby.reconciler.restart('worker-1'), (err: DomainError) => err instanceof DomainError && err.kind === 'unavailable' && /does not act now/.test(err.message));
+  });
+
+  it('refuses to act on a node it does not know, or one started by hand, saying which', async function () {
+    const { reconciler, observer } = setUp();
+    await assert.rejects(reconciler.drain('worker-9'), (err: DomainError) => err instanceof DomainError && err.kind === 'not-found' && /no node "worker-9"/.test(err.message));
+    observer.healthy('worker-hand');
+    await reconciler.wake();
+    await assert.rejects(reconciler.restart('worker-hand'), (err: DomainError) => err instanceof DomainError && err.kind === 'precondition' && /outside the control plane/.test(err.message));
   });
 
   it('gives a re-adopted process its start grace instead of replacing it at once', async function () {
