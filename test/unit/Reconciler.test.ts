@@ -3,9 +3,9 @@ import pino from 'pino';
 import type { Member } from '../../gen/shoal/v1/discovery';
 import { MemberHealth, NodeRole } from '../../gen/shoal/v1/node';
 import { ClusterEventKind, NodePhase } from '../../gen/shoal/v1/scale';
+import { PrimaryChangeError } from '../../common/cluster/changePrimary';
 import { parseClusterConfig } from '../../common/config/clusterConfig';
 import { DomainError } from '../../common/errors/DomainError';
-import { PrimaryChangeError } from '../../common/cluster/changePrimary';
 import { EventJournal } from '../../control-plane/events/EventJournal';
 import type { StreamState } from '../../control-plane/observe/NodeStream';
 import type { PlacedNode, Placement, StartedNodeProcess } from '../../control-plane/placement/Placement';
@@ -104,7 +104,7 @@ function setUp(opts: { leader?: boolean; nodes?: unknown[] } = {}) {
     registry: { deregisterService: () => Promise.resolve() },
     primaries,
     observer,
-    placement: placement,
+    placement,
     journal,
     isLeader: () => leading.now,
     leaderId: () => (leading.now ? 'cp-test' : 'cp-other'),
