@@ -23,10 +23,11 @@ import { createControlPlaneEndpoints } from './http/controlPlaneEndpoints';
 import { ControlPlaneMetrics } from './http/controlPlaneMetrics';
 import { LeaderLock } from './leadership/LeaderLock';
 import { ClusterObserver } from './observe/ClusterObserver';
+import { LocalPlacement } from './placement/LocalPlacement';
+import { primaryChangesOverConsul } from './reconcile/primaryChangesOverConsul';
 import { Reconciler } from './reconcile/Reconciler';
 import type { ScaleContext } from './scale/ScaleContext';
 import { scaleServer } from './scale/server';
-import { LocalSpawner } from './spawner/LocalSpawner';
 import { ScalingController } from './scaling/ScalingController';
 
 export interface ControlPlaneOptions extends ControlPlaneFlags {
@@ -83,7 +84,7 @@ export class ControlPlane {
     const journal = new EventJournal(id, logger, decisionLog);
     journal.subscribe((e) => this.metrics.count(e));
     const runDir = new RunDir(opts.runDir);
-    const spawner = new LocalSpawner({ runDir, consulAddress: config.consul.address, cluster: config.name, configPath: opts.configPath, host: opts.host });
+    const placement = new LocalPlacement({ runDir, consulAddress: config.consul.address, cluster: config.name, configPath: opts.configPath, host: opts.host });
     const wake = () => void reconciler.wake();
     const observer = new ClusterObserver({
       consul: this.consul,
@@ -106,16 +107,17 @@ export class ControlPlane {
     this.lock = lock;
     const reconciler = new Reconciler({
       config,
-      consul: this.consul,
+      registry: this.consul,
+      primaries: primaryChangesOverConsul(this.consul, config),
       observer,
-      spawner,
+      placement,
       journal,
       isLeader: () => lock.isLeader,
       leaderId: () => lock.holder?.id,
       releaseLeases: (workerId, reason) => this.events.releaseWorker(workerId, reason, 2000),
       logger,
     });
-    const scaling = new ScalingController({ config, consul: this.consul, events: this.events, observer, reconciler, journal, isLeader: () => lock.isLeader, logger });
+    const scaling = new ScalingController({ config, policyStore: this.consul, events: this.events, observer, workers: reconciler, journal, isLeader: () => lock.isLeader, logger });
     this.ctx = { id, cluster: config.name, logger, token: config.controlPlane.token, isLeader: () => lock.isLeader, leader: () => lock.holder, observer, reconciler, scaling, journal, decisionLog };
 
     this.grpc.addService(ScaleService, scaleServer(this.ctx));

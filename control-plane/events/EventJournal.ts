@@ -1,7 +1,6 @@
 import { type Link, ROOT_CONTEXT, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { ClusterEvent, ClusterEventKind, clusterEventKindToJSON } from '../../gen/shoal/v1/scale';
-import type { DecisionLog } from './DecisionLog';
 
 const tracer = trace.getTracer('shoal.control-plane');
 
@@ -11,6 +10,11 @@ const HISTORY = 500;
 const LINK_WINDOW_MS = 60_000;
 
 export type Details = Record<string, string | number | boolean>;
+
+/** Where decisions are kept beyond this instance (the DecisionLog in Consul). */
+export interface DecisionSink {
+  append(event: ClusterEvent): void;
+}
 
 /**
  * Every observation and decision of this control-plane instance: a structured log line each,
@@ -26,7 +30,7 @@ export class EventJournal {
   constructor(
     private readonly controlPlaneId: string,
     private readonly logger: Logger,
-    private readonly decisions: DecisionLog,
+    private readonly decisions: DecisionSink,
   ) {}
 
   /** Something seen: a node joined, left, broke its stream, Consul went away… */

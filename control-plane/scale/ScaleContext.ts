@@ -6,7 +6,10 @@ import type { ClusterObserver } from '../observe/ClusterObserver';
 import type { Reconciler } from '../reconcile/Reconciler';
 import type { ScalingController } from '../scaling/ScalingController';
 
-/** What the Scale RPCs need of the control plane. */
+/**
+ * The pieces of a running control plane, as it hands them to its Scale RPCs (each handler
+ * declares the part it reads: ScaleServerDeps) and its HTTP endpoints.
+ */
 export interface ScaleContext {
   id: string;
   cluster: string;

@@ -1,5 +1,6 @@
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import type {
+  ClusterEvent,
   GetPolicyResponse,
   ScaleWorkersRequest,
   ScaleWorkersResponse,
@@ -9,15 +10,25 @@ import type {
 } from '../../gen/shoal/v1/scale';
 import { type ScalingConfig, scalingPolicyProblem } from '../../common/config/clusterConfig';
 import { invalidArgument } from '../../common/grpc/ServerError';
-import { leaderAction } from './leaderAction';
-import type { ScaleContext } from './ScaleContext';
+import { type LeaderGate, leaderAction } from './leaderAction';
 
-export async function getPolicy(ctx: ScaleContext): Promise<GetPolicyResponse> {
+/** What GetPolicy reads: the policy, and the worker counts beside it. */
+export interface PolicyDeps {
+  scaling: { policy(): Promise<ScalingConfig>; runningWorkers(): string[]; readonly last: ClusterEvent | undefined };
+  reconciler: { readonly workerCount: number };
+}
+
+/** What SetPolicy and ScaleWorkers need besides the leader check. */
+export interface PolicyChangeDeps extends LeaderGate {
+  scaling: { setPolicy(policy: ScalingConfig): Promise<ScalingConfig>; scaleWorkers(count: number): Promise<number> };
+}
+
+export async function getPolicy(ctx: PolicyDeps): Promise<GetPolicyResponse> {
   return policyResponse(ctx, await ctx.scaling.policy());
 }
 
 /** `policy` with the worker counts and the last scaling decision. */
-export function policyResponse(ctx: ScaleContext, policy: ScalingConfig): GetPolicyResponse {
+export function policyResponse(ctx: PolicyDeps, policy: ScalingConfig): GetPolicyResponse {
   return {
     policy: toProto(policy),
     workers: ctx.scaling.runningWorkers().length,
@@ -27,7 +38,7 @@ export function policyResponse(ctx: ScaleContext, policy: ScalingConfig): GetPol
 }
 
 /** SetPolicy and ScaleWorkers sit beside GetPolicy: one policy, three ways to touch it. */
-export function setPolicy(ctx: ScaleContext, request: SetPolicyRequest, call: ServerUnaryCall<SetPolicyRequest, SetPolicyResponse>): Promise<SetPolicyResponse> {
+export function setPolicy(ctx: PolicyChangeDeps, request: SetPolicyRequest, call: ServerUnaryCall<SetPolicyRequest, SetPolicyResponse>): Promise<SetPolicyResponse> {
   return leaderAction(ctx, 'SetPolicy', call, async () => {
     if (!request.policy) throw invalidArgument('policy is required');
     const policy = fromProto(request.policy);
@@ -37,7 +48,7 @@ export function setPolicy(ctx: ScaleContext, request: SetPolicyRequest, call: Se
   });
 }
 
-export function scaleWorkers(ctx: ScaleContext, request: ScaleWorkersRequest, call: ServerUnaryCall<ScaleWorkersRequest, ScaleWorkersResponse>): Promise<ScaleWorkersResponse> {
+export function scaleWorkers(ctx: PolicyChangeDeps, request: ScaleWorkersRequest, call: ServerUnaryCall<ScaleWorkersRequest, ScaleWorkersResponse>): Promise<ScaleWorkersResponse> {
   return leaderAction(ctx, 'ScaleWorkers', call, async () => ({ desiredWorkers: await ctx.scaling.scaleWorkers(request.workers) }));
 }
 

@@ -2,7 +2,12 @@ import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { ClusterEvent, WatchEventsRequest, WatchEventsResponse } from '../../gen/shoal/v1/scale';
 import { invalidArgument } from '../../common/grpc/ServerError';
 import { writeWithBackpressure } from '../../common/grpc/writeWithBackpressure';
-import type { ScaleContext } from './ScaleContext';
+
+/** Where WatchEvents reads: this instance's journal, and the decision log in Consul. */
+export interface WatchEventsDeps {
+  journal: { subscribe(listener: (e: ClusterEvent) => void): () => void; recent(): ClusterEvent[] };
+  decisionLog: { read(): Promise<ClusterEvent[]> };
+}
 
 const DEFAULT_HISTORY = 50;
 const MAX_HISTORY = 1000;
@@ -11,7 +16,7 @@ const MAX_HISTORY = 1000;
  * The last `history` decisions from Consul's decision log (every instance's, so a standby that
  * took over shows what the old leader did), then every event of this instance as it happens.
  */
-export async function watchEvents(ctx: ScaleContext, request: WatchEventsRequest, call: ServerWritableStream<WatchEventsRequest, WatchEventsResponse>, cancelled: AbortSignal): Promise<void> {
+export async function watchEvents(ctx: WatchEventsDeps, request: WatchEventsRequest, call: ServerWritableStream<WatchEventsRequest, WatchEventsResponse>, cancelled: AbortSignal): Promise<void> {
   if (request.history > MAX_HISTORY) throw invalidArgument(`history must be at most ${MAX_HISTORY}, got ${request.history}`);
   const history = request.history || DEFAULT_HISTORY;
   // Subscribe first, so nothing falls between the history and the live events.

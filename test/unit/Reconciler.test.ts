@@ -3,30 +3,31 @@ import pino from 'pino';
 import type { Member } from '../../gen/shoal/v1/discovery';
 import { MemberHealth, NodeRole } from '../../gen/shoal/v1/node';
 import { ClusterEventKind, NodePhase } from '../../gen/shoal/v1/scale';
+import { PrimaryChangeError } from '../../common/cluster/changePrimary';
 import { parseClusterConfig } from '../../common/config/clusterConfig';
-import type { ConsulApi } from '../../common/consul/ConsulApi';
-import type { DecisionLog } from '../../control-plane/events/DecisionLog';
+import { DomainError } from '../../common/errors/DomainError';
 import { EventJournal } from '../../control-plane/events/EventJournal';
-import type { ClusterObserver } from '../../control-plane/observe/ClusterObserver';
 import type { StreamState } from '../../control-plane/observe/NodeStream';
+import type { PlacedNode, Placement, StartedNodeProcess } from '../../control-plane/placement/Placement';
 import type { DeclaredNode } from '../../control-plane/reconcile/declaredNodes';
+import type { PrimaryChanges } from '../../control-plane/reconcile/PrimaryGuard';
 import { Reconciler } from '../../control-plane/reconcile/Reconciler';
-import type { SpawnedNode, Spawner } from '../../control-plane/spawner/Spawner';
+import type { ObservedCluster } from '../../control-plane/reconcile/ReconcileScope';
 
 // The reconcile loop's decisions, on fakes of what it observes and the processes it runs.
 // (The real thing, with Consul and processes, is test/e2e/selfHealing.test.ts.)
 
-/** Processes as a spawner would keep them; `crash` makes one exit. */
-class FakeSpawner implements Spawner {
-  readonly records = new Map<string, SpawnedNode & { alive: boolean }>();
+/** Processes as a placement would keep them; `crash` makes one exit. */
+class FakePlacement implements Placement {
+  readonly records = new Map<string, PlacedNode & { alive: boolean; exit?: () => void }>();
   readonly started: string[] = [];
   private nextPid = 1000;
 
-  running(id: string): SpawnedNode | undefined {
+  running(id: string): PlacedNode | undefined {
     const r = this.records.get(id);
     return r?.alive ? r : undefined;
   }
-  recorded(id: string): SpawnedNode | undefined {
+  recorded(id: string): PlacedNode | undefined {
     return this.records.get(id);
   }
   forget(id: string): void {
@@ -36,28 +37,27 @@ class FakeSpawner implements Spawner {
     const r = this.records.get(id);
     if (r) r.drained = drained;
   }
-  start(node: DeclaredNode, restarts: number): Promise<SpawnedNode> {
+  start(node: DeclaredNode, restarts: number): Promise<StartedNodeProcess> {
     this.started.push(node.id);
-    const record = { id: node.id, pid: this.nextPid++, grpcPort: 0, httpPort: 0, log: '', restarts, alive: true };
+    let exit!: () => void;
+    const exited = new Promise<void>((resolve) => (exit = resolve));
+    const record = { id: node.id, pid: this.nextPid++, grpcPort: 0, httpPort: 0, log: '', restarts, alive: true, exit };
     this.records.set(node.id, record);
-    return Promise.resolve(record);
-  }
-  kill(id: string): void {
-    this.crash(id);
+    return Promise.resolve({ ...record, grpcAddress: '', exited });
   }
   stop(id: string): Promise<void> {
     this.crash(id);
     return Promise.resolve();
   }
-  onExit(): void {}
   crash(id: string): void {
     const r = this.records.get(id);
     if (r) r.alive = false;
+    r?.exit?.();
   }
 }
 
 /** What Consul and the status streams show; every node passing and streaming unless told. */
-class FakeObserver {
+class FakeObserver implements ObservedCluster {
   blind = false;
   readonly members = new Map<string, Member>();
   leader = { term: 1, primaryId: 'primary', primaryAddress: '127.0.0.1:1', changedAtMs: 0, reason: 'bootstrap' };
@@ -85,20 +85,26 @@ function setUp(opts: { leader?: boolean; nodes?: unknown[] } = {}) {
     nodes: opts.nodes ?? [{ id: 'worker', type: 'worker', count: 2, config: { port: 0 } }],
     controlPlane: { restartBackoffInitial: 0, restartBackoffMax: 0, port: 0 },
   });
-  const spawner = new FakeSpawner();
+  const placement = new FakePlacement();
   const observer = new FakeObserver();
   const logger = pino({ level: 'silent' });
   const decisions: ClusterEventKind[] = [];
-  const journal = new EventJournal('cp-test', logger, { append: () => undefined } as unknown as DecisionLog);
+  const journal = new EventJournal('cp-test', logger, { append: () => undefined });
   journal.subscribe((e) => e.decision && decisions.push(e.kind));
   const leading = { now: opts.leader ?? true };
   const released: string[] = [];
-  const consul = { deregisterService: () => Promise.resolve() } as unknown as ConsulApi;
+  // No test here makes the primary change; one that tried would fail, naming it.
+  const primaries: PrimaryChanges = {
+    currentPrimary: () => Promise.resolve(observer.leader.primaryId),
+    failover: () => Promise.reject(new PrimaryChangeError('no failover in these tests')),
+    switchover: () => Promise.reject(new PrimaryChangeError('no switchover in these tests')),
+  };
   const reconciler = new Reconciler({
     config,
-    consul,
-    observer: observer as unknown as ClusterObserver,
-    spawner,
+    registry: { deregisterService: () => Promise.resolve() },
+    primaries,
+    observer,
+    placement,
     journal,
     isLeader: () => leading.now,
     leaderId: () => (leading.now ? 'cp-test' : 'cp-other'),
@@ -108,33 +114,33 @@ function setUp(opts: { leader?: boolean; nodes?: unknown[] } = {}) {
     },
     logger,
   });
-  return { reconciler, spawner, observer, decisions, leading, journal, released };
+  return { reconciler, placement, observer, decisions, leading, journal, released };
 }
 
 const phaseOf = (r: Reconciler, id: string) => r.topology().find((n) => n.id === id)?.phase;
 
 describe('Reconciler', function () {
   it('starts the declared nodes, once', async function () {
-    const { reconciler, spawner, observer } = setUp();
+    const { reconciler, placement, observer } = setUp();
     await reconciler.wake();
-    assert.deepEqual(spawner.started, ['worker-1', 'worker-2']);
+    assert.deepEqual(placement.started, ['worker-1', 'worker-2']);
     observer.healthy('worker-1');
     observer.healthy('worker-2');
     await reconciler.wake();
-    assert.deepEqual(spawner.started, ['worker-1', 'worker-2']);
+    assert.deepEqual(placement.started, ['worker-1', 'worker-2']);
     assert.equal(phaseOf(reconciler, 'worker-1'), NodePhase.NODE_PHASE_RUNNING);
   });
 
   it('restarts a node whose process exited, counts the restart, and hands its leases back first', async function () {
-    const { reconciler, spawner, observer, decisions, released } = setUp();
+    const { reconciler, placement, observer, decisions, released } = setUp();
     await reconciler.wake();
     observer.healthy('worker-1');
     observer.healthy('worker-2');
     await reconciler.wake();
-    spawner.crash('worker-1');
+    placement.crash('worker-1');
     observer.gone('worker-1');
     await reconciler.wake();
-    assert.deepEqual(spawner.started, ['worker-1', 'worker-2', 'worker-1']);
+    assert.deepEqual(placement.started, ['worker-1', 'worker-2', 'worker-1']);
     assert.equal(reconciler.topology().find((n) => n.id === 'worker-1')?.restarts, 1);
     assert.ok(decisions.includes(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_RESTARTED));
     assert.deepEqual(released, ['worker-1']);
@@ -144,51 +150,59 @@ describe('Reconciler', function () {
     const blind = setUp();
     blind.observer.blind = true;
     await blind.reconciler.wake();
-    assert.deepEqual(blind.spawner.started, []);
+    assert.deepEqual(blind.placement.started, []);
 
     const standby = setUp({ leader: false });
     await standby.reconciler.wake();
-    assert.deepEqual(standby.spawner.started, []);
-    await assert.rejects(standby.reconciler.restart('worker-1'), /does not act now/);
+    assert.deepEqual(standby.placement.started, []);
+    await assert.rejects(standby.reconciler.restart('worker-1'), (err: DomainError) => err instanceof DomainError && err.kind === 'unavailable' && /does not act now/.test(err.message));
+  });
+
+  it('refuses to act on a node it does not know, or one started by hand, saying which', async function () {
+    const { reconciler, observer } = setUp();
+    await assert.rejects(reconciler.drain('worker-9'), (err: DomainError) => err instanceof DomainError && err.kind === 'not-found' && /no node "worker-9"/.test(err.message));
+    observer.healthy('worker-hand');
+    await reconciler.wake();
+    await assert.rejects(reconciler.restart('worker-hand'), (err: DomainError) => err instanceof DomainError && err.kind === 'precondition' && /outside the control plane/.test(err.message));
   });
 
   it('gives a re-adopted process its start grace instead of replacing it at once', async function () {
-    const { reconciler, spawner, journal } = setUp();
+    const { reconciler, placement, journal } = setUp();
     // Another control plane started worker-1; it runs, but Consul does not list it yet.
-    spawner.records.set('worker-1', { id: 'worker-1', pid: 42, grpcPort: 0, httpPort: 0, log: '', restarts: 3, alive: true });
+    placement.records.set('worker-1', { id: 'worker-1', pid: 42, grpcPort: 0, httpPort: 0, log: '', restarts: 3, alive: true });
     const observed: ClusterEventKind[] = [];
     journal.subscribe((e) => observed.push(e.kind));
     await reconciler.wake();
-    assert.equal(spawner.running('worker-1')?.pid, 42, 'not killed');
+    assert.equal(placement.running('worker-1')?.pid, 42, 'not killed');
     assert.equal(phaseOf(reconciler, 'worker-1'), NodePhase.NODE_PHASE_STARTING);
     assert.equal(reconciler.topology().find((n) => n.id === 'worker-1')?.restarts, 3, 'restarts carried over from the record');
     assert.ok(observed.includes(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_ADOPTED));
-    assert.deepEqual(spawner.started, ['worker-2']);
+    assert.deepEqual(placement.started, ['worker-2']);
   });
 
   it('restarts a recorded node that died while no control plane led', async function () {
-    const { reconciler, spawner, observer } = setUp();
-    spawner.records.set('worker-1', { id: 'worker-1', pid: 42, grpcPort: 0, httpPort: 0, log: '', restarts: 0, alive: false });
+    const { reconciler, placement, observer } = setUp();
+    placement.records.set('worker-1', { id: 'worker-1', pid: 42, grpcPort: 0, httpPort: 0, log: '', restarts: 0, alive: false });
     observer.healthy('worker-1');
     observer.gone('worker-1');
     await reconciler.wake();
-    assert.ok(spawner.started.includes('worker-1'), 'its critical registration does not make it look started by hand');
+    assert.ok(placement.started.includes('worker-1'), 'its critical registration does not make it look started by hand');
   });
 
   it('never starts or restarts a node started by hand', async function () {
-    const { reconciler, spawner, observer, decisions } = setUp();
+    const { reconciler, placement, observer, decisions } = setUp();
     observer.healthy('worker-1');
     await reconciler.wake();
-    assert.deepEqual(spawner.started, ['worker-2']);
+    assert.deepEqual(placement.started, ['worker-2']);
     observer.gone('worker-1');
     await reconciler.wake();
-    assert.deepEqual(spawner.started, ['worker-2']);
+    assert.deepEqual(placement.started, ['worker-2']);
     assert.equal(reconciler.topology().find((n) => n.id === 'worker-1')?.managed, false);
     assert.deepEqual(decisions, [ClusterEventKind.CLUSTER_EVENT_KIND_NODE_STARTED]);
   });
 
   it('keeps a drained node stopped until it is restarted on request', async function () {
-    const { reconciler, spawner, observer } = setUp();
+    const { reconciler, placement, observer } = setUp();
     await reconciler.wake();
     observer.healthy('worker-1');
     observer.healthy('worker-2');
@@ -196,10 +210,10 @@ describe('Reconciler', function () {
     await reconciler.drain('worker-1');
     observer.members.delete('worker-1');
     await reconciler.wake();
-    assert.equal(spawner.running('worker-1'), undefined);
-    assert.equal(spawner.recorded('worker-1')?.drained, true);
+    assert.equal(placement.running('worker-1'), undefined);
+    assert.equal(placement.recorded('worker-1')?.drained, true);
     assert.equal(phaseOf(reconciler, 'worker-1'), NodePhase.NODE_PHASE_DRAINED);
     await reconciler.restart('worker-1');
-    assert.ok(spawner.running('worker-1'));
+    assert.ok(placement.running('worker-1'));
   });
 });

@@ -1,13 +1,13 @@
-import { EventEmitter } from 'node:events';
 import type { RunDir, StartedNode } from '../../common/local/RunDir';
 import { isRunning, recordProcess } from '../../common/local/processRecord';
 import { signalGroup, stopProcess } from '../../common/local/stopProcess';
+import { waitFor } from '../../common/time/waitFor';
 import type { DeclaredNode } from '../reconcile/declaredNodes';
 import { pickPort } from './pickPort';
+import type { PlacedNode, Placement, StartedNodeProcess, StopHow } from './Placement';
 import { spawnNode } from './spawnNode';
-import type { SpawnedNode, Spawner } from './Spawner';
 
-export interface LocalSpawnerOptions {
+export interface LocalPlacementOptions {
   runDir: RunDir;
   consulAddress: string;
   cluster: string;
@@ -16,18 +16,22 @@ export interface LocalSpawnerOptions {
   host?: string;
 }
 
+/** How long a SIGKILLed process may take to be gone, ms. */
+const KILL_WAIT_MS = 5000;
+
 /**
  * Runs nodes as child processes on this machine. What it starts is recorded in the run
  * directory (nodes/<id>.json: pid, process start time, ports, log), and that record is the
  * truth: a control plane that restarts, or a standby that takes over, re-adopts every recorded
  * process that still runs instead of starting a duplicate.
  */
-export class LocalSpawner implements Spawner {
-  private readonly exits = new EventEmitter();
+export class LocalPlacement implements Placement {
+  /** The exit of each child this instance started, by node id (a re-adopted process is no child of ours). */
+  private readonly children = new Map<string, { pid: number; exited: Promise<void> }>();
 
-  constructor(private readonly opts: LocalSpawnerOptions) {}
+  constructor(private readonly opts: LocalPlacementOptions) {}
 
-  running(id: string): SpawnedNode | undefined {
+  running(id: string): PlacedNode | undefined {
     const record = this.recorded(id);
     return record && isRunning(record) ? record : undefined;
   }
@@ -45,7 +49,7 @@ export class LocalSpawner implements Spawner {
     if (record) this.opts.runDir.writeNode({ ...record, drained });
   }
 
-  async start(node: DeclaredNode, restarts: number): Promise<SpawnedNode> {
+  async start(node: DeclaredNode, restarts: number): Promise<StartedNodeProcess> {
     const records = this.opts.runDir.readNodes();
     const previous = records.find((n) => n.id === node.id);
     if (previous && isRunning(previous)) throw new Error(`node ${node.id} runs already (pid ${previous.pid})`);
@@ -69,21 +73,40 @@ export class LocalSpawner implements Spawner {
     });
     const record: StartedNode = { id: node.id, role: node.role, ...recordProcess(child.pid), log, grpcPort, httpPort, restarts };
     runDir.writeNode(record);
-    child.once('exit', () => this.exits.emit('exit', node.id));
-    return record;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    this.children.set(node.id, { pid: child.pid, exited });
+    void exited.then(() => {
+      if (this.children.get(node.id)?.exited === exited) this.children.delete(node.id);
+    });
+    // A port of 0 is the OS's choice: known only once the node registers in Consul.
+    return { ...record, grpcAddress: grpcPort ? `127.0.0.1:${grpcPort}` : '', exited };
   }
 
-  kill(id: string): void {
-    const record = this.running(id);
-    if (record) signalGroup(record.pid, 'SIGKILL');
+  async stop(id: string, how: StopHow): Promise<void> {
+    const record = this.recorded(id);
+    if (!record) return;
+    if (how !== 'kill') {
+      await stopProcess(record, how.graceMs);
+      return;
+    }
+    if (!isRunning(record)) return;
+    signalGroup(record.pid, 'SIGKILL');
+    const child = this.children.get(id);
+    if (child?.pid === record.pid) await within(child.exited, KILL_WAIT_MS, `${id} to exit`);
+    // A re-adopted process is no child of ours: there is no exit to wait on, only its pid to watch.
+    else await waitFor(`${id} to exit`, () => !isRunning(record), { timeoutMs: KILL_WAIT_MS, intervalMs: 20 });
   }
+}
 
-  async stop(id: string, graceMs: number): Promise<void> {
-    const record = this.opts.runDir.readNodes().find((n) => n.id === id);
-    if (record) await stopProcess(record, graceMs);
-  }
-
-  onExit(listener: (id: string) => void): void {
-    this.exits.on('exit', listener);
+/** `promise`, or a rejection after `ms`. */
+async function within(promise: Promise<void>, ms: number, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
