@@ -6,7 +6,7 @@ import { stopProcess } from '../../common/local/stopProcess';
 export const DOWN_HELP = `Usage: shoal down [--run-dir DIR] [--timeout MS]
 
 Stops what \`shoal up\` started: first the dashboard and the control planes (so nothing restarts what stops),
-then every node their spawner started, each with SIGTERM (a node drains and leaves Consul) and
+then every node their placement started, each with SIGTERM (a node drains and leaves Consul) and
 SIGKILL if it is still running after the timeout; then the Consul dev agent, if \`up\` started
 one. Nodes started by hand are left alone. Consul's data directory and the nodes' state stores are removed (a local cluster's data
 lives as long as the cluster); logs stay in <run-dir>/logs.

@@ -6,7 +6,7 @@ import { CliError } from '../CliError';
 
 export const KILL_HELP = `Usage: shoal kill NODE [--signal SIG] [--run-dir DIR]
 
-Sends a signal (default SIGKILL, as a crash would) to a node the control plane's local spawner
+Sends a signal (default SIGKILL, as a crash would) to a node the control plane's local placement
 started, and to everything in its process group, for demos and drills: watch the control plane
 notice, restart it, and fail over if it was the primary (\`shoal events\`). Nodes started by
 hand are not in the run directory; kill those yourself.

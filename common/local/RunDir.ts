@@ -8,7 +8,7 @@ export interface StartedProcess extends ProcessRecord {
   log: string;
 }
 
-/** A node the control plane's local spawner started (one file per node under nodes/). */
+/** A node the control plane's local placement started (one file per node under nodes/). */
 export interface StartedNode extends StartedProcess {
   id: string;
   role: string;
@@ -42,7 +42,7 @@ export interface RunState {
 /**
  * The run directory of a local cluster (default `.run/` in the checkout): state.json (Consul
  * and the control planes, written by `shoal up`), nodes/<id>.json (written by the control
- * plane's local spawner, so a restarted control plane re-adopts what runs), logs/, the Consul
+ * plane's local placement, so a restarted control plane re-adopts what runs), logs/, the Consul
  * dev agent's directory and the nodes' state stores.
  */
 export class RunDir {
@@ -79,7 +79,7 @@ export class RunDir {
     writeAtomically(this.stateFile, state);
   }
 
-  /** The nodes the local spawner recorded, running or not. */
+  /** The nodes the local placement recorded, running or not. */
   readNodes(): StartedNode[] {
     if (!existsSync(this.nodesDir)) return [];
     return readdirSync(this.nodesDir)
@@ -87,7 +87,7 @@ export class RunDir {
       .map((f) => JSON.parse(readFileSync(join(this.nodesDir, f), 'utf8')) as StartedNode);
   }
 
-  /** Records a node the spawner started, replacing its earlier record. */
+  /** Records a node the placement started, replacing its earlier record. */
   writeNode(node: StartedNode): void {
     mkdirSync(this.nodesDir, { recursive: true });
     writeAtomically(join(this.nodesDir, `${node.id}.json`), node);

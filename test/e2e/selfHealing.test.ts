@@ -230,7 +230,7 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
     }, { timeoutMs: 15_000 });
     const about = (await cluster.decisions()).filter((e) => e.nodeId === 'worker-hand' && e.atUnixMs >= since);
     assert.deepEqual(about, [], 'no decision about a node the control plane does not manage');
-    assert.equal(cluster.record('worker-hand'), undefined, 'the spawner started nothing in its place');
+    assert.equal(cluster.record('worker-hand'), undefined, 'the placement started nothing in its place');
     await cluster.consul.api.deregisterService('worker-hand');
   });
 

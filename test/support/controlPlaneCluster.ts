@@ -39,7 +39,7 @@ export interface ControlPlaneClusterOptions {
 /**
  * A cluster as `make up` runs it, on free ports: a private Consul agent, control-plane
  * processes (bin/shoal-control-plane.js, logs under test-output/logs/<cluster>/) and the nodes
- * their local spawner starts (the seed's five unless said otherwise; records and logs under
+ * their local placement starts (the seed's five unless said otherwise; records and logs under
  * test-output/control-plane/<cluster>/run).
  */
 export class ControlPlaneCluster {
@@ -128,7 +128,7 @@ export class ControlPlaneCluster {
     return (await this.topology()).nodes.find((n) => n.id === id);
   }
 
-  /** The spawner's record of a node's process. */
+  /** The placement's record of a node's process. */
   record(id: string): StartedNode | undefined {
     return this.runDir.readNodes().find((n) => n.id === id);
   }
