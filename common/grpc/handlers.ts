@@ -25,10 +25,11 @@ export function rpcHandlers({ logger, stopping }: HandlerOptions) {
      * deadline passes (a TimeoutError: DEADLINE_EXCEEDED) or when the server drains
      * (UNAVAILABLE), so a handler that rethrows the reason answers the right status.
      */
-    unary<Req, Res>(
+    // Arrow functions, not methods: callers destructure them (`const { unary } = rpcHandlers(…)`).
+    unary: <Req, Res>(
       method: string,
       handle: (request: Req, call: ServerUnaryCall<Req, Res>, signal: CallSignal) => Promise<Res> | Res,
-    ): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
+    ): ((call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void) => {
       return (call, callback) => {
         const cancelled = new AbortController();
         call.once('cancelled', () => cancelled.abort());
@@ -53,10 +54,10 @@ export function rpcHandlers({ logger, stopping }: HandlerOptions) {
      * cancels, after which nothing is sent. A drain does not abort it: the server ends its open
      * streams with UNAVAILABLE itself (CallTracker.endStreams).
      */
-    serverStream<Req, Res>(
+    serverStream: <Req, Res>(
       method: string,
       handle: (request: Req, call: ServerWritableStream<Req, Res>, signal: CallSignal) => Promise<void>,
-    ): (call: ServerWritableStream<Req, Res>) => void {
+    ): ((call: ServerWritableStream<Req, Res>) => void) => {
       return (call) => {
         const cancelled = new AbortController();
         call.once('cancelled', () => cancelled.abort());
