@@ -11,8 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import type { NodeContext } from '../services/node/NodeContext';
-import { EventQueue } from '../services/node/events/EventQueue';
+import { EventQueue, type EventQueueDeps } from '../services/node/events/EventQueue';
 import { uuidV7 } from '../services/node/events/eventId';
 import { FirstWriteInTerm } from '../services/node/replication/FirstWriteInTerm';
 import { AckTracker } from '../services/node/replication/AckTracker';
@@ -98,9 +97,15 @@ async function queueRun(dir: string, events: number): Promise<number> {
   const feed = new EntryFeed(store);
   const writer = new PrimaryWriter(store, feed, new AckTracker(0), new HybridClock(), 'primary', 1, logger);
   // What EventQueue and the write path read of a node: its replication (a primary with no
-  // replica connected, minAcks 0), the sync limits and a logger.
-  const ctx = { replication: { role: 'primary', term: 1, store, writer, feed, firstWrite: new FirstWriteInTerm() }, sync: { minAcks: 0, ackTimeout: 5000 }, logger } as unknown as NodeContext;
-  const queue = new EventQueue(ctx, { leaseMs: 30_000, maxAttempts: 5, handlerTimeout: 25_000, concurrency: 16, dedupeWindow: 120_000 });
+  // replica connected, minAcks 0), the sync limits, a logger, and what a redirect would name.
+  const deps: EventQueueDeps = {
+    identity: { id: 'primary' },
+    replication: { role: 'primary', term: 1, store, writer, firstWrite: new FirstWriteInTerm(), primaryAddress: () => undefined },
+    membership: { snapshot: () => ({ members: [] }) },
+    sync: { minAcks: 0, ackTimeout: 5000 },
+    logger,
+  };
+  const queue = new EventQueue(deps, { leaseMs: 30_000, maxAttempts: 5, handlerTimeout: 25_000, concurrency: 16, dedupeWindow: 120_000 });
   const never = new AbortController().signal;
   const result = Buffer.from(JSON.stringify({ sha256: 'x'.repeat(64) }));
   const started = process.cpuUsage();

@@ -25,6 +25,7 @@ export function rpcHandlers({ logger, stopping }: HandlerOptions) {
      * deadline passes (a TimeoutError: DEADLINE_EXCEEDED) or when the server drains
      * (UNAVAILABLE), so a handler that rethrows the reason answers the right status.
      */
+    // Arrow functions, not methods: callers destructure them (`const { unary } = rpcHandlers(…)`).
     unary: <Req, Res>(
       method: string,
       handle: (request: Req, call: ServerUnaryCall<Req, Res>, signal: CallSignal) => Promise<Res> | Res,

@@ -15,28 +15,29 @@ export interface Probes {
  * balancers and Kubernetes httpGet probes) and /metrics for Prometheus. GET and HEAD only.
  */
 export function createProbeServer(probes: Probes): Server {
+  // The one list of endpoints: what is served, and what a 404 lists.
+  const endpoints: Record<string, (res: ServerResponse) => void> = {
+    '/health/live': (res) => send(res, 200, { live: true, ...probes.live() }),
+    '/health/ready': (res) => {
+      const body = probes.ready();
+      send(res, body.ready ? 200 : 503, body);
+    },
+    '/metrics': (res) => {
+      probes.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': probes.registry.contentType });
+          res.end(text);
+        },
+        (err: Error) => send(res, 500, { error: err.message }),
+      );
+    },
+  };
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'only GET and HEAD' });
-    switch (path) {
-      case '/health/live':
-        return send(res, 200, { live: true, ...probes.live() });
-      case '/health/ready': {
-        const body = probes.ready();
-        return send(res, body.ready ? 200 : 503, body);
-      }
-      case '/metrics':
-        probes.registry.metrics().then(
-          (text) => {
-            res.writeHead(200, { 'content-type': probes.registry.contentType });
-            res.end(text);
-          },
-          (err: Error) => send(res, 500, { error: err.message }),
-        );
-        return;
-      default:
-        return send(res, 404, { error: `no such endpoint: ${path}`, endpoints: ['/health/live', '/health/ready', '/metrics'] });
-    }
+    const endpoint = Object.hasOwn(endpoints, path) ? endpoints[path] : undefined;
+    if (!endpoint) return send(res, 404, { error: `no such endpoint: ${path}`, endpoints: Object.keys(endpoints) });
+    endpoint(res);
   });
 }
 

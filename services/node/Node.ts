@@ -1,4 +1,5 @@
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { service as standardHealthService } from 'grpc-health-check';
 import { once } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import type { RoleName } from '../../common/config/clusterConfig';
 import { SHOAL_VERSION } from '../../common/cluster/version';
 import { REPO_ROOT } from '../../common/paths';
 import { addReflection } from '../../common/grpc/addReflection';
+import { grpcServiceName } from '../../common/grpc/grpcServiceName';
 import { CallTracker } from '../../common/grpc/CallTracker';
 import { bindUpward } from '../../common/net/bindUpward';
 import { shutdownWithin } from '../../common/grpc/shutdownWithin';
@@ -45,8 +47,10 @@ export interface NodeOptions extends NodeFlags {
 }
 
 /**
- * One shoal node: the gRPC server (Discovery, Health, grpc.health.v1, reflection), the HTTP
- * listener, its Consul registration and its membership view.
+ * One shoal node: the gRPC server (shoal.v1 Discovery, Health, State, Sync and Events, the
+ * standard grpc.health.v1 Health, and reflection listing them), the HTTP listener, its Consul
+ * registration, its membership view, and on the primary and replicas the replicated state and
+ * the events queue (a worker runs an EventWorker instead).
  * Lifecycle: start() once, then stop() once; stop() drains.
  */
 export class Node {
@@ -112,20 +116,27 @@ export class Node {
       consul: this.consul,
       sync: opts.config.sync,
     };
-    this.grpc.addService(DiscoveryService, discoveryServer(this.ctx));
-    this.grpc.addService(HealthService, healthServer(this.ctx));
-    this.grpc.addService(StateService, stateServer(this.ctx));
+    const ctx = this.ctx;
     // Every node answers Events; only the primary serves it (the others redirect, as for State).
-    const queue = new EventQueue(this.ctx, opts.config.events);
+    const queue = new EventQueue(ctx, opts.config.events);
     this.queue = queue;
-    this.grpc.addService(SyncService, syncServer(this.ctx, (keys) => queue.adopt(keys)));
-    this.grpc.addService(EventsService, eventsServer({ node: this.ctx, queue, config: opts.config.events }));
+    const events = { queue, config: opts.config.events, sync: ctx.sync, logger: ctx.logger, lifecycle: ctx.lifecycle };
+    // The services this server answers; reflection lists exactly these.
+    const services: [ServiceDefinition, UntypedServiceImplementation][] = [
+      [DiscoveryService, discoveryServer(ctx)],
+      [HealthService, healthServer(ctx)],
+      [StateService, stateServer(ctx)],
+      [SyncService, syncServer(ctx, (keys) => queue.adopt(keys))],
+      [EventsService, eventsServer(events)],
+    ];
+    for (const [definition, implementation] of services) this.grpc.addService(definition, implementation);
     this.metrics.trackEvents(
       () => (this.replication?.role === 'primary' && this.replication.writer ? this.queue?.backlog() : undefined),
       () => this.worker,
     );
     this.lifecycle.standardHealth.addToServer(this.grpc);
-    addReflection(this.grpc, join(REPO_ROOT, 'gen', 'descriptors.binpb'), ['shoal.v1.Discovery', 'shoal.v1.Health', 'shoal.v1.State', 'shoal.v1.Sync', 'shoal.v1.Events', 'grpc.health.v1.Health']);
+    const served = [...services.map(([definition]) => definition), standardHealthService].map((definition) => grpcServiceName(definition));
+    addReflection(this.grpc, join(REPO_ROOT, 'gen', 'descriptors.binpb'), served);
     this.lifecycle.serving();
     opts.logger.info({ grpc: identity.grpcAddress, http: identity.httpAddress, consul: opts.config.consul.address }, 'node serving');
 

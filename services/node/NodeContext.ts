@@ -7,7 +7,11 @@ import type { Replication } from './replication/Replication';
 import type { ConsulApi } from '../../common/consul/ConsulApi';
 import type { SyncConfig } from '../../common/config/clusterConfig';
 
-/** What the node's RPC handlers may read: one object, handed to each service's constructor. */
+/**
+ * What a started node holds, assembled once in Node.start(). No service takes all of it: each
+ * declares the few things it reads (StateDeps, SyncDeps, EventsDeps, EventQueueDeps,
+ * DiscoveryDeps, HealthDeps) and this object, or a part of it, is passed as that.
+ */
 export interface NodeContext {
   identity: NodeIdentity;
   lifecycle: Lifecycle;

@@ -3,8 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import type { NodeContext } from '../../services/node/NodeContext';
-import { EventQueue } from '../../services/node/events/EventQueue';
+import { EventQueue, type EventQueueDeps } from '../../services/node/events/EventQueue';
 import { encodeRecord, type EventRecord } from '../../services/node/events/eventRecord';
 import { AckTracker } from '../../services/node/replication/AckTracker';
 import { EntryFeed } from '../../services/node/replication/EntryFeed';
@@ -52,8 +51,14 @@ describe('EventQueue over a real store (a primary with no replicas, no gRPC)', f
     const logger = pino({ level: 'silent' });
     const feed = new EntryFeed(store);
     writer = new PrimaryWriter(store, feed, new AckTracker(0), new HybridClock(), 'primary', 1, logger);
-    const ctx = { replication: { role: 'primary', term: 1, store, writer, feed, firstWrite: new FirstWriteInTerm() }, sync: { minAcks: 0, ackTimeout: 5000 }, logger } as unknown as NodeContext;
-    queue = new EventQueue(ctx, { leaseMs: 30_000, maxAttempts: 5, handlerTimeout: 25_000, concurrency: 4, dedupeWindow });
+    const deps: EventQueueDeps = {
+      identity: { id: 'primary' },
+      replication: { role: 'primary', term: 1, store, writer, firstWrite: new FirstWriteInTerm(), primaryAddress: () => undefined },
+      membership: { snapshot: () => ({ members: [] }) },
+      sync: { minAcks: 0, ackTimeout: 5000 },
+      logger,
+    };
+    queue = new EventQueue(deps, { leaseMs: 30_000, maxAttempts: 5, handlerTimeout: 25_000, concurrency: 4, dedupeWindow });
   };
 
   it('rebuilding, removes the done events an earlier version kept and keyed ones past their window, keeps a keyed one within it, and queues the rest', async function () {

@@ -1,8 +1,8 @@
 import type { GetNodeInfoResponse } from '../../../gen/shoal/v1/discovery';
 import { roleToProto } from '../../../common/cluster/roles';
-import type { NodeContext } from '../NodeContext';
+import type { DiscoveryDeps } from './server';
 
-export function getNodeInfo(ctx: NodeContext): GetNodeInfoResponse {
+export function getNodeInfo(ctx: Pick<DiscoveryDeps, 'identity' | 'replication'>): GetNodeInfoResponse {
   const id = ctx.identity;
   return {
     node: {

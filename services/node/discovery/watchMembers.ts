@@ -2,7 +2,7 @@ import { type ServerWritableStream, status } from '@grpc/grpc-js';
 import type { WatchMembersRequest, WatchMembersResponse } from '../../../gen/shoal/v1/discovery';
 import { ServerError, unavailable } from '../../../common/grpc/ServerError';
 import { writeWithBackpressure } from '../../../common/grpc/writeWithBackpressure';
-import type { NodeContext } from '../NodeContext';
+import type { DiscoveryDeps } from './server';
 import type { VersionedChange } from '../membership/MembershipView';
 
 /** Changes a watcher may fall behind by before its stream is ended (it can watch again). */
@@ -13,7 +13,7 @@ const MAX_PENDING_CHANGES = 1000;
  * skipping changes the snapshot already includes, leaves no gap and no duplicate.
  */
 export async function watchMembers(
-  ctx: NodeContext,
+  ctx: Pick<DiscoveryDeps, 'membership' | 'lifecycle'>,
   call: ServerWritableStream<WatchMembersRequest, WatchMembersResponse>,
   cancelled: AbortSignal,
 ): Promise<void> {

@@ -2,22 +2,30 @@ import { randomUUID } from 'node:crypto';
 import { context, propagation, ROOT_CONTEXT, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import { type Event, EventState, type GetBacklogResponse, type LeasedEvent, type PublishRequest, type PublishResponse } from '../../../gen/shoal/v1/events';
 import type { EventsConfig } from '../../../common/config/clusterConfig';
-import { failedPrecondition, notFound, ServerError, unavailable } from '../../../common/grpc/ServerError';
-import type { NodeContext } from '../NodeContext';
+import type { Logger } from 'pino';
+import { DomainError } from '../../../common/errors/DomainError';
 import { AckTimeout } from '../replication/AckTracker';
-import type { WriteOp, WriteOutcome } from '../replication/PrimaryWriter';
-import { primaryWrite, primaryWriteAll } from '../state/write';
+import { VersionMismatch, type WriteOp, type WriteOutcome } from '../replication/PrimaryWriter';
+import type { Replication } from '../replication/Replication';
+import { primaryWrite, primaryWriteAll, type WriteDeps, type WriteReplication } from '../state/write';
 import { EVENTS_PREFIX, eventKey } from '../store/systemKeys';
 import { notPrimary } from '../sync/primaryRedirect';
 import { eventIdOf, isKeyedEventId } from './eventId';
 import { MAX_MESSAGE_BYTES } from './limits';
 import { decodeRecord, encodeRecord, type EventRecord, toEvent } from './eventRecord';
-import { status } from '@grpc/grpc-js';
 
 const tracer = trace.getTracer('shoal.events');
 
 function newRecord(id: string, request: PublishRequest, traceparent: string): EventRecord {
   return { id, type: request.type, key: request.key, payload: Buffer.from(request.payload).toString('base64'), publishedAtMs: Date.now(), attempts: 0, state: 'pending', lastError: '', result: '', traceparent };
+}
+
+/** What the queue reads of the node's replication: the write path's, plus the term and the store. */
+export type QueueReplication = WriteReplication & Pick<Replication, 'term' | 'store'>;
+
+/** What the queue needs of its node: the write path's dependencies and a logger. */
+export interface EventQueueDeps extends WriteDeps<QueueReplication> {
+  logger: Logger;
 }
 
 /** A handler's outcome for one leased event, as Ack carries it. */
@@ -81,34 +89,45 @@ export class EventQueue {
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
-    private readonly ctx: NodeContext,
+    private readonly ctx: EventQueueDeps,
     private readonly config: EventsConfig,
   ) {
     this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
     this.sweeper.unref();
   }
 
+  /** Lease calls waiting for an event right now. */
+  get waitingLeases(): number {
+    return this.waiters.size;
+  }
+
+  /** Stops the sweeper and wakes every waiting Lease (it answers with what it has). */
   close(): void {
     clearInterval(this.sweeper);
     for (const wake of this.waiters) wake();
   }
 
-  async publish(request: PublishRequest, deadlineMs: number): Promise<PublishResponse> {
+  /**
+   * Publishes one event (create-only: a repeat of its idempotency key is answered as a
+   * duplicate), answered once sync.minAcks replicas hold it. `signal` ends the wait for them
+   * early (with its reason) when the caller leaves.
+   */
+  async publish(request: PublishRequest, deadlineMs: number, signal?: AbortSignal): Promise<PublishResponse> {
     this.ready();
     const id = eventIdOf(request);
     const existing = this.ctx.replication!.store.stored(eventKey(id));
-    if (existing) return this.duplicate(id, existing.position, deadlineMs);
+    if (existing) return this.duplicate(id, existing.position, deadlineMs, signal);
     return tracer.startActiveSpan('events.publish', { attributes: { 'shoal.event.id': id, 'shoal.event.type': request.type } }, async (span) => {
       try {
         const carrier: Record<string, string> = {};
         propagation.inject(context.active(), carrier);
         const record = newRecord(id, request, carrier.traceparent ?? '');
         // Create-only: two publishes with one idempotency key write one event.
-        const outcome = await primaryWrite(this.ctx, { op: 'put', key: eventKey(id), value: encodeRecord(record), expectedVersion: 0, deadlineMs }).catch((err: unknown) => {
-          if (err instanceof ServerError && err.code === status.ABORTED && request.idempotencyKey) return undefined;
+        const outcome = await primaryWrite(this.ctx, { op: 'put', key: eventKey(id), value: encodeRecord(record), expectedVersion: 0, deadlineMs, signal }).catch((err: unknown) => {
+          if (err instanceof VersionMismatch && request.idempotencyKey) return undefined;
           throw err;
         });
-        if (!outcome) return await this.duplicate(id, this.ctx.replication!.store.stored(eventKey(id))?.position ?? 0, deadlineMs);
+        if (!outcome) return await this.duplicate(id, this.ctx.replication!.store.stored(eventKey(id))?.position ?? 0, deadlineMs, signal);
         if (this.term === outcome.term) this.enqueue(record);
         return { eventId: id, position: outcome.position, term: outcome.term, duplicate: false };
       } finally {
@@ -122,7 +141,7 @@ export class EventQueue {
    * each has its own events.publish span, which its trace continues from. One answer per
    * request, in order.
    */
-  async publishAll(requests: PublishRequest[], deadlineMs: number): Promise<PublishResponse[]> {
+  async publishAll(requests: PublishRequest[], deadlineMs: number, signal?: AbortSignal): Promise<PublishResponse[]> {
     this.ready();
     const r = this.ctx.replication!;
     const results: PublishResponse[] = [];
@@ -140,16 +159,16 @@ export class EventQueue {
     });
     // Repeats are answered once the first publishes are acknowledged, as fresh ones would be.
     const repeats = results.filter((p) => p.duplicate);
-    if (repeats.length > 0) await this.acknowledged(Math.max(...repeats.map((p) => p.position)), deadlineMs);
+    if (repeats.length > 0) await this.acknowledged(Math.max(...repeats.map((p) => p.position)), deadlineMs, signal);
     if (fresh.length === 0) return results;
     let outcomes: WriteOutcome[];
     try {
       // Create-only, all or none.
-      outcomes = await primaryWriteAll(this.ctx, fresh.map(({ record }) => ({ op: 'put' as const, key: eventKey(record.id), value: encodeRecord(record), expectedVersion: 0, traceParent: record.traceparent })), deadlineMs);
+      outcomes = await primaryWriteAll(this.ctx, fresh.map(({ record }) => ({ op: 'put' as const, key: eventKey(record.id), value: encodeRecord(record), expectedVersion: 0, traceParent: record.traceparent })), deadlineMs, signal);
     } catch (err) {
       // An idempotency key taken meanwhile, or twice in this batch: nothing was written. One by
       // one instead, so the others are written and each repeat is answered as a duplicate.
-      if (err instanceof ServerError && err.code === status.ABORTED) return Promise.all(requests.map((request) => this.publish(request, deadlineMs)));
+      if (err instanceof VersionMismatch) return Promise.all(requests.map((request) => this.publish(request, deadlineMs, signal)));
       throw err;
     } finally {
       for (const { span } of fresh) span.end();
@@ -167,30 +186,35 @@ export class EventQueue {
    * not yet on the replicas (the first publish timed out waiting for them, and this is its
    * retry): answering before they have it would acknowledge an event a failover could lose.
    */
-  private async duplicate(eventId: string, position: number, deadlineMs: number): Promise<PublishResponse> {
-    await this.acknowledged(position, deadlineMs);
+  private async duplicate(eventId: string, position: number, deadlineMs: number, signal: AbortSignal | undefined): Promise<PublishResponse> {
+    await this.acknowledged(position, deadlineMs, signal);
     return { eventId, position, term: this.ctx.replication!.term, duplicate: true };
   }
 
-  /** Waits until sync.minAcks replicas hold `position`; UNAVAILABLE at the deadline. */
-  private async acknowledged(position: number, deadlineMs: number): Promise<void> {
+  /** Waits until sync.minAcks replicas hold `position`: 'unavailable' at the deadline, the signal's reason when it aborts. */
+  private async acknowledged(position: number, deadlineMs: number, signal: AbortSignal | undefined): Promise<void> {
     const writer = this.ctx.replication?.writer;
     if (!writer) throw notPrimary(this.ctx, 'an events call');
     try {
-      await writer.acks.waitFor(position, deadlineMs);
+      await writer.acks.waitFor(position, deadlineMs, signal);
     } catch (err) {
-      if (err instanceof AckTimeout) throw unavailable(`the event was published before, but ${err.message}`);
+      if (err instanceof AckTimeout) throw new DomainError('unavailable', `the event was published before, but ${err.message}`);
       throw err;
     }
   }
 
-  /** Up to `max` pending events for `workerId`, waiting up to `waitMs` for the first. */
+  /**
+   * Up to `max` pending events for `workerId`, waiting up to `waitMs` for the first. None once
+   * `signal` aborts (the caller left, or the node drains): nothing is leased to a caller that
+   * cannot hear of it.
+   */
   async lease(workerId: string, max: number, leaseMs: number, waitMs: number, signal: AbortSignal): Promise<LeasedEvent[]> {
     const until = Date.now() + waitMs;
     for (;;) {
       this.ready();
+      if (signal.aborted) return [];
       const leased = this.take(workerId, max, leaseMs);
-      if (leased.length > 0 || Date.now() >= until || signal.aborted) return leased;
+      if (leased.length > 0 || Date.now() >= until) return leased;
       await this.waitForWork(until - Date.now(), signal);
     }
   }
@@ -198,12 +222,13 @@ export class EventQueue {
   /**
    * Ends leases with their handlers' outcomes, every record in one replicated write. One result
    * per ack, in order: the event's state after it, or why that ack was not taken (its lease is
-   * gone: FAILED_PRECONDITION; the write was not acknowledged: UNAVAILABLE, and the leases stay,
-   * so the acks can be sent again). Each ack is a span in its event's trace.
+   * gone: 'precondition'; the write was not acknowledged: 'unavailable', and the leases stay,
+   * so the acks can be sent again). Each ack is a span in its event's trace. `signal` ends the
+   * wait for the replicas early, with its reason (the leases stay then too).
    */
-  async ackAll(acks: EventAck[], deadlineMs: number): Promise<(EventState | ServerError)[]> {
+  async ackAll(acks: EventAck[], deadlineMs: number, signal?: AbortSignal): Promise<(EventState | DomainError)[]> {
     this.ready();
-    const results: (EventState | ServerError)[] = [];
+    const results: (EventState | DomainError)[] = [];
     const taken: { index: number; next: EventRecord; span: Span }[] = [];
     const batch = trace.getSpanContext(context.active());
     acks.forEach((a, index) => {
@@ -211,7 +236,7 @@ export class EventQueue {
       const record = this.records.get(a.eventId);
       // `saving` also turns away a second ack of one event in the same batch.
       if (!record || !lease || lease.leaseId !== a.leaseId || this.saving.has(a.eventId)) {
-        results.push(failedPrecondition(`event ${a.eventId} is not leased to ${a.workerId} under lease ${a.leaseId} any more (it expired, was released, or a new primary took over); it is or will be delivered again`));
+        results.push(new DomainError('precondition', `event ${a.eventId} is not leased to ${a.workerId} under lease ${a.leaseId} any more (it expired, was released, or a new primary took over); it is or will be delivered again`));
         return;
       }
       results.push(EventState.EVENT_STATE_UNSPECIFIED); // set once written
@@ -230,12 +255,12 @@ export class EventQueue {
         if (next.state === 'done' && !this.keptWhenDone(next.id)) return { op: 'purge', key: eventKey(next.id), value: EMPTY, traceParent: carrier.traceparent };
         return { op: 'put', key: eventKey(next.id), value: encodeRecord(next), traceParent: carrier.traceparent };
       });
-      written = await primaryWriteAll(this.ctx, ops, deadlineMs);
+      written = await primaryWriteAll(this.ctx, ops, deadlineMs, signal);
     } catch (err) {
       // Not taken, and the leases stay: the worker may send these acks again.
-      if (!(err instanceof ServerError) || err.code !== status.UNAVAILABLE) throw err;
+      if (!(err instanceof DomainError) || err.kind !== 'unavailable') throw err;
       for (const { index, span } of taken) {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: err.details });
+        span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
         results[index] = err;
       }
       return results;
@@ -309,15 +334,16 @@ export class EventQueue {
       .map((r) => toEvent(r));
   }
 
-  async redrive(eventId: string, deadlineMs: number): Promise<Event> {
+  /** Puts a dead-lettered event back in the queue, attempts reset. Throws 'not-found', 'precondition' (not dead), or a lost compare-and-set. */
+  async redrive(eventId: string, deadlineMs: number, signal?: AbortSignal): Promise<Event> {
     this.ready();
     const stored = this.ctx.replication!.store.stored(eventKey(eventId));
-    if (!stored) throw notFound(`no event ${eventId}`);
+    if (!stored) throw new DomainError('not-found', `no event ${eventId}`);
     const record = decodeRecord(stored.value);
-    if (record.state !== 'dead') throw failedPrecondition(`event ${eventId} is not dead-lettered (it is ${record.state})`);
+    if (record.state !== 'dead') throw new DomainError('precondition', `event ${eventId} is not dead-lettered (it is ${record.state})`);
     const next: EventRecord = { ...record, state: 'pending', attempts: 0, lastError: '' };
     // Compare-and-set: of two redrives of one event, one wins.
-    await this.saved(next, deadlineMs, stored.version);
+    await this.saved(next, deadlineMs, stored.version, signal);
     this.dead.delete(eventId);
     this.enqueue(next);
     return toEvent(next);
@@ -471,10 +497,10 @@ export class EventQueue {
   }
 
   /** Writes the event's new state; while that is under way, nothing else happens to the event. */
-  private async saved(record: EventRecord, deadlineMs: number, expectedVersion?: number): Promise<void> {
+  private async saved(record: EventRecord, deadlineMs: number, expectedVersion?: number, signal?: AbortSignal): Promise<void> {
     this.saving.add(record.id);
     try {
-      await primaryWrite(this.ctx, { op: 'put', key: eventKey(record.id), value: encodeRecord(record), deadlineMs, expectedVersion });
+      await primaryWrite(this.ctx, { op: 'put', key: eventKey(record.id), value: encodeRecord(record), deadlineMs, expectedVersion, signal });
     } finally {
       this.saving.delete(record.id);
     }

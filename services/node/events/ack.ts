@@ -1,23 +1,32 @@
 import { type ServerUnaryCall, status } from '@grpc/grpc-js';
 import type { AckBatchRequest, AckBatchResponse, AckRequest, AckResponse } from '../../../gen/shoal/v1/events';
 import { invalidArgument } from '../../../common/grpc/ServerError';
+import { toStatus } from '../../../common/grpc/toStatus';
 import { answerBy } from '../state/write';
 import type { EventAck } from './EventQueue';
-import type { EventsContext } from './EventsContext';
 import { MAX_BATCH } from './limits';
+import type { EventsDeps } from './server';
 
-export async function ack(ctx: EventsContext, request: AckRequest, call: ServerUnaryCall<AckRequest, AckResponse>): Promise<AckResponse> {
-  const [result] = await ctx.queue.ackAll([checkAck(request)], answerBy(call, ctx.node.sync.ackTimeout));
+/** Ends one lease with its handler's outcome; the error of a stale lease or an unacknowledged write is the call's. */
+export async function ack(deps: Pick<EventsDeps, 'queue' | 'sync'>, request: AckRequest, call: ServerUnaryCall<AckRequest, AckResponse>, signal: AbortSignal): Promise<AckResponse> {
+  const [result] = await deps.queue.ackAll([checkAck(request)], answerBy(call, deps.sync.ackTimeout), signal);
   if (typeof result !== 'number') throw result;
   return { state: result };
 }
 
 /** Every ack written at once; each has its own outcome (one stale lease fails only its ack). */
-export async function ackBatch(ctx: EventsContext, request: AckBatchRequest, call: ServerUnaryCall<AckBatchRequest, AckBatchResponse>): Promise<AckBatchResponse> {
+export async function ackBatch(deps: Pick<EventsDeps, 'queue' | 'sync' | 'logger'>, request: AckBatchRequest, call: ServerUnaryCall<AckBatchRequest, AckBatchResponse>, signal: AbortSignal): Promise<AckBatchResponse> {
   if (request.acks.length === 0 || request.acks.length > MAX_BATCH) throw invalidArgument(`acks must hold 1 to ${MAX_BATCH} acks (got ${request.acks.length})`);
   const acks = request.acks.map((a, i) => checkAck(a, `acks[${i}].`));
-  const results = await ctx.queue.ackAll(acks, answerBy(call, ctx.node.sync.ackTimeout));
-  return { results: results.map((r) => (typeof r === 'number' ? { code: status.OK, message: '', state: r } : { code: r.code, message: r.details, state: 0 })) };
+  const results = await deps.queue.ackAll(acks, answerBy(call, deps.sync.ackTimeout), signal);
+  return {
+    results: results.map((r) => {
+      if (typeof r === 'number') return { code: status.OK, message: '', state: r };
+      // Each ack's error gets the status its own call would have answered.
+      const answer = toStatus(r, deps.logger, 'AckBatch');
+      return { code: answer.code ?? status.UNKNOWN, message: answer.details ?? r.message, state: 0 };
+    }),
+  };
 }
 
 const REQUIRED = { workerId: 'worker_id', eventId: 'event_id', leaseId: 'lease_id' } as const;

@@ -1,6 +1,7 @@
 import type { GetBacklogResponse } from '../../../gen/shoal/v1/events';
-import type { EventsContext } from './EventsContext';
+import type { EventsDeps } from './server';
 
-export function getBacklog(ctx: EventsContext): GetBacklogResponse {
-  return ctx.queue.backlog();
+/** What the queue holds: pending, leased (per worker), dead, done. */
+export function getBacklog(deps: Pick<EventsDeps, 'queue'>): GetBacklogResponse {
+  return deps.queue.backlog();
 }

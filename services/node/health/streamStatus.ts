@@ -3,7 +3,7 @@ import type { StreamStatusRequest, StreamStatusResponse } from '../../../gen/sho
 import { roleToProto } from '../../../common/cluster/roles';
 import { invalidArgument, unavailable } from '../../../common/grpc/ServerError';
 import { writeWithBackpressure } from '../../../common/grpc/writeWithBackpressure';
-import type { NodeContext } from '../NodeContext';
+import type { HealthDeps } from './server';
 import { SampleWindow } from './SampleWindow';
 
 export const MIN_PERIOD_MS = 100;
@@ -11,7 +11,7 @@ export const MAX_PERIOD_MS = 60_000;
 
 /** A sample every period until the caller cancels or the node drains (then UNAVAILABLE). */
 export async function streamStatus(
-  ctx: NodeContext,
+  ctx: HealthDeps,
   request: StreamStatusRequest,
   call: ServerWritableStream<StreamStatusRequest, StreamStatusResponse>,
   cancelled: AbortSignal,
@@ -57,7 +57,7 @@ export async function streamStatus(
 type ReplicationFigures = Pick<StreamStatusResponse, 'term' | 'logPosition' | 'replicationLagEntries' | 'antiEntropyAtUnixMs' | 'antiEntropyRepairedKeys' | 'conflictsResolved'>;
 
 /** Term, position, lag, the last anti-entropy round and conflicts for a sample; zeros on a worker. */
-function replicationFigures(ctx: NodeContext): ReplicationFigures {
+function replicationFigures(ctx: Pick<HealthDeps, 'replication'>): ReplicationFigures {
   const r = ctx.replication;
   if (!r) return { term: 0, logPosition: 0, replicationLagEntries: 0, antiEntropyAtUnixMs: 0, antiEntropyRepairedKeys: 0, conflictsResolved: 0 };
   const position = r.store.lastPosition;

@@ -1,3 +1,5 @@
+import { DomainError } from '../../../common/errors/DomainError';
+
 /** A write waiting for replicas. */
 interface Waiter {
   position: number;
@@ -65,18 +67,39 @@ export class AckTracker {
     this.settle();
   }
 
-  /** Resolves once minAcks replicas have applied `position`; rejects at the deadline. */
-  waitFor(position: number, deadlineMs: number): Promise<void> {
+  /** Writes waiting for acks right now. */
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
+  /**
+   * Resolves once minAcks replicas have applied `position`; rejects with AckTimeout at the
+   * deadline, or with `signal`'s reason when it aborts first (the caller stopped waiting).
+   */
+  waitFor(position: number, deadlineMs: number, signal?: AbortSignal): Promise<void> {
     if (this.count(position) >= this.minAcks) return Promise.resolve();
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { position, resolve, reject };
+      const forget = () => (this.waiters = this.waiters.filter((w) => w !== waiter));
       const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
+        forget();
+        signal?.removeEventListener('abort', onAbort);
         const have = this.count(position);
         reject(new AckTimeout(`applied on ${have} of the ${this.minAcks} replicas required (sync.minAcks) before the deadline; the write is not acknowledged`));
       }, Math.max(0, deadlineMs - Date.now()));
-      waiter.resolve = () => (clearTimeout(timer), resolve());
-      waiter.reject = (err) => (clearTimeout(timer), reject(err));
+      const onAbort = () => {
+        forget();
+        clearTimeout(timer);
+        reject(signal!.reason as Error);
+      };
+      const settled = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      waiter.resolve = () => (settled(), resolve());
+      waiter.reject = (err) => (settled(), reject(err));
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(waiter);
     });
   }
@@ -105,5 +128,10 @@ export class AckTracker {
   }
 }
 
-/** A write that could not be acknowledged: becomes UNAVAILABLE for the client. */
-export class AckTimeout extends Error {}
+/** A write that could not be acknowledged (deadline, or the primary stepped down): UNAVAILABLE for the client. */
+export class AckTimeout extends DomainError {
+  constructor(message: string) {
+    super('unavailable', message);
+    this.name = 'AckTimeout';
+  }
+}

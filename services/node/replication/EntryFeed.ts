@@ -12,6 +12,7 @@ const RECENT = 20_000;
 export class EntryFeed {
   private readonly events = new EventEmitter();
   private recent: Entry[] = [];
+  private waiters = 0;
 
   constructor(private readonly store: StateStore) {
     this.events.setMaxListeners(0);
@@ -55,14 +56,22 @@ export class EntryFeed {
     return () => this.events.off('reset', listener);
   }
 
+  /** Calls of `waitFor` still waiting. */
+  get waiting(): number {
+    return this.waiters;
+  }
+
   /** Resolves when an entry at or past `position` is applied, or `signal` aborts (false). */
   waitFor(position: number, signal: AbortSignal): Promise<boolean> {
     if (this.store.lastPosition >= position) return Promise.resolve(true);
+    if (signal.aborted) return Promise.resolve(false);
+    this.waiters += 1;
     return new Promise((resolve) => {
       const check = () => {
         if (this.store.lastPosition >= position) done(true);
       };
       const done = (reached: boolean) => {
+        this.waiters -= 1;
         this.events.off('entries', check);
         this.events.off('reset', check);
         signal.removeEventListener('abort', onAbort);

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { DomainError } from '../../../common/errors/DomainError';
 import type { HybridClock } from '../store/hybridClock';
 import type { Entry, EntryOpName, KeyHead, StateStore } from '../store/StateStore';
 import { mergeClocks, tick, type VectorClock } from '../store/vectorClock';
@@ -25,6 +26,11 @@ interface WriteOptions {
   deadlineMs: number;
   /** False for writes no client waits on (reconciliation). @default true */
   waitForAcks?: boolean;
+  /**
+   * Aborted when the caller no longer waits (it left, or the node drains): the wait for acks
+   * ends with the signal's reason. What was committed stays committed.
+   */
+  signal?: AbortSignal;
 }
 
 /** One op written on its own: its entry carries the write's traceparent. */
@@ -43,19 +49,25 @@ export interface WriteOutcome {
   version: number;
 }
 
-/** A compare-and-set whose expected version was not the current one. */
-export class VersionMismatch extends Error {
+/** A compare-and-set whose expected version was not the current one (ABORTED for the caller). */
+export class VersionMismatch extends DomainError {
   constructor(
     readonly key: string,
     readonly expected: number,
     readonly actual: number,
   ) {
-    super(`key "${key}" is at version ${actual}, not the expected ${expected}`);
+    super('conflict', `compare-and-set failed: key "${key}" is at version ${actual}, not the expected ${expected}`);
+    this.name = 'VersionMismatch';
   }
 }
 
-/** The primary does not take writes right now (fenced for a switchover, or stepping down). */
-export class NotWriting extends Error {}
+/** The primary does not take writes right now (fenced for a switchover, or stepping down): UNAVAILABLE. */
+export class NotWriting extends DomainError {
+  constructor(message: string) {
+    super('unavailable', message);
+    this.name = 'NotWriting';
+  }
+}
 
 interface Queued {
   req: WriteAllRequest;
@@ -88,7 +100,7 @@ export class PrimaryWriter {
   ) {}
 
   write(req: WriteRequest): Promise<WriteOutcome> {
-    return this.writeAll({ ops: [req], traceParent: req.traceParent, deadlineMs: req.deadlineMs, waitForAcks: req.waitForAcks }).then((outcomes) => outcomes[0]);
+    return this.writeAll({ ops: [req], traceParent: req.traceParent, deadlineMs: req.deadlineMs, waitForAcks: req.waitForAcks, signal: req.signal }).then((outcomes) => outcomes[0]);
   }
 
   /** Writes `ops` atomically; one outcome per op, in order. */
@@ -216,9 +228,10 @@ export class PrimaryWriter {
         q.resolve(outcomes);
         continue;
       }
-      this.acks.waitFor(last, q.req.deadlineMs).then(
+      const { signal } = q.req;
+      this.acks.waitFor(last, q.req.deadlineMs, signal).then(
         () => q.resolve(outcomes),
-        (err: Error) => q.reject(err instanceof AckTimeout ? err : new AckTimeout(err.message)),
+        (err: Error) => q.reject(err instanceof AckTimeout || (signal?.aborted && err === signal.reason) ? err : new AckTimeout(err.message)),
       );
     }
   }

@@ -1,20 +1,25 @@
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import type { GetRequest, GetResponse } from '../../../gen/shoal/v1/state';
-import { unavailable } from '../../../common/grpc/ServerError';
-import type { NodeContext } from '../NodeContext';
-import { stateOf } from '../sync/primaryRedirect';
+import { DomainError } from '../../../common/errors/DomainError';
+import { replicationOf } from '../sync/primaryRedirect';
 import { checkKey } from './limits';
+import type { StateDeps } from './server';
 import { answerBy } from './write';
 
-/** Reads from this node; with min_position, first waits (until the deadline) to have applied it. */
-export async function get(ctx: NodeContext, request: GetRequest, call: ServerUnaryCall<GetRequest, GetResponse>): Promise<GetResponse> {
+/**
+ * Reads from this node. With min_position, first waits to have applied it: until just before
+ * the deadline (then UNAVAILABLE, so the caller can read elsewhere), or until the caller leaves
+ * or the node drains (the signal's reason).
+ */
+export async function get(deps: Pick<StateDeps, 'identity' | 'replication' | 'membership' | 'sync'>, request: GetRequest, call: ServerUnaryCall<GetRequest, GetResponse>, signal: AbortSignal): Promise<GetResponse> {
   checkKey(request.key);
-  const r = stateOf(ctx, 'a read');
+  const r = replicationOf(deps, 'a read');
   if (request.minPosition > r.store.lastPosition) {
-    const wait = AbortSignal.timeout(Math.max(0, answerBy(call, ctx.sync.ackTimeout) - Date.now()));
-    const reached = await r.feed.waitFor(request.minPosition, AbortSignal.any([wait, ctx.lifecycle.drainSignal]));
+    const wait = AbortSignal.timeout(Math.max(0, answerBy(call, deps.sync.ackTimeout) - Date.now()));
+    const reached = await r.feed.waitFor(request.minPosition, AbortSignal.any([wait, signal]));
     if (!reached) {
-      throw unavailable(`${ctx.identity.id} has applied up to position ${r.store.lastPosition}, not yet min_position ${request.minPosition}; retry, or read from the primary`);
+      if (signal.aborted) throw signal.reason;
+      throw new DomainError('unavailable', `${deps.identity.id} has applied up to position ${r.store.lastPosition}, not yet min_position ${request.minPosition}; retry, or read from the primary`);
     }
   }
   const stored = r.store.stored(request.key);

@@ -2,11 +2,11 @@ import type { ServerWritableStream } from '@grpc/grpc-js';
 import { ChangeKind, type WatchRequest, type WatchResponse } from '../../../gen/shoal/v1/state';
 import { unavailable } from '../../../common/grpc/ServerError';
 import { writeWithBackpressure } from '../../../common/grpc/writeWithBackpressure';
-import type { NodeContext } from '../NodeContext';
 import type { Entry } from '../store/StateStore';
-import { stateOf } from '../sync/primaryRedirect';
+import { replicationOf } from '../sync/primaryRedirect';
 import { isSystemKey } from '../store/systemKeys';
 import { checkPrefix } from './limits';
+import type { StateDeps } from './server';
 
 /** Changes a watcher may fall behind by before its stream is ended (it can watch again). */
 const MAX_PENDING = 10_000;
@@ -15,9 +15,9 @@ const MAX_PENDING = 10_000;
  * A snapshot of the keys under the prefix, then every change in log order. Subscribing before
  * the snapshot and skipping what it already holds leaves no gap and no duplicate.
  */
-export async function watch(ctx: NodeContext, request: WatchRequest, call: ServerWritableStream<WatchRequest, WatchResponse>, cancelled: AbortSignal): Promise<void> {
+export async function watch(deps: Pick<StateDeps, 'identity' | 'replication' | 'membership' | 'lifecycle'>, request: WatchRequest, call: ServerWritableStream<WatchRequest, WatchResponse>, cancelled: AbortSignal): Promise<void> {
   checkPrefix(request.prefix);
-  const r = stateOf(ctx, 'a watch');
+  const r = replicationOf(deps, 'a watch');
   const pending: Entry[] = [];
   let problem: string | undefined;
   let wake: (() => void) | undefined;
@@ -30,7 +30,7 @@ export async function watch(ctx: NodeContext, request: WatchRequest, call: Serve
     problem = 'this node replaced its state from a snapshot; watch again for a fresh one';
     wake?.();
   });
-  const ended = AbortSignal.any([cancelled, ctx.lifecycle.drainSignal]);
+  const ended = AbortSignal.any([cancelled, deps.lifecycle.drainSignal]);
   const stop = () => wake?.();
   ended.addEventListener('abort', stop);
   try {
@@ -39,7 +39,7 @@ export async function watch(ctx: NodeContext, request: WatchRequest, call: Serve
     await writeWithBackpressure(call, { position, event: { $case: 'snapshot', value: { entries } } }, ended);
     for (;;) {
       if (cancelled.aborted) return;
-      if (ctx.lifecycle.drainSignal.aborted) throw unavailable('node is shutting down; watch another node');
+      if (deps.lifecycle.drainSignal.aborted) throw unavailable('node is shutting down; watch another node');
       if (problem) throw unavailable(problem);
       const next = pending.shift();
       if (!next) {

@@ -1,15 +1,15 @@
 import type { FenceRequest, FenceResponse } from '../../../gen/shoal/v1/sync';
 import { failedPrecondition, invalidArgument } from '../../../common/grpc/ServerError';
-import type { NodeContext } from '../NodeContext';
-import { notPrimary, stateOf } from './primaryRedirect';
+import type { SyncDeps } from './server';
+import { notPrimary, replicationOf } from './primaryRedirect';
 
-export async function fence(ctx: NodeContext, request: FenceRequest): Promise<FenceResponse> {
+export async function fence(deps: SyncDeps, request: FenceRequest): Promise<FenceResponse> {
   if (request.timeoutMs < 100 || request.timeoutMs > 60_000) throw invalidArgument(`timeout_ms must be from 100 to 60000, got ${request.timeoutMs}`);
-  const r = stateOf(ctx, 'Fence');
+  const r = replicationOf(deps, 'Fence');
   const writer = r.writer;
-  if (r.role !== 'primary' || !writer) throw notPrimary(ctx, 'Fence');
+  if (r.role !== 'primary' || !writer) throw notPrimary(deps, 'Fence');
   if (request.term !== writer.term) throw failedPrecondition(`term ${request.term} is not this primary's term ${writer.term}`);
-  ctx.logger.info({ timeoutMs: request.timeoutMs }, 'fenced: refusing writes for a switchover');
+  deps.logger.info({ timeoutMs: request.timeoutMs }, 'fenced: refusing writes for a switchover');
   const lastPosition = await writer.fence(request.timeoutMs);
   return { term: writer.term, lastPosition };
 }

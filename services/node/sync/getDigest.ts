@@ -1,33 +1,33 @@
 import type { GetBucketRequest, GetBucketResponse, GetDigestRequest, GetDigestResponse } from '../../../gen/shoal/v1/sync';
 import { failedPrecondition, invalidArgument } from '../../../common/grpc/ServerError';
-import type { NodeContext } from '../NodeContext';
+import type { SyncDeps } from './server';
 import type { Replication } from '../replication/Replication';
 import { BUCKETS } from '../store/StateStore';
 import { storedToProto } from '../replication/wire';
-import { notPrimary, stateOf } from './primaryRedirect';
+import { notPrimary, replicationOf } from './primaryRedirect';
 
 /**
  * The primary, able to say which keys changed after `atPosition`: its log must still hold every
  * entry since, or a key purged meanwhile (no row left to show it) would look like drift.
  */
-function primaryFor(ctx: NodeContext, what: string, term: number, atPosition: number): Replication {
-  const r = stateOf(ctx, what);
-  if (r.role !== 'primary') throw notPrimary(ctx, what);
+function primaryFor(deps: SyncDeps, what: string, term: number, atPosition: number): Replication {
+  const r = replicationOf(deps, what);
+  if (r.role !== 'primary') throw notPrimary(deps, what);
   if (term !== r.term) throw failedPrecondition(`term ${term} is not this primary's term ${r.term}`);
   const retained = r.store.firstRetained();
   if (atPosition + 1 < retained) throw failedPrecondition(`position ${atPosition} is behind this primary's log, which starts at ${retained}; compare once caught up`);
   return r;
 }
 
-export function getDigest(ctx: NodeContext, request: GetDigestRequest): GetDigestResponse {
-  const r = primaryFor(ctx, 'GetDigest', request.term, request.atPosition);
+export function getDigest(deps: SyncDeps, request: GetDigestRequest): GetDigestResponse {
+  const r = primaryFor(deps, 'GetDigest', request.term, request.atPosition);
   const changed = r.store.changedAfter(request.atPosition);
   return { term: r.term, buckets: r.store.digests(new Set(changed)), changedKeys: changed };
 }
 
-export async function getBucket(ctx: NodeContext, request: GetBucketRequest): Promise<GetBucketResponse> {
+export async function getBucket(deps: SyncDeps, request: GetBucketRequest): Promise<GetBucketResponse> {
   if (request.bucket >= BUCKETS) throw invalidArgument(`bucket must be below ${BUCKETS}`);
-  const r = primaryFor(ctx, 'GetBucket', request.term, request.atPosition);
+  const r = primaryFor(deps, 'GetBucket', request.term, request.atPosition);
   const changed = r.store.changedAfter(request.atPosition);
   return { values: (await r.store.bucketValues(request.bucket, request.atPosition, new Set(changed))).map(storedToProto), changedKeys: changed };
 }

@@ -1,12 +1,12 @@
 import type { ListConflictsRequest, ListConflictsResponse } from '../../../gen/shoal/v1/sync';
 import { invalidArgument } from '../../../common/grpc/ServerError';
-import type { NodeContext } from '../NodeContext';
+import type { SyncDeps } from './server';
 import { storedToProto } from '../replication/wire';
-import { stateOf } from './primaryRedirect';
+import { replicationOf } from './primaryRedirect';
 
-export function listConflicts(ctx: NodeContext, request: ListConflictsRequest): ListConflictsResponse {
+export function listConflicts(deps: SyncDeps, request: ListConflictsRequest): ListConflictsResponse {
   if (request.limit > 1000) throw invalidArgument('limit must be at most 1000');
-  const r = stateOf(ctx, 'ListConflicts');
+  const r = replicationOf(deps, 'ListConflicts');
   return {
     conflicts: r.store.conflicts(request.limit || 100).map((c) => ({
       resolvedAtUnixMs: c.resolvedAtMs,

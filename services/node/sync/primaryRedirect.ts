@@ -1,31 +1,50 @@
-import { Metadata } from '@grpc/grpc-js';
+import type { Member } from '../../../gen/shoal/v1/discovery';
 import { NodeRole } from '../../../gen/shoal/v1/node';
 import { PRIMARY_METADATA_KEY } from '../../../common/cluster/primaryMetadataKey';
-import { failedPrecondition, type ServerError } from '../../../common/grpc/ServerError';
-import type { NodeContext } from '../NodeContext';
+import { DomainError } from '../../../common/errors/DomainError';
+import type { NodeIdentity } from '../NodeIdentity';
 import type { Replication } from '../replication/Replication';
 
+/** What a redirect reads of the node's replication: its role, and where it knows the primary to be. */
+export type RedirectReplication = Pick<Replication, 'role' | 'primaryAddress'>;
+
+/**
+ * What a redirect to the primary needs: who this node is, its replication (undefined on a
+ * worker) and the members Consul lists. `R` is the caller's view of the replication, which
+ * `replicationOf` hands back.
+ */
+export interface RedirectDeps<R extends RedirectReplication = RedirectReplication> {
+  identity: Pick<NodeIdentity, 'id'>;
+  replication: R | undefined;
+  membership: { snapshot(): { members: readonly Pick<Member, 'role' | 'grpcAddress'>[] } };
+}
 
 /** Where the primary is, as this node knows it: its replication, else the Consul membership. */
-export function knownPrimary(ctx: NodeContext): string | undefined {
-  const fromReplication = ctx.replication?.primaryAddress();
+export function knownPrimary(deps: RedirectDeps): string | undefined {
+  const fromReplication = deps.replication?.primaryAddress();
   if (fromReplication) return fromReplication;
-  return ctx.membership.snapshot().members.find((m) => m.role === NodeRole.NODE_ROLE_PRIMARY)?.grpcAddress;
+  return deps.membership.snapshot().members.find((m) => m.role === NodeRole.NODE_ROLE_PRIMARY)?.grpcAddress;
 }
 
-/** FAILED_PRECONDITION for a write (or primary-only call) that reached another node, with the primary's address. */
-export function notPrimary(ctx: NodeContext, what: string): ServerError {
-  const primary = knownPrimary(ctx);
-  const metadata = new Metadata();
-  // Always present (empty when no primary is known), so clients can tell this redirect from a
-  // FAILED_PRECONDITION about the request itself.
-  metadata.set(PRIMARY_METADATA_KEY, primary ?? '');
-  const role = ctx.replication ? (ctx.replication.role === 'unknown' ? 'a node that has not found the primary yet' : `a ${ctx.replication.role}`) : 'a worker';
-  return failedPrecondition(`${what} must go to the primary; ${ctx.identity.id} is ${role}${primary ? ` (primary: ${primary}, also in trailing metadata "${PRIMARY_METADATA_KEY}")` : '; no primary is known right now'}`, metadata);
+/**
+ * The 'precondition' error (FAILED_PRECONDITION) for a write, or a primary-only call, that
+ * reached another node. Its hint PRIMARY_METADATA_KEY holds the primary's address; it is always
+ * there (empty when no primary is known), so clients can tell this redirect from a
+ * FAILED_PRECONDITION about the request itself.
+ */
+export function notPrimary(deps: RedirectDeps, what: string): DomainError {
+  const primary = knownPrimary(deps);
+  const r = deps.replication;
+  const role = r ? (r.role === 'unknown' ? 'a node that has not found the primary yet' : `a ${r.role}`) : 'a worker';
+  const where = primary ? ` (primary: ${primary}, also in trailing metadata "${PRIMARY_METADATA_KEY}")` : '; no primary is known right now';
+  return new DomainError('precondition', `${what} must go to the primary; ${deps.identity.id} is ${role}${where}`, { [PRIMARY_METADATA_KEY]: primary ?? '' });
 }
 
-/** The node's replication, or FAILED_PRECONDITION on a worker. */
-export function stateOf(ctx: NodeContext, what: string): Replication {
-  if (!ctx.replication) throw notPrimary(ctx, what);
-  return ctx.replication;
+/**
+ * The node's replication. Throws the `notPrimary` redirect on a worker, which holds no state:
+ * `what` names the call in its message.
+ */
+export function replicationOf<R extends RedirectReplication>(deps: RedirectDeps<R>, what: string): R {
+  if (!deps.replication) throw notPrimary(deps, what);
+  return deps.replication;
 }

@@ -2,20 +2,20 @@ import { trace } from '@opentelemetry/api';
 import type { PromoteRequest, PromoteResponse } from '../../../gen/shoal/v1/sync';
 import { readLeader } from '../../../common/cluster/leaderRecord';
 import { failedPrecondition } from '../../../common/grpc/ServerError';
-import type { NodeContext } from '../NodeContext';
-import { stateOf } from './primaryRedirect';
+import type { SyncDeps } from './server';
+import { replicationOf } from './primaryRedirect';
 
 const tracer = trace.getTracer('shoal.replication');
 
 /** Becomes the primary for the term Consul's leader record gives this node, and no other. */
-export async function promote(ctx: NodeContext, request: PromoteRequest): Promise<PromoteResponse> {
-  const r = stateOf(ctx, 'Promote');
-  return tracer.startActiveSpan('sync.promote', { attributes: { 'shoal.term': request.term, 'shoal.node': ctx.identity.id } }, async (span) => {
+export async function promote(deps: SyncDeps, request: PromoteRequest): Promise<PromoteResponse> {
+  const r = replicationOf(deps, 'Promote');
+  return tracer.startActiveSpan('sync.promote', { attributes: { 'shoal.term': request.term, 'shoal.node': deps.identity.id } }, async (span) => {
     try {
-      const { record } = await readLeader(ctx.consul, ctx.identity.cluster);
-      if (!record || record.primaryId !== ctx.identity.id || record.term !== request.term) {
+      const { record } = await readLeader(deps.consul, deps.identity.cluster);
+      if (!record || record.primaryId !== deps.identity.id || record.term !== request.term) {
         const says = record ? `term ${record.term}, primary ${record.primaryId}` : 'no record';
-        throw failedPrecondition(`Consul's leader record does not name ${ctx.identity.id} primary for term ${request.term} (it says: ${says}); compare-and-set it first`);
+        throw failedPrecondition(`Consul's leader record does not name ${deps.identity.id} primary for term ${request.term} (it says: ${says}); compare-and-set it first`);
       }
       if (request.term < r.term) throw failedPrecondition(`term ${request.term} is older than this node's ${r.term}`);
       const start = await r.promote(request.term, record.reason || 'promoted');

@@ -2,11 +2,11 @@ import { status } from '@grpc/grpc-js';
 import { context, propagation } from '@opentelemetry/api';
 import type { ReconcileRequest, ReconcileResponse } from '../../../gen/shoal/v1/sync';
 import { ServerError } from '../../../common/grpc/ServerError';
-import type { NodeContext } from '../NodeContext';
+import type { SyncDeps } from './server';
 import { entryFromProto } from '../replication/wire';
 import { resolveVersions } from '../store/resolveVersions';
 import type { Entry, Stored } from '../store/StateStore';
-import { notPrimary, stateOf } from './primaryRedirect';
+import { notPrimary, replicationOf } from './primaryRedirect';
 
 /**
  * Takes the entries an old primary wrote but never got acknowledged. For each key, its latest
@@ -15,14 +15,14 @@ import { notPrimary, stateOf } from './primaryRedirect';
  * entries are written again, in this term, so they replicate like any write; `written` hears
  * their keys once they are.
  */
-export async function reconcile(ctx: NodeContext, request: ReconcileRequest, written: (keys: string[]) => void): Promise<ReconcileResponse> {
-  const r = stateOf(ctx, 'Reconcile');
+export async function reconcile(deps: SyncDeps, request: ReconcileRequest, written: (keys: string[]) => void): Promise<ReconcileResponse> {
+  const r = replicationOf(deps, 'Reconcile');
   if (request.term > r.term) {
     r.observeTerm(request.term, `Reconcile from ${request.fromNode}`);
     throw new ServerError(status.FAILED_PRECONDITION, `term ${request.term} is newer than this node's; it is no longer primary`);
   }
   const writer = r.writer;
-  if (r.role !== 'primary' || !writer) throw notPrimary(ctx, 'Reconcile');
+  if (r.role !== 'primary' || !writer) throw notPrimary(deps, 'Reconcile');
   const latest = new Map<string, Entry>();
   /** Each key's first entry in the old primary's suffix: version 1 when the key was created there. */
   const first = new Map<string, Entry>();
@@ -61,7 +61,7 @@ export async function reconcile(ctx: NodeContext, request: ReconcileRequest, wri
         key: e.key,
         value: e.value,
         traceParent: carrier.traceparent ?? '',
-        deadlineMs: Date.now() + ctx.sync.ackTimeout,
+        deadlineMs: Date.now() + deps.sync.ackTimeout,
         waitForAcks: false,
         mergeClock: e.vclock,
       });
@@ -72,10 +72,10 @@ export async function reconcile(ctx: NodeContext, request: ReconcileRequest, wri
     if (resolution.concurrent && current) {
       conflicts += 1;
       const [winner, loser] = resolution.winner === 'incoming' ? [incoming, current] : [current, incoming];
-      r.recordConflict({ resolvedAtMs: Date.now(), key: e.key, winner, loser, reason: resolution.reason, resolvedBy: ctx.identity.id });
+      r.recordConflict({ resolvedAtMs: Date.now(), key: e.key, winner, loser, reason: resolution.reason, resolvedBy: deps.identity.id });
     }
   }
-  ctx.logger.info({ from: request.fromNode, entries: request.entries.length, applied: applied.length, discarded, conflicts }, 'reconciled entries of an old primary');
+  deps.logger.info({ from: request.fromNode, entries: request.entries.length, applied: applied.length, discarded, conflicts }, 'reconciled entries of an old primary');
   if (applied.length > 0) written(applied);
   return { applied: applied.length, discarded, conflicts };
 }

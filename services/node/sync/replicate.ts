@@ -4,7 +4,7 @@ import type { ReplicateRequest, ReplicateResponse, ReplicateHello } from '../../
 import { toStatus } from '../../../common/grpc/toStatus';
 import { ServerError } from '../../../common/grpc/ServerError';
 import { writeWithBackpressure } from '../../../common/grpc/writeWithBackpressure';
-import type { NodeContext } from '../NodeContext';
+import type { SyncDeps } from './server';
 import { forkPoint } from '../replication/forkPoint';
 import type { AckTracker } from '../replication/AckTracker';
 import type { Replication } from '../replication/Replication';
@@ -23,12 +23,12 @@ const tracer = trace.getTracer('shoal.replication');
  * starts (stream from its position, snapshot, or diverged), then send batches as entries are
  * committed and heartbeats while idle; count the replica's acks toward sync.minAcks.
  */
-export function replicate(ctx: NodeContext, call: ServerDuplexStream<ReplicateRequest, ReplicateResponse>): void {
+export function replicate(deps: SyncDeps, call: ServerDuplexStream<ReplicateRequest, ReplicateResponse>): void {
   const ended = new AbortController();
   const fail = (err: unknown) => {
     if (ended.signal.aborted) return;
     ended.abort();
-    call.emit('error', toStatus(err, ctx.logger, 'Replicate'));
+    call.emit('error', toStatus(err, deps.logger, 'Replicate'));
   };
   const finish = () => {
     if (ended.signal.aborted) return;
@@ -45,7 +45,7 @@ export function replicate(ctx: NodeContext, call: ServerDuplexStream<ReplicateRe
     if (m?.$case === 'hello') {
       if (session) return fail(new ServerError(status.INVALID_ARGUMENT, 'hello sent twice on one stream'));
       try {
-        session = new ReplicaSession(ctx, call, m.value, ended.signal, fail, finish);
+        session = new ReplicaSession(deps, call, m.value, ended.signal, fail, finish);
         void session.run();
       } catch (err) {
         fail(err);
@@ -65,21 +65,21 @@ class ReplicaSession {
   private token: number | undefined;
 
   constructor(
-    private readonly ctx: NodeContext,
+    private readonly deps: SyncDeps,
     private readonly call: ServerDuplexStream<ReplicateRequest, ReplicateResponse>,
     private readonly hello: ReplicateHello,
     private readonly signal: AbortSignal,
     private readonly fail: (err: unknown) => void,
     private readonly finish: () => void,
   ) {
-    const r = ctx.replication;
-    if (!r) throw notPrimary(ctx, 'replication');
+    const r = deps.replication;
+    if (!r) throw notPrimary(deps, 'replication');
     this.r = r;
     if (hello.term > r.term) {
       r.observeTerm(hello.term, `replica ${hello.replicaId}`);
       throw new ServerError(status.FAILED_PRECONDITION, `replica ${hello.replicaId} is at term ${hello.term}, newer than this primary's; stepping down`);
     }
-    if (r.role !== 'primary' || !r.writer) throw notPrimary(ctx, 'replication');
+    if (r.role !== 'primary' || !r.writer) throw notPrimary(deps, 'replication');
     if (hello.logVersion < LOG_VERSION) {
       throw new ServerError(status.FAILED_PRECONDITION, `replica ${hello.replicaId} runs an older shoal (log version ${hello.logVersion}, this primary's is ${LOG_VERSION}) that would apply this log's purges of done events as puts; upgrade it`);
     }
@@ -103,7 +103,7 @@ class ReplicaSession {
       let from: number;
       const fork = forkPoint(store.termHistory(), store.lastPosition, termHistoryFromProto(hello.termHistory), hello.lastPosition);
       if (!hello.wantSnapshot && hello.lastPosition > fork) {
-        this.ctx.logger.warn({ replica: hello.replicaId, fork, replicaLast: hello.lastPosition }, 'replica diverged: it holds entries this primary never had');
+        this.deps.logger.warn({ replica: hello.replicaId, fork, replicaLast: hello.lastPosition }, 'replica diverged: it holds entries this primary never had');
         await this.send({ $case: 'diverged', value: { forkPosition: fork } });
         return this.finish();
       }
@@ -112,24 +112,24 @@ class ReplicaSession {
         this.token = this.acks.connect(hello.replicaId, 0);
       } else {
         from = hello.lastPosition + 1;
-        await this.send({ $case: 'start', value: { primaryId: this.ctx.identity.id, fromPosition: from, primaryLastPosition: store.lastPosition } });
+        await this.send({ $case: 'start', value: { primaryId: this.deps.identity.id, fromPosition: from, primaryLastPosition: store.lastPosition } });
         this.token = this.acks.connect(hello.replicaId, hello.lastPosition);
       }
-      this.ctx.logger.info({ replica: hello.replicaId, from }, 'replica connected');
+      this.deps.logger.info({ replica: hello.replicaId, from }, 'replica connected');
       await this.stream(from);
     } catch (err) {
       this.fail(err);
     } finally {
       untrack();
       if (this.token !== undefined) this.acks.disconnect(hello.replicaId, this.token);
-      if (this.token !== undefined) this.ctx.logger.info({ replica: hello.replicaId }, 'replica disconnected');
+      if (this.token !== undefined) this.deps.logger.info({ replica: hello.replicaId }, 'replica disconnected');
     }
   }
 
   /** Sends entries from `next` on as they are committed, a heartbeat when idle. */
   private async stream(next: number): Promise<void> {
     const { feed } = this.r;
-    const heartbeatMs = this.ctx.sync.heartbeatInterval;
+    const heartbeatMs = this.deps.sync.heartbeatInterval;
     while (!this.signal.aborted) {
       const entries = capBytes(feed.since(next, BATCH), (e) => e.value.length);
       if (entries.length > 0) {
@@ -163,7 +163,7 @@ class ReplicaSession {
   private async sendSnapshot(): Promise<number> {
     const reader = this.r.store.openSnapshotReader();
     try {
-      this.ctx.logger.info({ replica: this.hello.replicaId, position: reader.position }, 'sending a snapshot');
+      this.deps.logger.info({ replica: this.hello.replicaId, position: reader.position }, 'sending a snapshot');
       await this.send({ $case: 'snapshotBegin', value: { position: reader.position, termHistory: termHistoryToProto(reader.history) } });
       let chunk: ReturnType<typeof storedToProto>[] = [];
       let bytes = 0;

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { Metadata, type ServiceError, status } from '@grpc/grpc-js';
+import { FenceRequest, FollowRequest, GetBucketRequest, GetDigestRequest, ListConflictsRequest, ReplicateRequest } from '../../gen/shoal/v1/sync';
+import { PutRequest } from '../../gen/shoal/v1/state';
+import { waitFor } from '../../common/time/waitFor';
+import { LOG_VERSION } from '../../services/node/replication/wire';
+import { BUCKETS } from '../../services/node/store/StateStore';
+import { call, grpcError } from '../support/grpcClients';
+import { type RpcNode, startCall, startRpcNode } from '../support/rpcNode';
+
+describe('Sync, served in-process by a primary', function () {
+  let node: RpcNode | undefined;
+
+  afterEach(async function () {
+    await node?.stop();
+    node = undefined;
+  });
+
+  describe('with bad input', function () {
+    beforeEach(async function () {
+      node = await startRpcNode();
+    });
+
+    it('should answer a Fence with a timeout out of range INVALID_ARGUMENT naming timeout_ms', async function () {
+      const err = await grpcError(call(node!.sync, node!.sync.fence, FenceRequest.fromPartial({ timeoutMs: 50, term: 1 })));
+      assert.equal(err.code, status.INVALID_ARGUMENT);
+      assert.match(err.details, /^timeout_ms must be from 100 to 60000, got 50/);
+    });
+
+    it('should answer a Follow without a primary, or of itself, INVALID_ARGUMENT naming the field', async function () {
+      const { sync } = node!;
+      const missing = await grpcError(call(sync, sync.follow, FollowRequest.fromPartial({ term: 2, primaryId: 'replica-1' })));
+      assert.equal(missing.code, status.INVALID_ARGUMENT);
+      assert.match(missing.details, /^primary_id and primary_address are required/);
+      const itself = await grpcError(call(sync, sync.follow, FollowRequest.fromPartial({ term: 2, primaryId: 'primary', primaryAddress: node!.address })));
+      assert.equal(itself.code, status.INVALID_ARGUMENT);
+      assert.match(itself.details, /a node cannot follow itself/);
+    });
+
+    it('should answer a GetBucket past the last bucket, or a ListConflicts over 1000, INVALID_ARGUMENT naming the field', async function () {
+      const { sync } = node!;
+      const bucket = await grpcError(call(sync, sync.getBucket, GetBucketRequest.fromPartial({ term: 1, bucket: BUCKETS })));
+      assert.equal(bucket.code, status.INVALID_ARGUMENT);
+      assert.match(bucket.details, new RegExp(`^bucket must be below ${BUCKETS}`));
+      const conflicts = await grpcError(call(sync, sync.listConflicts, ListConflictsRequest.fromPartial({ limit: 1001 })));
+      assert.equal(conflicts.code, status.INVALID_ARGUMENT);
+      assert.match(conflicts.details, /^limit must be at most 1000/);
+    });
+
+    it('should answer a Fence or a GetDigest of another term FAILED_PRECONDITION naming both terms', async function () {
+      const { sync } = node!;
+      for (const err of [
+        await grpcError(call(sync, sync.fence, FenceRequest.fromPartial({ timeoutMs: 1000, term: 7 }))),
+        await grpcError(call(sync, sync.getDigest, GetDigestRequest.fromPartial({ term: 7, atPosition: 0 }))),
+      ]) {
+        assert.equal(err.code, status.FAILED_PRECONDITION);
+        assert.match(err.details, /^term 7 is not this primary's term 1/);
+      }
+    });
+
+    it('should end a Replicate stream whose first message is not a hello with INVALID_ARGUMENT', async function () {
+      const stream = node!.sync.replicate();
+      const ended = new Promise<ServiceError>((resolve) => stream.on('error', resolve));
+      stream.write(ReplicateRequest.fromPartial({ message: { $case: 'ack', value: { term: 1, appliedPosition: 0 } } }));
+      const err = await ended;
+      assert.equal(err.code, status.INVALID_ARGUMENT);
+      assert.match(err.details, /^the first message must be a hello/);
+    });
+  });
+
+  describe('near a deadline', function () {
+    it('should answer a Fence still waiting for a write in flight DEADLINE_EXCEEDED at the deadline', async function () {
+      node = await startRpcNode({ minAcks: 1 });
+      const { state, sync, replication } = node;
+      const acks = replication.acks!;
+      acks.connect('replica-1', 0);
+      const write = startCall((done) => state.put(PutRequest.fromPartial({ key: 'k', value: Buffer.from('v') }), new Metadata(), { deadline: Date.now() + 2000 }, done));
+      await waitFor('the Put to wait for acks', () => acks.waiting === 1, { timeoutMs: 2000, intervalMs: 5 });
+      const err = await grpcError(call(sync, sync.fence, FenceRequest.fromPartial({ timeoutMs: 5000, term: 1 }), 200));
+      assert.equal(err.code, status.DEADLINE_EXCEEDED);
+      write.call.cancel();
+      await write.outcome;
+    });
+  });
+
+  describe('when the client cancels', function () {
+    it('should disconnect a replica whose Replicate stream is cancelled, so it no longer counts toward sync.minAcks', async function () {
+      node = await startRpcNode();
+      const { sync, replication, store } = node;
+      const stream = sync.replicate();
+      stream.on('error', () => undefined);
+      stream.on('data', () => undefined);
+      const hello = { replicaId: 'replica-1', term: 1, lastPosition: 0, termHistory: store.termHistory().map((t) => ({ term: t.term, startPosition: t.startPosition })), wantSnapshot: false, logVersion: LOG_VERSION };
+      stream.write(ReplicateRequest.fromPartial({ message: { $case: 'hello', value: hello } }));
+      await waitFor('the replica to connect', () => replication.acks!.connected === 1, { timeoutMs: 2000, intervalMs: 5 });
+      stream.cancel();
+      await waitFor('the replica to disconnect', () => replication.acks!.connected === 0, { timeoutMs: 2000, intervalMs: 5 });
+      assert.deepEqual(node.internalErrors(), []);
+    });
+  });
+});
