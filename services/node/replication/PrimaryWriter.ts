@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { HybridClock } from '../store/hybridClock';
-import type { Entry, EntryOpName, KeyHead, StateStore } from '../store/StateStore';
+import type { StateStore } from '../store/StateStore';
+import type { Entry, EntryOpName, KeyHead } from '../store/types';
 import { mergeClocks, tick, type VectorClock } from '../store/vectorClock';
 import { type AckTracker, AckTimeout } from './AckTracker';
 import type { EntryFeed } from './EntryFeed';

@@ -3,7 +3,7 @@ import { ChangeKind, type WatchRequest, type WatchResponse } from '../../../gen/
 import { unavailable } from '../../../common/grpc/ServerError';
 import { writeWithBackpressure } from '../../../common/grpc/writeWithBackpressure';
 import type { NodeContext } from '../NodeContext';
-import type { Entry } from '../store/StateStore';
+import type { Entry } from '../store/types';
 import { stateOf } from '../sync/primaryRedirect';
 import { isSystemKey } from '../store/systemKeys';
 import { checkPrefix } from './limits';

@@ -5,7 +5,7 @@ import { ServerError, unavailable } from '../../../common/grpc/ServerError';
 import type { NodeContext } from '../NodeContext';
 import { AckTimeout } from '../replication/AckTracker';
 import { NotWriting, type WriteOp, type WriteOutcome, VersionMismatch } from '../replication/PrimaryWriter';
-import type { EntryOpName } from '../store/StateStore';
+import type { EntryOpName } from '../store/types';
 import { notPrimary, stateOf } from '../sync/primaryRedirect';
 
 const tracer = trace.getTracer('shoal.state');

@@ -5,7 +5,7 @@ import { ServerError } from '../../../common/grpc/ServerError';
 import type { NodeContext } from '../NodeContext';
 import { entryFromProto } from '../replication/wire';
 import { resolveVersions } from '../store/resolveVersions';
-import type { Entry, Stored } from '../store/StateStore';
+import type { Entry, Stored } from '../store/types';
 import { notPrimary, stateOf } from './primaryRedirect';
 
 /**
