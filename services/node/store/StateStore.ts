@@ -26,8 +26,8 @@ export { BUCKETS } from './rowDigest';
 
 /**
  * A node's durable state: the replicated log, the keys it materializes, the term history and
- * the current term. All methods are synchronous (better-sqlite3); each mutation is one
- * transaction, committed with the configured fsync policy.
+ * the current term. All methods but the anti-entropy scans are synchronous (better-sqlite3);
+ * each mutation is one transaction, committed with the configured fsync policy.
  */
 export class StateStore {
   private readonly db: Database.Database;
