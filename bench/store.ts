@@ -18,7 +18,8 @@ import { AckTracker } from '../services/node/replication/AckTracker';
 import { EntryFeed } from '../services/node/replication/EntryFeed';
 import { PrimaryWriter } from '../services/node/replication/PrimaryWriter';
 import { HybridClock } from '../services/node/store/hybridClock';
-import { type Entry, StateStore } from '../services/node/store/StateStore';
+import { StateStore } from '../services/node/store/StateStore';
+import type { Entry } from '../services/node/store/types';
 import { eventKey } from '../services/node/store/systemKeys';
 import { percentile } from './stats';
 

@@ -10,7 +10,8 @@ import { EntryFeed } from '../../services/node/replication/EntryFeed';
 import { FirstWriteInTerm } from '../../services/node/replication/FirstWriteInTerm';
 import { PrimaryWriter } from '../../services/node/replication/PrimaryWriter';
 import { HybridClock } from '../../services/node/store/hybridClock';
-import { type Entry, StateStore } from '../../services/node/store/StateStore';
+import { StateStore } from '../../services/node/store/StateStore';
+import type { Entry } from '../../services/node/store/types';
 import { eventKey } from '../../services/node/store/systemKeys';
 import { waitFor } from '../../common/time/waitFor';
 

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { bucketOf } from '../../services/node/store/rowDigest';
-import { type Entry, StateStore } from '../../services/node/store/StateStore';
+import { StateStore } from '../../services/node/store/StateStore';
+import type { Entry } from '../../services/node/store/types';
 
 describe('StateStore (SQLite on a temporary directory)', function () {
   let dir: string;

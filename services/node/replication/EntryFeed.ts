@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { Entry, StateStore } from '../store/StateStore';
+import type { StateStore } from '../store/StateStore';
+import type { Entry } from '../store/types';
 
 /** How many recent entries are kept in memory for replication streams and watchers. */
 const RECENT = 20_000;

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { DomainError } from '../../../common/errors/DomainError';
 import type { HybridClock } from '../store/hybridClock';
-import type { Entry, EntryOpName, KeyHead, StateStore } from '../store/StateStore';
+import type { StateStore } from '../store/StateStore';
+import type { Entry, EntryOpName, KeyHead } from '../store/types';
 import { mergeClocks, tick, type VectorClock } from '../store/vectorClock';
 import { type AckTracker, AckTimeout } from './AckTracker';
 import type { EntryFeed } from './EntryFeed';

@@ -1,4 +1,4 @@
-import type { TermStart } from '../store/StateStore';
+import type { TermStart } from '../store/types';
 import { termAt } from '../store/termAt';
 
 /**

@@ -2,7 +2,7 @@ import { context, type Link, propagation, trace } from '@opentelemetry/api';
 import { EntryOp, type HybridTime as HybridTimeProto, type LogEntry, type StoredValue, type TermStart as TermStartProto, type VectorClockEntry } from '../../../gen/shoal/v1/sync';
 import { spansExported } from '../../../common/telemetry/startTracing';
 import type { HybridTime } from '../store/hybridClock';
-import type { Entry, EntryOpName, Stored, TermStart } from '../store/StateStore';
+import type { Entry, EntryOpName, Stored, TermStart } from '../store/types';
 import { clockEntries, type VectorClock } from '../store/vectorClock';
 
 // Conversions between the store's types and the Sync contract's messages.

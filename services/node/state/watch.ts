@@ -2,7 +2,7 @@ import type { ServerWritableStream } from '@grpc/grpc-js';
 import { ChangeKind, type WatchRequest, type WatchResponse } from '../../../gen/shoal/v1/state';
 import { unavailable } from '../../../common/grpc/ServerError';
 import { writeWithBackpressure } from '../../../common/grpc/writeWithBackpressure';
-import type { Entry } from '../store/StateStore';
+import type { Entry } from '../store/types';
 import { replicationOf } from '../sync/primaryRedirect';
 import { isSystemKey } from '../store/systemKeys';
 import { checkPrefix } from './limits';

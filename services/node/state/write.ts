@@ -5,7 +5,7 @@ import type { SyncConfig } from '../../../common/config/clusterConfig';
 import { DomainError } from '../../../common/errors/DomainError';
 import type { WriteOp, WriteOutcome } from '../replication/PrimaryWriter';
 import type { Replication } from '../replication/Replication';
-import type { EntryOpName } from '../store/StateStore';
+import type { EntryOpName } from '../store/types';
 import { notPrimary, type RedirectDeps, replicationOf } from '../sync/primaryRedirect';
 
 const tracer = trace.getTracer('shoal.state');

@@ -1,134 +1,44 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { BucketDigests, type RowChange } from './BucketDigests';
+import { ConflictLog } from './ConflictLog';
 import type { HybridTime } from './hybridClock';
-import { bucketOf, emptyDigests, type HashedColumns, rowHash, xorInto } from './rowDigest';
+import { bucketOf, emptyDigests, xorInto } from './rowDigest';
+import { clockFromJson, clockToJson, fromKvRow, fromLogRow, type KvRow, OPS, toKvRow } from './rowCodec';
 import { openSchema } from './schema';
+import { openSnapshotReader, type SnapshotReader } from './snapshotReader';
+import { prepareStatements, type Statements, upsertRow } from './statements';
 import { termAt } from './termAt';
-import { clockEntries, type VectorClock } from './vectorClock';
+import type { ConflictRecord, Entry, FsyncPolicy, KeyHead, Stored, TermStart } from './types';
 
 /**
  * Why SQLite (better-sqlite3 12): one file per node holds the log, the materialized keys and
  * the term history, and each batch of changes commits in one transaction, so the log and the
  * state can never disagree after a crash. WAL mode lets the snapshot sender read a consistent
- * view on a second connection while writes go on.
+ * view on a second connection while writes go on. This class is the store's one entry point;
+ * its pieces: schema.ts, statements.ts, rowCodec.ts, BucketDigests.ts (over rowDigest.ts),
+ * ConflictLog.ts and snapshotReader.ts.
  */
-
-/** How hard a commit waits for the disk. */
-export type FsyncPolicy = 'always' | 'batch';
-
-/** put and delete keep a row (a delete leaves a tombstone); purge removes it (see sync.proto). */
-export type EntryOpName = 'put' | 'delete' | 'purge';
-
-/** One change in the log, as the store keeps it. */
-export interface Entry {
-  position: number;
-  term: number;
-  op: EntryOpName;
-  key: string;
-  value: Buffer;
-  version: number;
-  hlc: HybridTime;
-  origin: string;
-  vclock: VectorClock;
-  traceParent: string;
-}
-
-/** A key's current version (deleted keys stay as tombstones, so replicas can compare them). */
-export interface Stored {
-  key: string;
-  value: Buffer;
-  version: number;
-  position: number;
-  deleted: boolean;
-  hlc: HybridTime;
-  origin: string;
-  vclock: VectorClock;
-}
-
-/** What the next version of a key builds on: less to read than the whole Stored. */
-export interface KeyHead {
-  version: number;
-  deleted: boolean;
-  vclock: VectorClock;
-}
-
-export interface TermStart {
-  term: number;
-  startPosition: number;
-}
-
-export interface ConflictRecord {
-  resolvedAtMs: number;
-  key: string;
-  winner: Stored;
-  loser: Stored;
-  reason: string;
-  resolvedBy: string;
-}
 
 /** Number of anti-entropy buckets (see rowDigest.ts). */
 export { BUCKETS } from './rowDigest';
 
-/** Rows hashed per turn of the event loop during an anti-entropy scan. */
-const SCAN_CHUNK = 500;
-
-interface KvRow extends HashedColumns {
-  position: number;
-  /** rowHash of the row, kept so a write removes the old row's share of the digests without rehashing it. */
-  hash: string;
-}
-
-/** What a Stored is read from. */
-type StoredRow = Omit<KvRow, 'hash'>;
-
-/** kv's columns as a Stored is read from them, and with the row's hash (as rowDigest keeps it). */
-const STORED_COLUMNS = 'key, value, version, position, deleted, hlc_ms, hlc_logical, origin, vclock';
-const ROW_COLUMNS = `${STORED_COLUMNS}, lower(hex(hash)) AS hash`;
-
-/** How one key's row changed, as the digests see it: the hash removed and the hash added. */
-interface RowChange {
-  key: string;
-  before: string | undefined;
-  after: string | undefined;
-}
-
-interface LogRow {
-  position: number;
-  term: number;
-  op: number;
-  key: string;
-  value: Buffer | null;
-  version: number;
-  hlc_ms: number;
-  hlc_logical: number;
-  origin: string;
-  vclock: string;
-  trace_parent: string;
-}
-
-/** How many conflict resolutions are kept. */
-const CONFLICTS_KEPT = 1000;
-
 /**
  * A node's durable state: the replicated log, the keys it materializes, the term history and
- * the current term. All methods are synchronous (better-sqlite3); each mutation is one
- * transaction, committed with the configured fsync policy.
+ * the current term. All methods but the anti-entropy scans are synchronous (better-sqlite3);
+ * each mutation is one transaction, committed with the configured fsync policy.
  */
 export class StateStore {
   private readonly db: Database.Database;
   private last = 0;
   private currentTerm = 0;
-  private readonly stmt: ReturnType<StateStore['prepare']>;
+  private readonly stmt: Statements;
   /** Which term wrote which stretch of the log, oldest first: the terms table, kept in memory. */
   private history: TermStart[] = [];
-  /**
-   * Per anti-entropy bucket, the XOR of every stored row's hash (tombstones included), kept up
-   * to date as rows change: a digest costs O(buckets), not a scan of every key.
-   */
-  private bucketDigests: Buffer[] = emptyDigests();
-  /** Rows in kv (tombstones and the node's own keys included), kept up to date with the digests. */
-  private keys = 0;
+  /** The anti-entropy digests and the key count, kept up to date as rows change. */
+  private readonly buckets: BucketDigests;
+  private readonly conflictLog: ConflictLog;
   private latestHlc: HybridTime = { physicalMs: 0, logical: 0 };
   /**
    * Runs `fn` in one transaction (a savepoint inside another). Built once: better-sqlite3 takes
@@ -149,67 +59,24 @@ export class StateStore {
     this.db.pragma('busy_timeout = 5000');
     openSchema(this.db);
     this.atomically = this.db.transaction((fn: () => void) => fn());
-    this.stmt = this.prepare();
+    this.stmt = prepareStatements(this.db);
+    this.conflictLog = new ConflictLog(this.db);
+    this.buckets = new BucketDigests({ path, stmt: this.stmt, atomically: this.atomically, changedAfter: (position) => this.changedAfter(position) });
     this.last = Number(this.meta('position') ?? 0);
     this.currentTerm = Number(this.meta('term') ?? 0);
     this.history = this.stmt.terms.all().map((r) => ({ term: r.term, startPosition: r.start_position }));
     // openSchema made every stored hash match its row: the digests can be summed from them.
     for (const row of this.db.prepare<[], Pick<KvRow, 'key' | 'hash' | 'hlc_ms' | 'hlc_logical'>>('SELECT key, lower(hex(hash)) AS hash, hlc_ms, hlc_logical FROM kv').iterate()) {
-      xorInto(this.bucketDigests[bucketOf(row.key)], row.hash);
-      this.keys += 1;
+      this.buckets.add(row.key, row.hash);
       if (row.hlc_ms > this.latestHlc.physicalMs || (row.hlc_ms === this.latestHlc.physicalMs && row.hlc_logical > this.latestHlc.logical)) {
         this.latestHlc = { physicalMs: row.hlc_ms, logical: row.hlc_logical };
       }
     }
   }
 
-  private prepare() {
-    const db = this.db;
-    return {
-      meta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE name = ?'),
-      setMeta: db.prepare<[string, string]>('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value'),
-      getKv: db.prepare<[string], KvRow>(`SELECT ${ROW_COLUMNS} FROM kv WHERE key = ?`),
-      getStored: db.prepare<[string], StoredRow>(`SELECT ${STORED_COLUMNS} FROM kv WHERE key = ?`),
-      getHead: db.prepare<[string], { version: number; deleted: number; vclock: string }>('SELECT version, deleted, vclock FROM kv WHERE key = ?'),
-      getHash: db.prepare<[string], string>('SELECT lower(hex(hash)) FROM kv WHERE key = ?').pluck(),
-      // Positional parameters throughout the write path: binding by name costs more than the SQL.
-      upsertKv: db.prepare<[string, Buffer | null, number, number, number, number, number, string, string, string]>(
-        `INSERT INTO kv (key, value, version, position, deleted, hlc_ms, hlc_logical, origin, vclock, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, unhex(?))
-         ON CONFLICT(key) DO UPDATE SET value = excluded.value, version = excluded.version, position = excluded.position,
-           deleted = excluded.deleted, hlc_ms = excluded.hlc_ms, hlc_logical = excluded.hlc_logical,
-           origin = excluded.origin, vclock = excluded.vclock, hash = excluded.hash`,
-      ),
-      setHash: db.prepare<[string, string]>('UPDATE kv SET hash = unhex(?) WHERE key = ?'),
-      deleteKv: db.prepare<[string]>('DELETE FROM kv WHERE key = ?'),
-      insertLog: db.prepare<[number, number, number, string, Buffer, number, number, number, string, string, string]>(
-        `INSERT INTO log (position, term, op, key, value, version, hlc_ms, hlc_logical, origin, vclock, trace_parent)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      readLog: db.prepare<[number, number], LogRow>('SELECT * FROM log WHERE position >= ? ORDER BY position LIMIT ?'),
-      firstLog: db.prepare<[], { position: number | null }>('SELECT MIN(position) AS position FROM log'),
-      truncateLogBelow: db.prepare<[number]>('DELETE FROM log WHERE position < ?'),
-      list: db.prepare<[string, string, string, number], StoredRow>(
-        `SELECT ${STORED_COLUMNS} FROM kv WHERE deleted = 0 AND key >= ? AND key > ? AND key < ? ORDER BY key LIMIT ?`,
-      ),
-      prefixAll: db.prepare<[string, string], StoredRow>(`SELECT ${STORED_COLUMNS} FROM kv WHERE deleted = 0 AND key >= ? AND key < ? ORDER BY key`),
-      changedAfter: db.prepare<[number], string>('SELECT key FROM kv WHERE position > ?').pluck(),
-      purgedAfter: db.prepare<[number, number], string>('SELECT DISTINCT key FROM log WHERE position > ? AND op = ?').pluck(),
-      terms: db.prepare<[], { term: number; start_position: number }>('SELECT term, start_position FROM terms ORDER BY term'),
-      addTerm: db.prepare<[number, number]>('INSERT OR REPLACE INTO terms (term, start_position) VALUES (?, ?)'),
-      addConflict: db.prepare('INSERT INTO conflicts (resolved_at, key, winner, loser, reason, resolved_by) VALUES (?, ?, ?, ?, ?, ?)'),
-      trimConflicts: db.prepare<[number]>('DELETE FROM conflicts WHERE id <= (SELECT MAX(id) FROM conflicts) - ?'),
-      // Ids only grow and trimming keeps the newest, so the highest id counts every resolution.
-      conflictsResolved: db.prepare<[], { n: number }>('SELECT COALESCE(MAX(id), 0) AS n FROM conflicts'),
-      listConflicts: db.prepare<[number], { resolved_at: number; key: string; winner: string; loser: string; reason: string; resolved_by: string }>(
-        'SELECT * FROM conflicts ORDER BY id DESC LIMIT ?',
-      ),
-    };
-  }
-
   /** Keys stored, tombstones and the node's own keys (queued events) included. */
   get keyCount(): number {
-    return this.keys;
+    return this.buckets.keyCount;
   }
 
   /** Last log position this node holds (applied, on a replica). */
@@ -302,7 +169,7 @@ export class StateStore {
         const row = e.op === 'purge' ? undefined : toKvRow(e, e.op === 'delete');
         this.stmt.insertLog.run(e.position, e.term, OPS[e.op], e.key, e.value, e.version, e.hlc.physicalMs, e.hlc.logical, e.origin, row?.vclock ?? clockToJson(e.vclock), e.traceParent);
         changes.push({ key: e.key, before: this.stmt.getHash.get(e.key), after: row?.hash });
-        if (row) this.upsert(row);
+        if (row) upsertRow(this.stmt, row);
         else this.stmt.deleteKv.run(e.key);
         // A replica learns the terms from the entries it applies.
         if (!this.history.some((t) => t.term === e.term) && !newTerms.some((t) => t.term === e.term)) {
@@ -316,7 +183,7 @@ export class StateStore {
     });
     // Only once committed: a failed transaction changed nothing, so neither may the digests.
     this.history.push(...newTerms);
-    this.applyChanges(changes);
+    this.buckets.apply(changes);
     const end = entries[entries.length - 1];
     this.last = end.position;
     if (end.term > this.currentTerm) this.currentTerm = end.term;
@@ -357,148 +224,27 @@ export class StateStore {
     return this.stmt.purgedAfter.all(position, OPS.purge);
   }
 
-  /**
-   * Anti-entropy digests: per bucket, the XOR of the hashes of every stored row but the
-   * `excluded` keys, which must include every key written after the position compared at.
-   * O(buckets + excluded keys), from the digests kept up to date in memory.
-   */
+  /** Anti-entropy digests, per bucket, of every stored row but the `excluded` keys (see BucketDigests.digests). */
   digests(excluded: ReadonlySet<string>): Buffer[] {
-    const result = this.bucketDigests.map((d) => Buffer.from(d));
-    for (const key of excluded) {
-      const hash = this.stmt.getHash.get(key);
-      if (hash) xorInto(result[bucketOf(key)], hash);
-    }
-    return result;
+    return this.buckets.digests(excluded);
   }
 
   /**
-   * Checks the digests against what is on disk, a chunk of rows per turn of the event loop: that
-   * the digests in memory are the XOR of the hashes stored beside the rows, and that each stored
-   * hash is its row's. Whatever differs is corrected, stored hashes and digests alike: that is
-   * how anti-entropy notices a row that changed behind this node's back (a bad disk, a hand edit).
-   * @returns true when the disk differed.
+   * Checks the digests and the stored row hashes against the rows on disk, and corrects whatever
+   * differs (see BucketDigests.verify). @returns true when the disk differed.
    */
-  async verifyDigests(): Promise<boolean> {
-    const storedHashes = emptyDigests();
-    // Rows whose stored hash is not their own.
-    const stale: string[] = [];
-    const reader = new Database(this.path, { readonly: true });
-    let expected: Buffer[];
-    let expectedKeys = 0;
-    let rowsOnDisk = 0;
-    try {
-      reader.pragma('busy_timeout = 5000');
-      reader.exec('BEGIN');
-      const rows = reader.prepare<[], KvRow>(`SELECT ${ROW_COLUMNS} FROM kv`).iterate();
-      // The read snapshot starts with the first row read; in the same turn of the event loop,
-      // the digests in memory describe exactly that state.
-      let next = rows.next();
-      expected = this.bucketDigests.map((d) => Buffer.from(d));
-      expectedKeys = this.keys;
-      while (!next.done) {
-        const row = next.value;
-        xorInto(storedHashes[bucketOf(row.key)], row.hash);
-        if (rowHash(row) !== row.hash) stale.push(row.key);
-        if (++rowsOnDisk % SCAN_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
-        next = rows.next();
-      }
-      reader.exec('COMMIT');
-    } finally {
-      reader.close();
-    }
-    // Memory should hold the XOR of the stored hashes. Writes since the scan changed both alike,
-    // so what differed then differs now. Each stale hash is rechecked now (its row may have been
-    // rewritten since) and replaced by its row's, and the digests corrected by as much.
-    const correction = expected.map((e, b) => {
-      xorInto(e, storedHashes[b]);
-      return e;
-    });
-    this.atomically(() => {
-      for (const key of stale) {
-        const row = this.stmt.getKv.get(key);
-        if (!row) continue;
-        const hash = rowHash(row);
-        if (hash === row.hash) continue;
-        this.stmt.setHash.run(hash, key);
-        xorInto(correction[bucketOf(key)], row.hash);
-        xorInto(correction[bucketOf(key)], hash);
-      }
-    });
-    // The key count likewise: a row deleted behind our back is one key fewer.
-    let differs = stale.length > 0 || rowsOnDisk !== expectedKeys;
-    this.keys += rowsOnDisk - expectedKeys;
-    correction.forEach((c, b) => {
-      if (c.every((x) => x === 0)) return;
-      differs = true;
-      xorInto(this.bucketDigests[b], c);
-    });
-    return differs;
+  verifyDigests(): Promise<boolean> {
+    return this.buckets.verify();
   }
 
   /** The stored values of one bucket, last written at or before `atPosition`, minus `excluded`. */
-  async bucketValues(bucket: number, atPosition: number, excluded: ReadonlySet<string>): Promise<Stored[]> {
-    const values: Stored[] = [];
-    await this.scan(atPosition, excluded, (row) => {
-      if (bucketOf(row.key) === bucket) values.push(fromKvRow(row));
-    });
-    return values;
+  bucketValues(bucket: number, atPosition: number, excluded: ReadonlySet<string>): Promise<Stored[]> {
+    return this.buckets.bucketValues(bucket, atPosition, excluded);
   }
 
-  /** Visits, in one read transaction on a separate connection, the rows at or before `atPosition`. */
-  private async scan(atPosition: number, excluded: ReadonlySet<string>, visit: (row: StoredRow) => void): Promise<void> {
-    const reader = new Database(this.path, { readonly: true });
-    try {
-      reader.pragma('busy_timeout = 5000');
-      reader.exec('BEGIN');
-      let n = 0;
-      for (const row of reader.prepare<[number], StoredRow>(`SELECT ${STORED_COLUMNS} FROM kv WHERE position <= ?`).iterate(atPosition)) {
-        if (!excluded.has(row.key)) visit(row);
-        if (++n % SCAN_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
-      }
-      reader.exec('COMMIT');
-    } finally {
-      reader.close();
-    }
-  }
-
-  /**
-   * Makes one bucket match the primary's `values`: rows that differ are replaced, rows the
-   * primary does not have are removed. Returns the keys repaired.
-   */
-  async repairBucket(bucket: number, atPosition: number, excluded: ReadonlySet<string>, values: Stored[]): Promise<string[]> {
-    const wanted = new Map(values.map((v) => [v.key, v]));
-    const repaired: string[] = [];
-    const locals = await this.bucketValues(bucket, atPosition, excluded);
-    const changes: RowChange[] = [];
-    this.atomically(() => {
-      // Keys written or purged past atPosition while the bucket was read: what this node holds of
-      // them is newer than what was compared, so they are left alone. (A purge leaves no row to
-      // show its position: changedAfter reads it from the log.)
-      const since = new Set(this.changedAfter(atPosition));
-      for (const local of locals) {
-        if (since.has(local.key)) continue;
-        const theirs = wanted.get(local.key);
-        const now = this.stmt.getKv.get(local.key);
-        if (!theirs && now) {
-          this.stmt.deleteKv.run(local.key);
-          changes.push({ key: local.key, before: now.hash, after: undefined });
-          repaired.push(local.key);
-        }
-      }
-      for (const theirs of values) {
-        if (since.has(theirs.key)) continue;
-        const now = this.stmt.getKv.get(theirs.key);
-        const row = toKvRow(theirs, theirs.deleted);
-        // The row's own hash, not the stored one: a repair mends what the row holds.
-        if (!now || rowHash(now) !== row.hash) {
-          this.upsert(row);
-          changes.push({ key: theirs.key, before: now?.hash, after: row.hash });
-          repaired.push(theirs.key);
-        }
-      }
-    });
-    this.applyChanges(changes);
-    return repaired;
+  /** Makes one bucket match the primary's `values` (see BucketDigests.repair); returns the keys repaired. */
+  repairBucket(bucket: number, atPosition: number, excluded: ReadonlySet<string>, values: Stored[]): Promise<string[]> {
+    return this.buckets.repair(bucket, atPosition, excluded, values);
   }
 
   /** Replaces everything with a snapshot: values as of `position`, with the primary's term history. */
@@ -509,7 +255,7 @@ export class StateStore {
       this.db.exec('DELETE FROM kv; DELETE FROM log; DELETE FROM terms;');
       for (const v of values) {
         const row = toKvRow(v, v.deleted);
-        this.upsert(row);
+        upsertRow(this.stmt, row);
         xorInto(digests[bucketOf(row.key)], row.hash);
         count += 1;
       }
@@ -517,8 +263,7 @@ export class StateStore {
       this.stmt.setMeta.run('position', String(position));
     });
     this.history = history.map((t) => ({ ...t }));
-    this.bucketDigests = digests;
-    this.keys = count;
+    this.buckets.reset(digests, count);
     this.last = position;
     const newest = history.at(-1)?.term ?? 0;
     if (newest > this.currentTerm) this.adoptTerm(newest);
@@ -534,8 +279,7 @@ export class StateStore {
       this.stmt.setMeta.run('position', '0');
     });
     this.history = [];
-    this.bucketDigests = emptyDigests();
-    this.keys = 0;
+    this.buckets.reset();
     this.last = 0;
   }
 
@@ -543,62 +287,23 @@ export class StateStore {
    * Reads every stored value at one consistent point, on a separate connection, so writes can
    * go on meanwhile. Call `close()` when done.
    */
-  openSnapshotReader(): { position: number; history: TermStart[]; values: () => IterableIterator<Stored>; close: () => void } {
-    const reader = new Database(this.path, { readonly: true });
-    reader.pragma('busy_timeout = 5000');
-    reader.exec('BEGIN');
-    const position = Number((reader.prepare<[string], { value: string }>('SELECT value FROM meta WHERE name = ?').get('position')?.value) ?? 0);
-    const history = reader
-      .prepare<[], { term: number; start_position: number }>('SELECT term, start_position FROM terms ORDER BY term')
-      .all()
-      .map((r) => ({ term: r.term, startPosition: r.start_position }));
-    const iterate = function* () {
-      for (const row of reader.prepare<[], StoredRow>(`SELECT ${STORED_COLUMNS} FROM kv ORDER BY key`).iterate()) yield fromKvRow(row);
-    };
-    return {
-      position,
-      history,
-      values: iterate,
-      close: () => {
-        if (reader.inTransaction) reader.exec('COMMIT');
-        reader.close();
-      },
-    };
+  openSnapshotReader(): SnapshotReader {
+    return openSnapshotReader(this.path);
   }
 
+  /** Keeps a conflict's resolution; the log keeps the latest 1000. */
   recordConflict(c: ConflictRecord): void {
-    this.stmt.addConflict.run(c.resolvedAtMs, c.key, JSON.stringify(storedToJson(c.winner)), JSON.stringify(storedToJson(c.loser)), c.reason, c.resolvedBy);
-    this.stmt.trimConflicts.run(CONFLICTS_KEPT);
+    this.conflictLog.record(c);
   }
 
   /** Conflicts resolved since the store was created (more than are kept). */
   conflictsResolved(): number {
-    return this.stmt.conflictsResolved.get()!.n;
+    return this.conflictLog.resolvedCount();
   }
 
+  /** Up to `limit` of the conflict resolutions kept, newest first. */
   conflicts(limit: number): ConflictRecord[] {
-    return this.stmt.listConflicts.all(limit).map((r) => ({
-      resolvedAtMs: r.resolved_at,
-      key: r.key,
-      winner: storedFromJson(JSON.parse(r.winner) as StoredJson),
-      loser: storedFromJson(JSON.parse(r.loser) as StoredJson),
-      reason: r.reason,
-      resolvedBy: r.resolved_by,
-    }));
-  }
-
-  private upsert(r: KvRow): void {
-    this.stmt.upsertKv.run(r.key, r.value, r.version, r.position, r.deleted, r.hlc_ms, r.hlc_logical, r.origin, r.vclock, r.hash);
-  }
-
-  /** Brings the digests in step with committed row changes (never before the commit: a failed transaction changed nothing). */
-  private applyChanges(changes: RowChange[]): void {
-    for (const { key, before, after } of changes) {
-      const digest = this.bucketDigests[bucketOf(key)];
-      if (before) xorInto(digest, before);
-      if (after) xorInto(digest, after);
-      if (!before !== !after) this.keys += after ? 1 : -1;
-    }
+    return this.conflictLog.latest(limit);
   }
 
   private meta(name: string): string | undefined {
@@ -613,76 +318,4 @@ export class StateStore {
 /** A string above every key that starts with `prefix` (keys may not contain U+10FFFF). */
 function prefixEnd(prefix: string): string {
   return prefix + '\u{10FFFF}';
-}
-
-const OPS: Record<EntryOpName, number> = { put: 1, delete: 2, purge: 3 };
-const OP_NAMES = new Map(Object.entries(OPS).map(([name, code]) => [code, name as EntryOpName]));
-
-/** @throws Error for an op this version does not know (a newer one wrote the file): read as a put, it would corrupt the key. */
-function fromLogRow(r: LogRow): Entry {
-  const op = OP_NAMES.get(r.op);
-  if (!op) throw new Error(`log entry at position ${r.position} has op ${r.op}, which this version of shoal does not know`);
-  return {
-    position: r.position,
-    term: r.term,
-    op,
-    key: r.key,
-    value: r.value ?? Buffer.alloc(0),
-    version: r.version,
-    hlc: { physicalMs: r.hlc_ms, logical: r.hlc_logical },
-    origin: r.origin,
-    vclock: clockFromJson(r.vclock),
-    traceParent: r.trace_parent,
-  };
-}
-
-/** The row of a key's version: a Stored one, or an entry's (whose op says whether it deletes). */
-function toKvRow(v: Omit<Stored, 'deleted'>, deleted: boolean): KvRow {
-  const row: KvRow = {
-    key: v.key,
-    value: deleted ? null : v.value,
-    version: v.version,
-    position: v.position,
-    deleted: deleted ? 1 : 0,
-    hlc_ms: v.hlc.physicalMs,
-    hlc_logical: v.hlc.logical,
-    origin: v.origin,
-    vclock: clockToJson(v.vclock),
-    hash: '', // of the columns above, just below: one object, not a copy of it
-  };
-  row.hash = rowHash(row);
-  return row;
-}
-
-function fromKvRow(r: StoredRow): Stored {
-  return {
-    key: r.key,
-    value: r.value ?? Buffer.alloc(0),
-    version: r.version,
-    position: r.position,
-    deleted: r.deleted === 1,
-    hlc: { physicalMs: r.hlc_ms, logical: r.hlc_logical },
-    origin: r.origin,
-    vclock: clockFromJson(r.vclock),
-  };
-}
-
-/** A vector clock as the store keeps it: JSON of its sorted entries. */
-function clockToJson(clock: VectorClock): string {
-  return JSON.stringify(clockEntries(clock));
-}
-
-function clockFromJson(json: string): VectorClock {
-  return Object.fromEntries(JSON.parse(json) as [string, number][]);
-}
-
-/** A stored value as JSON keeps it: the value in base64. */
-type StoredJson = Omit<Stored, 'value'> & { value: string };
-
-function storedToJson(s: Stored): StoredJson {
-  return { ...s, value: s.value.toString('base64') };
-}
-
-function storedFromJson(j: StoredJson): Stored {
-  return { ...j, value: Buffer.from(j.value, 'base64') };
 }

@@ -1,4 +1,4 @@
-import type { TermStart } from './StateStore';
+import type { TermStart } from './types';
 
 /** The term that wrote `position`, by a term history (0 before the first term). */
 export function termAt(history: TermStart[], position: number): number {

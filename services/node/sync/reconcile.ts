@@ -5,7 +5,7 @@ import { ServerError } from '../../../common/grpc/ServerError';
 import type { SyncDeps } from './server';
 import { entryFromProto } from '../replication/wire';
 import { resolveVersions } from '../store/resolveVersions';
-import type { Entry, Stored } from '../store/StateStore';
+import type { Entry, Stored } from '../store/types';
 import { notPrimary, replicationOf } from './primaryRedirect';
 
 /**

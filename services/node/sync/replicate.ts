@@ -8,7 +8,7 @@ import type { SyncDeps } from './server';
 import { forkPoint } from '../replication/forkPoint';
 import type { AckTracker } from '../replication/AckTracker';
 import type { Replication } from '../replication/Replication';
-import type { Entry } from '../store/StateStore';
+import type { Entry } from '../store/types';
 import { entryToProto, LOG_VERSION, linksOf, storedToProto, termHistoryFromProto, termHistoryToProto } from '../replication/wire';
 import { notPrimary } from './primaryRedirect';
 import { capBytes, MAX_MESSAGE_VALUE_BYTES } from '../replication/messageSize';
