@@ -7,13 +7,13 @@ import { consulSchema, controlPlaneSchema, eventsSchema, healthSchema, syncSchem
 const rootShape = {
   $schema: doc(z.string().optional(), { description: 'The JSON Schema editors check this file against; the parser ignores it.' }),
   ...topLevelFields,
-  consul: consulSchema.prefault({}),
+  consul: doc(consulSchema.prefault({}), { description: 'Where the Consul agent is.' }),
   nodes: nodesSchema,
-  sync: syncSchema.prefault({}),
-  health: healthSchema.prefault({}),
-  controlPlane: controlPlaneSchema.prefault({}),
-  events: eventsSchema.prefault({}),
-  scaling: scalingSchema.prefault({}),
+  sync: doc(syncSchema.prefault({}), { description: 'Replication of the state store from the primary to the replicas.' }),
+  health: doc(healthSchema.prefault({}), { description: "Health checks in Consul, the control plane's HTTP probes, status samples and draining." }),
+  controlPlane: doc(controlPlaneSchema.prefault({}), { description: 'The control plane: its ports, token, reconcile loop, restarts and failure detection.' }),
+  events: doc(eventsSchema.prefault({}), { description: 'The event queue that workers lease events from.' }),
+  scaling: doc(scalingSchema.prefault({}), { description: 'Autoscaling of workers; Scale.SetPolicy can replace it at run time.' }),
 };
 const knownKeys = Object.keys(rootShape).filter((k) => k !== '$schema');
 

@@ -2,7 +2,8 @@
 export type RoleName = 'primary' | 'replica' | 'worker';
 export const ROLE_NAMES = ['primary', 'replica', 'worker'] as const satisfies readonly RoleName[];
 
-const ID_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** A node id (and a cluster name): a DNS label, as Consul expects. */
+export const ID_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** Whether `id` is a valid node id: lowercase letters, digits and dashes, 1–63 long (a DNS label, as Consul expects). */
 export function isValidNodeId(id: string): boolean {

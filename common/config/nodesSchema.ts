@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { doc, int, oneOf, section, str } from './fields';
-import { isValidNodeId, nodeIdsOf, ROLE_NAMES, type RoleName } from './nodeIds';
+import { ID_PATTERN, nodeIdsOf, ROLE_NAMES, type RoleName } from './nodeIds';
 
 const DEFAULT_LABEL: Record<RoleName, string> = { primary: 'coordinator', replica: 'read-replica', worker: 'processor' };
 
-const nodeId = (text: string) => str().refine(isValidNodeId, { error: text });
+const nodeId = (text: string) => str().regex(ID_PATTERN, { error: text });
 
 /** One kind of node. A template with `count` > 1 yields ids `<id>-1` … `<id>-<count>`. */
 export const nodeTemplateSchema = section({

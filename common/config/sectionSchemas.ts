@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { doc, hostPort, int, ms, oneOf, section, str, strings } from './fields';
-import { isValidNodeId } from './nodeIds';
+import { ID_PATTERN } from './nodeIds';
 
 /** What a node's HTTP listener serves. */
 export const HTTP_ENDPOINTS = ['/health/live', '/health/ready', '/metrics'] as const;
@@ -83,7 +83,7 @@ export const eventsSchema = section({
 
 export const topLevelFields = {
   version: doc(str().default('1.0.0'), { description: 'Schema version.' }),
-  name: doc(str().refine(isValidNodeId, { error: 'must be lowercase letters, digits and dashes' }).default('local'), {
+  name: doc(str().regex(ID_PATTERN, { error: 'must be lowercase letters, digits and dashes' }).default('local'), {
     description: 'Cluster name: Consul service shoal-<name>, KV prefix shoal/<name>/.',
   }),
   description: doc(str().optional(), { description: 'Free text about the cluster, for people.' }),
