@@ -63,6 +63,6 @@ export function runMain<F extends { configWarnings: ConfigWarning[] }>(o: MainOp
   // fatal errors only once it runs, by then `fail` is bound.
   let fail: (msg: string, err: unknown) => void = () => undefined;
   const proc = o.create(flags, logger, (msg, err) => fail(msg, err));
-  fail = superviseProcess({ logger, stop: () => proc.stop(), stopOnFatal: proc.stopOnFatal && (() => proc.stopOnFatal!()), exit, interrupted: proc.interrupted });
+  fail = superviseProcess({ logger, stop: () => proc.stop(), stopOnFatal: proc.stopOnFatal?.bind(proc), exit, interrupted: proc.interrupted });
   proc.start().catch((err: unknown) => fail(proc.startFailed, err));
 }
