@@ -4,7 +4,7 @@ SHELL := bash
 NPM_STAMP := node_modules/.package-lock.json
 SHOAL := node bin/shoal.js
 
-.PHONY: help install consul chromium proto up down status logs test typecheck lint clean
+.PHONY: help install consul chromium proto config-reference up down status logs test typecheck lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-10s %s\n", $$1, $$2 }'
@@ -20,6 +20,9 @@ consul: ## install Consul under .tools/ unless one is on PATH
 
 proto: $(NPM_STAMP) ## regenerate gen/ from proto/ (ts-proto + reflection descriptors)
 	bash scripts/gen-proto.sh
+
+config-reference: $(NPM_STAMP) ## regenerate deploy/cluster.schema.json and docs/configuration.md from the config schema
+	npx tsx scripts/gen-config-reference.ts
 
 up: install ## start Consul (if none is reachable) and a 5-node cluster in the background
 	@PATH="$$(dirname "$$(bash scripts/install-consul.sh)"):$$PATH" $(SHOAL) up --config deploy/local/cluster.json

@@ -23,6 +23,7 @@ import { createControlPlaneEndpoints } from './http/controlPlaneEndpoints';
 import { ControlPlaneMetrics } from './http/controlPlaneMetrics';
 import { LeaderLock } from './leadership/LeaderLock';
 import { ClusterObserver } from './observe/ClusterObserver';
+import { HttpProbe } from './observe/HttpProbe';
 import { LocalPlacement } from './placement/LocalPlacement';
 import { primaryChangesOverConsul } from './reconcile/primaryChangesOverConsul';
 import { Reconciler } from './reconcile/Reconciler';
@@ -51,6 +52,7 @@ export class ControlPlane {
   private readonly stopping = new AbortController();
   private ctx: ScaleContext | undefined;
   private lock: LeaderLock | undefined;
+  private probe: HttpProbe | undefined;
   private registering: Promise<void> | undefined;
   private stopped: Promise<void> | undefined;
 
@@ -95,6 +97,8 @@ export class ControlPlane {
       observe: (kind, nodeId, reason) => journal.observe(kind, nodeId, reason),
       onBlind: () => lock.recheck(),
     });
+    const { endpoints, interval: intervalMs, timeout: timeoutMs } = config.health;
+    this.probe = new HttpProbe({ targets: () => observer.members.values(), endpoints, intervalMs, timeoutMs, logger, registry: this.metrics.registry });
     const lock = new LeaderLock({
       consul: this.consul,
       cluster: config.name,
@@ -128,6 +132,7 @@ export class ControlPlane {
     logger.info({ grpc: self.grpcAddress, http: self.httpAddress, consul: config.consul.address, runDir: runDir.path, token: config.controlPlane.token ? 'required' : 'none' }, 'control plane serving');
 
     observer.start();
+    this.probe.start();
     reconciler.start();
     scaling.start();
     this.registering = this.registerWithRetry(self.grpcAddress, httpPort);
@@ -152,6 +157,7 @@ export class ControlPlane {
     await this.ctx?.reconciler.stop();
     await this.lock?.stop();
     await this.ctx?.observer.stop();
+    await this.probe?.stop();
     await this.ctx?.decisionLog.flushed();
     await this.registering;
     await this.consul.deregisterService(this.opts.id, 2000).catch((err: Error) => logger.warn({ err: err.message }, 'could not deregister from Consul'));

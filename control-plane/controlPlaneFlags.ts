@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { ConfigError } from '../common/config/ConfigError';
-import { type ClusterConfig, isValidNodeId } from '../common/config/clusterConfig';
+import { type ClusterConfig, type ConfigWarning, isValidNodeId } from '../common/config/clusterConfig';
 import { loadClusterConfig } from '../common/config/loadClusterConfig';
 import { portFlag, readCommandLine } from '../common/config/commandLine';
 import { defaultRunDir } from '../common/local/RunDir';
@@ -38,6 +38,8 @@ nodes keep running, and the next control plane re-adopts them.`;
 
 export interface ControlPlaneFlags {
   config: ClusterConfig;
+  /** Keys the config sets that have no effect, for the log. */
+  configWarnings: ConfigWarning[];
   /** The config file, passed on to the nodes it starts. */
   configPath?: string;
   id: string;
@@ -57,7 +59,8 @@ export function parseControlPlaneFlags(argv: string[], env: NodeJS.ProcessEnv = 
   if (!str) return undefined;
   const configPath = str('config') ? resolve(str('config')!) : undefined;
   const configEnv = str('consul') ? { ...env, CONSUL_HTTP_ADDR: str('consul') } : env;
-  const loaded = loadClusterConfig(configPath, configEnv);
+  const configWarnings: ConfigWarning[] = [];
+  const loaded = loadClusterConfig(configPath, configEnv, (w) => configWarnings.push(w));
   const cluster = str('cluster');
   if (cluster !== undefined && !isValidNodeId(cluster)) throw new ConfigError('--cluster', `"${cluster}" must be lowercase letters, digits and dashes`);
   const config = cluster ? { ...loaded, name: cluster } : loaded;
@@ -67,5 +70,5 @@ export function parseControlPlaneFlags(argv: string[], env: NodeJS.ProcessEnv = 
   if (host === '0.0.0.0' || host === '::') throw new ConfigError('--host', 'must be an address others can dial (it is what goes into Consul)');
   const grpcPort = str('port') !== undefined ? portFlag('--port', str('port')!) : config.controlPlane.port;
   const httpPort = str('http-port') !== undefined ? portFlag('--http-port', str('http-port')!) : config.controlPlane.httpPort;
-  return { config, configPath, id, host, grpcPort, httpPort, runDir: resolve(str('run-dir') ?? defaultRunDir(env)) };
+  return { config, configWarnings, configPath, id, host, grpcPort, httpPort, runDir: resolve(str('run-dir') ?? defaultRunDir(env)) };
 }

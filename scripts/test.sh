@@ -26,6 +26,14 @@ if [ -n "$(git status --porcelain -- gen)" ]; then
   exit 1
 fi
 
+step "the config reference is what 'make config-reference' produces"
+npx tsx scripts/gen-config-reference.ts
+if [ -n "$(git status --porcelain -- deploy/cluster.schema.json docs/configuration.md)" ]; then
+  git status --porcelain -- deploy/cluster.schema.json docs/configuration.md
+  echo "deploy/cluster.schema.json or docs/configuration.md drifted from the config schema: run 'make config-reference' and commit both" >&2
+  exit 1
+fi
+
 step "mocha: unit, in-process RPC, integration, end-to-end and browser tests"
 # Clusters a killed earlier run left behind would hold their processes; stop them first.
 for run_dir in test-output/cli-cluster/run test-output/control-plane/*/run; do

@@ -1,15 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from './ConfigError';
-import { type ClusterConfig, parseClusterConfig } from './clusterConfig';
+import { type ClusterConfig, type ConfigWarning, parseClusterConfig } from './clusterConfig';
 
 /**
  * Reads and validates a cluster config file (JSON). Without a path, the built-in defaults (the
  * seed's topology) are used. CONSUL_HTTP_ADDR supplies consul.address when the file has none.
+ * @param warn told of each key that is set but has no effect.
  * @throws ConfigError naming the file or the wrong field.
  */
-export function loadClusterConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): ClusterConfig {
-  if (!path) return parseClusterConfig({}, env);
+export function loadClusterConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env, warn?: (w: ConfigWarning) => void): ClusterConfig {
+  if (!path) return parseClusterConfig({}, env, warn);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -22,7 +23,7 @@ export function loadClusterConfig(path: string | undefined, env: NodeJS.ProcessE
   } catch (err) {
     throw new ConfigError('--config', `is not valid JSON (${path}): ${(err as Error).message}`);
   }
-  const config = parseClusterConfig(raw, env);
+  const config = parseClusterConfig(raw, env, warn);
   // A handler module is named relative to the file that names it.
   if (config.events.handlers) config.events.handlers = resolve(dirname(path), config.events.handlers);
   return config;

@@ -1,5 +1,5 @@
 import { ConfigError } from '../../common/config/ConfigError';
-import { type ClusterConfig, isValidNodeId } from '../../common/config/clusterConfig';
+import { type ClusterConfig, type ConfigWarning, isValidNodeId } from '../../common/config/clusterConfig';
 import { portFlag, readCommandLine } from '../../common/config/commandLine';
 import { loadClusterConfig } from '../../common/config/loadClusterConfig';
 import { resolve } from 'node:path';
@@ -30,6 +30,8 @@ Signals: SIGTERM or SIGINT closes the page streams and exits 0.`;
 
 export interface MonitorFlags {
   config: ClusterConfig;
+  /** Keys the config sets that have no effect, for the log. */
+  configWarnings: ConfigWarning[];
   host: string;
   port: number;
 }
@@ -42,10 +44,11 @@ export function parseMonitorFlags(argv: string[], env: NodeJS.ProcessEnv = proce
   const str = readCommandLine(argv, ['config', 'cluster', 'consul', 'host', 'port']);
   if (!str) return undefined;
   const configEnv = str('consul') ? { ...env, CONSUL_HTTP_ADDR: str('consul') } : env;
-  const loaded = loadClusterConfig(str('config') ? resolve(str('config')!) : undefined, configEnv);
+  const configWarnings: ConfigWarning[] = [];
+  const loaded = loadClusterConfig(str('config') ? resolve(str('config')!) : undefined, configEnv, (w) => configWarnings.push(w));
   const cluster = str('cluster');
   if (cluster !== undefined && !isValidNodeId(cluster)) throw new ConfigError('--cluster', `"${cluster}" must be lowercase letters, digits and dashes`);
   const host = str('host') ?? '127.0.0.1';
   if (!host) throw new ConfigError('--host', 'must not be empty');
-  return { config: cluster ? { ...loaded, name: cluster } : loaded, host, port: str('port') !== undefined ? portFlag('--port', str('port')!) : 3000 };
+  return { config: cluster ? { ...loaded, name: cluster } : loaded, configWarnings, host, port: str('port') !== undefined ? portFlag('--port', str('port')!) : 3000 };
 }

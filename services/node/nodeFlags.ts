@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { REPO_ROOT } from '../../common/paths';
 import { ConfigError } from '../../common/config/ConfigError';
-import { type ClusterConfig, isValidNodeId, ROLE_NAMES, type RoleName } from '../../common/config/clusterConfig';
+import { type ClusterConfig, type ConfigWarning, isValidNodeId, ROLE_NAMES, type RoleName } from '../../common/config/clusterConfig';
 import { loadClusterConfig } from '../../common/config/loadClusterConfig';
 import { portFlag, readCommandLine } from '../../common/config/commandLine';
 import type { EventHandler } from './worker/handlers';
@@ -44,6 +44,8 @@ Signals: SIGTERM or SIGINT drains and exits 0; a second one exits at once.`;
 
 export interface NodeFlags {
   config: ClusterConfig;
+  /** Keys the config sets that have no effect, for the log. */
+  configWarnings: ConfigWarning[];
   id: string;
   role: RoleName;
   /** Address the servers bind. */
@@ -74,7 +76,8 @@ export function parseNodeFlags(argv: string[], env: NodeJS.ProcessEnv = process.
   if (!(ROLE_NAMES as readonly string[]).includes(role)) throw new ConfigError('--role', `must be one of ${ROLE_NAMES.join(', ')} (got "${role}")`);
 
   const configEnv = str('consul') ? { ...env, CONSUL_HTTP_ADDR: str('consul') } : env;
-  const loaded = loadClusterConfig(str('config'), configEnv);
+  const configWarnings: ConfigWarning[] = [];
+  const loaded = loadClusterConfig(str('config'), configEnv, (w) => configWarnings.push(w));
   const config = str('cluster') ? { ...loaded, name: validCluster(str('cluster')!) } : loaded;
   const template = config.nodes.find((n) => n.type === role);
 
@@ -101,7 +104,7 @@ export function parseNodeFlags(argv: string[], env: NodeJS.ProcessEnv = process.
   const dataDir = resolve(str('data-dir') ?? join(REPO_ROOT, '.run', 'data', config.name, id));
   if (str('handlers') !== undefined && role !== 'worker') throw new ConfigError('--handlers', `is for workers; a ${role} runs no event handlers`);
   const handlers = role === 'worker' ? loadHandlers(str('handlers') ?? config.events.handlers) : {};
-  return { config, id, role: role as RoleName, host, advertiseHost, grpcPort, httpPort, dataDir, handlers };
+  return { config, configWarnings, id, role: role as RoleName, host, advertiseHost, grpcPort, httpPort, dataDir, handlers };
 }
 
 function validCluster(name: string): string {

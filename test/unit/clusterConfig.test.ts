@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ConfigError } from '../../common/config/ConfigError';
-import { parseClusterConfig } from '../../common/config/clusterConfig';
+import { type ConfigWarning, parseClusterConfig, scalingPolicyProblem } from '../../common/config/clusterConfig';
 import { loadClusterConfig } from '../../common/config/loadClusterConfig';
 
 function fieldOf(raw: unknown, env: NodeJS.ProcessEnv = {}): string {
@@ -138,5 +138,70 @@ describe('deploy/local/cluster.json', function () {
   it('is valid and declares the same cluster as the built-in defaults', function () {
     const file = loadClusterConfig(join(__dirname, '..', '..', 'deploy', 'local', 'cluster.json'), {});
     assert.deepEqual(file, parseClusterConfig({}, {}));
+  });
+});
+
+describe('the config schema', function () {
+  const warningsOf = (raw: unknown) => {
+    const warnings: ConfigWarning[] = [];
+    parseClusterConfig(raw, {}, (w) => warnings.push(w));
+    return warnings;
+  };
+
+  it('warns of each key that is set and has no effect, and of none that is left out', function () {
+    assert.deepEqual(warningsOf({}), []);
+    assert.deepEqual(warningsOf({ sync: { targets: ['primary'], interval: 1000 } }), [
+      { field: 'sync.targets', message: 'has no effect: the primary and the replicas always hold the state, whatever their ids' },
+    ]);
+    assert.deepEqual(
+      warningsOf({ sync: { conflictResolution: 'last-write-wins' } }).map((w) => w.field),
+      ['sync.conflictResolution'],
+    );
+  });
+
+  it('ignores a top-level $schema and nothing else: an unknown key is refused with the known ones', function () {
+    assert.deepEqual(parseClusterConfig({ $schema: '../cluster.schema.json' }), parseClusterConfig({}));
+    assert.throws(() => parseClusterConfig({ sync: { $schema: 'x' } }), /invalid config: sync\.\$schema is not a known field \(known here: interval, conflictResolution, targets, minAcks/);
+    assert.throws(() => parseClusterConfig({ helth: {} }), /helth is not a known field \(known here: version, name, description, consul, nodes, sync, health, controlPlane, events, scaling\)/);
+  });
+
+  it('fills the defaults that depend on other fields, and keeps what is given', function () {
+    const c = parseClusterConfig({ nodes: [{ id: 'primary', type: 'primary', config: { port: 9000 } }, { id: 'w', type: 'worker', count: 8, config: { port: 0 } }], controlPlane: { port: 7100 } });
+    assert.deepEqual(c.nodes.map((n) => [n.config.role, n.config.httpPort]), [['coordinator', 10000], ['processor', 0]]);
+    assert.equal(c.controlPlane.httpPort, 8100);
+    assert.deepEqual([c.scaling.minWorkers, c.scaling.maxWorkers, c.sync.minAcks], [8, 8, 0]);
+    assert.equal(parseClusterConfig({ scaling: { minWorkers: 1 } }).scaling.maxWorkers, 6);
+    assert.equal(parseClusterConfig({ nodes: [{ id: 'p', type: 'primary', config: { httpPort: 1234 } }] }).nodes[0].config.httpPort, 1234);
+  });
+
+  it('names fields inside the nodes list and refuses a second primary', function () {
+    assert.equal(fieldOf({ nodes: [{ id: 'a', type: 'worker' }, 'worker'] }), 'nodes[1]');
+    assert.equal(fieldOf({ nodes: [{ id: 'a', type: 'worker', config: [] }] }), 'nodes[0].config');
+    assert.equal(fieldOf({ nodes: [{ id: 'a', type: 'worker', colour: 'red' }] }), 'nodes[0].colour');
+    assert.throws(() => parseClusterConfig({ nodes: [{ id: 'a', type: 'primary' }, { id: 'b', type: 'primary' }] }), /invalid config: nodes must declare at most one primary template/);
+    assert.throws(() => parseClusterConfig({ nodes: [{ id: 'a', type: 'worker', count: 1.5 }] }), /nodes\[0\]\.count must be an integer from 0 to 100/);
+  });
+
+  it('takes CONSUL_HTTP_ADDR when the file has no address, and an empty token from the environment too', function () {
+    assert.equal(parseClusterConfig({}, { CONSUL_HTTP_ADDR: '10.1.2.3:8500' }).consul.address, '10.1.2.3:8500');
+    assert.equal(parseClusterConfig({ controlPlane: { token: 'in-file' } }, { SHOAL_CONTROL_PLANE_TOKEN: '' }).controlPlane.token, '');
+    assert.equal(parseClusterConfig({ controlPlane: { token: 'in-file' } }).controlPlane.token, 'in-file');
+  });
+});
+
+describe('scalingPolicyProblem', function () {
+  const policy = parseClusterConfig({}).scaling;
+
+  it('accepts the default policy, and fractional cpu thresholds as the contract sends them', function () {
+    assert.equal(scalingPolicyProblem(policy), undefined);
+    assert.equal(scalingPolicyProblem({ ...policy, scaleUpCpuPercent: 75.5, scaleDownCpuPercent: 12.5 }), undefined);
+  });
+
+  it('names the field with the same limits and rules as the config', function () {
+    assert.deepEqual(scalingPolicyProblem({ ...policy, minWorkers: 3, maxWorkers: 2 }), { field: 'maxWorkers', problem: 'is 2, below minWorkers (3)' });
+    assert.deepEqual(scalingPolicyProblem({ ...policy, maxWorkers: 101 }), { field: 'maxWorkers', problem: 'must be an integer from 0 to 100' });
+    assert.deepEqual(scalingPolicyProblem({ ...policy, step: 0 }), { field: 'step', problem: 'must be an integer from 1 to 100' });
+    assert.equal(scalingPolicyProblem({ ...policy, scaleUpCpuPercent: 30, scaleDownCpuPercent: 30 })?.field, 'scaleDownCpuPercent');
+    assert.equal(scalingPolicyProblem({ ...policy, cooldownMs: 3_600_001 })?.field, 'cooldownMs');
   });
 });

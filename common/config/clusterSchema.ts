@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { doc } from './fields';
+import { nodesSchema } from './nodesSchema';
+import { scalingIssues, scalingSchema } from './scalingSchema';
+import { consulSchema, controlPlaneSchema, eventsSchema, healthSchema, syncSchema, topLevelFields } from './sectionSchemas';
+
+const rootShape = {
+  $schema: doc(z.string().optional(), { description: 'The JSON Schema editors check this file against; the parser ignores it.' }),
+  ...topLevelFields,
+  consul: doc(consulSchema.prefault({}), { description: 'Where the Consul agent is.' }),
+  nodes: nodesSchema,
+  sync: doc(syncSchema.prefault({}), { description: 'Replication of the state store from the primary to the replicas.' }),
+  health: doc(healthSchema.prefault({}), { description: "Health checks in Consul, the control plane's HTTP probes, status samples and draining." }),
+  controlPlane: doc(controlPlaneSchema.prefault({}), { description: 'The control plane: its ports, token, reconcile loop, restarts and failure detection.' }),
+  events: doc(eventsSchema.prefault({}), { description: 'The event queue that workers lease events from.' }),
+  scaling: doc(scalingSchema.prefault({}), { description: 'Autoscaling of workers; Scale.SetPolicy can replace it at run time.' }),
+};
+const knownKeys = Object.keys(rootShape).filter((k) => k !== '$schema');
+
+/**
+ * The cluster config file, in the seed's `clusterSchema` shape (nodes, sync, health) with
+ * shoal's additions (cluster name, Consul, control plane, events, scaling). Its output has every
+ * default filled, those that depend on other fields included, and has passed the rules between
+ * fields. The JSON Schema (`z.toJSONSchema(clusterSchema, { io: 'input' })`) describes the file.
+ */
+export const clusterSchema = z
+  .strictObject(rootShape, {
+    error: (iss) => {
+      if (iss.code !== 'unrecognized_keys') return 'must be an object';
+      if (iss.keys.includes('orchestration')) return "is the seed's wrapper: put its nodes, sync and health at the top level of the file";
+      return `is not a known field (known here: ${knownKeys.join(', ')})`;
+    },
+  })
+  .transform(({ $schema: _ignored, ...c }, ctx) => {
+    const declared = (type: string) => c.nodes.filter((n) => n.type === type).reduce((sum, n) => sum + n.count, 0);
+    const replicas = declared('replica');
+    const minWorkers = c.scaling.minWorkers ?? declared('worker');
+    const config = {
+      ...c,
+      sync: { ...c.sync, minAcks: c.sync.minAcks ?? Math.min(1, replicas) },
+      controlPlane: { ...c.controlPlane, httpPort: c.controlPlane.httpPort ?? (c.controlPlane.port === 0 ? 0 : c.controlPlane.port + 1000) },
+      scaling: { ...c.scaling, minWorkers, maxWorkers: c.scaling.maxWorkers ?? Math.max(minWorkers, 6) },
+    };
+    ctx.issues.push(...crossFieldIssues(config, replicas));
+    return config;
+  });
+
+/** The rules between fields of different sections, checked once every default is filled. */
+function crossFieldIssues(c: ClusterConfigShape, replicas: number): z.core.$ZodRawIssue[] {
+  const issues = scalingIssues(c.scaling, ['scaling']);
+  const at = (path: string[], message: string) => issues.push({ code: 'custom', path, message, input: c });
+  if (c.events.handlerTimeout >= c.events.leaseMs) {
+    at(['events', 'handlerTimeout'], `is ${c.events.handlerTimeout}, not below events.leaseMs (${c.events.leaseMs}): a handler still running when its lease expires would run twice at once`);
+  }
+  if (c.controlPlane.restartBackoffMax < c.controlPlane.restartBackoffInitial) {
+    at(['controlPlane', 'restartBackoffMax'], `is ${c.controlPlane.restartBackoffMax}, below controlPlane.restartBackoffInitial (${c.controlPlane.restartBackoffInitial})`);
+  }
+  if (c.sync.minAcks > replicas) at(['sync', 'minAcks'], `is ${c.sync.minAcks}, but the config declares only ${replicas} replica(s): no write could ever be acknowledged`);
+  return issues;
+}
+
+interface ClusterConfigShape {
+  sync: { minAcks: number };
+  events: { handlerTimeout: number; leaseMs: number };
+  controlPlane: { restartBackoffInitial: number; restartBackoffMax: number };
+  scaling: Parameters<typeof scalingIssues>[0];
+}
