@@ -9,7 +9,7 @@ export const CONTROL_PLANE_HELP = `Usage: shoal-control-plane [options]
 
 Runs one control-plane instance of a shoal cluster. It watches every node (Consul membership
 and each node's Health.StreamStatus), starts the nodes the cluster config declares through its
-local spawner, restarts what dies (with backoff), replaces what hangs, fails the primary over
+local placement, restarts what dies (with backoff), replaces what hangs, fails the primary over
 to the most advanced replica when it goes, and serves shoal.v1.Scale (GetTopology,
 WatchEvents, Drain, Restart) with grpc.health.v1 and reflection.
 
@@ -27,7 +27,7 @@ Options:
                          free one is taken if busy; 0 = any free port)
   --http-port N          first HTTP port to try, /health/live, /health/ready, /metrics
                          (default: controlPlane.httpPort, 8070; 0 = any free port)
-  --run-dir DIR          where the local spawner records the nodes it starts (nodes/<id>.json),
+  --run-dir DIR          where the local placement records the nodes it starts (nodes/<id>.json),
                          their logs and state stores (default: .run in the checkout, or SHOAL_RUN_DIR)
   -h, --help             show this help
 

@@ -10,7 +10,6 @@ export type { ConfigWarning } from './configIssues';
 export { declaredNodeIds, isValidNodeId, nodeIdsOf, ROLE_NAMES, type RoleName } from './nodeIds';
 export type { NodeTemplate } from './nodesSchema';
 export { scalingPolicyProblem, type ScalingConfig } from './scalingSchema';
-export { HTTP_ENDPOINTS } from './sectionSchemas';
 
 /** The cluster config as parsed: every default filled. See docs/configuration.md for each key. */
 export type ClusterConfig = z.output<typeof clusterSchema>;

@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import { doc, hostPort, int, ms, oneOf, section, str, strings } from './fields';
+import { PROBE_ENDPOINTS } from '../http/probeEndpoints';
 import { ID_PATTERN } from './nodeIds';
-
-/** What a node's HTTP listener serves. */
-export const HTTP_ENDPOINTS = ['/health/live', '/health/ready', '/metrics'] as const;
 
 export const consulSchema = section({
   address: doc(hostPort().default('127.0.0.1:8500'), { description: 'host:port of the Consul HTTP API; CONSUL_HTTP_ADDR overrides it.' }),
@@ -35,8 +33,8 @@ export const healthSchema = section({
     description: "How often the control plane probes each node's HTTP health endpoints (the seed's probe). The probe logs and exports shoal_control_plane_http_probe_up; it does not drive failover (the status streams and Consul's checks do).",
     unit: 'ms',
   }),
-  endpoints: doc(z.array(oneOf(HTTP_ENDPOINTS), { error: 'must be an array of strings' }).default(['/health/live', '/health/ready']), {
-    description: `The HTTP endpoints the control plane probes on each node; each one of ${HTTP_ENDPOINTS.join(', ')}.`,
+  endpoints: doc(z.array(oneOf(PROBE_ENDPOINTS), { error: 'must be an array of strings' }).default(['/health/live', '/health/ready']), {
+    description: `The HTTP endpoints the control plane probes on each node; each one of ${PROBE_ENDPOINTS.join(', ')}.`,
   }),
   timeout: doc(ms(10, 600_000).default(5000), { description: "Timeout of one HTTP probe, and of the GRPC check registered in Consul for each node.", unit: 'ms' }),
   checkInterval: doc(ms(100, 600_000).default(1000), { description: 'Interval of the GRPC check registered in Consul.', unit: 'ms' }),

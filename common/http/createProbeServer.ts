@@ -1,5 +1,6 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
+import type { ProbeEndpoint } from './probeEndpoints';
 
 export interface Probes {
   /** Body of /health/live (200). */
@@ -15,8 +16,8 @@ export interface Probes {
  * balancers and Kubernetes httpGet probes) and /metrics for Prometheus. GET and HEAD only.
  */
 export function createProbeServer(probes: Probes): Server {
-  // The one list of endpoints: what is served, and what a 404 lists.
-  const endpoints: Record<string, (res: ServerResponse) => void> = {
+  // Typed by the one list of endpoints, so each is served; a 404 lists them.
+  const endpoints: Record<ProbeEndpoint, (res: ServerResponse) => void> = {
     '/health/live': (res) => send(res, 200, { live: true, ...probes.live() }),
     '/health/ready': (res) => {
       const body = probes.ready();
@@ -35,7 +36,7 @@ export function createProbeServer(probes: Probes): Server {
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'only GET and HEAD' });
-    const endpoint = Object.hasOwn(endpoints, path) ? endpoints[path] : undefined;
+    const endpoint = Object.hasOwn(endpoints, path) ? endpoints[path as ProbeEndpoint] : undefined;
     if (!endpoint) return send(res, 404, { error: `no such endpoint: ${path}`, endpoints: Object.keys(endpoints) });
     endpoint(res);
   });
