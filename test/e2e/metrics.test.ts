@@ -11,10 +11,10 @@ import { ControlPlaneCluster } from '../support/controlPlaneCluster';
 
 const CLUSTER = 'metrics';
 
-/** The README's metric table: name → where it is served ("node", "primary", …). */
+/** The metric table of docs/observability.md: name → where it is served ("node", "primary", …). */
 function documentedMetrics(): Map<string, string> {
-  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('### Prometheus metrics'));
+  const page = readFileSync(join(__dirname, '..', '..', 'docs', 'observability.md'), 'utf8');
+  const section = page.slice(page.indexOf('## Prometheus metrics'));
   const table = section.slice(0, section.indexOf('\n## ')).split('\n').filter((l) => l.startsWith('| `'));
   const rows = table.map((l) => /^\| `([a-z0-9_:]+)(?:\{[^}]*\})?` \| ([a-z ]+) \|/.exec(l));
   assert.deepEqual(table.filter((_l, i) => !rows[i]), [], 'every row of the table names a metric and where it is');
@@ -32,7 +32,7 @@ function sum(family: PrometheusMetricFamily | undefined, labels: Record<string, 
   return (family?.metrics ?? []).filter((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v)).reduce((n, m) => n + Number(m.value ?? 0), 0);
 }
 
-describe('Prometheus metrics: every documented name, where the README says, parsed by a Prometheus parser', function () {
+describe('Prometheus metrics: every documented name, where docs/observability.md says, parsed by a Prometheus parser', function () {
   this.timeout(90_000);
   let cluster: ControlPlaneCluster;
   let events: EventsClient;
@@ -53,7 +53,7 @@ describe('Prometheus metrics: every documented name, where the README says, pars
 
   it('serves each documented metric on the processes the table names, with values that match the cluster', async function () {
     const documented = documentedMetrics();
-    assert.ok(documented.size >= 25, `the README's table lists ${documented.size} metrics`);
+    assert.ok(documented.size >= 25, `docs/observability.md's table lists ${documented.size} metrics`);
     const members = await clusterMembers(cluster.consul.api, CLUSTER);
     const primaryId = (await cluster.primary()).primaryId;
     const byRole = { primary: [] as string[], replica: [] as string[], worker: [] as string[] };
@@ -74,7 +74,7 @@ describe('Prometheus metrics: every documented name, where the README says, pars
     };
     const missing: string[] = [];
     for (const [name, place] of documented) {
-      assert.ok(where[place], `the README names an unknown place "${place}" for ${name}`);
+      assert.ok(where[place], `docs/observability.md names an unknown place "${place}" for ${name}`);
       for (const families of where[place]) if (!families.has(name)) missing.push(`${name} on a ${place}`);
     }
     assert.deepEqual(missing, []);
