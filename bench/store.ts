@@ -11,9 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { EventQueue, type EventQueueDeps } from '../services/node/events/EventQueue';
+import { EventQueue } from '../services/node/events/EventQueue';
 import { uuidV7 } from '../services/node/events/eventId';
-import { FirstWriteInTerm } from '../services/node/replication/FirstWriteInTerm';
 import { AckTracker } from '../services/node/replication/AckTracker';
 import { EntryFeed } from '../services/node/replication/EntryFeed';
 import { PrimaryWriter } from '../services/node/replication/PrimaryWriter';
@@ -21,6 +20,7 @@ import { HybridClock } from '../services/node/store/hybridClock';
 import { StateStore } from '../services/node/store/StateStore';
 import type { Entry } from '../services/node/store/types';
 import { eventKey } from '../services/node/store/systemKeys';
+import { lonePrimary } from '../test/support/lonePrimary';
 import { percentile } from './stats';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000);
@@ -94,18 +94,7 @@ async function primaryRun(dir: string, events: number, batch: number): Promise<n
 async function queueRun(dir: string, events: number): Promise<number> {
   const store = new StateStore(join(dir, 'queue.db'), 'always');
   store.startTerm(1, 1);
-  const logger = pino({ level: 'silent' });
-  const feed = new EntryFeed(store);
-  const writer = new PrimaryWriter(store, feed, new AckTracker(0), new HybridClock(), 'primary', 1, logger);
-  // What EventQueue and the write path read of a node: its replication (a primary with no
-  // replica connected, minAcks 0), the sync limits, a logger, and what a redirect would name.
-  const deps: EventQueueDeps = {
-    identity: { id: 'primary' },
-    replication: { role: 'primary', term: 1, store, writer, firstWrite: new FirstWriteInTerm(), primaryAddress: () => undefined },
-    membership: { snapshot: () => ({ members: [] }) },
-    sync: { minAcks: 0, ackTimeout: 5000 },
-    logger,
-  };
+  const { deps, writer } = lonePrimary(store, pino({ level: 'silent' }));
   const queue = new EventQueue(deps, { leaseMs: 30_000, maxAttempts: 5, handlerTimeout: 25_000, concurrency: 16, dedupeWindow: 120_000 });
   const never = new AbortController().signal;
   const result = Buffer.from(JSON.stringify({ sha256: 'x'.repeat(64) }));

@@ -3,17 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { EventQueue, type EventQueueDeps } from '../../services/node/events/EventQueue';
+import { EventQueue } from '../../services/node/events/EventQueue';
 import { encodeRecord, type EventRecord } from '../../services/node/events/eventRecord';
-import { AckTracker } from '../../services/node/replication/AckTracker';
-import { EntryFeed } from '../../services/node/replication/EntryFeed';
-import { FirstWriteInTerm } from '../../services/node/replication/FirstWriteInTerm';
 import { PrimaryWriter } from '../../services/node/replication/PrimaryWriter';
-import { HybridClock } from '../../services/node/store/hybridClock';
 import { StateStore } from '../../services/node/store/StateStore';
 import type { Entry } from '../../services/node/store/types';
 import { eventKey } from '../../services/node/store/systemKeys';
 import { waitFor } from '../../common/time/waitFor';
+import { lonePrimary } from '../support/lonePrimary';
 
 describe('EventQueue over a real store (a primary with no replicas, no gRPC)', function () {
   let dir: string;
@@ -49,16 +46,9 @@ describe('EventQueue over a real store (a primary with no replicas, no gRPC)', f
 
   /** A queue on `store` as a primary of term 1 with no replicas (minAcks 0) has it. */
   const start = (dedupeWindow: number) => {
-    const logger = pino({ level: 'silent' });
-    const feed = new EntryFeed(store);
-    writer = new PrimaryWriter(store, feed, new AckTracker(0), new HybridClock(), 'primary', 1, logger);
-    const deps: EventQueueDeps = {
-      identity: { id: 'primary' },
-      replication: { role: 'primary', term: 1, store, writer, firstWrite: new FirstWriteInTerm(), primaryAddress: () => undefined },
-      membership: { snapshot: () => ({ members: [] }) },
-      sync: { minAcks: 0, ackTimeout: 5000 },
-      logger,
-    };
+    const primary = lonePrimary(store, pino({ level: 'silent' }));
+    writer = primary.writer;
+    const deps = primary.deps;
     queue = new EventQueue(deps, { leaseMs: 30_000, maxAttempts: 5, handlerTimeout: 25_000, concurrency: 4, dedupeWindow });
   };
 
