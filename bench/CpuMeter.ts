@@ -45,5 +45,7 @@ export class CpuMeter {
 /** One line: "primary 230, replica-1 105, …; total 650". */
 export function formatCpu(perEvent: Record<string, number>): string {
   const { total, ...byProcess } = perEvent;
-  return `${Object.entries(byProcess).map(([name, us]) => `${name} ${us}`).join(', ')}; total ${total}`;
+  return `${Object.entries(byProcess)
+    .map(([name, us]) => `${name} ${us}`)
+    .join(', ')}; total ${total}`;
 }

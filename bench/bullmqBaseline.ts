@@ -17,7 +17,11 @@ import { CpuMeter } from './CpuMeter';
  * @param durable Redis with an append-only file fsynced on every write (`appendfsync always`),
  *   closer to what shoal promises (still one machine, no replica).
  */
-export async function bullmqBaseline(events: number, concurrency: number, durable: boolean): Promise<{ eventsPerSecond: number; cpuMicrosPerEvent: Record<string, number> } | { skipped: string }> {
+export async function bullmqBaseline(
+  events: number,
+  concurrency: number,
+  durable: boolean,
+): Promise<{ eventsPerSecond: number; cpuMicrosPerEvent: Record<string, number> } | { skipped: string }> {
   if (spawnSync('redis-server', ['--version']).status !== 0) return { skipped: 'redis-server is not on PATH (Debian: apt install redis-server)' };
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'shoal-bench-redis-'));
@@ -25,7 +29,10 @@ export async function bullmqBaseline(events: number, concurrency: number, durabl
   const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, ...persistence], { stdio: 'ignore' });
   trackChild(redis);
   const workers = [1, 2].map(() => {
-    const w = spawn(process.execPath, ['--require', 'tsx/cjs', join(__dirname, 'bullmqWorker.ts'), String(port), String(concurrency)], { stdio: 'inherit', cwd: join(__dirname, '..') });
+    const w = spawn(process.execPath, ['--require', 'tsx/cjs', join(__dirname, 'bullmqWorker.ts'), String(port), String(concurrency)], {
+      stdio: 'inherit',
+      cwd: join(__dirname, '..'),
+    });
     trackChild(w);
     return w;
   });
@@ -40,7 +47,13 @@ export async function bullmqBaseline(events: number, concurrency: number, durabl
     const started = performance.now();
     const batches = Array.from({ length: Math.ceil(events / 100) }, (_, i) => Math.min(100, events - i * 100));
     for (let i = 0; i < batches.length; i += 8) {
-      await Promise.all(batches.slice(i, i + 8).map((n, b) => queue.addBulk(Array.from({ length: n }, (_, k) => ({ name: 'hash', data: { payload: Buffer.from(`e${i + b}-${k}`).toString('base64') } })))));
+      await Promise.all(
+        batches
+          .slice(i, i + 8)
+          .map((n, b) =>
+            queue.addBulk(Array.from({ length: n }, (_, k) => ({ name: 'hash', data: { payload: Buffer.from(`e${i + b}-${k}`).toString('base64') } }))),
+          ),
+      );
     }
     await waitFor('every job completed', async () => (await queue.getJobCounts('completed')).completed >= events + 1, { timeoutMs: 300_000, intervalMs: 20 });
     const eventsPerSecond = Math.round(events / ((performance.now() - started) / 1000));

@@ -66,7 +66,13 @@ export async function clusterUp(): Promise<Record<string, unknown>> {
   }
   const coldSummary = summary('shoal up, Consul dev agent + 5 nodes to passing', cold);
 
-  const agent = await startDevAgent({ binary: consulBinary(), httpPort: 0, standardPorts: false, dataDir: join(dir, 'consul', 'data'), logFile: join(dir, 'consul', 'consul.log') });
+  const agent = await startDevAgent({
+    binary: consulBinary(),
+    httpPort: 0,
+    standardPorts: false,
+    dataDir: join(dir, 'consul', 'data'),
+    logFile: join(dir, 'consul', 'consul.log'),
+  });
   try {
     const env = { CONSUL_HTTP_ADDR: agent.address, SHOAL_RUN_DIR: join(dir, 'warm') };
     const warm: number[] = [];

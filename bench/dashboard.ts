@@ -32,7 +32,14 @@ export async function dashboard(): Promise<Record<string, unknown>> {
     await cluster.ready(60_000);
     const page = await browser.newPage();
     await page.goto(monitor.url);
-    const whole = () => page.waitForFunction(() => document.querySelectorAll('#topology g.node[data-node-id][data-status="healthy"]').length === 5 && document.querySelector('#topology g.node[data-primary="true"]') !== null, undefined, { timeout: 60_000 });
+    const whole = () =>
+      page.waitForFunction(
+        () =>
+          document.querySelectorAll('#topology g.node[data-node-id][data-status="healthy"]').length === 5 &&
+          document.querySelector('#topology g.node[data-primary="true"]') !== null,
+        undefined,
+        { timeout: 60_000 },
+      );
     await whole();
     const down: number[] = [];
     const back: number[] = [];
@@ -40,8 +47,17 @@ export async function dashboard(): Promise<Record<string, unknown>> {
       const worker = i % 2 === 0 ? 'worker-1' : 'worker-2';
       const started = performance.now();
       cluster.killNode(worker);
-      down.push(await until(page, (id) => ['down', 'starting'].includes(document.querySelector(`#topology g.node[data-node-id="${id}"]`)?.getAttribute('data-status') ?? ''), worker, started));
-      back.push(await until(page, (id) => document.querySelector(`#topology g.node[data-node-id="${id}"]`)?.getAttribute('data-status') === 'healthy', worker, started));
+      down.push(
+        await until(
+          page,
+          (id) => ['down', 'starting'].includes(document.querySelector(`#topology g.node[data-node-id="${id}"]`)?.getAttribute('data-status') ?? ''),
+          worker,
+          started,
+        ),
+      );
+      back.push(
+        await until(page, (id) => document.querySelector(`#topology g.node[data-node-id="${id}"]`)?.getAttribute('data-status') === 'healthy', worker, started),
+      );
       await whole();
     }
     const moved: number[] = [];
@@ -49,7 +65,14 @@ export async function dashboard(): Promise<Record<string, unknown>> {
       const primary = (await cluster.primary()).primaryId;
       const started = performance.now();
       cluster.killNode(primary);
-      moved.push(await until(page, (old) => (document.querySelector('#topology g.node[data-primary="true"]')?.getAttribute('data-node-id') ?? old) !== old, primary, started));
+      moved.push(
+        await until(
+          page,
+          (old) => (document.querySelector('#topology g.node[data-primary="true"]')?.getAttribute('data-node-id') ?? old) !== old,
+          primary,
+          started,
+        ),
+      );
       await whole();
       // The old primary back as a replica, so the next trial starts from a whole cluster.
       await waitFor('the old primary back', async () => (await cluster.node(primary))?.streamConnected, { timeoutMs: 30_000 });

@@ -26,14 +26,26 @@ export async function events(): Promise<Record<string, unknown>> {
   const bullmqFsync = await bullmqBaseline(EVENTS, CONCURRENCY, true);
   if ('skipped' in bullmq) console.log(`BullMQ baseline skipped: ${bullmq.skipped}`);
   if ('eventsPerSecond' in bullmq) console.log(`BullMQ, same handler and workers, Redis in memory (no fsync): ${bullmq.eventsPerSecond} events/s`);
-  if ('eventsPerSecond' in bullmqFsync) console.log(`BullMQ, same handler and workers, Redis with appendfsync always: ${bullmqFsync.eventsPerSecond} events/s (shoal: ${ours.eventsPerSecond} events/s with 2 replicas, ${alone.eventsPerSecond} with a primary alone)`);
-  if ('cpuMicrosPerEvent' in bullmqFsync && bullmqFsync.cpuMicrosPerEvent.total) console.log(`BullMQ with fsync, µs of CPU per event: ${formatCpu(bullmqFsync.cpuMicrosPerEvent)}`);
+  if ('eventsPerSecond' in bullmqFsync)
+    console.log(
+      `BullMQ, same handler and workers, Redis with appendfsync always: ${bullmqFsync.eventsPerSecond} events/s (shoal: ${ours.eventsPerSecond} events/s with 2 replicas, ${alone.eventsPerSecond} with a primary alone)`,
+    );
+  if ('cpuMicrosPerEvent' in bullmqFsync && bullmqFsync.cpuMicrosPerEvent.total)
+    console.log(`BullMQ with fsync, µs of CPU per event: ${formatCpu(bullmqFsync.cpuMicrosPerEvent)}`);
   return { events: EVENTS, workers: 2, concurrency: CONCURRENCY, ...ours, primaryAlone: alone, bullmq, bullmqFsync };
 }
 
-async function shoalEvents(replicas: number): Promise<{ eventsPerSecond: number; latencyP50Ms: number; latencyP99Ms: number; cpuMicrosPerEvent: Record<string, number> }> {
+async function shoalEvents(
+  replicas: number,
+): Promise<{ eventsPerSecond: number; latencyP50Ms: number; latencyP99Ms: number; cpuMicrosPerEvent: Record<string, number> }> {
   const name = `bench-events-r${replicas}`;
-  const cluster = await ControlPlaneCluster.start({ cluster: name, controlPlanes: 1, replicas, scaling: { enabled: false }, events: { concurrency: CONCURRENCY } });
+  const cluster = await ControlPlaneCluster.start({
+    cluster: name,
+    controlPlanes: 1,
+    replicas,
+    scaling: { enabled: false },
+    events: { concurrency: CONCURRENCY },
+  });
   const client = new EventsClient({ consul: cluster.consul.api, cluster: name });
   try {
     await cluster.ready(60_000);
@@ -51,14 +63,18 @@ async function shoalEvents(replicas: number): Promise<{ eventsPerSecond: number;
     const started = performance.now();
     const batches = Array.from({ length: Math.ceil(EVENTS / 100) }, (_, i) => Math.min(100, EVENTS - i * 100));
     for (let i = 0; i < batches.length; i += 8) {
-      await Promise.all(batches.slice(i, i + 8).map((n) => client.publishBatch(Array.from({ length: n }, (_, k) => ({ type: 'hash', payload: Buffer.from(`e${i}-${k}`) })))));
+      await Promise.all(
+        batches.slice(i, i + 8).map((n) => client.publishBatch(Array.from({ length: n }, (_, k) => ({ type: 'hash', payload: Buffer.from(`e${i}-${k}`) })))),
+      );
     }
     const published = performance.now();
     await waitFor('every event processed', async () => (await client.backlog()).done - doneBefore >= EVENTS, { timeoutMs: 300_000, intervalMs: 20 });
     const processed = performance.now();
     const cpuMicrosPerEvent = cpu.stop(EVENTS);
     const rate = Math.round(EVENTS / ((processed - started) / 1000));
-    console.log(`${EVENTS} events, 2 workers at concurrency ${CONCURRENCY}, trivial handler: ${rate} events/s end to end (published in ${Math.round(published - started)} ms, all processed after ${Math.round(processed - started)} ms)`);
+    console.log(
+      `${EVENTS} events, 2 workers at concurrency ${CONCURRENCY}, trivial handler: ${rate} events/s end to end (published in ${Math.round(published - started)} ms, all processed after ${Math.round(processed - started)} ms)`,
+    );
     if (cpuMicrosPerEvent.total) console.log(`shoal, µs of CPU per event: ${formatCpu(cpuMicrosPerEvent)}`);
 
     // Latency: one event at a time, publish until the primary counts it done.
@@ -73,7 +89,9 @@ async function shoalEvents(replicas: number): Promise<{ eventsPerSecond: number;
     latencies.sort((a, b) => a - b);
     const p50 = Math.round(percentile(latencies, 50) * 10) / 10;
     const p99 = Math.round(percentile(latencies, 99) * 10) / 10;
-    console.log(`publish → processed (acked by the worker), one at a time: p50 ${p50} ms, p99 ${p99} ms (${LATENCY_SAMPLES} events; includes polling GetBacklog every 1 ms)`);
+    console.log(
+      `publish → processed (acked by the worker), one at a time: p50 ${p50} ms, p99 ${p99} ms (${LATENCY_SAMPLES} events; includes polling GetBacklog every 1 ms)`,
+    );
     return { eventsPerSecond: rate, latencyP50Ms: p50, latencyP99Ms: p99, cpuMicrosPerEvent };
   } finally {
     client.close();

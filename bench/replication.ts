@@ -41,7 +41,13 @@ async function load(concurrency: number, call: (i: number) => Promise<unknown>):
     }),
   );
   latencies.sort((a, b) => a - b);
-  return { concurrency, callsPerSecond: Math.round(latencies.length / SECONDS), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)), errors };
+  return {
+    concurrency,
+    callsPerSecond: Math.round(latencies.length / SECONDS),
+    p50Ms: round(percentile(latencies, 50)),
+    p99Ms: round(percentile(latencies, 99)),
+    errors,
+  };
 }
 
 function round(n: number): number {
@@ -54,10 +60,14 @@ async function bareEcho(concurrency: number): Promise<LoadResult> {
     const port = await new Promise<string>((resolve) => server.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
     const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
     const echo = echoService.echo;
-    const result = await load(concurrency, () =>
-      new Promise((resolve, reject) =>
-        client.makeUnaryRequest(echo.path, echo.requestSerialize, echo.responseDeserialize, VALUE, new Metadata(), {}, (err, res) => (err ? reject(err) : resolve(res))),
-      ),
+    const result = await load(
+      concurrency,
+      () =>
+        new Promise((resolve, reject) =>
+          client.makeUnaryRequest(echo.path, echo.requestSerialize, echo.responseDeserialize, VALUE, new Metadata(), {}, (err, res) =>
+            err ? reject(err) : resolve(res),
+          ),
+        ),
     );
     client.close();
     return result;
@@ -97,13 +107,19 @@ async function puts(minAcks: number, fsync: 'always' | 'batch'): Promise<{ runs:
   try {
     const { state } = c.node('primary');
     // Called like the echo (no deadline, no metadata), so the two differ only in what the server does.
-    const put = (i: number) => new Promise((resolve, reject) => state.put({ key: `k/${i % 10_000}`, value: VALUE }, (err, res) => (err ? reject(err) : resolve(res))));
+    const put = (i: number) =>
+      new Promise((resolve, reject) => state.put({ key: `k/${i % 10_000}`, value: VALUE }, (err, res) => (err ? reject(err) : resolve(res))));
     const runs: LoadResult[] = [];
     for (const concurrency of [1, 64]) runs.push(await load(concurrency, put));
     const before = await lagBuckets(c);
     await steady(put, STEADY_PER_SECOND);
     const buckets = delta(await lagBuckets(c), before);
-    return { runs, lagP50Ms: round(histogramQuantile(0.5, buckets) * 1000), lagP99Ms: round(histogramQuantile(0.99, buckets) * 1000), steadyPerSecond: STEADY_PER_SECOND };
+    return {
+      runs,
+      lagP50Ms: round(histogramQuantile(0.5, buckets) * 1000),
+      lagP99Ms: round(histogramQuantile(0.99, buckets) * 1000),
+      steadyPerSecond: STEADY_PER_SECOND,
+    };
   } finally {
     await c.stop();
   }
@@ -114,13 +130,21 @@ export async function replication(): Promise<Record<string, unknown>> {
   const echo = await bareEcho(64);
   console.log(`bare grpc-js unary echo (100 B), concurrency 64: ${echo.callsPerSecond} calls/s, p50 ${echo.p50Ms} ms, p99 ${echo.p99Ms} ms`);
   const results: Record<string, unknown> = { seconds: SECONDS, valueBytes: VALUE.length, bareEcho: echo };
-  for (const [minAcks, fsync] of [[0, 'always'], [1, 'always'], [1, 'batch']] as const) {
+  for (const [minAcks, fsync] of [
+    [0, 'always'],
+    [1, 'always'],
+    [1, 'batch'],
+  ] as const) {
     const r = await puts(minAcks, fsync);
     results[`minAcks${minAcks}_fsync_${fsync}`] = r;
     for (const run of r.runs) {
-      console.log(`Put, minAcks ${minAcks}, fsync ${fsync}, concurrency ${run.concurrency}: ${run.callsPerSecond} acked/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms, errors ${run.errors}`);
+      console.log(
+        `Put, minAcks ${minAcks}, fsync ${fsync}, concurrency ${run.concurrency}: ${run.callsPerSecond} acked/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms, errors ${run.errors}`,
+      );
     }
-    console.log(`  replication lag at a steady ${r.steadyPerSecond} writes/s (commit on primary → replica ack): p50 ${r.lagP50Ms} ms, p99 ${r.lagP99Ms} ms (target: p99 under 10 ms)`);
+    console.log(
+      `  replication lag at a steady ${r.steadyPerSecond} writes/s (commit on primary → replica ack): p50 ${r.lagP50Ms} ms, p99 ${r.lagP99Ms} ms (target: p99 under 10 ms)`,
+    );
   }
   const semiSync = (results.minAcks1_fsync_always as { runs: LoadResult[] }).runs[1].callsPerSecond;
   const ratio = round((semiSync / echo.callsPerSecond) * 100);

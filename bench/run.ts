@@ -13,11 +13,23 @@ import { scale } from './scale';
 import { store } from './store';
 import { failover, handover, heal } from './selfHealing';
 
-const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = { 'cluster-up': clusterUp, replication, failover, heal, handover, events, scale, dashboard, store };
+const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
+  'cluster-up': clusterUp,
+  replication,
+  failover,
+  heal,
+  handover,
+  events,
+  scale,
+  dashboard,
+  store,
+};
 
 async function main(names: string[]): Promise<void> {
   if (names.includes('--help') || names.includes('-h')) {
-    console.log(`Usage: npm run bench [-- NAME …]\nBenchmarks: ${Object.keys(BENCHMARKS).join(', ')} (all when none is named).\nEnvironment: BENCH_SECONDS (load duration, default 5), BENCH_RUNS (cluster-up runs, default 3), BENCH_TRIALS (failover, heal, handover trials, default 10; dashboard, default 5; store, default 3), BENCH_EVENTS (events, default 5000; store, default 10000).`);
+    console.log(
+      `Usage: npm run bench [-- NAME …]\nBenchmarks: ${Object.keys(BENCHMARKS).join(', ')} (all when none is named).\nEnvironment: BENCH_SECONDS (load duration, default 5), BENCH_RUNS (cluster-up runs, default 3), BENCH_TRIALS (failover, heal, handover trials, default 10; dashboard, default 5; store, default 3), BENCH_EVENTS (events, default 5000; store, default 10000).`,
+    );
     return;
   }
   const unknown = names.filter((n) => !(n in BENCHMARKS));
@@ -28,7 +40,10 @@ async function main(names: string[]): Promise<void> {
     console.log(`== ${name}`);
     const figures = await BENCHMARKS[name]();
     const file = join(dir, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, JSON.stringify({ benchmark: name, at: new Date().toISOString(), cpus: cpus().length, node: process.version, ...figures }, null, 2) + '\n');
+    writeFileSync(
+      file,
+      JSON.stringify({ benchmark: name, at: new Date().toISOString(), cpus: cpus().length, node: process.version, ...figures }, null, 2) + '\n',
+    );
     console.log(`wrote ${file}`);
   }
 }

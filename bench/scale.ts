@@ -31,17 +31,26 @@ export async function scale(): Promise<Record<string, unknown>> {
       const up = await cluster.decision(ClusterEventKind.CLUSTER_EVENT_KIND_SCALED_UP, '', start, 30_000);
       await waitFor('a second worker running', async () => (await policy()).workers >= 2, { timeoutMs: 30_000, intervalMs: 20 });
       const serving = Date.now();
-      await waitFor('the backlog processed', async () => {
-        const b = await events.backlog();
-        return b.pending + b.leased === 0;
-      }, { timeoutMs: 120_000, intervalMs: 50 });
+      await waitFor(
+        'the backlog processed',
+        async () => {
+          const b = await events.backlog();
+          return b.pending + b.leased === 0;
+        },
+        { timeoutMs: 120_000, intervalMs: 50 },
+      );
       const idle = Date.now();
-      await waitFor('back at one worker', async () => (await policy()).workers === 1 && (await policy()).desiredWorkers === 1, { timeoutMs: 60_000, intervalMs: 50 });
+      await waitFor('back at one worker', async () => (await policy()).workers === 1 && (await policy()).desiredWorkers === 1, {
+        timeoutMs: 60_000,
+        intervalMs: 50,
+      });
       const atMin = Date.now();
       toDecision.push(up.atUnixMs - start);
       toServing.push(serving - start);
       toMin.push(atMin - idle);
-      console.log(`  trial ${trial}: threshold crossed → scale-up decided ${up.atUnixMs - start} ms, → added worker running ${serving - start} ms; load gone → back at min ${atMin - idle} ms`);
+      console.log(
+        `  trial ${trial}: threshold crossed → scale-up decided ${up.atUnixMs - start} ms, → added worker running ${serving - start} ms; load gone → back at min ${atMin - idle} ms`,
+      );
     }
     scaleClient.close();
     return {

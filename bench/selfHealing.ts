@@ -34,10 +34,23 @@ async function withCluster<T>(name: string, fn: (c: ControlPlaneCluster) => Prom
  * enough: it shows a killed node passing for up to a check interval.)
  */
 async function settled(cluster: ControlPlaneCluster): Promise<void> {
-  await waitFor('the cluster to settle', async () => {
-    const t = await cluster.topology();
-    return t.nodes.length === 5 && t.nodes.every((n) => n.phase === NodePhase.NODE_PHASE_RUNNING && n.streamConnected && n.health === MemberHealth.MEMBER_HEALTH_PASSING && (n.term === 0 || n.term === t.term));
-  }, { timeoutMs: 60_000, intervalMs: 50 });
+  await waitFor(
+    'the cluster to settle',
+    async () => {
+      const t = await cluster.topology();
+      return (
+        t.nodes.length === 5 &&
+        t.nodes.every(
+          (n) =>
+            n.phase === NodePhase.NODE_PHASE_RUNNING &&
+            n.streamConnected &&
+            n.health === MemberHealth.MEMBER_HEALTH_PASSING &&
+            (n.term === 0 || n.term === t.term),
+        )
+      );
+    },
+    { timeoutMs: 60_000, intervalMs: 50 },
+  );
 }
 
 export async function failover(): Promise<Record<string, unknown>> {
@@ -86,13 +99,20 @@ export async function failover(): Promise<Record<string, unknown>> {
         acknowledged += acked.length;
         resumed.push(first.at - killedAt);
         decided.push(decision.atUnixMs - killedAt);
-        console.log(`  trial ${trial}: ${old.primaryId} → ${detailsOf(decision).to}, failover decided after ${Math.round(decision.atUnixMs - killedAt)} ms, writes again after ${Math.round(first.at - killedAt)} ms, ${missing} of ${acked.length} acknowledged writes missing`);
+        console.log(
+          `  trial ${trial}: ${old.primaryId} → ${detailsOf(decision).to}, failover decided after ${Math.round(decision.atUnixMs - killedAt)} ms, writes again after ${Math.round(first.at - killedAt)} ms, ${missing} of ${acked.length} acknowledged writes missing`,
+        );
       }
     } finally {
       state.close();
     }
     console.log(`acknowledged writes lost: ${lost} of ${acknowledged}`);
-    return { writesResumed: summarize('kill -9 primary → writes acknowledged again', resumed), failoverDecided: summarize('kill -9 primary → failover done (decision logged)', decided), acknowledgedWritesLost: lost, acknowledgedWrites: acknowledged };
+    return {
+      writesResumed: summarize('kill -9 primary → writes acknowledged again', resumed),
+      failoverDecided: summarize('kill -9 primary → failover done (decision logged)', decided),
+      acknowledgedWritesLost: lost,
+      acknowledgedWrites: acknowledged,
+    };
   });
 }
 
@@ -118,23 +138,30 @@ export async function heal(): Promise<Record<string, unknown>> {
       // Passing in Consul at an address where the new process (started after the kill) answers
       // (right after the kill, Consul still shows the old one passing for up to a check
       // interval), and seen running (passing, streaming) by the control plane.
-      await waitFor(`${id} passing again`, async () => {
-        const record = cluster.record(id);
-        if (!record || record.pid === pid || !isRunning(record)) return false;
-        if (!passingAt) {
-          const member = (await clusterMembers(cluster.consul.api, cluster.cluster)).find((m) => m.id === id);
-          if (member?.health === MemberHealth.MEMBER_HEALTH_PASSING && ((await nodeInfo(member.grpcAddress))?.startedAtUnixMs ?? 0) > killedAt) passingAt = Date.now();
-        }
-        const node = await cluster.node(id);
-        return passingAt && node?.phase === NodePhase.NODE_PHASE_RUNNING && node.pid === record.pid;
-      }, { timeoutMs: 30_000, intervalMs: 20 });
+      await waitFor(
+        `${id} passing again`,
+        async () => {
+          const record = cluster.record(id);
+          if (!record || record.pid === pid || !isRunning(record)) return false;
+          if (!passingAt) {
+            const member = (await clusterMembers(cluster.consul.api, cluster.cluster)).find((m) => m.id === id);
+            if (member?.health === MemberHealth.MEMBER_HEALTH_PASSING && ((await nodeInfo(member.grpcAddress))?.startedAtUnixMs ?? 0) > killedAt)
+              passingAt = Date.now();
+          }
+          const node = await cluster.node(id);
+          return passingAt && node?.phase === NodePhase.NODE_PHASE_RUNNING && node.pid === record.pid;
+        },
+        { timeoutMs: 30_000, intervalMs: 20 },
+      );
       const runningAt = Date.now();
       const decision = await cluster.decision(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_RESTARTED, id, killedAt);
       lastStart.set(id, decision.atUnixMs);
       passing.push(passingAt - killedAt);
       running.push(runningAt - killedAt);
       restarted.push(decision.atUnixMs - killedAt);
-      console.log(`  trial ${trial}: ${id} restarted after ${decision.atUnixMs - killedAt} ms, passing in Consul after ${passingAt - killedAt} ms, running for the control plane after ${runningAt - killedAt} ms`);
+      console.log(
+        `  trial ${trial}: ${id} restarted after ${decision.atUnixMs - killedAt} ms, passing in Consul after ${passingAt - killedAt} ms, running for the control plane after ${runningAt - killedAt} ms`,
+      );
     }
     return {
       restartDecided: summarize('kill -9 worker → restart decided', restarted),
@@ -150,7 +177,13 @@ export async function handover(): Promise<Record<string, unknown>> {
     for (let trial = 1; trial <= TRIALS; trial++) {
       const leader = await waitFor('a leader', () => cluster.leader(), { timeoutMs: 30_000 });
       // The standby must be registered and passing, or its session cannot be tied to its check.
-      await waitFor('both control planes passing', async () => (await cluster.consul.api.healthService(`shoal-${cluster.cluster}-control-plane`)).value.filter((e) => e.Checks.every((c) => c.Status === 'passing')).length === 2, { timeoutMs: 30_000, intervalMs: 50 });
+      await waitFor(
+        'both control planes passing',
+        async () =>
+          (await cluster.consul.api.healthService(`shoal-${cluster.cluster}-control-plane`)).value.filter((e) => e.Checks.every((c) => c.Status === 'passing'))
+            .length === 2,
+        { timeoutMs: 30_000, intervalMs: 50 },
+      );
       const killedAt = Date.now();
       cluster.planes.get(leader.id)!.kill('SIGKILL');
       const decision = await cluster.decision(ClusterEventKind.CLUSTER_EVENT_KIND_LEADER_CHANGED, '', killedAt, 30_000);

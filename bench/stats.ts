@@ -17,7 +17,13 @@ export interface Summary {
 /** Prints `label: p50 …, p90 …, min …, max … (N trials)` and returns the figures. */
 export function summarize(label: string, ms: number[]): Summary {
   const sorted = [...ms].sort((a, b) => a - b);
-  const s = { trials: ms.length, p50Ms: Math.round(percentile(sorted, 50)), p90Ms: Math.round(percentile(sorted, 90)), minMs: Math.round(sorted[0]), maxMs: Math.round(sorted.at(-1)!) };
+  const s = {
+    trials: ms.length,
+    p50Ms: Math.round(percentile(sorted, 50)),
+    p90Ms: Math.round(percentile(sorted, 90)),
+    minMs: Math.round(sorted[0]),
+    maxMs: Math.round(sorted.at(-1)!),
+  };
   console.log(`${label}: p50 ${s.p50Ms} ms, p90 ${s.p90Ms} ms, min ${s.minMs} ms, max ${s.maxMs} ms (${s.trials} trials)`);
   return s;
 }

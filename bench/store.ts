@@ -30,7 +30,20 @@ const TRACE_PARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 /** A published event's record as the events service stores it. */
 function record(id: string): Buffer {
-  return Buffer.from(JSON.stringify({ id, type: 'hash', key: '', payload: 'ZTEyLTM0', publishedAtMs: Date.now(), attempts: 0, state: 'pending', lastError: '', result: '', traceparent: TRACE_PARENT }));
+  return Buffer.from(
+    JSON.stringify({
+      id,
+      type: 'hash',
+      key: '',
+      payload: 'ZTEyLTM0',
+      publishedAtMs: Date.now(),
+      attempts: 0,
+      state: 'pending',
+      lastError: '',
+      result: '',
+      traceparent: TRACE_PARENT,
+    }),
+  );
 }
 
 /** The keys and published records of `events` fresh events, made before the clock starts. */
@@ -81,8 +94,14 @@ async function primaryRun(dir: string, events: number, batch: number): Promise<n
   const started = process.cpuUsage();
   for (let i = 0; i < events; i += batch) {
     const slice = work.slice(i, i + batch);
-    await Promise.all(slice.map((w) => writer.write({ op: 'put', key: w.key, value: w.published, expectedVersion: 0, traceParent: TRACE_PARENT, deadlineMs, waitForAcks: false })));
-    await Promise.all(slice.map((w) => writer.write({ op: 'purge', key: w.key, value: Buffer.alloc(0), traceParent: TRACE_PARENT, deadlineMs, waitForAcks: false })));
+    await Promise.all(
+      slice.map((w) =>
+        writer.write({ op: 'put', key: w.key, value: w.published, expectedVersion: 0, traceParent: TRACE_PARENT, deadlineMs, waitForAcks: false }),
+      ),
+    );
+    await Promise.all(
+      slice.map((w) => writer.write({ op: 'purge', key: w.key, value: Buffer.alloc(0), traceParent: TRACE_PARENT, deadlineMs, waitForAcks: false })),
+    );
   }
   const used = process.cpuUsage(started);
   writer.close('benchmark over');
@@ -100,9 +119,21 @@ async function queueRun(dir: string, events: number): Promise<number> {
   const result = Buffer.from(JSON.stringify({ sha256: 'x'.repeat(64) }));
   const started = process.cpuUsage();
   for (let i = 0; i < events; i += 100) {
-    await queue.publishAll(Array.from({ length: Math.min(100, events - i) }, (_, k) => ({ type: 'hash', key: '', payload: Buffer.from(`e${i}-${k}`), idempotencyKey: '' })), Date.now() + 60_000);
+    await queue.publishAll(
+      Array.from({ length: Math.min(100, events - i) }, (_, k) => ({ type: 'hash', key: '', payload: Buffer.from(`e${i}-${k}`), idempotencyKey: '' })),
+      Date.now() + 60_000,
+    );
     for (let leased = await queue.lease('worker-1', 25, 30_000, 0, never); leased.length > 0; leased = await queue.lease('worker-1', 25, 30_000, 0, never)) {
-      const acks = leased.map((l) => ({ workerId: 'worker-1', eventId: l.event!.id, leaseId: l.leaseId, success: true, result, error: '', permanent: false, traceparent: l.event!.traceparent }));
+      const acks = leased.map((l) => ({
+        workerId: 'worker-1',
+        eventId: l.event!.id,
+        leaseId: l.leaseId,
+        success: true,
+        result,
+        error: '',
+        permanent: false,
+        traceparent: l.event!.traceparent,
+      }));
       await queue.ackAll(acks, Date.now() + 60_000);
     }
   }
@@ -143,7 +174,9 @@ export async function store(): Promise<Record<string, unknown>> {
     }
   }
   const cpu = await trials(queueRun);
-  console.log(`events queue (publish 100, lease and ack 25): ${cpu.p50} µs CPU per event (min ${cpu.min}, max ${cpu.max}; ${TRIALS} trials of ${EVENTS} events)`);
+  console.log(
+    `events queue (publish 100, lease and ack 25): ${cpu.p50} µs CPU per event (min ${cpu.min}, max ${cpu.max}; ${TRIALS} trials of ${EVENTS} events)`,
+  );
   figures.push({ path: 'events queue', cpuMicrosPerEventP50: cpu.p50, cpuMicrosPerEventMin: cpu.min, cpuMicrosPerEventMax: cpu.max });
   return { events: EVENTS, trials: TRIALS, fsync: 'always', figures };
 }

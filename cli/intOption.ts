@@ -14,7 +14,12 @@ export interface IntLimits {
  */
 export function intOption(flag: string, raw: string | undefined, fallback: number, limits?: IntLimits): number;
 export function intOption(flag: string, raw: string | undefined, fallback?: undefined, limits?: IntLimits): number | undefined;
-export function intOption(flag: string, raw: string | undefined, fallback?: number, { min = 0, max = Number.MAX_SAFE_INTEGER }: IntLimits = {}): number | undefined {
+export function intOption(
+  flag: string,
+  raw: string | undefined,
+  fallback?: number,
+  { min = 0, max = Number.MAX_SAFE_INTEGER }: IntLimits = {},
+): number | undefined {
   if (raw === undefined) return fallback;
   const n = Number(raw);
   if (!/^\d+$/.test(raw) || n < min || n > max) {

@@ -50,12 +50,28 @@ Run \`shoal COMMAND --help\` for a command's options. Single nodes: \`npm run st
 Environment: CONSUL_HTTP_ADDR (default 127.0.0.1:8500), SHOAL_RUN_DIR (default .run),
 OTEL_EXPORTER_OTLP_ENDPOINT (export traces over OTLP when set).`;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { up, down, status, events, kill, logs, put, get, ls, rm, publish, load, dlq, switchover, failover };
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  up,
+  down,
+  status,
+  events,
+  kill,
+  logs,
+  put,
+  get,
+  ls,
+  rm,
+  publish,
+  load,
+  dlq,
+  switchover,
+  failover,
+};
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') return console.log(HELP), command ? 0 : 2;
-  if (command === '--version') return console.log(SHOAL_VERSION), 0;
+  if (!command || command === '--help' || command === '-h' || command === 'help') return (console.log(HELP), command ? 0 : 2);
+  if (command === '--version') return (console.log(SHOAL_VERSION), 0);
   const run = COMMANDS[command];
   if (!run) {
     console.error(`shoal: unknown command "${command}". Commands: ${Object.keys(COMMANDS).join(', ')}. See \`shoal --help\`.`);

@@ -69,8 +69,14 @@ export class ControlPlane {
   async start(): Promise<void> {
     const { opts } = this;
     const { config, logger, id } = opts;
-    const grpcPort = await bindUpward('gRPC', opts.host, opts.grpcPort, (port) =>
-      new Promise<number>((resolve, reject) => this.grpc.bindAsync(`${opts.host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)))),
+    const grpcPort = await bindUpward(
+      'gRPC',
+      opts.host,
+      opts.grpcPort,
+      (port) =>
+        new Promise<number>((resolve, reject) =>
+          this.grpc.bindAsync(`${opts.host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+        ),
     );
     const httpPort = await bindUpward('HTTP', opts.host, opts.httpPort, async (port) => {
       this.http.listen(port, opts.host);
@@ -121,15 +127,45 @@ export class ControlPlane {
       releaseLeases: (workerId, reason) => this.events.releaseWorker(workerId, reason, 2000),
       logger,
     });
-    const scaling = new ScalingController({ config, policyStore: this.consul, events: this.events, observer, workers: reconciler, journal, isLeader: () => lock.isLeader, logger });
-    this.ctx = { id, cluster: config.name, logger, token: config.controlPlane.token, isLeader: () => lock.isLeader, leader: () => lock.holder, observer, reconciler, scaling, journal, decisionLog };
+    const scaling = new ScalingController({
+      config,
+      policyStore: this.consul,
+      events: this.events,
+      observer,
+      workers: reconciler,
+      journal,
+      isLeader: () => lock.isLeader,
+      logger,
+    });
+    this.ctx = {
+      id,
+      cluster: config.name,
+      logger,
+      token: config.controlPlane.token,
+      isLeader: () => lock.isLeader,
+      leader: () => lock.holder,
+      observer,
+      reconciler,
+      scaling,
+      journal,
+      decisionLog,
+    };
 
     this.grpc.addService(ScaleService, scaleServer(this.ctx));
     this.health.addToServer(this.grpc);
     addReflection(this.grpc, join(REPO_ROOT, 'gen', 'descriptors.binpb'), ['shoal.v1.Scale', 'grpc.health.v1.Health']);
     this.health.setStatus('', 'SERVING');
     this.health.setStatus('shoal.v1.Scale', 'SERVING');
-    logger.info({ grpc: self.grpcAddress, http: self.httpAddress, consul: config.consul.address, runDir: runDir.path, token: config.controlPlane.token ? 'required' : 'none' }, 'control plane serving');
+    logger.info(
+      {
+        grpc: self.grpcAddress,
+        http: self.httpAddress,
+        consul: config.consul.address,
+        runDir: runDir.path,
+        token: config.controlPlane.token ? 'required' : 'none',
+      },
+      'control plane serving',
+    );
 
     observer.start();
     this.probe.start();
@@ -175,10 +211,16 @@ export class ControlPlane {
     if (!ctx) return;
     if (leading) {
       void ctx.journal
-        .decide(ClusterEventKind.CLUSTER_EVENT_KIND_LEADER_CHANGED, '', `${this.opts.id} holds the control-plane lock and acts`, () => Promise.resolve({ leader: this.opts.id }))
+        .decide(ClusterEventKind.CLUSTER_EVENT_KIND_LEADER_CHANGED, '', `${this.opts.id} holds the control-plane lock and acts`, () =>
+          Promise.resolve({ leader: this.opts.id }),
+        )
         .then(() => ctx.reconciler.wake());
     } else {
-      ctx.journal.observe(ClusterEventKind.CLUSTER_EVENT_KIND_LEADER_CHANGED, '', holder ? `${holder.id} leads; ${this.opts.id} stands by` : `nobody holds the control-plane lock; ${this.opts.id} stands by`);
+      ctx.journal.observe(
+        ClusterEventKind.CLUSTER_EVENT_KIND_LEADER_CHANGED,
+        '',
+        holder ? `${holder.id} leads; ${this.opts.id} stands by` : `nobody holds the control-plane lock; ${this.opts.id} stands by`,
+      );
     }
   }
 

@@ -12,11 +12,17 @@ runMain({
   name: 'shoal-control-plane',
   help: CONTROL_PLANE_HELP,
   parseFlags: (argv) => parseControlPlaneFlags(argv),
-  startTracing: (flags) => startTracing({ serviceName: 'shoal-control-plane', instanceId: flags.id, version: SHOAL_VERSION, attributes: { 'shoal.cluster': flags.config.name } }),
+  startTracing: (flags) =>
+    startTracing({ serviceName: 'shoal-control-plane', instanceId: flags.id, version: SHOAL_VERSION, attributes: { 'shoal.cluster': flags.config.name } }),
   logger: (flags) => createLogger({ control_plane_id: flags.id, cluster: flags.config.name }),
   create: (flags, logger) => {
     const controlPlane = new ControlPlane({ ...flags, logger });
     // Stopping releases the lock, so a standby takes over without waiting for our check to fail.
-    return { start: () => controlPlane.start(), stop: () => controlPlane.stop(), interrupted: 'releasing the lock', startFailed: 'control plane failed to start' };
+    return {
+      start: () => controlPlane.start(),
+      stop: () => controlPlane.stop(),
+      interrupted: 'releasing the lock',
+      startFailed: 'control plane failed to start',
+    };
   },
 });

@@ -26,7 +26,8 @@ const root = join(__dirname, '..');
 const schema = {
   ...z.toJSONSchema(clusterSchema, { io: 'input' }),
   title: 'shoal cluster config',
-  description: 'A shoal cluster: its nodes, state sync, health probing, control plane, events and autoscaling. Every key is optional. Reference: docs/configuration.md.',
+  description:
+    'A shoal cluster: its nodes, state sync, health probing, control plane, events and autoscaling. Every key is optional. Reference: docs/configuration.md.',
 } as JsonSchema;
 writeFileSync(join(root, 'deploy', 'cluster.schema.json'), JSON.stringify(schema, null, 2) + '\n');
 writeFileSync(join(root, 'docs', 'configuration.md'), reference(schema));
@@ -40,7 +41,9 @@ function reference(s: JsonSchema): string {
       const at = path ? `${path}.${key}` : key;
       const inner = field.type === 'array' && field.items?.properties ? field.items : field.properties ? field : undefined;
       if (inner) {
-        rows.push(`| **${at}${inner === field ? '' : '[]'}** | ${typeOf(field)} | ${inner === field ? '' : defaultOf(field)} | | ${limitsOf(field)} | ${cell(field.description ?? '')} |`);
+        rows.push(
+          `| **${at}${inner === field ? '' : '[]'}** | ${typeOf(field)} | ${inner === field ? '' : defaultOf(field)} | | ${limitsOf(field)} | ${cell(field.description ?? '')} |`,
+        );
         walk(inner, inner === field ? at : `${at}[]`);
         continue;
       }
@@ -55,7 +58,7 @@ function reference(s: JsonSchema): string {
     '# Cluster configuration',
     '',
     'A cluster is described by one JSON file (`--config`; deploy/local/cluster.json is the local one, checked against deploy/cluster.schema.json by editors); every key is optional and has the default below.',
-    'A key the schema does not know, a value outside its limits, or two fields that contradict each other stop the process at start with exit code 2 and the field\'s full path (e.g. `nodes[1].config.port`).',
+    "A key the schema does not know, a value outside its limits, or two fields that contradict each other stop the process at start with exit code 2 and the field's full path (e.g. `nodes[1].config.port`).",
     '',
     'Environment: `CONSUL_HTTP_ADDR` overrides `consul.address`; `SHOAL_CONTROL_PLANE_TOKEN` overrides `controlPlane.token`. A `$schema` key at the top is ignored.',
     '',

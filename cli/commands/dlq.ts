@@ -20,9 +20,15 @@ ${CLUSTER_OPTIONS_HELP}
 export async function dlq(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { ...CLUSTER_OPTIONS, redrive: { type: 'string' }, 'redrive-all': { type: 'boolean' }, limit: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      ...CLUSTER_OPTIONS,
+      redrive: { type: 'string' },
+      'redrive-all': { type: 'boolean' },
+      limit: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
-  if (values.help) return console.log(DLQ_HELP), 0;
+  if (values.help) return (console.log(DLQ_HELP), 0);
   const limit = intOption('--limit', values.limit, 100, { min: 1, max: 1000 });
   const { consul, cluster } = await connectCluster(values);
   const client = new EventsClient({ consul, cluster });

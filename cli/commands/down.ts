@@ -18,7 +18,7 @@ Options:
 
 export async function down(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { 'run-dir': { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-  if (values.help) return console.log(DOWN_HELP), 0;
+  if (values.help) return (console.log(DOWN_HELP), 0);
   const graceMs = Number(values.timeout ?? 15000);
   if (!Number.isInteger(graceMs) || graceMs <= 0) throw new CliError(`--timeout must be a positive number of milliseconds (got "${values.timeout}")`);
   const runDir = new RunDir(values['run-dir'] ?? defaultRunDir());

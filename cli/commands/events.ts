@@ -22,9 +22,15 @@ ${CLUSTER_OPTIONS_HELP}
 export async function events(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { ...CLUSTER_OPTIONS, history: { type: 'string' }, 'no-follow': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      ...CLUSTER_OPTIONS,
+      history: { type: 'string' },
+      'no-follow': { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
-  if (values.help) return console.log(EVENTS_HELP), 0;
+  if (values.help) return (console.log(EVENTS_HELP), 0);
   const history = intOption('--history', values.history, 20, { min: 1, max: 1000 });
   const { consul, cluster } = await connectCluster(values);
   const printed = new Set<string>();

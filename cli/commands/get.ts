@@ -23,7 +23,7 @@ export async function get(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: { ...CLUSTER_OPTIONS, from: { type: 'string' }, 'min-position': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
-  if (values.help) return console.log(GET_HELP), 0;
+  if (values.help) return (console.log(GET_HELP), 0);
   if (positionals.length !== 1) throw new CliError('get takes one KEY (see `shoal get --help`)');
   const [key] = positionals;
   const minPosition = intOption('--min-position', values['min-position'], 0);

@@ -25,13 +25,22 @@ const TICK_MS = 100;
 export async function load(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { ...CLUSTER_OPTIONS, rate: { type: 'string' }, duration: { type: 'string' }, type: { type: 'string' }, payload: { type: 'string' }, 'no-wait': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      ...CLUSTER_OPTIONS,
+      rate: { type: 'string' },
+      duration: { type: 'string' },
+      type: { type: 'string' },
+      payload: { type: 'string' },
+      'no-wait': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
-  if (values.help) return console.log(LOAD_HELP), 0;
+  if (values.help) return (console.log(LOAD_HELP), 0);
   const rate = Number(values.rate ?? 100);
   const duration = Number(values.duration ?? 30);
   if (!Number.isFinite(rate) || rate <= 0 || rate > 100_000) throw new CliError(`--rate must be from 1 to 100000 events per second (got "${values.rate}")`);
-  if (!Number.isFinite(duration) || duration <= 0 || duration > 86_400) throw new CliError(`--duration must be from 1 to 86400 seconds (got "${values.duration}")`);
+  if (!Number.isFinite(duration) || duration <= 0 || duration > 86_400)
+    throw new CliError(`--duration must be from 1 to 86400 seconds (got "${values.duration}")`);
   const type = values.type ?? 'cpu';
   const payload = Buffer.from(values.payload ?? (type === 'cpu' || type === 'sleep' ? '{"ms":20}' : ''), 'utf8');
   const { consul, cluster } = await connectCluster(values);

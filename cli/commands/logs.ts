@@ -23,12 +23,15 @@ export async function logs(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: { follow: { type: 'boolean', short: 'f' }, lines: { type: 'string' }, 'run-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
-  if (values.help) return console.log(LOGS_HELP), 0;
+  if (values.help) return (console.log(LOGS_HELP), 0);
   const lines = intOption('--lines', values.lines, 50);
   const runDir = new RunDir(values['run-dir'] ?? defaultRunDir());
   const available = new Map<string, string>();
   if (existsSync(runDir.logsDir)) {
-    for (const f of readdirSync(runDir.logsDir).filter((f) => f.endsWith('.log')).sort()) available.set(f.slice(0, -4), join(runDir.logsDir, f));
+    for (const f of readdirSync(runDir.logsDir)
+      .filter((f) => f.endsWith('.log'))
+      .sort())
+      available.set(f.slice(0, -4), join(runDir.logsDir, f));
   }
   if (available.size === 0) throw new CliError(`no logs in ${runDir.path}; start a cluster with \`shoal up\``);
   const unknown = positionals.filter((p) => !available.has(p));

@@ -22,7 +22,7 @@ export async function ls(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: { ...CLUSTER_OPTIONS, limit: { type: 'string' }, from: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
-  if (values.help) return console.log(LS_HELP), 0;
+  if (values.help) return (console.log(LS_HELP), 0);
   const prefix = positionals[0] ?? '';
   const limit = intOption('--limit', values.limit, Infinity);
   const { consul, cluster } = await connectCluster(values);

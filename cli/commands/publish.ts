@@ -23,9 +23,15 @@ export async function publish(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { ...CLUSTER_OPTIONS, key: { type: 'string' }, 'idempotency-key': { type: 'string' }, count: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      ...CLUSTER_OPTIONS,
+      key: { type: 'string' },
+      'idempotency-key': { type: 'string' },
+      count: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
-  if (values.help) return console.log(PUBLISH_HELP), 0;
+  if (values.help) return (console.log(PUBLISH_HELP), 0);
   if (positionals.length < 1 || positionals.length > 2) throw new CliError('publish takes TYPE and an optional PAYLOAD (see `shoal publish --help`)');
   const [type, payload = ''] = positionals;
   const count = intOption('--count', values.count, 1, { min: 1, max: 1_000_000 });
@@ -40,7 +46,7 @@ export async function publish(argv: string[]): Promise<number> {
       return 0;
     }
     const started = Date.now();
-    for (let sent = 0; sent < count; ) {
+    for (let sent = 0; sent < count;) {
       const n = Math.min(100, count - sent);
       await client.publishBatch(Array.from({ length: n }, () => event));
       sent += n;

@@ -23,7 +23,7 @@ export async function put(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: { ...CLUSTER_OPTIONS, 'expect-version': { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
-  if (values.help) return console.log(PUT_HELP), 0;
+  if (values.help) return (console.log(PUT_HELP), 0);
   if (positionals.length !== 2) throw new CliError('put takes KEY and VALUE (see `shoal put --help`)');
   const [key, value] = positionals;
   const expectedVersion = intOption('--expect-version', values['expect-version']);

@@ -15,8 +15,12 @@ ${CLUSTER_OPTIONS_HELP}
   -h, --help          show this help`;
 
 export async function rm(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...CLUSTER_OPTIONS, 'expect-version': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-  if (values.help) return console.log(RM_HELP), 0;
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { ...CLUSTER_OPTIONS, 'expect-version': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) return (console.log(RM_HELP), 0);
   if (positionals.length !== 1) throw new CliError('rm takes one KEY (see `shoal rm --help`)');
   const [key] = positionals;
   const expectedVersion = intOption('--expect-version', values['expect-version']);

@@ -26,7 +26,7 @@ export async function status(argv: string[]): Promise<number> {
     args: argv,
     options: { ...CLUSTER_OPTIONS, 'run-dir': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   });
-  if (values.help) return console.log(STATUS_HELP), 0;
+  if (values.help) return (console.log(STATUS_HELP), 0);
   const { consul, cluster, config } = await connectCluster(values);
   const [rows, controlPlane] = await Promise.all([clusterStatus(consul, cluster), controlPlaneStatus(consul, cluster)]);
   if (values.json) {

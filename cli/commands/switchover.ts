@@ -47,7 +47,7 @@ async function changePrimary(argv: string[], kind: 'switchover' | 'failover'): P
     args: argv,
     options: { ...CLUSTER_OPTIONS, to: { type: 'string' }, timeout: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   });
-  if (values.help) return console.log(kind === 'switchover' ? SWITCHOVER_HELP : FAILOVER_HELP), 0;
+  if (values.help) return (console.log(kind === 'switchover' ? SWITCHOVER_HELP : FAILOVER_HELP), 0);
   if (kind === 'switchover' && !values.to) throw new CliError('switchover needs --to NODE (see `shoal switchover --help`)');
   const timeoutMs = intOption('--timeout', values.timeout);
   const { consul, cluster, config } = await connectCluster(values);

@@ -43,9 +43,16 @@ Options:
 export async function up(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { config: { type: 'string' }, 'run-dir': { type: 'string' }, timeout: { type: 'string' }, 'control-planes': { type: 'string' }, 'dashboard-port': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      config: { type: 'string' },
+      'run-dir': { type: 'string' },
+      timeout: { type: 'string' },
+      'control-planes': { type: 'string' },
+      'dashboard-port': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
-  if (values.help) return console.log(UP_HELP), 0;
+  if (values.help) return (console.log(UP_HELP), 0);
   const timeoutMs = Number(values.timeout ?? 60000);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new CliError(`--timeout must be a positive number of milliseconds (got "${values.timeout}")`);
   const instances = intOption('--control-planes', values['control-planes'], 2, { min: 1, max: 9 });
@@ -103,7 +110,9 @@ export async function up(argv: string[]): Promise<number> {
     runDir.write(state);
   }
   const declared = declaredNodeIds(config);
-  console.log(`Control planes: started ${state.controlPlanes.map((c) => c.id).join(', ')}; the leader starts ${declared.join(', ')}. Waiting until all pass their Consul checks …`);
+  console.log(
+    `Control planes: started ${state.controlPlanes.map((c) => c.id).join(', ')}; the leader starts ${declared.join(', ')}. Waiting until all pass their Consul checks …`,
+  );
 
   let last = '';
   const outcome = await waitFor(
@@ -154,7 +163,9 @@ async function startMonitor(launch: MonitorLaunch): Promise<StartedMonitor | und
     { timeoutMs: 10_000, intervalMs: 100 },
   ).catch(() => 'timed out');
   if (listening !== 'listening') {
-    console.log(`Dashboard: did not start (${listening}); see ${monitor.log}. The cluster runs without it; \`npm run monitor -- --config FILE --port N\` starts it on another port.`);
+    console.log(
+      `Dashboard: did not start (${listening}); see ${monitor.log}. The cluster runs without it; \`npm run monitor -- --config FILE --port N\` starts it on another port.`,
+    );
     return isRunning(monitor) ? monitor : undefined;
   }
   console.log(`Dashboard: ${monitor.url}`);

@@ -35,9 +35,24 @@ export async function clusterStatus(consul: ConsulApi, cluster: string): Promise
   // not started yet. They belong in the table (and make the exit status 1).
   const absent: Member[] = (topology?.nodes ?? [])
     .filter((n) => !members.some((m) => m.id === n.id))
-    .map((n) => ({ id: n.id, role: n.declaredRole, grpcAddress: n.grpcAddress || '-', httpAddress: '', health: MemberHealth.MEMBER_HEALTH_UNSPECIFIED, version: '', consulNode: '', checks: [] }));
+    .map((n) => ({
+      id: n.id,
+      role: n.declaredRole,
+      grpcAddress: n.grpcAddress || '-',
+      httpAddress: '',
+      health: MemberHealth.MEMBER_HEALTH_UNSPECIFIED,
+      version: '',
+      consulNode: '',
+      checks: [],
+    }));
   const all = [...members, ...absent].sort((a, b) => roleOrder(a) - roleOrder(b) || a.id.localeCompare(b.id));
-  return Promise.all(all.map(async (member) => ({ member, info: member.grpcAddress === '-' ? undefined : await nodeInfo(member.grpcAddress), topology: topology?.nodes.find((n) => n.id === member.id) })));
+  return Promise.all(
+    all.map(async (member) => ({
+      member,
+      info: member.grpcAddress === '-' ? undefined : await nodeInfo(member.grpcAddress),
+      topology: topology?.nodes.find((n) => n.id === member.id),
+    })),
+  );
 }
 
 export async function controlPlaneStatus(consul: ConsulApi, cluster: string): Promise<ControlPlaneStatus> {
@@ -104,7 +119,14 @@ export function formatStatusTable(rows: NodeStatus[], now = Date.now()): string 
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  return [header, ...lines].map((cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return [header, ...lines]
+    .map((cells) =>
+      cells
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** "down", "drained", … for a node Consul does not list. */

@@ -22,7 +22,11 @@ export class EventsClient {
   private readonly router: PrimaryRouter<EventsGrpcClient>;
 
   constructor(opts: { consul: ConsulApi; cluster: string }) {
-    this.router = new PrimaryRouter({ consul: opts.consul, cluster: opts.cluster, connect: (address) => new EventsGrpcClient(address, credentials.createInsecure()) });
+    this.router = new PrimaryRouter({
+      consul: opts.consul,
+      cluster: opts.cluster,
+      connect: (address) => new EventsGrpcClient(address, credentials.createInsecure()),
+    });
   }
 
   /** Publishes; a retry after an ack timeout may publish twice unless the request has an idempotency key. */
@@ -33,12 +37,18 @@ export class EventsClient {
 
   publishBatch(requests: (Partial<PublishRequest> & { type: string })[], deadlineMs = 10_000): Promise<PublishResponse[]> {
     const events = requests.map((r) => ({ key: '', payload: Buffer.alloc(0), idempotencyKey: '', ...r }));
-    return this.router.onPrimary(Date.now() + deadlineMs, false, (c, d) => unaryCall<{ results: PublishResponse[] }>((m, o, cb) => c.publishBatch({ events }, m, o, cb), d)).then((r) => r.results);
+    return this.router
+      .onPrimary(Date.now() + deadlineMs, false, (c, d) => unaryCall<{ results: PublishResponse[] }>((m, o, cb) => c.publishBatch({ events }, m, o, cb), d))
+      .then((r) => r.results);
   }
 
   /** Leases; the call waits up to `waitMs` on the primary, so its deadline allows for that. */
   lease(workerId: string, maxEvents: number, waitMs: number, leaseMs = 0): Promise<LeasedEvent[]> {
-    return this.router.onPrimary(Date.now() + waitMs + 5000, false, (c, d) => unaryCall<{ events: LeasedEvent[] }>((m, o, cb) => c.lease({ workerId, maxEvents, waitMs, leaseMs }, m, o, cb), d)).then((r) => r.events);
+    return this.router
+      .onPrimary(Date.now() + waitMs + 5000, false, (c, d) =>
+        unaryCall<{ events: LeasedEvent[] }>((m, o, cb) => c.lease({ workerId, maxEvents, waitMs, leaseMs }, m, o, cb), d),
+      )
+      .then((r) => r.events);
   }
 
   ack(request: AckRequest, deadlineMs = 10_000): Promise<AckResponse> {
@@ -47,11 +57,15 @@ export class EventsClient {
 
   /** Several acks in one call; one result per ack, in order (each has its own status code). */
   ackBatch(acks: AckRequest[], deadlineMs = 10_000): Promise<AckResult[]> {
-    return this.router.onPrimary(Date.now() + deadlineMs, false, (c, d) => unaryCall<{ results: AckResult[] }>((m, o, cb) => c.ackBatch({ acks }, m, o, cb), d)).then((r) => r.results);
+    return this.router
+      .onPrimary(Date.now() + deadlineMs, false, (c, d) => unaryCall<{ results: AckResult[] }>((m, o, cb) => c.ackBatch({ acks }, m, o, cb), d))
+      .then((r) => r.results);
   }
 
   releaseWorker(workerId: string, reason: string, deadlineMs = 5000): Promise<number> {
-    return this.router.onPrimary(Date.now() + deadlineMs, false, (c, d) => unaryCall<{ released: number }>((m, o, cb) => c.releaseWorker({ workerId, reason }, m, o, cb), d)).then((r) => r.released);
+    return this.router
+      .onPrimary(Date.now() + deadlineMs, false, (c, d) => unaryCall<{ released: number }>((m, o, cb) => c.releaseWorker({ workerId, reason }, m, o, cb), d))
+      .then((r) => r.released);
   }
 
   backlog(deadlineMs = 5000): Promise<GetBacklogResponse> {
@@ -59,11 +73,15 @@ export class EventsClient {
   }
 
   deadLetters(limit = 100, deadlineMs = 5000): Promise<Event[]> {
-    return this.router.onPrimary(Date.now() + deadlineMs, false, (c, d) => unaryCall<{ events: Event[] }>((m, o, cb) => c.listDeadLetters({ limit }, m, o, cb), d)).then((r) => r.events);
+    return this.router
+      .onPrimary(Date.now() + deadlineMs, false, (c, d) => unaryCall<{ events: Event[] }>((m, o, cb) => c.listDeadLetters({ limit }, m, o, cb), d))
+      .then((r) => r.events);
   }
 
   redrive(eventId: string, deadlineMs = 10_000): Promise<Event | undefined> {
-    return this.router.onPrimary(Date.now() + deadlineMs, false, (c, d) => unaryCall<{ event?: Event }>((m, o, cb) => c.redrive({ eventId }, m, o, cb), d)).then((r) => r.event);
+    return this.router
+      .onPrimary(Date.now() + deadlineMs, false, (c, d) => unaryCall<{ event?: Event }>((m, o, cb) => c.redrive({ eventId }, m, o, cb), d))
+      .then((r) => r.event);
   }
 
   close(): void {

@@ -48,7 +48,10 @@ export class PrimaryRouter<C extends Client> {
     const { record } = await readLeader(this.opts.consul, this.opts.cluster);
     if (record?.primaryAddress) return record.primaryAddress;
     const primary = (await clusterMembers(this.opts.consul, this.opts.cluster)).find((m) => m.role === NodeRole.NODE_ROLE_PRIMARY);
-    if (!primary) throw Object.assign(new Error(`no primary in cluster ${this.opts.cluster} (Consul has no leader record and no node tagged primary)`), { code: status.UNAVAILABLE });
+    if (!primary)
+      throw Object.assign(new Error(`no primary in cluster ${this.opts.cluster} (Consul has no leader record and no node tagged primary)`), {
+        code: status.UNAVAILABLE,
+      });
     return primary.grpcAddress;
   }
 
@@ -76,10 +79,10 @@ export class PrimaryRouter<C extends Client> {
           continue;
         }
         // The node said so, or the call never left this process (no connection to the node).
-        const nothingWritten = e.metadata?.get(WRITTEN_METADATA_KEY)[0] === 'false' || (e.code === status.UNAVAILABLE && /^No connection established/.test(e.details ?? ''));
+        const nothingWritten =
+          e.metadata?.get(WRITTEN_METADATA_KEY)[0] === 'false' || (e.code === status.UNAVAILABLE && /^No connection established/.test(e.details ?? ''));
         // A redirect to where we already are is stale knowledge: ask Consul again.
-        const retriable =
-          (e.code === status.UNAVAILABLE && (!compareAndSet || nothingWritten)) || (notPrimary && (!redirect || redirect === this.primary));
+        const retriable = (e.code === status.UNAVAILABLE && (!compareAndSet || nothingWritten)) || (notPrimary && (!redirect || redirect === this.primary));
         const wait = backoff.next();
         if (!retriable || Date.now() + wait >= deadline) throw err;
         this.primary = undefined;

@@ -21,28 +21,36 @@ export class StateClient {
   private readonly router: PrimaryRouter<StateGrpcClient>;
 
   constructor(private readonly opts: StateClientOptions) {
-    this.router = new PrimaryRouter({ consul: opts.consul, cluster: opts.cluster, connect: (address) => new StateGrpcClient(address, credentials.createInsecure()) });
+    this.router = new PrimaryRouter({
+      consul: opts.consul,
+      cluster: opts.cluster,
+      connect: (address) => new StateGrpcClient(address, credentials.createInsecure()),
+    });
   }
 
   put(key: string, value: Buffer, o: { expectedVersion?: number; deadlineMs?: number } = {}): Promise<WriteResult> {
-    return this.onPrimary(o.deadlineMs, o.expectedVersion !== undefined, (c, deadline) => unaryCall<{ result?: WriteResult }>((m, opt, cb) => c.put({ key, value, expectedVersion: o.expectedVersion }, m, opt, cb), deadline)).then(
-      (r) => r.result!,
-    );
+    return this.onPrimary(o.deadlineMs, o.expectedVersion !== undefined, (c, deadline) =>
+      unaryCall<{ result?: WriteResult }>((m, opt, cb) => c.put({ key, value, expectedVersion: o.expectedVersion }, m, opt, cb), deadline),
+    ).then((r) => r.result!);
   }
 
   delete(key: string, o: { expectedVersion?: number; deadlineMs?: number } = {}): Promise<{ deleted: boolean; result?: WriteResult }> {
-    return this.onPrimary(o.deadlineMs, o.expectedVersion !== undefined, (c, deadline) => unaryCall((m, opt, cb) => c.delete({ key, expectedVersion: o.expectedVersion }, m, opt, cb), deadline));
+    return this.onPrimary(o.deadlineMs, o.expectedVersion !== undefined, (c, deadline) =>
+      unaryCall((m, opt, cb) => c.delete({ key, expectedVersion: o.expectedVersion }, m, opt, cb), deadline),
+    );
   }
 
   /** Reads from `address` when given (e.g. a replica), else from the primary. */
   get(key: string, o: { address?: string; minPosition?: number; deadlineMs?: number } = {}): Promise<GetResponse> {
-    const call = (c: StateGrpcClient, deadline: number) => unaryCall<GetResponse>((m, opt, cb) => c.get({ key, minPosition: o.minPosition ?? 0 }, m, opt, cb), deadline);
+    const call = (c: StateGrpcClient, deadline: number) =>
+      unaryCall<GetResponse>((m, opt, cb) => c.get({ key, minPosition: o.minPosition ?? 0 }, m, opt, cb), deadline);
     if (o.address) return call(this.router.client(o.address), Date.now() + (o.deadlineMs ?? this.deadline));
     return this.onPrimary(o.deadlineMs, false, call);
   }
 
   list(prefix: string, o: { address?: string; limit?: number; pageToken?: string; deadlineMs?: number } = {}): Promise<ListResponse> {
-    const call = (c: StateGrpcClient, deadline: number) => unaryCall<ListResponse>((m, opt, cb) => c.list({ prefix, limit: o.limit ?? 0, pageToken: o.pageToken ?? '' }, m, opt, cb), deadline);
+    const call = (c: StateGrpcClient, deadline: number) =>
+      unaryCall<ListResponse>((m, opt, cb) => c.list({ prefix, limit: o.limit ?? 0, pageToken: o.pageToken ?? '' }, m, opt, cb), deadline);
     if (o.address) return call(this.router.client(o.address), Date.now() + (o.deadlineMs ?? this.deadline));
     return this.onPrimary(o.deadlineMs, false, call);
   }

@@ -58,18 +58,24 @@ export function switchover(ctx: Ctx, to: string): Promise<PrimaryChange> {
     const members = await stateMembers(ctx);
     const target = members.find((m) => m.id === to);
     if (!target) throw new PrimaryChangeError(`no replica "${to}" in cluster ${ctx.cluster} (state nodes: ${members.map((m) => m.id).join(', ') || 'none'})`);
-    if (target.health !== MemberHealth.MEMBER_HEALTH_PASSING) throw new PrimaryChangeError(`${to} is not passing its health check; switch over to a healthy replica`);
+    if (target.health !== MemberHealth.MEMBER_HEALTH_PASSING)
+      throw new PrimaryChangeError(`${to} is not passing its health check; switch over to a healthy replica`);
 
     const primary = sync(old.primaryAddress);
     const targetClient = sync(target.grpcAddress);
     try {
-      const fenced = await unaryCall<{ term: number; lastPosition: number }>((m, o, cb) => primary.fence({ timeoutMs: Math.max(1000, deadline - Date.now()), term: old.term }, m, o, cb), deadline);
+      const fenced = await unaryCall<{ term: number; lastPosition: number }>(
+        (m, o, cb) => primary.fence({ timeoutMs: Math.max(1000, deadline - Date.now()), term: old.term }, m, o, cb),
+        deadline,
+      );
       steps.add(`fenced ${old.primaryId}: no new writes; its last position is ${fenced.lastPosition}`);
       await waitFor(`${to} to reach position ${fenced.lastPosition}`, async () => (await position(targetClient, 0, deadline)).position >= fenced.lastPosition, {
         timeoutMs: Math.max(0, deadline - Date.now()),
         intervalMs: 20,
       }).catch(() => {
-        throw new PrimaryChangeError(`${to} did not catch up to position ${fenced.lastPosition} in time; nothing changed (${old.primaryId} takes writes again when its fence expires)`);
+        throw new PrimaryChangeError(
+          `${to} did not catch up to position ${fenced.lastPosition} in time; nothing changed (${old.primaryId} takes writes again when its fence expires)`,
+        );
       });
       steps.add(`${to} has applied everything up to ${fenced.lastPosition}`);
       // The fence is a timer; the next term is not. From here the old primary and every replica
@@ -133,9 +139,16 @@ export function failover(ctx: Ctx & { force?: boolean; expectPrimary?: string; i
     // every replica in the old term, still following the old primary should it come back.
     const reachable = await ask(candidates, 0, deadline, steps);
     refuse(reachable.length);
-    const positions = await ask(reachable.map((p) => p.member), term, deadline, steps);
+    const positions = await ask(
+      reachable.map((p) => p.member),
+      term,
+      deadline,
+      steps,
+    );
     refuse(positions.length);
-    steps.add(`asked ${positions.length} replica(s) with term ${term} (they now refuse term ${old.term}): ${positions.map((p) => `${p.member.id} at ${p.pos.position} (term ${p.pos.lastEntryTerm})`).join(', ')}`);
+    steps.add(
+      `asked ${positions.length} replica(s) with term ${term} (they now refuse term ${old.term}): ${positions.map((p) => `${p.member.id} at ${p.pos.position} (term ${p.pos.lastEntryTerm})`).join(', ')}`,
+    );
     // The most advanced log: the newer last term first (a longer log of an older term may hold
     // writes that were never acknowledged), then the longer.
     positions.sort((a, b) => b.pos.lastEntryTerm - a.pos.lastEntryTerm || b.pos.position - a.pos.position || a.member.id.localeCompare(b.member.id));
@@ -143,7 +156,9 @@ export function failover(ctx: Ctx & { force?: boolean; expectPrimary?: string; i
     const chosen = to ? positions.find((p) => p.member.id === to) : best;
     if (!chosen) throw new PrimaryChangeError(`${to} is not a reachable replica of cluster ${ctx.cluster}`);
     if (chosen.pos.lastEntryTerm < best.pos.lastEntryTerm || (chosen.pos.lastEntryTerm === best.pos.lastEntryTerm && chosen.pos.position < best.pos.position)) {
-      throw new PrimaryChangeError(`${to} is at position ${chosen.pos.position} (term ${chosen.pos.lastEntryTerm}), behind ${best.member.id} at ${best.pos.position} (term ${best.pos.lastEntryTerm}); promoting it could lose acknowledged writes`);
+      throw new PrimaryChangeError(
+        `${to} is at position ${chosen.pos.position} (term ${chosen.pos.lastEntryTerm}), behind ${best.member.id} at ${best.pos.position} (term ${best.pos.lastEntryTerm}); promoting it could lose acknowledged writes`,
+      );
     }
     const client = sync(chosen.member.grpcAddress);
     try {
@@ -183,7 +198,10 @@ async function handOver(
     others.map(async (m) => {
       const client = sync(m.grpcAddress);
       try {
-        await unaryCall((md, o, cb) => client.follow({ term, primaryId: target.id, primaryAddress: target.grpcAddress }, md, o, cb), Math.min(deadline, Date.now() + 2000));
+        await unaryCall(
+          (md, o, cb) => client.follow({ term, primaryId: target.id, primaryAddress: target.grpcAddress }, md, o, cb),
+          Math.min(deadline, Date.now() + 2000),
+        );
         steps.add(`${m.id} follows ${target.id}`);
       } catch {
         steps.add(`${m.id} did not answer; it will follow once it reads the leader record`);
@@ -205,7 +223,12 @@ function sync(address: string): SyncClient {
 }
 
 /** Asks each member its position (adopting `term` when it is not 0); those that answer. */
-async function ask(members: Member[], term: number, deadline: number, steps: ReturnType<typeof stepLog>): Promise<{ member: Member; pos: GetPositionResponse }[]> {
+async function ask(
+  members: Member[],
+  term: number,
+  deadline: number,
+  steps: ReturnType<typeof stepLog>,
+): Promise<{ member: Member; pos: GetPositionResponse }[]> {
   const answers: { member: Member; pos: GetPositionResponse }[] = [];
   await Promise.all(
     members.map(async (member) => {

@@ -40,7 +40,14 @@ export function parseClusterConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, wa
   return config;
 }
 
-const SECTIONS: Record<string, z.ZodObject> = { consul: consulSchema, sync: syncSchema, health: healthSchema, controlPlane: controlPlaneSchema, events: eventsSchema, scaling: scalingSchema };
+const SECTIONS: Record<string, z.ZodObject> = {
+  consul: consulSchema,
+  sync: syncSchema,
+  health: healthSchema,
+  controlPlane: controlPlaneSchema,
+  events: eventsSchema,
+  scaling: scalingSchema,
+};
 
 /** The keys `raw` sets whose schema says they have no effect (the config is valid by now). */
 function noEffectWarnings(raw: Record<string, unknown> | undefined): ConfigWarning[] {

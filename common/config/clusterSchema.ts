@@ -50,12 +50,19 @@ function crossFieldIssues(c: ClusterConfigShape, replicas: number): z.core.$ZodR
   const issues = scalingIssues(c.scaling, ['scaling']);
   const at = (path: string[], message: string) => issues.push({ code: 'custom', path, message, input: c });
   if (c.events.handlerTimeout >= c.events.leaseMs) {
-    at(['events', 'handlerTimeout'], `is ${c.events.handlerTimeout}, not below events.leaseMs (${c.events.leaseMs}): a handler still running when its lease expires would run twice at once`);
+    at(
+      ['events', 'handlerTimeout'],
+      `is ${c.events.handlerTimeout}, not below events.leaseMs (${c.events.leaseMs}): a handler still running when its lease expires would run twice at once`,
+    );
   }
   if (c.controlPlane.restartBackoffMax < c.controlPlane.restartBackoffInitial) {
-    at(['controlPlane', 'restartBackoffMax'], `is ${c.controlPlane.restartBackoffMax}, below controlPlane.restartBackoffInitial (${c.controlPlane.restartBackoffInitial})`);
+    at(
+      ['controlPlane', 'restartBackoffMax'],
+      `is ${c.controlPlane.restartBackoffMax}, below controlPlane.restartBackoffInitial (${c.controlPlane.restartBackoffInitial})`,
+    );
   }
-  if (c.sync.minAcks > replicas) at(['sync', 'minAcks'], `is ${c.sync.minAcks}, but the config declares only ${replicas} replica(s): no write could ever be acknowledged`);
+  if (c.sync.minAcks > replicas)
+    at(['sync', 'minAcks'], `is ${c.sync.minAcks}, but the config declares only ${replicas} replica(s): no write could ever be acknowledged`);
   return issues;
 }
 

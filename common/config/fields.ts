@@ -65,7 +65,9 @@ const withoutScheme = (s: string) => s.replace(/^https?:\/\//, '');
 /** host:port, an http(s):// prefix dropped (as Consul's own tools take CONSUL_HTTP_ADDR). */
 export function hostPort() {
   return str()
-    .refine((s) => HOST_PORT.test(withoutScheme(s)) && Number(withoutScheme(s).split(':')[1]) <= 65535, { error: (iss) => `must be host:port (got "${String(iss.input)}")` })
+    .refine((s) => HOST_PORT.test(withoutScheme(s)) && Number(withoutScheme(s).split(':')[1]) <= 65535, {
+      error: (iss) => `must be host:port (got "${String(iss.input)}")`,
+    })
     .overwrite(withoutScheme);
 }
 

@@ -8,15 +8,21 @@ const nodeId = (text: string) => str().regex(ID_PATTERN, { error: text });
 
 /** One kind of node. A template with `count` > 1 yields ids `<id>-1` … `<id>-<count>`. */
 export const nodeTemplateSchema = section({
-  id: doc(nodeId('must be lowercase letters, digits and dashes, 1-63 long'), { description: 'Node id, or the prefix of the ids of a template with count > 1 (replica → replica-1, replica-2).' }),
+  id: doc(nodeId('must be lowercase letters, digits and dashes, 1-63 long'), {
+    description: 'Node id, or the prefix of the ids of a template with count > 1 (replica → replica-1, replica-2).',
+  }),
   type: doc(oneOf(ROLE_NAMES), { description: 'The role its nodes start in. One template at most is the primary.' }),
   count: doc(int(0, 100).default(1), { description: 'How many nodes this template declares; the primary template declares exactly 1.', unit: 'nodes' }),
   config: section({
     role: doc(str().optional(), { description: 'Free-form label from the seed.', defaultText: 'coordinator, read-replica or processor, by type' }),
     port: doc(int(0, 65535).default(0), { description: 'First gRPC port to try; instances take free ports upward from here. 0 = any free port.' }),
-    httpPort: doc(int(0, 65535).optional(), { description: 'First HTTP port to try (health, metrics). 0 = any free port.', defaultText: 'port + 1000, or 0 when port is 0' }),
+    httpPort: doc(int(0, 65535).optional(), {
+      description: 'First HTTP port to try (health, metrics). 0 = any free port.',
+      defaultText: 'port + 1000, or 0 when port is 0',
+    }),
     replicateFrom: doc(str().optional(), {
-      description: "The seed's field: whom replicas follow. Replicas always follow the current primary, so it may only name the primary template, on a replica template (it is accepted so the seed's file parses as written).",
+      description:
+        "The seed's field: whom replicas follow. Replicas always follow the current primary, so it may only name the primary template, on a replica template (it is accepted so the seed's file parses as written).",
     }),
   }).prefault({}),
 })

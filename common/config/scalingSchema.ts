@@ -9,7 +9,11 @@ const window = (description: string, fallback: number) => doc(ms(0, 3_600_000).d
  */
 export const scalingSchema = section({
   enabled: doc(bool().default(true), { description: 'Whether the control plane scales workers on its own.' }),
-  minWorkers: doc(int(0, 100).optional(), { description: 'Fewest workers.', unit: 'workers', defaultText: "the workers the config declares (the worker templates' counts)" }),
+  minWorkers: doc(int(0, 100).optional(), {
+    description: 'Fewest workers.',
+    unit: 'workers',
+    defaultText: "the workers the config declares (the worker templates' counts)",
+  }),
   maxWorkers: doc(int(0, 100).optional(), { description: 'Most workers; not below minWorkers.', unit: 'workers', defaultText: 'max(minWorkers, 6)' }),
   scaleUpCpuPercent: doc(num(1, 100).default(80), { description: "Scale up when the workers' average cpu stays above this.", unit: 'percent' }),
   scaleDownCpuPercent: doc(num(0, 99).default(20), { description: 'Scale down when it stays below this; below scaleUpCpuPercent.', unit: 'percent' }),
@@ -29,7 +33,8 @@ export function scalingIssues(p: ScalingConfig, path: PropertyKey[]): z.core.$Zo
   const issues: z.core.$ZodRawIssue[] = [];
   const at = (field: string, message: string) => issues.push({ code: 'custom', path: [...path, field], message, input: p });
   if (p.maxWorkers < p.minWorkers) at('maxWorkers', `is ${p.maxWorkers}, below minWorkers (${p.minWorkers})`);
-  if (p.scaleDownCpuPercent >= p.scaleUpCpuPercent) at('scaleDownCpuPercent', `must be below scaleUpCpuPercent (got ${p.scaleDownCpuPercent} and ${p.scaleUpCpuPercent})`);
+  if (p.scaleDownCpuPercent >= p.scaleUpCpuPercent)
+    at('scaleDownCpuPercent', `must be below scaleUpCpuPercent (got ${p.scaleDownCpuPercent} and ${p.scaleUpCpuPercent})`);
   return issues;
 }
 

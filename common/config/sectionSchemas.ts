@@ -18,53 +18,89 @@ export const syncSchema = section({
     noEffect: 'the primary and the replicas always hold the state, whatever their ids',
   }),
   minAcks: doc(int(0, 100).optional(), {
-    description: 'Replicas that must have applied a write before it is acknowledged. 0 = asynchronous (fast; a failover can lose the last acknowledged writes). At most the replicas the config declares.',
+    description:
+      'Replicas that must have applied a write before it is acknowledged. 0 = asynchronous (fast; a failover can lose the last acknowledged writes). At most the replicas the config declares.',
     unit: 'replicas',
     defaultText: '1 when the config declares replicas, else 0',
   }),
   ackTimeout: doc(ms(10, 600_000).default(5000), { description: 'How long a write may wait for replicas when its call has no deadline.', unit: 'ms' }),
-  fsync: doc(oneOf(['always', 'batch']).default('always'), { description: '"always": fsync every commit (survives power loss); "batch": fsync at checkpoints (survives kill -9).' }),
-  retainEntries: doc(int(1, 100_000_000).default(100_000), { description: 'Log entries the primary keeps for replicas to catch up from; a replica further behind gets a snapshot.', unit: 'entries' }),
-  heartbeatInterval: doc(ms(50, 60_000).default(1000), { description: 'How often the primary tells idle replicas it is alive; three missed beats end the stream.', unit: 'ms' }),
+  fsync: doc(oneOf(['always', 'batch']).default('always'), {
+    description: '"always": fsync every commit (survives power loss); "batch": fsync at checkpoints (survives kill -9).',
+  }),
+  retainEntries: doc(int(1, 100_000_000).default(100_000), {
+    description: 'Log entries the primary keeps for replicas to catch up from; a replica further behind gets a snapshot.',
+    unit: 'entries',
+  }),
+  heartbeatInterval: doc(ms(50, 60_000).default(1000), {
+    description: 'How often the primary tells idle replicas it is alive; three missed beats end the stream.',
+    unit: 'ms',
+  }),
 });
 
 export const healthSchema = section({
   interval: doc(ms(100, 3_600_000).default(30000), {
-    description: "How often the control plane probes each node's HTTP health endpoints (the seed's probe). The probe logs and exports shoal_control_plane_http_probe_up; it does not drive failover (the status streams and Consul's checks do).",
+    description:
+      "How often the control plane probes each node's HTTP health endpoints (the seed's probe). The probe logs and exports shoal_control_plane_http_probe_up; it does not drive failover (the status streams and Consul's checks do).",
     unit: 'ms',
   }),
   endpoints: doc(z.array(oneOf(PROBE_ENDPOINTS), { error: 'must be an array of strings' }).default(['/health/live', '/health/ready']), {
     description: `The HTTP endpoints the control plane probes on each node; each one of ${PROBE_ENDPOINTS.join(', ')}.`,
   }),
-  timeout: doc(ms(10, 600_000).default(5000), { description: "Timeout of one HTTP probe, and of the GRPC check registered in Consul for each node.", unit: 'ms' }),
+  timeout: doc(ms(10, 600_000).default(5000), {
+    description: 'Timeout of one HTTP probe, and of the GRPC check registered in Consul for each node.',
+    unit: 'ms',
+  }),
   checkInterval: doc(ms(100, 600_000).default(1000), { description: 'Interval of the GRPC check registered in Consul.', unit: 'ms' }),
-  deregisterCriticalAfter: doc(ms(60_000, 86_400_000).default(60000), { description: "Consul removes a service whose check stays critical this long (Consul's minimum is 60000).", unit: 'ms' }),
+  deregisterCriticalAfter: doc(ms(60_000, 86_400_000).default(60000), {
+    description: "Consul removes a service whose check stays critical this long (Consul's minimum is 60000).",
+    unit: 'ms',
+  }),
   samplePeriod: doc(ms(100, 60_000).default(1000), { description: 'Default period of Health.StreamStatus samples.', unit: 'ms' }),
   drainTimeout: doc(ms(0, 600_000).default(10000), { description: 'How long a stopping node lets in-flight calls finish before cancelling them.', unit: 'ms' }),
 });
 
 export const controlPlaneSchema = section({
-  port: doc(int(0, 65535).default(7070), { description: 'First gRPC port (Scale service) to try; a second instance takes the next free one. 0 = any free port.' }),
-  httpPort: doc(int(0, 65535).optional(), { description: 'First HTTP port (health, metrics) to try. 0 = any free port.', defaultText: 'port + 1000, or 0 when port is 0' }),
+  port: doc(int(0, 65535).default(7070), {
+    description: 'First gRPC port (Scale service) to try; a second instance takes the next free one. 0 = any free port.',
+  }),
+  httpPort: doc(int(0, 65535).optional(), {
+    description: 'First HTTP port (health, metrics) to try. 0 = any free port.',
+    defaultText: 'port + 1000, or 0 when port is 0',
+  }),
   token: doc(z.string({ error: 'must be a string' }).default(''), {
-    description: 'Bearer token that mutating Scale RPCs (Drain, Restart) require; none when empty. SHOAL_CONTROL_PLANE_TOKEN overrides it, so the token need not sit in a file.',
+    description:
+      'Bearer token that mutating Scale RPCs (Drain, Restart) require; none when empty. SHOAL_CONTROL_PLANE_TOKEN overrides it, so the token need not sit in a file.',
   }),
   reconcileInterval: doc(ms(50, 60_000).default(500), { description: 'How often the reconcile loop runs when nothing wakes it earlier.', unit: 'ms' }),
-  restartBackoffInitial: doc(ms(0, 600_000).default(200), { description: 'First wait before restarting a node that died; it doubles per restart in a row.', unit: 'ms' }),
-  restartBackoffMax: doc(ms(0, 3_600_000).default(10000), { description: 'Longest wait between restarts of a node that keeps dying; not below restartBackoffInitial.', unit: 'ms' }),
+  restartBackoffInitial: doc(ms(0, 600_000).default(200), {
+    description: 'First wait before restarting a node that died; it doubles per restart in a row.',
+    unit: 'ms',
+  }),
+  restartBackoffMax: doc(ms(0, 3_600_000).default(10000), {
+    description: 'Longest wait between restarts of a node that keeps dying; not below restartBackoffInitial.',
+    unit: 'ms',
+  }),
   suspectAfter: doc(ms(100, 600_000).default(3000), {
-    description: 'A node whose process runs but that has had no status sample (and no passing Consul check) for this long is suspected; a suspected primary is failed over.',
+    description:
+      'A node whose process runs but that has had no status sample (and no passing Consul check) for this long is suspected; a suspected primary is failed over.',
     unit: 'ms',
   }),
   startTimeout: doc(ms(1000, 600_000).default(20000), { description: 'A started node must pass in Consul within this long, or it is replaced.', unit: 'ms' }),
-  decisionLogSize: doc(int(1, 10_000).default(200), { description: 'Decisions kept in Consul KV at shoal/<cluster>/decisions (the newest).', unit: 'decisions' }),
+  decisionLogSize: doc(int(1, 10_000).default(200), {
+    description: 'Decisions kept in Consul KV at shoal/<cluster>/decisions (the newest).',
+    unit: 'decisions',
+  }),
 });
 
 export const eventsSchema = section({
   leaseMs: doc(ms(100, 3_600_000).default(30000), { description: 'How long a worker holds a leased event before it goes to another worker.', unit: 'ms' }),
-  maxAttempts: doc(int(1, 100).default(5), { description: 'Deliveries an event gets before it is dead-lettered (failed, timed out or expired).', unit: 'deliveries' }),
+  maxAttempts: doc(int(1, 100).default(5), {
+    description: 'Deliveries an event gets before it is dead-lettered (failed, timed out or expired).',
+    unit: 'deliveries',
+  }),
   handlerTimeout: doc(ms(10, 3_600_000).default(25000), {
-    description: 'How long a handler may run before it is aborted and the delivery counts as failed; below events.leaseMs, or a handler still running when its lease expires would run twice at once.',
+    description:
+      'How long a handler may run before it is aborted and the delivery counts as failed; below events.leaseMs, or a handler still running when its lease expires would run twice at once.',
     unit: 'ms',
   }),
   concurrency: doc(int(1, 1000).default(4), { description: 'Events a worker runs at once.', unit: 'events' }),

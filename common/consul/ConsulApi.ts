@@ -98,7 +98,11 @@ export class ConsulApi {
    * when something changed or after `wait`. Aborting `signal` cancels the request.
    */
   async healthService(service: string, opts: BlockingOptions = {}): Promise<Indexed<ConsulServiceEntry[]>> {
-    const { index, value } = await this.blocking<ConsulServiceEntry[] | undefined>((request) => this.client.health.service(request as { service: string }), { service }, opts);
+    const { index, value } = await this.blocking<ConsulServiceEntry[] | undefined>(
+      (request) => this.client.health.service(request as { service: string }),
+      { service },
+      opts,
+    );
     return { index, value: value ?? [] };
   }
 
@@ -135,7 +139,13 @@ export class ConsulApi {
    * @returns the session id.
    */
   async sessionCreate(opts: { name: string; checks: string[]; lockDelay: string }, timeoutMs = 5000): Promise<string> {
-    const created = (await this.client.session.create({ name: opts.name, checks: opts.checks, lockdelay: opts.lockDelay, behavior: 'release', timeout: timeoutMs } as unknown as Parameters<Consul['session']['create']>[0]));
+    const created = await this.client.session.create({
+      name: opts.name,
+      checks: opts.checks,
+      lockdelay: opts.lockDelay,
+      behavior: 'release',
+      timeout: timeoutMs,
+    } as unknown as Parameters<Consul['session']['create']>[0]);
     return created.ID;
   }
 
@@ -164,7 +174,11 @@ export class ConsulApi {
   }
 
   /** One request with the X-Consul-Index returned, optionally blocking, cancellable. */
-  private async blocking<T>(call: (request: Record<string, unknown>) => Promise<unknown>, params: Record<string, unknown>, opts: BlockingOptions): Promise<Indexed<T>> {
+  private async blocking<T>(
+    call: (request: Record<string, unknown>) => Promise<unknown>,
+    params: Record<string, unknown>,
+    opts: BlockingOptions,
+  ): Promise<Indexed<T>> {
     const ctx = new EventEmitter() as EventEmitter & { includeResponse: boolean };
     ctx.includeResponse = true;
     const onAbort = () => ctx.emit('cancel');

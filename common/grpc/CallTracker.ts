@@ -1,10 +1,4 @@
-import {
-  ResponderBuilder,
-  ServerInterceptingCall,
-  type ServerInterceptor,
-  ServerListenerBuilder,
-  status,
-} from '@grpc/grpc-js';
+import { ResponderBuilder, ServerInterceptingCall, type ServerInterceptor, ServerListenerBuilder, status } from '@grpc/grpc-js';
 
 /** What the tracker reports for each finished call. */
 export type CallFinished = (method: string, code: status, durationMs: number) => void;

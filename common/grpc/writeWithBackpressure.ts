@@ -1,4 +1,3 @@
-
 /**
  * Writes one message to a server stream and, when the stream's buffer is full, waits for it
  * to drain (or for `signal` to abort), so a slow reader slows the writer down instead of

@@ -99,7 +99,13 @@ export class EventJournal {
   private emit(event: ClusterEvent): void {
     this.history.push(event);
     if (this.history.length > HISTORY) this.history.shift();
-    const line = { event: kindName(event.kind), node: event.nodeId || undefined, reason: event.reason, ...detailsOf(event), traceId: event.traceId || undefined };
+    const line = {
+      event: kindName(event.kind),
+      node: event.nodeId || undefined,
+      reason: event.reason,
+      ...detailsOf(event),
+      traceId: event.traceId || undefined,
+    };
     if (event.decision) this.logger.info(line, `decided: ${kindName(event.kind)}`);
     else this.logger.info(line, `observed: ${kindName(event.kind)}`);
     for (const listener of this.listeners) listener(event);
@@ -115,4 +121,3 @@ export function detailsOf(event: ClusterEvent): Record<string, string> {
 export function kindName(kind: ClusterEventKind): string {
   return clusterEventKindToJSON(kind).replace('CLUSTER_EVENT_KIND_', '').toLowerCase();
 }
-

@@ -81,10 +81,12 @@ export class LeaderLock {
         this.session ??= await consul.sessionCreate({ name: `shoal ${cluster} control plane ${this.opts.self.id}`, checks: this.opts.checks, lockDelay: '0s' });
         this.read = new AbortController();
         const read = this.read;
-        const { index: next, value } = await consul.kvGet(key, { index: this.confirmed ? index : undefined, wait: '10s', signal: AbortSignal.any([signal, read.signal]) }).catch((err: unknown) => {
-          if (read.signal.aborted && !signal.aborted) return undefined;
-          throw err;
-        }) ?? { index: undefined, value: undefined };
+        const { index: next, value } = (await consul
+          .kvGet(key, { index: this.confirmed ? index : undefined, wait: '10s', signal: AbortSignal.any([signal, read.signal]) })
+          .catch((err: unknown) => {
+            if (read.signal.aborted && !signal.aborted) return undefined;
+            throw err;
+          })) ?? { index: undefined, value: undefined };
         // Aborted by recheck(): read again, now without blocking.
         if (next === undefined) continue;
         index = Number(next) < Number(index ?? 0) ? undefined : next;

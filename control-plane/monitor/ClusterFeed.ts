@@ -114,14 +114,18 @@ export class ClusterFeed {
 
   private run(): Promise<void> {
     const { consul, cluster } = this.opts;
-    const down = (leader: ControlPlaneLeader | undefined, problem: string) => this.setConnection({ connected: false, leaderId: leader?.id ?? '', leaderAddress: leader?.grpcAddress ?? '', problem });
+    const down = (leader: ControlPlaneLeader | undefined, problem: string) =>
+      this.setConnection({ connected: false, leaderId: leader?.id ?? '', leaderAddress: leader?.grpcAddress ?? '', problem });
     return followControlPlaneLeader(
       {
         consul,
         cluster,
         signal: this.stopping.signal,
         recheckMs: LEADER_CHECK_MS,
-        onRecheck: () => this.readControlPlanes().catch((err: Error) => this.opts.logger.debug({ err: err.message }, 'could not read the control-plane instances from Consul')),
+        onRecheck: () =>
+          this.readControlPlanes().catch((err: Error) =>
+            this.opts.logger.debug({ err: err.message }, 'could not read the control-plane instances from Consul'),
+          ),
         onState: (state) => {
           if (state.kind === 'consul-unreachable') down(undefined, `cannot reach Consul at ${consul.address}: ${state.error.message}`);
           if (state.kind === 'no-leader') down(undefined, `no control-plane instance holds the lock of cluster "${cluster}" (is one running?)`);
@@ -159,7 +163,8 @@ export class ClusterFeed {
         stall = setTimeout(() => finish(`no picture from ${leader.id} at ${leader.grpcAddress} for ${stallMs} ms`), stallMs);
       };
       watchdog();
-      const broke = (name: string) => (err: Error & { details?: string }) => finish(`${name} from ${leader.id} at ${leader.grpcAddress} broke: ${err.details || err.message}`);
+      const broke = (name: string) => (err: Error & { details?: string }) =>
+        finish(`${name} from ${leader.id} at ${leader.grpcAddress} broke: ${err.details || err.message}`);
 
       const cluster = client.watchCluster({ periodMs: this.opts.periodMs });
       streams.push(cluster);

@@ -60,8 +60,14 @@ export class ConflictWatcher {
     }
     const { client } = entry;
     try {
-      const { conflicts } = await unaryCall<ListConflictsResponse>((md, options, cb) => client.listConflicts({ limit: LATEST }, md, options, cb), Date.now() + 5000);
-      this.byNode.set(nodeId, conflicts.map((c) => conflictView(nodeId, c)));
+      const { conflicts } = await unaryCall<ListConflictsResponse>(
+        (md, options, cb) => client.listConflicts({ limit: LATEST }, md, options, cb),
+        Date.now() + 5000,
+      );
+      this.byNode.set(
+        nodeId,
+        conflicts.map((c) => conflictView(nodeId, c)),
+      );
       this.failedAt.delete(nodeId);
       this.onChange(this.latest());
     } catch (err) {

@@ -22,7 +22,9 @@ interface Asset {
 const ASSETS: [from: 'page' | 'uplot', file: string][] = [
   ['page', 'index.html'],
   ['page', 'dashboard.css'],
-  ...['main.js', 'stream.js', 'header.js', 'topology.js', 'nodeTable.js', 'sync.js', 'scaling.js', 'charts.js', 'eventLog.js', 'dom.js', 'format.js'].map((file): ['page', string] => ['page', file]),
+  ...['main.js', 'stream.js', 'header.js', 'topology.js', 'nodeTable.js', 'sync.js', 'scaling.js', 'charts.js', 'eventLog.js', 'dom.js', 'format.js'].map(
+    (file): ['page', string] => ['page', file],
+  ),
   ['uplot', 'uPlot.iife.min.js'],
   ['uplot', 'uPlot.min.css'],
 ];
@@ -37,7 +39,9 @@ const TYPES: Record<string, string> = {
 /** The page and everything it loads, read once: served from here, so it makes no request elsewhere. */
 function loadAssets(): Map<string, Asset> {
   const dirs = { page: join(__dirname, 'dashboard'), uplot: join(dirname(require.resolve('uplot/package.json')), 'dist') };
-  return new Map(ASSETS.map(([from, file]) => [file === 'index.html' ? '/' : `/assets/${file}`, { body: readFileSync(join(dirs[from], file)), type: TYPES[extname(file)] }]));
+  return new Map(
+    ASSETS.map(([from, file]) => [file === 'index.html' ? '/' : `/assets/${file}`, { body: readFileSync(join(dirs[from], file)), type: TYPES[extname(file)] }]),
+  );
 }
 
 /** What the server needs of the feed. */

@@ -225,5 +225,13 @@ const MAX_VALUE_SHOWN = 200;
 export function conflictView(nodeId: string, c: ConflictResolution): ConflictView {
   const version = (v: ConflictResolution['winner']): VersionView | undefined =>
     v && { value: Buffer.from(v.value).subarray(0, MAX_VALUE_SHOWN).toString('utf8'), version: v.version, deleted: v.deleted, origin: v.origin };
-  return { nodeId, resolvedAtMs: c.resolvedAtUnixMs, key: c.key, reason: c.reason, resolvedBy: c.resolvedBy, winner: version(c.winner), loser: version(c.loser) };
+  return {
+    nodeId,
+    resolvedAtMs: c.resolvedAtUnixMs,
+    key: c.key,
+    reason: c.reason,
+    resolvedBy: c.resolvedBy,
+    winner: version(c.winner),
+    loser: version(c.loser),
+  };
 }

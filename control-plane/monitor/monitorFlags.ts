@@ -50,5 +50,10 @@ export function parseMonitorFlags(argv: string[], env: NodeJS.ProcessEnv = proce
   if (cluster !== undefined && !isValidNodeId(cluster)) throw new ConfigError('--cluster', `"${cluster}" must be lowercase letters, digits and dashes`);
   const host = str('host') ?? '127.0.0.1';
   if (!host) throw new ConfigError('--host', 'must not be empty');
-  return { config: cluster ? { ...loaded, name: cluster } : loaded, configWarnings, host, port: str('port') !== undefined ? portFlag('--port', str('port')!) : 3000 };
+  return {
+    config: cluster ? { ...loaded, name: cluster } : loaded,
+    configWarnings,
+    host,
+    port: str('port') !== undefined ? portFlag('--port', str('port')!) : 3000,
+  };
 }

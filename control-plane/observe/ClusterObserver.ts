@@ -102,12 +102,16 @@ export class ClusterObserver {
 
   /** Reads membership and the leader record without blocking; clears blindness when both succeed. */
   private async refresh(): Promise<void> {
-    const [{ value }, leader] = await Promise.all([this.opts.consul.healthService(serviceNameOf(this.opts.cluster), { timeoutMs: 2000 }), readLeader(this.opts.consul, this.opts.cluster)]);
+    const [{ value }, leader] = await Promise.all([
+      this.opts.consul.healthService(serviceNameOf(this.opts.cluster), { timeoutMs: 2000 }),
+      readLeader(this.opts.consul, this.opts.cluster),
+    ]);
     this.applyMembers(value.map(memberFromConsul));
     this.leaderRecord = leader.record;
     if (this.blindNow) {
       this.blindNow = false;
-      if (this.everSighted) this.opts.observe(ClusterEventKind.CLUSTER_EVENT_KIND_CONSUL_SIGHTED, '', 'Consul answers again; membership and the leader record are fresh');
+      if (this.everSighted)
+        this.opts.observe(ClusterEventKind.CLUSTER_EVENT_KIND_CONSUL_SIGHTED, '', 'Consul answers again; membership and the leader record are fresh');
       else this.opts.logger.info({ consul: this.opts.consul.address, members: value.length }, 'observing the cluster through Consul');
       this.everSighted = true;
     }

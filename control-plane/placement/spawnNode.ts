@@ -24,12 +24,18 @@ export interface NodeLaunch {
 export function spawnNode(launch: NodeLaunch): { child: ChildProcess & { pid: number }; log: string } {
   const log = join(launch.logsDir, `${launch.id}.log`);
   const args = [
-    '--role', launch.role,
-    '--id', launch.id,
-    '--cluster', launch.cluster,
-    '--port', String(launch.grpcPort),
-    '--http-port', String(launch.httpPort),
-    '--data-dir', join(launch.dataDir, launch.id),
+    '--role',
+    launch.role,
+    '--id',
+    launch.id,
+    '--cluster',
+    launch.cluster,
+    '--port',
+    String(launch.grpcPort),
+    '--http-port',
+    String(launch.httpPort),
+    '--data-dir',
+    join(launch.dataDir, launch.id),
     ...(launch.configPath ? ['--config', launch.configPath] : []),
   ];
   const child = spawnDetached(join(REPO_ROOT, 'bin', 'shoal-node.js'), args, log, { ...process.env, CONSUL_HTTP_ADDR: launch.consulAddress });

@@ -52,7 +52,14 @@ export class NodeStateMachine {
       // or not. A running one gets startTimeout from now to pass, as if just started.
       const record = proc ?? placement.recorded(t.id);
       if (record) {
-        journal.observe(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_ADOPTED, t.id, proc ? `re-adopted its running process (pid ${proc.pid}) from the run directory` : `re-adopted from the run directory; its process (pid ${record.pid}) is gone`, { pid: record.pid, managed: true });
+        journal.observe(
+          ClusterEventKind.CLUSTER_EVENT_KIND_NODE_ADOPTED,
+          t.id,
+          proc
+            ? `re-adopted its running process (pid ${proc.pid}) from the run directory`
+            : `re-adopted from the run directory; its process (pid ${record.pid}) is gone`,
+          { pid: record.pid, managed: true },
+        );
         t.managed = true;
         t.pid = record.pid;
         t.restarts = record.restarts ?? 0;
@@ -69,10 +76,15 @@ export class NodeStateMachine {
       if (t.drained) return;
       if (passing) {
         if (t.phase === NodePhase.NODE_PHASE_SUSPECTED || t.phase === NodePhase.NODE_PHASE_STARTING) {
-          journal.observe(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_RECOVERED, t.id, t.phase === NodePhase.NODE_PHASE_STARTING ? 'passing in Consul, status stream live' : 'passing again', {
-            restarts: t.restarts,
-            ...(t.startedAt ? { startupMs: now - t.startedAt } : {}),
-          });
+          journal.observe(
+            ClusterEventKind.CLUSTER_EVENT_KIND_NODE_RECOVERED,
+            t.id,
+            t.phase === NodePhase.NODE_PHASE_STARTING ? 'passing in Consul, status stream live' : 'passing again',
+            {
+              restarts: t.restarts,
+              ...(t.startedAt ? { startupMs: now - t.startedAt } : {}),
+            },
+          );
         }
         t.phase = NodePhase.NODE_PHASE_RUNNING;
         t.suspectedAt = 0;
@@ -122,7 +134,12 @@ export class NodeStateMachine {
     if (member) {
       // Started outside the control plane (by hand): observed, failed over, never restarted.
       if (!t.adoptionReported) {
-        journal.observe(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_ADOPTED, t.id, 'started outside the control plane: observed and failed over if primary, never restarted', { managed: false });
+        journal.observe(
+          ClusterEventKind.CLUSTER_EVENT_KIND_NODE_ADOPTED,
+          t.id,
+          'started outside the control plane: observed and failed over if primary, never restarted',
+          { managed: false },
+        );
         t.adoptionReported = true;
       }
       t.phase = passing ? NodePhase.NODE_PHASE_RUNNING : NodePhase.NODE_PHASE_SUSPECTED;
@@ -130,7 +147,11 @@ export class NodeStateMachine {
       const lastHeard = Math.max(stream?.lastSampleAt ?? 0, stream?.brokeAt ?? 0);
       const silent = !stream?.connected || now - (stream.lastSampleAt || now) >= config.controlPlane.suspectAfter;
       const gone = silent && (member.health === MemberHealth.MEMBER_HEALTH_CRITICAL || (lastHeard > 0 && now - lastHeard >= config.controlPlane.suspectAfter));
-      if (isPrimary && gone) await this.guard.failOver(t.id, `primary ${t.id} (not managed) is gone: no status stream, Consul check ${member.health === MemberHealth.MEMBER_HEALTH_CRITICAL ? 'critical' : 'silent'}`);
+      if (isPrimary && gone)
+        await this.guard.failOver(
+          t.id,
+          `primary ${t.id} (not managed) is gone: no status stream, Consul check ${member.health === MemberHealth.MEMBER_HEALTH_CRITICAL ? 'critical' : 'silent'}`,
+        );
       return;
     }
 

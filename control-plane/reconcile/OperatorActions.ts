@@ -49,17 +49,22 @@ export class OperatorActions {
     const { journal, observer, placement, config } = this.scope;
     const t = this.operable(id);
     const steps: string[] = [];
-    await journal.decide(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_RESTARTED, id, t.drained ? 'restart requested (it was drained)' : 'restart requested', async () => {
-      if (!t.drained) {
-        if (observer.leader?.primaryId === id) steps.push(...(await this.guard.handOver(id)));
-        await placement.stop(id, drainGrace(config));
-        steps.push(`${id} stopped`);
-      }
-      t.drained = false;
-      const started = await launchNode(this.scope, t);
-      steps.push(`${id} started again (pid ${started.pid})`);
-      return { pid: started.pid, restarts: t.restarts };
-    });
+    await journal.decide(
+      ClusterEventKind.CLUSTER_EVENT_KIND_NODE_RESTARTED,
+      id,
+      t.drained ? 'restart requested (it was drained)' : 'restart requested',
+      async () => {
+        if (!t.drained) {
+          if (observer.leader?.primaryId === id) steps.push(...(await this.guard.handOver(id)));
+          await placement.stop(id, drainGrace(config));
+          steps.push(`${id} stopped`);
+        }
+        t.drained = false;
+        const started = await launchNode(this.scope, t);
+        steps.push(`${id} started again (pid ${started.pid})`);
+        return { pid: started.pid, restarts: t.restarts };
+      },
+    );
     return steps;
   }
 
@@ -70,11 +75,17 @@ export class OperatorActions {
   private operable(id: string): Track {
     const { observer, tracks, config } = this.scope;
     // The Scale handlers check these first (with the leader's address); this is for the race.
-    if (!this.scope.mayAct()) throw new DomainError('unavailable', `this control plane does not act now (standby, blind or stopping); the leader is ${this.leaderId() ?? 'not elected yet'}`);
+    if (!this.scope.mayAct())
+      throw new DomainError(
+        'unavailable',
+        `this control plane does not act now (standby, blind or stopping); the leader is ${this.leaderId() ?? 'not elected yet'}`,
+      );
     const t = tracks.find(id);
     if (!t || (!t.declared && !observer.members.has(id))) throw new DomainError('not-found', `no node "${id}" in cluster ${config.name}`);
-    if (!t.managed && !t.declared) throw new DomainError('precondition', `${id} was started outside the control plane; stop or restart it where it was started`);
-    if (!t.managed && observer.members.has(id)) throw new DomainError('precondition', `${id} runs outside the control plane (started by hand); stop or restart it where it was started`);
+    if (!t.managed && !t.declared)
+      throw new DomainError('precondition', `${id} was started outside the control plane; stop or restart it where it was started`);
+    if (!t.managed && observer.members.has(id))
+      throw new DomainError('precondition', `${id} runs outside the control plane (started by hand); stop or restart it where it was started`);
     return t;
   }
 }

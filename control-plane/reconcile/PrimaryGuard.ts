@@ -10,7 +10,13 @@ export interface PrimaryChanges {
   /** The primary the leader record names now, read afresh. */
   currentPrimary(): Promise<string | undefined>;
   /** An unplanned change (see common/cluster/changePrimary `failover`). */
-  failover(opts: { expectPrimary: string; includeCurrent: boolean; stateNodeIds: string[]; timeoutMs: number; progress: (line: string) => void }): Promise<PrimaryChange>;
+  failover(opts: {
+    expectPrimary: string;
+    includeCurrent: boolean;
+    stateNodeIds: string[];
+    timeoutMs: number;
+    progress: (line: string) => void;
+  }): Promise<PrimaryChange>;
   /** A planned, lossless handover to `to` (see `switchover`). */
   switchover(to: string, timeoutMs: number): Promise<PrimaryChange>;
 }
@@ -57,8 +63,11 @@ export class PrimaryGuard {
           timeoutMs: 5000,
           progress: (line) => logger.info({ node: id }, `failover: ${line}`),
         });
-        await journal.decide(ClusterEventKind.CLUSTER_EVENT_KIND_PROMOTED, change.to, `the most advanced replica; primary from position ${change.startPosition} in term ${change.term}`, () =>
-          Promise.resolve({ term: change.term, startPosition: change.startPosition, from: change.from }),
+        await journal.decide(
+          ClusterEventKind.CLUSTER_EVENT_KIND_PROMOTED,
+          change.to,
+          `the most advanced replica; primary from position ${change.startPosition} in term ${change.term}`,
+          () => Promise.resolve({ term: change.term, startPosition: change.startPosition, from: change.from }),
         );
         return { from: change.from, to: change.to, term: change.term, startPosition: change.startPosition, steps: change.steps.join('; ') };
       });
@@ -96,7 +105,11 @@ export class PrimaryGuard {
     this.termGapSince ||= Date.now();
     if (Date.now() - this.termGapSince < config.controlPlane.suspectAfter) return;
     this.termGapSince = 0;
-    await this.failOver(record.primaryId, `nodes hold term ${highest}, above the leader record's ${record.term}, and no primary serves it (a failover that fenced them did not finish)`, true);
+    await this.failOver(
+      record.primaryId,
+      `nodes hold term ${highest}, above the leader record's ${record.term}, and no primary serves it (a failover that fenced them did not finish)`,
+      true,
+    );
   }
 
   /**

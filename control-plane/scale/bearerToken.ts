@@ -13,6 +13,9 @@ export function requireToken(metadata: Metadata, token: string, method: string):
   const a = Buffer.from(given);
   const b = Buffer.from(token);
   if (a.length !== b.length || !timingSafeEqual(a, b)) {
-    throw new ServerError(status.UNAUTHENTICATED, `${method} needs "authorization: Bearer <token>" with the control plane's token (controlPlane.token or SHOAL_CONTROL_PLANE_TOKEN)`);
+    throw new ServerError(
+      status.UNAUTHENTICATED,
+      `${method} needs "authorization: Bearer <token>" with the control plane's token (controlPlane.token or SHOAL_CONTROL_PLANE_TOKEN)`,
+    );
   }
 }

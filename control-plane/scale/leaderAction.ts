@@ -34,7 +34,10 @@ export async function leaderAction<T>(ctx: LeaderGate, method: string, call: Ser
     const leader = ctx.leader();
     const metadata = new Metadata();
     if (leader) metadata.set(LEADER_METADATA_KEY, leader.grpcAddress);
-    throw unavailable(`this control plane (${ctx.id}) is a standby; ${leader ? `the leader is ${leader.id} at ${leader.grpcAddress}` : 'no leader is elected yet'}`, metadata);
+    throw unavailable(
+      `this control plane (${ctx.id}) is a standby; ${leader ? `the leader is ${leader.id} at ${leader.grpcAddress}` : 'no leader is elected yet'}`,
+      metadata,
+    );
   }
   if (ctx.observer.blind) throw unavailable(`this control plane cannot reach Consul now; it makes no changes until it can`);
   try {

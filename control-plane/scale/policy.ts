@@ -38,7 +38,11 @@ export function policyResponse(ctx: PolicyDeps, policy: ScalingConfig): GetPolic
 }
 
 /** SetPolicy and ScaleWorkers sit beside GetPolicy: one policy, three ways to touch it. */
-export function setPolicy(ctx: PolicyChangeDeps, request: SetPolicyRequest, call: ServerUnaryCall<SetPolicyRequest, SetPolicyResponse>): Promise<SetPolicyResponse> {
+export function setPolicy(
+  ctx: PolicyChangeDeps,
+  request: SetPolicyRequest,
+  call: ServerUnaryCall<SetPolicyRequest, SetPolicyResponse>,
+): Promise<SetPolicyResponse> {
   return leaderAction(ctx, 'SetPolicy', call, async () => {
     if (!request.policy) throw invalidArgument('policy is required');
     const policy = fromProto(request.policy);
@@ -48,12 +52,28 @@ export function setPolicy(ctx: PolicyChangeDeps, request: SetPolicyRequest, call
   });
 }
 
-export function scaleWorkers(ctx: PolicyChangeDeps, request: ScaleWorkersRequest, call: ServerUnaryCall<ScaleWorkersRequest, ScaleWorkersResponse>): Promise<ScaleWorkersResponse> {
+export function scaleWorkers(
+  ctx: PolicyChangeDeps,
+  request: ScaleWorkersRequest,
+  call: ServerUnaryCall<ScaleWorkersRequest, ScaleWorkersResponse>,
+): Promise<ScaleWorkersResponse> {
   return leaderAction(ctx, 'ScaleWorkers', call, async () => ({ desiredWorkers: await ctx.scaling.scaleWorkers(request.workers) }));
 }
 
 /** The contract's ScalingPolicy and the config's scaling section have the same fields. */
-const FIELDS = ['enabled', 'minWorkers', 'maxWorkers', 'scaleUpCpuPercent', 'scaleDownCpuPercent', 'scaleUpBacklogPerWorker', 'scaleDownBacklog', 'upWindowMs', 'downWindowMs', 'cooldownMs', 'step'] as const;
+const FIELDS = [
+  'enabled',
+  'minWorkers',
+  'maxWorkers',
+  'scaleUpCpuPercent',
+  'scaleDownCpuPercent',
+  'scaleUpBacklogPerWorker',
+  'scaleDownBacklog',
+  'upWindowMs',
+  'downWindowMs',
+  'cooldownMs',
+  'step',
+] as const;
 
 function copyPolicy<T extends ScalingConfig | ScalingPolicy>(p: ScalingConfig | ScalingPolicy): T {
   return Object.fromEntries(FIELDS.map((f) => [f, p[f]])) as unknown as T;

@@ -28,7 +28,12 @@ export type WatchClusterDeps = TopologyDeps &
  * already holds (its status streams, the backlog its scaling tick read), so a watcher costs
  * the nodes nothing.
  */
-export async function watchCluster(ctx: WatchClusterDeps, request: WatchClusterRequest, call: ServerWritableStream<WatchClusterRequest, WatchClusterResponse>, cancelled: AbortSignal): Promise<void> {
+export async function watchCluster(
+  ctx: WatchClusterDeps,
+  request: WatchClusterRequest,
+  call: ServerWritableStream<WatchClusterRequest, WatchClusterResponse>,
+  cancelled: AbortSignal,
+): Promise<void> {
   const periodMs = request.periodMs || DEFAULT_PERIOD_MS;
   if (periodMs < MIN_PERIOD_MS || periodMs > MAX_PERIOD_MS) {
     throw invalidArgument(`period_ms must be 0 (default ${DEFAULT_PERIOD_MS}) or from ${MIN_PERIOD_MS} to ${MAX_PERIOD_MS}, got ${request.periodMs}`);

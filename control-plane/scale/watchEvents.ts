@@ -16,7 +16,12 @@ const MAX_HISTORY = 1000;
  * The last `history` decisions from Consul's decision log (every instance's, so a standby that
  * took over shows what the old leader did), then every event of this instance as it happens.
  */
-export async function watchEvents(ctx: WatchEventsDeps, request: WatchEventsRequest, call: ServerWritableStream<WatchEventsRequest, WatchEventsResponse>, cancelled: AbortSignal): Promise<void> {
+export async function watchEvents(
+  ctx: WatchEventsDeps,
+  request: WatchEventsRequest,
+  call: ServerWritableStream<WatchEventsRequest, WatchEventsResponse>,
+  cancelled: AbortSignal,
+): Promise<void> {
   if (request.history > MAX_HISTORY) throw invalidArgument(`history must be at most ${MAX_HISTORY}, got ${request.history}`);
   const history = request.history || DEFAULT_HISTORY;
   // Subscribe first, so nothing falls between the history and the live events.

@@ -42,8 +42,10 @@ export class Autoscaler {
     const avgCpu = x.cpus.length ? x.cpus.reduce((a, b) => a + b, 0) / x.cpus.length : 0;
     const perWorker = x.backlog / Math.max(1, x.workers);
     const metrics = { avgCpuPercent: round(avgCpu), backlog: x.backlog, backlogPerWorker: round(perWorker), workers: x.workers, desired: x.desired };
-    if (x.desired < policy.minWorkers) return this.act(x.now, 'up', x.desired, policy.minWorkers, `below the policy's minimum of ${policy.minWorkers}`, metrics);
-    if (x.desired > policy.maxWorkers) return this.act(x.now, 'down', x.desired, policy.maxWorkers, `above the policy's maximum of ${policy.maxWorkers}`, metrics);
+    if (x.desired < policy.minWorkers)
+      return this.act(x.now, 'up', x.desired, policy.minWorkers, `below the policy's minimum of ${policy.minWorkers}`, metrics);
+    if (x.desired > policy.maxWorkers)
+      return this.act(x.now, 'down', x.desired, policy.maxWorkers, `above the policy's maximum of ${policy.maxWorkers}`, metrics);
     if (!policy.enabled) return this.reset();
     const hot = avgCpu > policy.scaleUpCpuPercent || perWorker > policy.scaleUpBacklogPerWorker;
     const cold = avgCpu < policy.scaleDownCpuPercent && x.backlog <= policy.scaleDownBacklog;
@@ -52,12 +54,22 @@ export class Autoscaler {
     // Workers still starting do not count yet: wait for them before deciding again.
     if (x.workers < x.desired || x.now - this.lastActionAt < policy.cooldownMs) return undefined;
     if (hot && x.desired < policy.maxWorkers && x.now - this.upSince >= policy.upWindowMs) {
-      const why = avgCpu > policy.scaleUpCpuPercent ? `average cpu ${round(avgCpu)}% above ${policy.scaleUpCpuPercent}%` : `${round(perWorker)} pending events per worker, above ${policy.scaleUpBacklogPerWorker}`;
+      const why =
+        avgCpu > policy.scaleUpCpuPercent
+          ? `average cpu ${round(avgCpu)}% above ${policy.scaleUpCpuPercent}%`
+          : `${round(perWorker)} pending events per worker, above ${policy.scaleUpBacklogPerWorker}`;
       return this.act(x.now, 'up', x.desired, Math.min(policy.maxWorkers, x.desired + policy.step), `${why} for ${policy.upWindowMs} ms`, metrics);
     }
     const floor = Math.max(policy.minWorkers, x.backlog > 0 ? 1 : 0);
     if (cold && !hot && x.desired > floor && x.now - this.downSince >= policy.downWindowMs) {
-      return this.act(x.now, 'down', x.desired, Math.max(floor, x.desired - policy.step), `average cpu ${round(avgCpu)}% below ${policy.scaleDownCpuPercent}% and ${x.backlog} pending for ${policy.downWindowMs} ms`, metrics);
+      return this.act(
+        x.now,
+        'down',
+        x.desired,
+        Math.max(floor, x.desired - policy.step),
+        `average cpu ${round(avgCpu)}% below ${policy.scaleDownCpuPercent}% and ${x.backlog} pending for ${policy.downWindowMs} ms`,
+        metrics,
+      );
     }
     return undefined;
   }

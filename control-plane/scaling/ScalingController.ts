@@ -79,7 +79,8 @@ export class ScalingController {
         policy = { ...policy, ...(JSON.parse(value.value) as Partial<ScalingConfig>) };
       } catch {
         // Said once per bad value: the policy is read every second.
-        if (value.value !== this.unreadablePolicy) this.opts.logger.warn({ key: scalingPolicyKey(this.opts.config.name) }, "the scaling policy in Consul is not JSON; using the cluster config's");
+        if (value.value !== this.unreadablePolicy)
+          this.opts.logger.warn({ key: scalingPolicyKey(this.opts.config.name) }, "the scaling policy in Consul is not JSON; using the cluster config's");
         this.unreadablePolicy = value.value;
       }
     }
@@ -106,11 +107,15 @@ export class ScalingController {
   async scaleWorkers(count: number): Promise<number> {
     const policy = await this.policy();
     if (count < policy.minWorkers || count > policy.maxWorkers) {
-      throw new DomainError('invalid-input', `workers must be from min_workers ${policy.minWorkers} to max_workers ${policy.maxWorkers} (got ${count}); change the policy first`);
+      throw new DomainError(
+        'invalid-input',
+        `workers must be from min_workers ${policy.minWorkers} to max_workers ${policy.maxWorkers} (got ${count}); change the policy first`,
+      );
     }
     await this.setPolicy({ ...policy, enabled: false });
     const from = this.opts.workers.workerCount;
-    if (count !== from) await this.apply(count > from ? 'up' : 'down', from, count, 'set by hand (Scale.ScaleWorkers); automatic scaling is off until SetPolicy turns it on', {});
+    if (count !== from)
+      await this.apply(count > from ? 'up' : 'down', from, count, 'set by hand (Scale.ScaleWorkers); automatic scaling is off until SetPolicy turns it on', {});
     return count;
   }
 

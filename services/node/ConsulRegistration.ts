@@ -88,7 +88,10 @@ export class ConsulRegistration {
         failures += 1;
         // Say it loudly once, then at every 10th attempt, so a long outage does not flood the log.
         if (failures === 1 || failures % 10 === 0) {
-          this.logger.warn({ consul: this.consul.address, attempt: failures, err: (err as Error).message }, 'Consul unreachable; will keep retrying registration');
+          this.logger.warn(
+            { consul: this.consul.address, attempt: failures, err: (err as Error).message },
+            'Consul unreachable; will keep retrying registration',
+          );
         }
         await backoff.wait(signal);
       }

@@ -211,7 +211,9 @@ export class Node {
     await this.worker?.stop(drainTimeoutMs);
     this.queue?.close();
     this.calls.endStreams('node is shutting down');
-    await shutdownWithin(this.grpc, drainTimeoutMs, () => log.warn({ inFlight: this.calls.inFlight }, 'drain deadline passed; cancelling the calls still open'));
+    await shutdownWithin(this.grpc, drainTimeoutMs, () =>
+      log.warn({ inFlight: this.calls.inFlight }, 'drain deadline passed; cancelling the calls still open'),
+    );
     this.http.closeAllConnections();
     this.http.close();
     await this.membership.stop();
@@ -222,10 +224,14 @@ export class Node {
   }
 
   private async bindGrpc(): Promise<number> {
-    return bindUpward('gRPC', this.opts.host, this.opts.grpcPort, (port) =>
-      new Promise<number>((resolve, reject) =>
-        this.grpc.bindAsync(`${this.opts.host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
-      ),
+    return bindUpward(
+      'gRPC',
+      this.opts.host,
+      this.opts.grpcPort,
+      (port) =>
+        new Promise<number>((resolve, reject) =>
+          this.grpc.bindAsync(`${this.opts.host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+        ),
     );
   }
 

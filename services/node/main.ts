@@ -16,11 +16,18 @@ runMain({
   name: 'shoal-node',
   help: NODE_HELP,
   parseFlags: (argv) => parseNodeFlags(argv),
-  startTracing: (flags) => startTracing({ serviceName: 'shoal-node', instanceId: flags.id, version: SHOAL_VERSION, attributes: { 'shoal.cluster': flags.config.name } }),
+  startTracing: (flags) =>
+    startTracing({ serviceName: 'shoal-node', instanceId: flags.id, version: SHOAL_VERSION, attributes: { 'shoal.cluster': flags.config.name } }),
   logger: (flags) => createLogger({ node_id: flags.id, cluster: flags.config.name }, () => ({ role: node?.role ?? flags.role })),
   create: (flags, logger, fail) => {
     const n = new Node({ ...flags, logger, onFatal: (err) => fail('cannot run this node', err) });
     node = n;
-    return { start: () => n.start(), stop: () => n.stop(), stopOnFatal: () => n.stop(0), interrupted: 'finishing the drain', startFailed: 'node failed to start' };
+    return {
+      start: () => n.start(),
+      stop: () => n.stop(),
+      stopOnFatal: () => n.stop(0),
+      interrupted: 'finishing the drain',
+      startFailed: 'node failed to start',
+    };
   },
 });

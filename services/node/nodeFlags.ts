@@ -68,7 +68,20 @@ export interface NodeFlags {
  * @throws ConfigError naming the flag or config field that is wrong.
  */
 export function parseNodeFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): NodeFlags | undefined {
-  const str = readCommandLine(argv, ['role', 'id', 'config', 'cluster', 'consul', 'host', 'advertise-host', 'port', 'http-port', 'drain-timeout', 'data-dir', 'handlers']);
+  const str = readCommandLine(argv, [
+    'role',
+    'id',
+    'config',
+    'cluster',
+    'consul',
+    'host',
+    'advertise-host',
+    'port',
+    'http-port',
+    'drain-timeout',
+    'data-dir',
+    'handlers',
+  ]);
   if (!str) return undefined;
 
   const role = str('role');

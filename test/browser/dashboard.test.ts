@@ -45,8 +45,14 @@ describe('the dashboard shows the cluster live in a real browser (seed: monitori
   });
 
   it('shows every node with its id and role, the primary marked, and the control-plane leader', async function () {
-    await waitOnPage(page, 'five nodes drawn, all healthy', () => document.querySelectorAll('#topology g.node[data-node-id][data-status="healthy"]').length === 5);
-    const nodes = await page.$$eval('#topology g.node[data-node-id]', (gs) => gs.map((g) => [g.getAttribute('data-node-id'), g.getAttribute('data-role'), g.querySelector('text.id')?.textContent]));
+    await waitOnPage(
+      page,
+      'five nodes drawn, all healthy',
+      () => document.querySelectorAll('#topology g.node[data-node-id][data-status="healthy"]').length === 5,
+    );
+    const nodes = await page.$$eval('#topology g.node[data-node-id]', (gs) =>
+      gs.map((g) => [g.getAttribute('data-node-id'), g.getAttribute('data-role'), g.querySelector('text.id')?.textContent]),
+    );
     assert.deepEqual(nodes.sort(), [
       ['primary', 'primary', 'primary'],
       ['replica-1', 'replica', 'replica-1'],
@@ -63,8 +69,14 @@ describe('the dashboard shows the cluster live in a real browser (seed: monitori
     assert.equal(await page.textContent('#cp-leader'), leader);
     assert.equal(await page.$$eval('#topology line.replication', (ls) => ls.length), 2, 'a replication link to each replica');
     // Autoscaling: the counts and the policy of the cluster config (2 workers declared, max 6).
-    const scaling = await page.$$eval('#scaling .figure', (fs) => fs.map((f) => [f.querySelector('.label')?.textContent, f.querySelector('.value')?.textContent]));
-    assert.deepEqual(scaling.slice(0, 3), [['workers running', '2'], ['desired', '2'], ['min / max', '2 / 6']]);
+    const scaling = await page.$$eval('#scaling .figure', (fs) =>
+      fs.map((f) => [f.querySelector('.label')?.textContent, f.querySelector('.value')?.textContent]),
+    );
+    assert.deepEqual(scaling.slice(0, 3), [
+      ['workers running', '2'],
+      ['desired', '2'],
+      ['min / max', '2 / 6'],
+    ]);
     assert.match((await page.textContent('#scaling .policy'))!, /Automatic scaling on\. Up when cpu > 80%/);
     await page.screenshot({ path: join(shots, 'dashboard-healthy.png'), fullPage: true, animations: 'disabled' });
   });
@@ -95,7 +107,11 @@ describe('the dashboard shows the cluster live in a real browser (seed: monitori
     const statuses = await page.evaluate(() => (window as unknown as StatusLog).__statuses);
     assert.equal(statuses.at(-1), 'healthy');
     assert.ok(statuses.includes('down') || statuses.includes('starting'), `statuses seen: ${statuses.join(' → ')}`);
-    await waitOnPage(page, 'a node_restarted decision for worker-1 in the event log', () => document.querySelector('#events tr[data-kind="node_restarted"][data-node-id="worker-1"]') !== null);
+    await waitOnPage(
+      page,
+      'a node_restarted decision for worker-1 in the event log',
+      () => document.querySelector('#events tr[data-kind="node_restarted"][data-node-id="worker-1"]') !== null,
+    );
     const reason = await page.textContent('#events tr[data-kind="node_restarted"][data-node-id="worker-1"] td:nth-child(4)');
     assert.match(reason!, /its process exited/);
   });
@@ -138,7 +154,9 @@ describe('the dashboard shows the cluster live in a real browser (seed: monitori
       'the page live again, following the other control plane',
       (previous) => {
         const c = document.getElementById('connection');
-        return c?.getAttribute('data-connected') === 'true' && !c.textContent.includes(previous) && document.getElementById('cp-leader')?.textContent !== previous;
+        return (
+          c?.getAttribute('data-connected') === 'true' && !c.textContent.includes(previous) && document.getElementById('cp-leader')?.textContent !== previous
+        );
       },
       old,
     );
@@ -162,14 +180,24 @@ describe('the dashboard shows the cluster live in a real browser (seed: monitori
 
   it('the page asks nothing of any origin but its own, and raises no script error or policy violation', function () {
     const origin = new URL(monitor.url).origin;
-    assert.ok(requested.some((u) => u.endsWith('/api/stream')), 'the page opened its event stream');
-    assert.deepEqual(requested.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('data:')), []);
+    assert.ok(
+      requested.some((u) => u.endsWith('/api/stream')),
+      'the page opened its event stream',
+    );
+    assert.deepEqual(
+      requested.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('data:')),
+      [],
+    );
     assert.deepEqual(pageErrors, []);
   });
 
   it('the monitor stops with exit code 0 on SIGTERM while a page is open, and the page says it is no longer live', async function () {
     assert.equal(await monitor.stop(), 0);
-    await waitOnPage(page, 'the page marked not live', () => document.body.dataset.live === 'false' && document.getElementById('connection')?.getAttribute('data-connected') === 'false');
+    await waitOnPage(
+      page,
+      'the page marked not live',
+      () => document.body.dataset.live === 'false' && document.getElementById('connection')?.getAttribute('data-connected') === 'false',
+    );
     assert.match((await page.textContent('#connection'))!, /^not live: .* · showing the picture of \d\d:\d\d:\d\d/);
   });
 });
@@ -202,11 +230,16 @@ async function waitOnPage<A = undefined>(page: Page, what: string, condition: Pa
   } catch (err) {
     const shown = await page.evaluate(() => ({
       connection: document.getElementById('connection')?.textContent,
-      nodes: [...document.querySelectorAll('#topology g.node[data-node-id]')].map((g) => `${g.getAttribute('data-node-id')}:${g.getAttribute('data-role')}:${g.getAttribute('data-status')}${g.getAttribute('data-primary') === 'true' ? '*' : ''}`),
+      nodes: [...document.querySelectorAll('#topology g.node[data-node-id]')].map(
+        (g) =>
+          `${g.getAttribute('data-node-id')}:${g.getAttribute('data-role')}:${g.getAttribute('data-status')}${g.getAttribute('data-primary') === 'true' ? '*' : ''}`,
+      ),
       events: [...document.querySelectorAll('#events tbody tr')].slice(0, 5).map((r) => `${r.getAttribute('data-kind')}:${r.getAttribute('data-node-id')}`),
     }));
     mkdirSync(outputDir('browser'), { recursive: true });
-    await page.screenshot({ path: join(outputDir('browser'), `timeout-${what.replace(/\W+/g, '-')}.png`), fullPage: true, animations: 'disabled' }).catch(() => undefined);
+    await page
+      .screenshot({ path: join(outputDir('browser'), `timeout-${what.replace(/\W+/g, '-')}.png`), fullPage: true, animations: 'disabled' })
+      .catch(() => undefined);
     throw new Error(`the page did not show ${what} within ${SEEN_WITHIN_MS} ms; it showed ${JSON.stringify(shown)} (${(err as Error).message.split('\n')[0]})`);
   }
 }

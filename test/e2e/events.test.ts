@@ -40,7 +40,11 @@ describe('distributed event processing (workers lease, run handlers, ack)', func
       join(outputDir('control-plane', 'events'), 'handlers.js'),
       "exports.greet = async (event, ctx) => { await ctx.putOnce('greeted/' + event.id, event.payload); return { hello: event.payload.toString() }; };\n",
     );
-    cluster = await ControlPlaneCluster.start({ cluster: 'events', events: { handlerTimeout: 1000, maxAttempts: 3, handlers: 'handlers.js' }, env: receiver.env });
+    cluster = await ControlPlaneCluster.start({
+      cluster: 'events',
+      events: { handlerTimeout: 1000, maxAttempts: 3, handlers: 'handlers.js' },
+      env: receiver.env,
+    });
     await cluster.ready();
     events = new EventsClient({ consul: cluster.consul.api, cluster: 'events' });
     state = new StateClient({ consul: cluster.consul.api, cluster: 'events' });
@@ -54,10 +58,14 @@ describe('distributed event processing (workers lease, run handlers, ack)', func
   });
 
   const drained = () =>
-    waitFor('every event processed', async () => {
-      const b = await events.backlog();
-      return b.pending === 0 && b.leased === 0 && b;
-    }, { timeoutMs: 60_000, intervalMs: 200 });
+    waitFor(
+      'every event processed',
+      async () => {
+        const b = await events.backlog();
+        return b.pending === 0 && b.leased === 0 && b;
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
 
   it('processes every acknowledged event when a worker is killed -9 mid-batch, and counter effects match exactly', async function () {
     // Slow events keep both workers busy; counter events record their effect once each.
@@ -80,10 +88,14 @@ describe('distributed event processing (workers lease, run handlers, ack)', func
     const unknown = await events.publish({ type: 'no-such-type', payload: Buffer.from('x') });
     const failing = await events.publish({ type: 'sleep', payload: Buffer.from('not json') });
     const hanging = await events.publish({ type: 'sleep', payload: Buffer.from('{"ms":5000}') });
-    const dead = await waitFor('three dead letters', async () => {
-      const list = await events.deadLetters();
-      return [unknown, failing, hanging].every((p) => list.some((e) => e.id === p.eventId)) && list;
-    }, { timeoutMs: 30_000, intervalMs: 200 });
+    const dead = await waitFor(
+      'three dead letters',
+      async () => {
+        const list = await events.deadLetters();
+        return [unknown, failing, hanging].every((p) => list.some((e) => e.id === p.eventId)) && list;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
     const byId = new Map(dead.map((e) => [e.id, e]));
     assert.equal(byId.get(unknown.eventId)!.attempts, 1, 'no retry for an unknown type');
     assert.match(byId.get(unknown.eventId)!.lastError, /no handler for event type "no-such-type"/);
@@ -95,16 +107,24 @@ describe('distributed event processing (workers lease, run handlers, ack)', func
     // Redriven: pending again with its attempts reset; it fails again at once (still no handler).
     const redriven = await events.redrive(unknown.eventId);
     assert.deepEqual([redriven?.state, redriven?.attempts], [EventState.EVENT_STATE_PENDING, 0]);
-    const again = await waitFor('it to be dead-lettered again', async () => (await events.deadLetters()).find((e) => e.id === unknown.eventId && e.publishedAtUnixMs === redriven?.publishedAtUnixMs && e.attempts === 1), { timeoutMs: 10_000 });
+    const again = await waitFor(
+      'it to be dead-lettered again',
+      async () => (await events.deadLetters()).find((e) => e.id === unknown.eventId && e.publishedAtUnixMs === redriven?.publishedAtUnixMs && e.attempts === 1),
+      { timeoutMs: 10_000 },
+    );
     assert.match(again.lastError, /no handler/);
   });
 
   it("runs the handlers of the user's module named in the config, beside the built-ins", async function () {
     const published = await events.publish({ type: 'greet', payload: Buffer.from('world') });
-    const effect = await waitFor('the handler to write its effect', async () => {
-      const got = await state.get(`greeted/${published.eventId}`);
-      return got.found && got;
-    }, { timeoutMs: 15_000 });
+    const effect = await waitFor(
+      'the handler to write its effect',
+      async () => {
+        const got = await state.get(`greeted/${published.eventId}`);
+        return got.found && got;
+      },
+      { timeoutMs: 15_000 },
+    );
     assert.equal(Buffer.from(effect.value).toString(), 'world');
   });
 
@@ -113,10 +133,14 @@ describe('distributed event processing (workers lease, run handlers, ack)', func
     assert.ok(published.eventId);
     // The only hash event so far: its handler span leads to its trace.
     const handled = await waitFor('the handler span', () => receiver.spans.find((s) => s.name === 'events.handle hash'), { timeoutMs: 15_000 });
-    const names = await waitFor('publish, record write and ack in that trace', () => {
-      const inTrace = receiver.spans.filter((s) => s.traceId === handled.traceId).map((s) => `${s.service} ${s.name}`);
-      return ['shoal-node events.publish', 'shoal-node state.write', 'shoal-node events.ack'].every((n) => inTrace.includes(n)) && inTrace;
-    }, { timeoutMs: 15_000, describe: () => JSON.stringify(receiver.spans.filter((s) => s.traceId === handled.traceId).map((s) => s.name)) });
+    const names = await waitFor(
+      'publish, record write and ack in that trace',
+      () => {
+        const inTrace = receiver.spans.filter((s) => s.traceId === handled.traceId).map((s) => `${s.service} ${s.name}`);
+        return ['shoal-node events.publish', 'shoal-node state.write', 'shoal-node events.ack'].every((n) => inTrace.includes(n)) && inTrace;
+      },
+      { timeoutMs: 15_000, describe: () => JSON.stringify(receiver.spans.filter((s) => s.traceId === handled.traceId).map((s) => s.name)) },
+    );
     assert.ok(names.includes('shoal-node grpc.shoal.v1.Events/Publish'), 'rooted at the Publish call');
     // The ack went in a batch (AckBatch); its span on the primary is a child of the handler's.
     const acked = receiver.spans.find((s) => s.traceId === handled.traceId && s.name === 'events.ack');
@@ -124,7 +148,11 @@ describe('distributed event processing (workers lease, run handlers, ack)', func
   });
 
   it('refuses bad input with the right status: oversized payload, bad type, bad lease request', async function () {
-    const err = (p: Promise<unknown>) => p.then(() => assert.fail('expected an error'), (e: ServiceError) => e);
+    const err = (p: Promise<unknown>) =>
+      p.then(
+        () => assert.fail('expected an error'),
+        (e: ServiceError) => e,
+      );
     const big = await err(events.publish({ type: 'hash', payload: Buffer.alloc(800 * 1024) }));
     assert.equal(big.code, status.INVALID_ARGUMENT);
     assert.match(big.details, /payload is 819200 bytes; the limit is \d+ bytes/);

@@ -15,9 +15,16 @@ const CLUSTER = 'metrics';
 function documentedMetrics(): Map<string, string> {
   const page = readFileSync(join(__dirname, '..', '..', 'docs', 'observability.md'), 'utf8');
   const section = page.slice(page.indexOf('## Prometheus metrics'));
-  const table = section.slice(0, section.indexOf('\n## ')).split('\n').filter((l) => l.startsWith('| `'));
+  const table = section
+    .slice(0, section.indexOf('\n## '))
+    .split('\n')
+    .filter((l) => l.startsWith('| `'));
   const rows = table.map((l) => /^\| `([a-z0-9_:]+)(?:\{[^}]*\})?` \| ([a-z ]+) \|/.exec(l));
-  assert.deepEqual(table.filter((_l, i) => !rows[i]), [], 'every row of the table names a metric and where it is');
+  assert.deepEqual(
+    table.filter((_l, i) => !rows[i]),
+    [],
+    'every row of the table names a metric and where it is',
+  );
   return new Map(rows.map((m) => [m![1], m![2]]));
 }
 

@@ -37,10 +37,14 @@ describe('scenario 1: a primary, then replicas one by one, started by hand', fun
   async function membersSeenBy(address: string, count: number): Promise<string[]> {
     const clients = clientsFor(address);
     try {
-      return await waitFor(`${address} to list ${count} members`, async () => {
-        const { members } = await call<object, ListMembersResponse>(clients.discovery, clients.discovery.listMembers, {});
-        return members.length === count && members.map((m) => m.id).sort();
-      }, { timeoutMs: 15_000 });
+      return await waitFor(
+        `${address} to list ${count} members`,
+        async () => {
+          const { members } = await call<object, ListMembersResponse>(clients.discovery, clients.discovery.listMembers, {});
+          return members.length === count && members.map((m) => m.id).sort();
+        },
+        { timeoutMs: 15_000 },
+      );
     } finally {
       clients.close();
     }

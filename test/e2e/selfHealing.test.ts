@@ -36,11 +36,18 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
   });
 
   it('starts the five declared nodes and reports each as managed and running', async function () {
-    const topology = await waitFor('every node running', async () => {
-      const t = await cluster.topology();
-      return t.nodes.length === 5 && t.nodes.every((n) => n.phase === NodePhase.NODE_PHASE_RUNNING) && t;
-    }, { timeoutMs: 10_000 });
-    assert.deepEqual(topology.nodes.map((n) => n.id), ['primary', 'replica-1', 'replica-2', 'worker-1', 'worker-2']);
+    const topology = await waitFor(
+      'every node running',
+      async () => {
+        const t = await cluster.topology();
+        return t.nodes.length === 5 && t.nodes.every((n) => n.phase === NodePhase.NODE_PHASE_RUNNING) && t;
+      },
+      { timeoutMs: 10_000 },
+    );
+    assert.deepEqual(
+      topology.nodes.map((n) => n.id),
+      ['primary', 'replica-1', 'replica-2', 'worker-1', 'worker-2'],
+    );
     assert.ok(topology.nodes.every((n) => n.managed && n.pid > 0 && n.streamConnected && n.health === MemberHealth.MEMBER_HEALTH_PASSING));
     assert.equal(topology.primaryId, 'primary');
     assert.equal(topology.controlPlane?.leader, true);
@@ -58,10 +65,14 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
       assert.match(restarted.reason, /its process exited/);
       assert.notEqual(Number(detailsOf(restarted).pid), killed);
       assert.ok(restarted.traceId, 'the decision carries its trace id');
-      const after = await waitFor('worker-1 running again', async () => {
-        const n = await cluster.node('worker-1');
-        return n?.phase === NodePhase.NODE_PHASE_RUNNING && n.health === MemberHealth.MEMBER_HEALTH_PASSING && n.pid !== killed && n;
-      }, { timeoutMs: 20_000 });
+      const after = await waitFor(
+        'worker-1 running again',
+        async () => {
+          const n = await cluster.node('worker-1');
+          return n?.phase === NodePhase.NODE_PHASE_RUNNING && n.health === MemberHealth.MEMBER_HEALTH_PASSING && n.pid !== killed && n;
+        },
+        { timeoutMs: 20_000 },
+      );
       assert.equal(after.restarts, before.restarts + 1);
       await cluster.consul.waitForPassing(serviceNameOf('heal'), 5);
       const seen = watch.events.filter((e) => e.nodeId === 'worker-1').map((e) => ClusterEventKind[e.kind]);
@@ -113,27 +124,51 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
       assert.ok(got.found, `${key} was acknowledged and must survive the failover`);
       assert.equal(Buffer.from(got.value).toString(), value);
     }
-    const rejoined = await waitFor(`${old.primaryId} back as a replica`, async () => {
-      const n = await cluster.node(old.primaryId);
-      return n?.observedRole === NodeRole.NODE_ROLE_REPLICA && n.phase === NodePhase.NODE_PHASE_RUNNING && n.term === now.term && n;
-    }, { timeoutMs: 30_000 });
+    const rejoined = await waitFor(
+      `${old.primaryId} back as a replica`,
+      async () => {
+        const n = await cluster.node(old.primaryId);
+        return n?.observedRole === NodeRole.NODE_ROLE_REPLICA && n.phase === NodePhase.NODE_PHASE_RUNNING && n.term === now.term && n;
+      },
+      { timeoutMs: 30_000 },
+    );
     assert.equal(rejoined.managed, true);
     assert.ok(acked.size > 70, `${acked.size} writes acknowledged, ${failures} failed`);
 
     // The failover is one trace: the decision, linked to the observation of the primary going,
     // with the failover, the new primary's promotion and its first accepted write inside it.
     const failedOver = (await cluster.decisions()).find((e) => e.kind === ClusterEventKind.CLUSTER_EVENT_KIND_FAILED_OVER && e.nodeId === old.primaryId)!;
-    const decision = await waitFor('the failover decision span', () => receiver.spans.find((s) => s.traceId === failedOver.traceId && s.name === 'decide failed_over'), { timeoutMs: 15_000 });
+    const decision = await waitFor(
+      'the failover decision span',
+      () => receiver.spans.find((s) => s.traceId === failedOver.traceId && s.name === 'decide failed_over'),
+      { timeoutMs: 15_000 },
+    );
     const linked = (decision.links ?? []).map((l) => receiver.spans.find((s) => s.spanId === l.spanId)?.name);
     assert.ok(linked.includes('observe node_down'), `the decision links the observation (links: ${linked.join(', ')})`);
-    const inTrace = await waitFor('the promotion and the first write on the new primary, in the same trace', () => {
-      const names = receiver.spans.filter((s) => s.traceId === failedOver.traceId).map((s) => `${s.service} ${s.name}`);
-      return names.includes('shoal-node sync.promote') && names.includes('shoal-node state.first_write') && names;
-    }, { timeoutMs: 15_000, describe: () => JSON.stringify(receiver.spans.filter((s) => s.traceId === failedOver.traceId).map((s) => `${s.service} ${s.name}`)) });
-    for (const name of ['shoal-control-plane cluster.failover', 'shoal-control-plane decide promoted']) assert.ok(inTrace.includes(name), `${name} in the trace`);
+    const inTrace = await waitFor(
+      'the promotion and the first write on the new primary, in the same trace',
+      () => {
+        const names = receiver.spans.filter((s) => s.traceId === failedOver.traceId).map((s) => `${s.service} ${s.name}`);
+        return names.includes('shoal-node sync.promote') && names.includes('shoal-node state.first_write') && names;
+      },
+      {
+        timeoutMs: 15_000,
+        describe: () => JSON.stringify(receiver.spans.filter((s) => s.traceId === failedOver.traceId).map((s) => `${s.service} ${s.name}`)),
+      },
+    );
+    for (const name of ['shoal-control-plane cluster.failover', 'shoal-control-plane decide promoted'])
+      assert.ok(inTrace.includes(name), `${name} in the trace`);
     // While spans are exported, a replica's batch links to the writes it applied.
-    const linkedNames = () => new Set(receiver.spans.filter((s) => s.name === 'sync.apply_batch').flatMap((s) => (s.links ?? []).map((l) => receiver.spans.find((w) => w.spanId === l.spanId)?.name)));
-    await waitFor('a replica batch span linked to a write it applied', () => linkedNames().has('state.write'), { timeoutMs: 15_000, describe: () => JSON.stringify([...linkedNames()]) });
+    const linkedNames = () =>
+      new Set(
+        receiver.spans
+          .filter((s) => s.name === 'sync.apply_batch')
+          .flatMap((s) => (s.links ?? []).map((l) => receiver.spans.find((w) => w.spanId === l.spanId)?.name)),
+      );
+    await waitFor('a replica batch span linked to a write it applied', () => linkedNames().has('state.write'), {
+      timeoutMs: 15_000,
+      describe: () => JSON.stringify([...linkedNames()]),
+    });
   });
 
   it('loses nothing when the primary and a replica die together, and takes writes again once enough of them are back', async function () {
@@ -149,10 +184,14 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
     assert.ok(after.position > written.position);
     const got = await state.get('together/before');
     assert.equal(Buffer.from(got.value).toString(), 'kept');
-    await waitFor('all five running again, the state nodes in one term', async () => {
-      const t = await cluster.topology();
-      return t.nodes.every((n) => n.phase === NodePhase.NODE_PHASE_RUNNING && (n.observedRole === NodeRole.NODE_ROLE_WORKER || n.term === t.term));
-    }, { timeoutMs: 30_000 });
+    await waitFor(
+      'all five running again, the state nodes in one term',
+      async () => {
+        const t = await cluster.topology();
+        return t.nodes.every((n) => n.phase === NodePhase.NODE_PHASE_RUNNING && (n.observedRole === NodeRole.NODE_ROLE_WORKER || n.term === t.term));
+      },
+      { timeoutMs: 30_000 },
+    );
     const decided = (await cluster.decisions()).filter((e) => e.atUnixMs >= since).map((e) => `${ClusterEventKind[e.kind]} ${e.nodeId}`);
     assert.ok(decided.includes(`CLUSTER_EVENT_KIND_NODE_RESTARTED ${replica}`), decided.join(', '));
   });
@@ -186,7 +225,12 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
     try {
       const call = <T>(method: 'drain' | 'restart', nodeId: string, token?: string) =>
         new Promise<T>((resolve, reject) =>
-          scale[method]({ nodeId }, token ? ControlPlaneCluster.bearer(token) : new Metadata(), { deadline: Date.now() + 30_000 }, (err: ServiceError | null, res: unknown) => (err ? reject(err) : resolve(res as T))),
+          scale[method](
+            { nodeId },
+            token ? ControlPlaneCluster.bearer(token) : new Metadata(),
+            { deadline: Date.now() + 30_000 },
+            (err: ServiceError | null, res: unknown) => (err ? reject(err) : resolve(res as T)),
+          ),
         );
       await assert.rejects(call('restart', 'worker-2'), (err: ServiceError) => err.code === status.UNAUTHENTICATED && /Bearer/.test(err.details));
       await assert.rejects(call('restart', 'worker-2', 'wrong'), (err: ServiceError) => err.code === status.UNAUTHENTICATED);
@@ -199,7 +243,11 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
       assert.equal(isRunning({ pid: drainedPid, startTime: cluster.record('worker-2')!.startTime }), false);
       const node = (await cluster.node('worker-2'))!;
       assert.equal(node.phase, NodePhase.NODE_PHASE_DRAINED);
-      await waitFor('worker-2 to leave Consul (it deregistered itself)', async () => !(await cluster.consul.api.healthService(serviceNameOf('heal'))).value.some((e) => e.Service.ID === 'worker-2'), { timeoutMs: 10_000 });
+      await waitFor(
+        'worker-2 to leave Consul (it deregistered itself)',
+        async () => !(await cluster.consul.api.healthService(serviceNameOf('heal'))).value.some((e) => e.Service.ID === 'worker-2'),
+        { timeoutMs: 10_000 },
+      );
 
       const restarted = await call<RestartResponse>('restart', 'worker-2', TOKEN);
       assert.match(restarted.steps.join('\n'), /worker-2 started again/);
@@ -212,10 +260,14 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
   it('adopts a node started by hand as unmanaged: shown as such, never restarted', async function () {
     const hand = NodeProcess.spawn({ role: 'worker', id: 'worker-hand', consulAddress: cluster.consul.address, cluster: 'heal' });
     await hand.serving();
-    const adopted = await waitFor('worker-hand in the topology', async () => {
-      const n = await cluster.node('worker-hand');
-      return n?.phase === NodePhase.NODE_PHASE_RUNNING && n;
-    }, { timeoutMs: 15_000 });
+    const adopted = await waitFor(
+      'worker-hand in the topology',
+      async () => {
+        const n = await cluster.node('worker-hand');
+        return n?.phase === NodePhase.NODE_PHASE_RUNNING && n;
+      },
+      { timeoutMs: 15_000 },
+    );
     assert.equal(adopted.managed, false);
     assert.equal(adopted.declaredRole, NodeRole.NODE_ROLE_UNSPECIFIED);
     assert.match(adopted.detail, /outside the control plane/);
@@ -224,10 +276,14 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
 
     const since = Date.now();
     await hand.kill();
-    await waitFor('worker-hand critical in Consul and suspected', async () => {
-      const n = await cluster.node('worker-hand');
-      return n?.health === MemberHealth.MEMBER_HEALTH_CRITICAL && n.phase === NodePhase.NODE_PHASE_SUSPECTED;
-    }, { timeoutMs: 15_000 });
+    await waitFor(
+      'worker-hand critical in Consul and suspected',
+      async () => {
+        const n = await cluster.node('worker-hand');
+        return n?.health === MemberHealth.MEMBER_HEALTH_CRITICAL && n.phase === NodePhase.NODE_PHASE_SUSPECTED;
+      },
+      { timeoutMs: 15_000 },
+    );
     const about = (await cluster.decisions()).filter((e) => e.nodeId === 'worker-hand' && e.atUnixMs >= since);
     assert.deepEqual(about, [], 'no decision about a node the control plane does not manage');
     assert.equal(cluster.record('worker-hand'), undefined, 'the placement started nothing in its place');
@@ -236,7 +292,10 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
 
   it('makes no decision while Consul is away, says it is blind, and finds the cluster as before when it returns', async function () {
     const before = await cluster.topology();
-    const pids = before.nodes.filter((n) => n.managed).map((n) => `${n.id}:${n.pid}`).sort();
+    const pids = before.nodes
+      .filter((n) => n.managed)
+      .map((n) => `${n.id}:${n.pid}`)
+      .sort();
     const watch = await cluster.watchEvents();
     const consul = cluster.consul;
     const scale = await cluster.scale();
@@ -256,21 +315,42 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
       } finally {
         consul.process.kill('SIGCONT');
       }
-      const sighted = await waitFor('the control plane to see again', async () => {
-        const t = await cluster.topology(scale);
-        return !t.controlPlane?.blind && t;
-      }, { timeoutMs: 15_000 });
+      const sighted = await waitFor(
+        'the control plane to see again',
+        async () => {
+          const t = await cluster.topology(scale);
+          return !t.controlPlane?.blind && t;
+        },
+        { timeoutMs: 15_000 },
+      );
       await consul.waitForPassing(serviceNameOf('heal'), 5, 15_000);
-      await waitFor('fresh samples from every node', async () => {
-        const t = await cluster.topology(scale);
-        return t.nodes.filter((n) => n.managed).every((n) => n.phase === NodePhase.NODE_PHASE_RUNNING && n.lastSampleUnixMs > Date.now() - 2000);
-      }, { timeoutMs: 10_000 });
-      assert.deepEqual(sighted.nodes.filter((n) => n.managed).map((n) => `${n.id}:${n.pid}`).sort(), pids, 'no node was restarted');
+      await waitFor(
+        'fresh samples from every node',
+        async () => {
+          const t = await cluster.topology(scale);
+          return t.nodes.filter((n) => n.managed).every((n) => n.phase === NodePhase.NODE_PHASE_RUNNING && n.lastSampleUnixMs > Date.now() - 2000);
+        },
+        { timeoutMs: 10_000 },
+      );
+      assert.deepEqual(
+        sighted.nodes
+          .filter((n) => n.managed)
+          .map((n) => `${n.id}:${n.pid}`)
+          .sort(),
+        pids,
+        'no node was restarted',
+      );
       assert.equal(sighted.term, before.term, 'no failover');
       const decided = (await cluster.decisions()).filter((e) => e.atUnixMs >= since && e.kind !== ClusterEventKind.CLUSTER_EVENT_KIND_LEADER_CHANGED);
-      assert.deepEqual(decided.map((e) => `${ClusterEventKind[e.kind]} ${e.nodeId}`), []);
+      assert.deepEqual(
+        decided.map((e) => `${ClusterEventKind[e.kind]} ${e.nodeId}`),
+        [],
+      );
       const kinds = watch.events.map((e) => e.kind);
-      assert.ok(kinds.includes(ClusterEventKind.CLUSTER_EVENT_KIND_CONSUL_BLIND) && kinds.includes(ClusterEventKind.CLUSTER_EVENT_KIND_CONSUL_SIGHTED), 'blind and sighted were reported');
+      assert.ok(
+        kinds.includes(ClusterEventKind.CLUSTER_EVENT_KIND_CONSUL_BLIND) && kinds.includes(ClusterEventKind.CLUSTER_EVENT_KIND_CONSUL_SIGHTED),
+        'blind and sighted were reported',
+      );
       const blind = pictures.filter((m) => m.topology?.controlPlane?.blind);
       assert.ok(blind.length >= 5, `WatchCluster kept sending while blind (${blind.length} pictures said blind)`);
     } finally {
@@ -288,8 +368,13 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
       const seen = await cluster.topology(standby);
       assert.equal(seen.controlPlane?.leader, false);
       assert.equal(seen.controlPlane?.leaderId, leader.id);
-      assert.deepEqual(seen.nodes.filter((n) => n.managed).map((n) => n.id), ['primary', 'replica-1', 'replica-2', 'worker-1', 'worker-2']);
-      const restart = new Promise<ServiceError | null>((resolve) => standby.restart({ nodeId: 'worker-1' }, ControlPlaneCluster.bearer(TOKEN), { deadline: Date.now() + 5000 }, (err) => resolve(err)));
+      assert.deepEqual(
+        seen.nodes.filter((n) => n.managed).map((n) => n.id),
+        ['primary', 'replica-1', 'replica-2', 'worker-1', 'worker-2'],
+      );
+      const restart = new Promise<ServiceError | null>((resolve) =>
+        standby.restart({ nodeId: 'worker-1' }, ControlPlaneCluster.bearer(TOKEN), { deadline: Date.now() + 5000 }, (err) => resolve(err)),
+      );
       const refused = await restart;
       assert.equal(refused?.code, status.UNAVAILABLE);
       assert.match(refused.details, new RegExp(`is a standby; the leader is ${leader.id} at ${leader.grpcAddress}`));
@@ -299,17 +384,25 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
     }
     const since = Date.now();
     cluster.planes.get(leader.id)!.kill('SIGKILL');
-    const next = await waitFor('another control plane to lead', async () => {
-      const l = await cluster.leader();
-      return l && l.id !== leader.id && l;
-    }, { timeoutMs: 10_000 });
+    const next = await waitFor(
+      'another control plane to lead',
+      async () => {
+        const l = await cluster.leader();
+        return l && l.id !== leader.id && l;
+      },
+      { timeoutMs: 10_000 },
+    );
     const killed = cluster.killNode('worker-1');
     const restarted = await cluster.decision(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_RESTARTED, 'worker-1', since);
     assert.equal(restarted.controlPlaneId, next.id);
-    await waitFor('worker-1 running again', async () => {
-      const n = await cluster.node('worker-1');
-      return n?.phase === NodePhase.NODE_PHASE_RUNNING && n.pid !== killed;
-    }, { timeoutMs: 20_000 });
+    await waitFor(
+      'worker-1 running again',
+      async () => {
+        const n = await cluster.node('worker-1');
+        return n?.phase === NodePhase.NODE_PHASE_RUNNING && n.pid !== killed;
+      },
+      { timeoutMs: 20_000 },
+    );
     const took = await cluster.decision(ClusterEventKind.CLUSTER_EVENT_KIND_LEADER_CHANGED, '', since);
     assert.equal(took.controlPlaneId, next.id);
   });

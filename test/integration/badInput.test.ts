@@ -107,11 +107,18 @@ describe('a node started before Consul', function () {
     try {
       await waitFor('a fresh view with itself', async () => (await call(c.discovery, c.discovery.listMembers, {})).members.length === 1, { timeoutMs: 10000 });
       await consul!.stop();
-      const stale = await waitFor('the view to turn stale', async () => {
-        const view = await call(c.discovery, c.discovery.listMembers, {});
-        return view.stale && view;
-      }, { timeoutMs: 45000 });
-      assert.deepEqual(stale.members.map((m) => m.id), ['primary']);
+      const stale = await waitFor(
+        'the view to turn stale',
+        async () => {
+          const view = await call(c.discovery, c.discovery.listMembers, {});
+          return view.stale && view;
+        },
+        { timeoutMs: 45000 },
+      );
+      assert.deepEqual(
+        stale.members.map((m) => m.id),
+        ['primary'],
+      );
       const status = await call(c.health, c.health.getStatus, {});
       assert.equal(status.ready, true);
     } finally {
@@ -124,8 +131,11 @@ describe('a control plane started with bad input', function () {
   /** Runs bin/shoal-control-plane.js to its exit. */
   function controlPlane(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-      execFile(process.execPath, [join(__dirname, '..', '..', 'bin', 'shoal-control-plane.js'), ...args], { env: { ...process.env, ...env }, timeout: 20_000 }, (err, stdout, stderr) =>
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+      execFile(
+        process.execPath,
+        [join(__dirname, '..', '..', 'bin', 'shoal-control-plane.js'), ...args],
+        { env: { ...process.env, ...env }, timeout: 20_000 },
+        (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
       );
     });
   }

@@ -67,8 +67,17 @@ describe('the shoal command', function () {
       assert.match(result.stdout, /Consul: starting a dev agent/);
       assert.match(result.stdout, /Control planes: started control-plane-1, control-plane-2/);
       assert.match(result.stdout, /Cluster "clitest" is up: 5 nodes healthy/);
-      assert.match(result.stdout, /^Control plane: control-plane-[12] leads \(127\.0\.0\.1:\d+, passing\); standby: control-plane-[12] \(127\.0\.0\.1:\d+, passing\)$/m);
-      for (const [id, role] of [['primary', 'primary'], ['replica-1', 'replica'], ['replica-2', 'replica'], ['worker-1', 'worker'], ['worker-2', 'worker']]) {
+      assert.match(
+        result.stdout,
+        /^Control plane: control-plane-[12] leads \(127\.0\.0\.1:\d+, passing\); standby: control-plane-[12] \(127\.0\.0\.1:\d+, passing\)$/m,
+      );
+      for (const [id, role] of [
+        ['primary', 'primary'],
+        ['replica-1', 'replica'],
+        ['replica-2', 'replica'],
+        ['worker-1', 'worker'],
+        ['worker-2', 'worker'],
+      ]) {
         assert.match(result.stdout, new RegExp(`^${id}\\s+${role}\\s+127\\.0\\.0\\.1:\\d+\\s+127\\.0\\.0\\.1:\\d+\\s+passing.*\\syes\\s+0$`, 'm'));
       }
       assert.match(result.stdout, /Consul UI: {2}http:\/\/127\.0\.0\.1:\d+\/ui\/dc1\/services\/shoal-clitest/);
@@ -89,7 +98,10 @@ describe('the shoal command', function () {
       assert.deepEqual(pids(), before);
       const recorded = runDir.readNodes();
       assert.equal(recorded.length, 5, 'the five nodes are recorded in the run directory');
-      assert.ok(recorded.every((n) => n.startTime), 'each node is recorded with its start time');
+      assert.ok(
+        recorded.every((n) => n.startTime),
+        'each node is recorded with its start time',
+      );
     });
 
     it('status prints every node passing and exits 0', async function () {

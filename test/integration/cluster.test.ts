@@ -31,11 +31,18 @@ describe('a cluster of 1 primary, 2 replicas and 2 workers on a real Consul agen
     // A node registers passing (it registers once it serves); Consul's own GRPC check runs
     // within an interval after that and must pass too. The agent shows its output at once (the
     // catalog copies an output-only change minutes later).
-    const agentChecks = await waitFor('Consul to have run every GRPC check', async () => {
-      const checks = (await (await fetch(`http://${consul.address}/v1/agent/checks`)).json()) as Record<string, { ServiceID: string; Status: string; Output: string }>;
-      const ours = Object.values(checks).filter((c) => IDS.includes(c.ServiceID));
-      return ours.length === 5 && ours.every((c) => c.Status === 'passing' && /gRPC check .*: success/.test(c.Output)) && ours;
-    }, { timeoutMs: 10_000 });
+    const agentChecks = await waitFor(
+      'Consul to have run every GRPC check',
+      async () => {
+        const checks = (await (await fetch(`http://${consul.address}/v1/agent/checks`)).json()) as Record<
+          string,
+          { ServiceID: string; Status: string; Output: string }
+        >;
+        const ours = Object.values(checks).filter((c) => IDS.includes(c.ServiceID));
+        return ours.length === 5 && ours.every((c) => c.Status === 'passing' && /gRPC check .*: success/.test(c.Output)) && ours;
+      },
+      { timeoutMs: 10_000 },
+    );
     assert.deepEqual(agentChecks.map((c) => c.ServiceID).sort(), IDS);
     const byId = new Map(entries.map((e) => [e.Service.ID, e]));
     assert.deepEqual([...byId.keys()].sort(), IDS);
@@ -63,7 +70,10 @@ describe('a cluster of 1 primary, 2 replicas and 2 workers on a real Consul agen
           },
           { timeoutMs: 15000 },
         );
-        assert.deepEqual(view.members.map((m) => m.id), IDS);
+        assert.deepEqual(
+          view.members.map((m) => m.id),
+          IDS,
+        );
         assert.equal(view.stale, false);
         const primary = view.members.find((m) => m.id === 'primary')!;
         assert.equal(primary.role, NodeRole.NODE_ROLE_PRIMARY);
@@ -120,7 +130,10 @@ describe('a cluster of 1 primary, 2 replicas and 2 workers on a real Consul agen
     stream.on('error', () => undefined);
     try {
       await waitFor('five samples', () => samples.length >= 5, { timeoutMs: 5000 });
-      assert.deepEqual(samples.slice(0, 5).map((s) => s.sequence), [1, 2, 3, 4, 5]);
+      assert.deepEqual(
+        samples.slice(0, 5).map((s) => s.sequence),
+        [1, 2, 3, 4, 5],
+      );
       assert.ok(samples.every((s) => s.nodeId === 'primary' && s.rssBytes > 0 && s.inFlightCalls >= 1));
       const span = samples[4].sampledAtUnixMs - samples[0].sampledAtUnixMs;
       // Timers never fire early, so four periods can take no less than 400 ms (a millisecond of
@@ -186,7 +199,13 @@ describe('a cluster of 1 primary, 2 replicas and 2 workers on a real Consul agen
     try {
       const err = await grpcError(
         new Promise((resolve, reject) =>
-          c.discovery.makeUnaryRequest('/shoal.v1.Discovery/NoSuchMethod', () => Buffer.alloc(0), (b: Buffer) => b, {}, (e, r) => (e ? reject(e) : resolve(r))),
+          c.discovery.makeUnaryRequest(
+            '/shoal.v1.Discovery/NoSuchMethod',
+            () => Buffer.alloc(0),
+            (b: Buffer) => b,
+            {},
+            (e, r) => (e ? reject(e) : resolve(r)),
+          ),
         ),
       );
       assert.equal(err.code, status.UNIMPLEMENTED);
@@ -245,7 +264,10 @@ describe('a cluster of 1 primary, 2 replicas and 2 workers on a real Consul agen
       const first = await waitFor('the snapshot', () => messages[0], { timeoutMs: 5000 });
       assert.equal(first.event?.$case, 'snapshot');
       if (first.event?.$case !== 'snapshot') return;
-      assert.deepEqual(first.event.value.members.map((m) => m.id), IDS);
+      assert.deepEqual(
+        first.event.value.members.map((m) => m.id),
+        IDS,
+      );
     });
 
     it('sees a kill -9 of worker-2 as its health turning critical', async function () {
@@ -254,7 +276,11 @@ describe('a cluster of 1 primary, 2 replicas and 2 workers on a real Consul agen
         'worker-2 to turn critical',
         () =>
           messages.find(
-            (m) => m.event?.$case === 'change' && m.event.value.member?.id === 'worker-2' && m.event.value.kind === MemberChangeKind.MEMBER_CHANGE_KIND_HEALTH_CHANGED && m.event.value.member.health === MemberHealth.MEMBER_HEALTH_CRITICAL,
+            (m) =>
+              m.event?.$case === 'change' &&
+              m.event.value.member?.id === 'worker-2' &&
+              m.event.value.kind === MemberChangeKind.MEMBER_CHANGE_KIND_HEALTH_CHANGED &&
+              m.event.value.member.health === MemberHealth.MEMBER_HEALTH_CRITICAL,
           ),
         { timeoutMs: 15000 },
       );
@@ -268,7 +294,10 @@ describe('a cluster of 1 primary, 2 replicas and 2 workers on a real Consul agen
       assert.equal(exit.code, 0);
       await waitFor(
         'worker-1 to leave',
-        () => messages.find((m) => m.event?.$case === 'change' && m.event.value.member?.id === 'worker-1' && m.event.value.kind === MemberChangeKind.MEMBER_CHANGE_KIND_LEFT),
+        () =>
+          messages.find(
+            (m) => m.event?.$case === 'change' && m.event.value.member?.id === 'worker-1' && m.event.value.kind === MemberChangeKind.MEMBER_CHANGE_KIND_LEFT,
+          ),
         { timeoutMs: 10000 },
       );
       const { value } = await consul.api.healthService('shoal-itest');
@@ -289,13 +318,17 @@ describe('a cluster of 1 primary, 2 replicas and 2 workers on a real Consul agen
         meta: {},
         check: { name: 'probe', grpc: primary, interval: '1s', timeout: '1s', deregisterCriticalServiceAfter: '1m', initialStatus: 'passing' },
       });
-      const probe = (kind: MemberChangeKind) => () => messages.find((m) => m.event?.$case === 'change' && m.event.value.member?.id === 'version-probe' && m.event.value.kind === kind);
+      const probe = (kind: MemberChangeKind) => () =>
+        messages.find((m) => m.event?.$case === 'change' && m.event.value.member?.id === 'version-probe' && m.event.value.kind === kind);
       await waitFor('version-probe to join', probe(MemberChangeKind.MEMBER_CHANGE_KIND_JOINED), { timeoutMs: 10000 });
       await consul.api.deregisterService('version-probe');
       await waitFor('version-probe to leave', probe(MemberChangeKind.MEMBER_CHANGE_KIND_LEFT), { timeoutMs: 10000 });
       const versions = messages.map((m) => m.version);
       assert.ok(versions.length >= 3, `a snapshot and two changes at least (got ${versions.length} messages)`);
-      assert.deepEqual(versions, [...versions].sort((a, b) => a - b));
+      assert.deepEqual(
+        versions,
+        [...versions].sort((a, b) => a - b),
+      );
       assert.equal(new Set(versions).size, versions.length);
     });
   });

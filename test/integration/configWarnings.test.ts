@@ -23,7 +23,11 @@ describe('a process whose config sets a key that has no effect', function () {
     trackChild(child);
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    const lines = () => stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: string; msg: string; field?: string });
+    const lines = () =>
+      stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { level: string; msg: string; field?: string });
     await waitFor('the dashboard to serve', () => lines().some((l) => l.msg === 'dashboard serving'), { timeoutMs: 30_000, describe: () => stdout });
     const warnings = lines().filter((l) => l.msg.startsWith('config: '));
     assert.deepEqual(

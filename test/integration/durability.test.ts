@@ -52,7 +52,11 @@ describe('replicas dying and coming back (minAcks 1, 50 entries retained)', func
       await load;
     }
     const late = failed.filter((f) => f.err.code !== status.UNAVAILABLE);
-    assert.deepEqual(late.map((f) => `${f.key}: ${f.err.code} ${f.err.details}`), [], 'every refused write is UNAVAILABLE');
+    assert.deepEqual(
+      late.map((f) => `${f.key}: ${f.err.code} ${f.err.details}`),
+      [],
+      'every refused write is UNAVAILABLE',
+    );
     const refusedOutright = failed.filter((f) => /nothing was written/.test(f.err.details));
     assert.ok(refusedOutright.length > 0, 'with no replica connected, writes are refused before anything is written');
 
@@ -77,7 +81,10 @@ describe('replicas dying and coming back (minAcks 1, 50 entries retained)', func
     await c.nodes.restart('replica-1');
     const read = await get('replica-1', 'catchup/9', position);
     assert.equal(Buffer.from(read.value).toString(), '9');
-    assert.ok(c.nodes.node('replica-1').lines.some((l) => l.msg === 'replicating from the primary' && Number(l.from) > 1), 'it streamed from where it stopped');
+    assert.ok(
+      c.nodes.node('replica-1').lines.some((l) => l.msg === 'replicating from the primary' && Number(l.from) > 1),
+      'it streamed from where it stopped',
+    );
   });
 
   it('sends a snapshot, then the stream, to a replica further behind than the retained log', async function () {
@@ -86,7 +93,11 @@ describe('replicas dying and coming back (minAcks 1, 50 entries retained)', func
     await c.nodes.node('replica-2').kill();
     let position = 0;
     for (let n = 0; n < 120; n++) position = (await put(`snap/${n}`, String(n))).result!.position;
-    await waitFor('the primary to drop entries the replica still needs', async () => (await c.metric('primary', 'shoal_state_log_retained_from')) > behind + 1, { timeoutMs: 10000 });
+    await waitFor(
+      'the primary to drop entries the replica still needs',
+      async () => (await c.metric('primary', 'shoal_state_log_retained_from')) > behind + 1,
+      { timeoutMs: 10000 },
+    );
     const node = await c.nodes.restart('replica-2');
     for (let n = 0; n < 120; n += 17) assert.equal(Buffer.from((await get('replica-2', `snap/${n}`, position)).value).toString(), String(n));
     await node.logLine('installed the snapshot');

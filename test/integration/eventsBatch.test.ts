@@ -24,7 +24,11 @@ describe('events in batches (a primary, 2 replicas, no workers)', function () {
     await c?.stop();
   });
 
-  const err = (p: Promise<unknown>) => p.then(() => assert.fail('expected an error'), (e: ServiceError) => e);
+  const err = (p: Promise<unknown>) =>
+    p.then(
+      () => assert.fail('expected an error'),
+      (e: ServiceError) => e,
+    );
   const ackOf = (l: LeasedEvent, over: Partial<AckRequest> = {}): AckRequest => ({
     workerId: 'w1',
     eventId: l.event!.id,
@@ -48,14 +52,21 @@ describe('events in batches (a primary, 2 replicas, no workers)', function () {
   it('removes done events from every node: one without a key at its ack, one with a key after events.dedupeWindow, answering repeats until then', async function () {
     const nodes = ['primary', 'replica-1', 'replica-2'];
     const keysOn = () => Promise.all(nodes.map((id) => c.metric(id, 'shoal_state_keys')));
-    const keysBecome = (want: number[], what: string) => waitFor(what, async () => (await keysOn()).every((k, i) => k === want[i]), { timeoutMs: 10_000, intervalMs: 50 });
+    const keysBecome = (want: number[], what: string) =>
+      waitFor(what, async () => (await keysOn()).every((k, i) => k === want[i]), { timeoutMs: 10_000, intervalMs: 50 });
     const before = await keysOn();
     const published = await events.publishBatch([{ type: 'hash' }, { type: 'hash' }, { type: 'hash' }, { type: 'hash', idempotencyKey: 'keep-me' }]);
-    await keysBecome(before.map((k) => k + 4), 'four queued events on every node');
+    await keysBecome(
+      before.map((k) => k + 4),
+      'four queued events on every node',
+    );
     const got = await events.lease('w1', 4, 0);
     const acked = await events.ackBatch(got.map((l) => ackOf(l)));
     assert.ok(acked.every((a) => a.state === EventState.EVENT_STATE_DONE));
-    await keysBecome(before.map((k) => k + 1), 'only the keyed done event left on every node');
+    await keysBecome(
+      before.map((k) => k + 1),
+      'only the keyed done event left on every node',
+    );
     const repeat = await events.publish({ type: 'hash', idempotencyKey: 'keep-me' });
     assert.deepEqual([repeat.eventId, repeat.duplicate], [published[3].eventId, true], 'within the window, a repeat is the first event');
     await keysBecome(before, 'the keyed done event removed after the window, on every node');
@@ -69,7 +80,10 @@ describe('events in batches (a primary, 2 replicas, no workers)', function () {
   it('publishes a batch as one write of consecutive entries; a repeated idempotency key, in the batch or before it, is a duplicate', async function () {
     const [first] = await events.publishBatch([{ type: 'hash', idempotencyKey: 'before' }]);
     const plain = await events.publishBatch(Array.from({ length: 5 }, () => ({ type: 'hash' })));
-    assert.deepEqual(plain.map((p) => p.position - plain[0].position), [0, 1, 2, 3, 4]);
+    assert.deepEqual(
+      plain.map((p) => p.position - plain[0].position),
+      [0, 1, 2, 3, 4],
+    );
     assert.ok(plain.every((p) => !p.duplicate && p.term === 1));
     const mixed = await events.publishBatch([
       { type: 'hash', idempotencyKey: 'twice' },
@@ -77,7 +91,10 @@ describe('events in batches (a primary, 2 replicas, no workers)', function () {
       { type: 'hash', idempotencyKey: 'twice' },
       { type: 'hash', idempotencyKey: 'before' },
     ]);
-    assert.deepEqual(mixed.map((p) => p.duplicate), [false, false, true, true]);
+    assert.deepEqual(
+      mixed.map((p) => p.duplicate),
+      [false, false, true, true],
+    );
     assert.equal(mixed[2].eventId, mixed[0].eventId);
     assert.deepEqual([mixed[3].eventId, mixed[3].position], [first.eventId, first.position]);
     // Each event is in the queue once.
@@ -97,20 +114,29 @@ describe('events in batches (a primary, 2 replicas, no workers)', function () {
       ackOf(stale, { leaseId: 'not-the-lease' }),
       ackOf(done),
     ]);
-    assert.deepEqual(results.map((r) => [r.code, r.state]), [
-      [status.OK, EventState.EVENT_STATE_DONE],
-      [status.OK, EventState.EVENT_STATE_PENDING],
-      [status.OK, EventState.EVENT_STATE_DEAD],
-      [status.FAILED_PRECONDITION, EventState.EVENT_STATE_UNSPECIFIED],
-      [status.FAILED_PRECONDITION, EventState.EVENT_STATE_UNSPECIFIED],
-    ]);
+    assert.deepEqual(
+      results.map((r) => [r.code, r.state]),
+      [
+        [status.OK, EventState.EVENT_STATE_DONE],
+        [status.OK, EventState.EVENT_STATE_PENDING],
+        [status.OK, EventState.EVENT_STATE_DEAD],
+        [status.FAILED_PRECONDITION, EventState.EVENT_STATE_UNSPECIFIED],
+        [status.FAILED_PRECONDITION, EventState.EVENT_STATE_UNSPECIFIED],
+      ],
+    );
     assert.match(results[3].message, new RegExp(`event ${stale.event!.id} is not leased to w1 under lease not-the-lease any more`));
     const after = await events.backlog();
     assert.deepEqual([after.done - before.done, after.dead - before.dead, after.leased], [1, 1, 1], 'the stale ack left its lease alone');
     // The retried event is pending again, with its attempt and error recorded; the stale one is still leased.
     const again = await events.lease('w1', 10, 0);
-    assert.deepEqual(again.map((l) => [l.event!.id, l.event!.attempts, l.event!.lastError]), [[retried.event!.id, 1, 'flaky']]);
-    assert.deepEqual((await events.ackBatch([ackOf(stale), ackOf(again[0])])).map((r) => r.state), [EventState.EVENT_STATE_DONE, EventState.EVENT_STATE_DONE]);
+    assert.deepEqual(
+      again.map((l) => [l.event!.id, l.event!.attempts, l.event!.lastError]),
+      [[retried.event!.id, 1, 'flaky']],
+    );
+    assert.deepEqual(
+      (await events.ackBatch([ackOf(stale), ackOf(again[0])])).map((r) => r.state),
+      [EventState.EVENT_STATE_DONE, EventState.EVENT_STATE_DONE],
+    );
     assert.equal((await events.deadLetters()).find((e) => e.id === dead.event!.id)?.lastError, 'no handler');
   });
 
@@ -121,7 +147,10 @@ describe('events in batches (a primary, 2 replicas, no workers)', function () {
     assert.equal(result.code, status.FAILED_PRECONDITION);
     // The lease is gone before the expiry's retry count is written; the event is leasable once it is.
     const again = await events.lease('w1', 1, 5000);
-    assert.deepEqual(again.map((a) => [a.event!.id, a.event!.attempts]), [[l.event!.id, 1]]);
+    assert.deepEqual(
+      again.map((a) => [a.event!.id, a.event!.attempts]),
+      [[l.event!.id, 1]],
+    );
     assert.equal((await events.ack(ackOf(again[0]))).state, EventState.EVENT_STATE_DONE);
   });
 
@@ -141,7 +170,11 @@ describe('events in batches (a primary, 2 replicas, no workers)', function () {
 
   it('answers a repeated publish only once the replicas hold the first (a retry after a timeout is not an acknowledgement)', async function () {
     const primary = new EventsGrpcClient(c.nodes.grpc('primary'), credentials.createInsecure());
-    const publish = () => unaryCall<PublishResponse>((m, o, cb) => primary.publish({ type: 'hash', key: '', payload: Buffer.alloc(0), idempotencyKey: 'slow-replicas' }, m, o, cb), Date.now() + 1500);
+    const publish = () =>
+      unaryCall<PublishResponse>(
+        (m, o, cb) => primary.publish({ type: 'hash', key: '', payload: Buffer.alloc(0), idempotencyKey: 'slow-replicas' }, m, o, cb),
+        Date.now() + 1500,
+      );
     const replicas = ['replica-1', 'replica-2'].map((id) => c.nodes.node(id));
     try {
       for (const r of replicas) r.signal('SIGSTOP');

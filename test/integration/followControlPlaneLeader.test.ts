@@ -71,11 +71,15 @@ describe('following the control-plane leader (monitor, shoal events)', function 
     });
     // The lock may be held (by the previous test's cp-b) or not: take it, so there is a session to end.
     const session = await consul.api.sessionCreate({ name: 'cp-c', checks: ['serfHealth'], lockDelay: '0s' });
-    await waitFor('cp-c to take the lock', async () => {
-      const { value } = await consul.api.kvGet(controlPlaneLockKey(CLUSTER));
-      if (value?.session) await consul.api.kvRelease(controlPlaneLockKey(CLUSTER), value.session);
-      return consul.api.kvAcquire(controlPlaneLockKey(CLUSTER), JSON.stringify({ id: 'cp-c', grpcAddress: '127.0.0.1:3' }), session);
-    }, { timeoutMs: 5000 });
+    await waitFor(
+      'cp-c to take the lock',
+      async () => {
+        const { value } = await consul.api.kvGet(controlPlaneLockKey(CLUSTER));
+        if (value?.session) await consul.api.kvRelease(controlPlaneLockKey(CLUSTER), value.session);
+        return consul.api.kvAcquire(controlPlaneLockKey(CLUSTER), JSON.stringify({ id: 'cp-c', grpcAddress: '127.0.0.1:3' }), session);
+      },
+      { timeoutMs: 5000 },
+    );
     await waitFor('a session on cp-c', () => opened === 'cp-c', { timeoutMs: 5000 });
     stopHere.abort();
     await run;

@@ -24,7 +24,13 @@ describe('a node whose base port is taken', function () {
   });
 
   it('takes the next free port above it, registers that real port in Consul, and logs only JSON', async function () {
-    node = NodeProcess.spawn({ role: 'worker', id: 'worker-1', consulAddress: consul.address, cluster: 'ports', args: ['--port', String(base), '--http-port', '0'] });
+    node = NodeProcess.spawn({
+      role: 'worker',
+      id: 'worker-1',
+      consulAddress: consul.address,
+      cluster: 'ports',
+      args: ['--port', String(base), '--http-port', '0'],
+    });
     const { grpc } = await node.serving();
     const port = Number(grpc.split(':')[1]);
     assert.ok(port > base && port < base + 100, `bound ${port}, above the taken ${base}`);

@@ -65,15 +65,23 @@ describe('switchover under continuous writes', function () {
       assert.equal(read.found, true, `${key} was acknowledged, so the new primary has it`);
     }
     assert.equal((await c.position('replica-1')).role, PRIMARY);
-    await waitFor('the old primary to replicate from replica-1', async () => {
-      const p = await c.position('primary');
-      return p.role === REPLICA && p.primaryId === 'replica-1' && p.term === 2;
-    }, { timeoutMs: 10000 });
+    await waitFor(
+      'the old primary to replicate from replica-1',
+      async () => {
+        const p = await c.position('primary');
+        return p.role === REPLICA && p.primaryId === 'replica-1' && p.term === 2;
+      },
+      { timeoutMs: 10000 },
+    );
     const roleTags = async () => Object.fromEntries((await c.consul.api.healthService('shoal-switch')).value.map((e) => [e.Service.ID, e.Service.Tags?.[0]]));
-    await waitFor('Consul tags to follow the roles', async () => {
-      const tags = await roleTags();
-      return tags['replica-1'] === 'primary' && tags.primary === 'replica';
-    }, { timeoutMs: 10000, describe: async () => JSON.stringify(await roleTags()) });
+    await waitFor(
+      'Consul tags to follow the roles',
+      async () => {
+        const tags = await roleTags();
+        return tags['replica-1'] === 'primary' && tags.primary === 'replica';
+      },
+      { timeoutMs: 10000, describe: async () => JSON.stringify(await roleTags()) },
+    );
   });
 
   it('refuses to switch over to a node that is not a replica of the cluster, changing nothing', async function () {
@@ -109,22 +117,35 @@ describe('fencing a paused primary', function () {
     assert.equal((await put('replica-1', 'on-new-primary')).result!.term, 2);
 
     // The old primary resumes with clients still sending it writes.
-    const attempts = [1, 2, 3, 4, 5].map((n) => put('primary', `to-old-primary/${n}`).then(() => 'acknowledged', (err: ServiceError) => err));
+    const attempts = [1, 2, 3, 4, 5].map((n) =>
+      put('primary', `to-old-primary/${n}`).then(
+        () => 'acknowledged',
+        (err: ServiceError) => err,
+      ),
+    );
     c.nodes.node('primary').signal('SIGCONT');
     const outcomes = await Promise.all(attempts);
     for (const outcome of outcomes) {
       assert.notEqual(outcome, 'acknowledged');
       assert.ok([status.UNAVAILABLE, status.FAILED_PRECONDITION].includes((outcome as ServiceError).code), (outcome as ServiceError).details);
     }
-    await waitFor('the old primary to step down and follow replica-1', async () => {
-      const p = await c.position('primary');
-      return p.role === REPLICA && p.term === 2 && p.primaryId === 'replica-1';
-    }, { timeoutMs: 15000 });
+    await waitFor(
+      'the old primary to step down and follow replica-1',
+      async () => {
+        const p = await c.position('primary');
+        return p.role === REPLICA && p.term === 2 && p.primaryId === 'replica-1';
+      },
+      { timeoutMs: 15000 },
+    );
     const { state } = c.node('primary');
-    await waitFor('the old primary to hold the new primary’s writes', async () => {
-      const r = await unaryCall<{ found: boolean }>((m, o, cb) => state.get({ key: 'on-new-primary', minPosition: 0 }, m, o, cb), Date.now() + 5000);
-      return r.found;
-    }, { timeoutMs: 10000 });
+    await waitFor(
+      'the old primary to hold the new primary’s writes',
+      async () => {
+        const r = await unaryCall<{ found: boolean }>((m, o, cb) => state.get({ key: 'on-new-primary', minPosition: 0 }, m, o, cb), Date.now() + 5000);
+        return r.found;
+      },
+      { timeoutMs: 10000 },
+    );
   });
 
   it('refuses a failover that could lose an acknowledged write (a replica does not answer), unless forced', async function () {
@@ -155,7 +176,8 @@ describe('an old primary rejoining with writes nobody else has (minAcks 0, the l
 
   const put = async (node: string, key: string, value: string) => {
     const { state } = c.node(node);
-    return (await unaryCall<{ result?: { position: number } }>((m, o, cb) => state.put({ key, value: Buffer.from(value) }, m, o, cb), Date.now() + 3000)).result!.position;
+    return (await unaryCall<{ result?: { position: number } }>((m, o, cb) => state.put({ key, value: Buffer.from(value) }, m, o, cb), Date.now() + 3000))
+      .result!.position;
   };
   const read = async (node: string, key: string, minPosition = 0) => {
     const { state } = c.node(node);
@@ -169,24 +191,40 @@ describe('an old primary rejoining with writes nobody else has (minAcks 0, the l
 
     // Fence the replicas with term 2, as a failover does first: they stop applying term 1.
     await Promise.all(['replica-1', 'replica-2'].map((r) => c.position(r, 2)));
-    await waitFor('the primary to lose its replicas', async () => (await c.metric('primary', 'shoal_replication_connected_replicas')) === 0, { timeoutMs: 10000 });
+    await waitFor('the primary to lose its replicas', async () => (await c.metric('primary', 'shoal_replication_connected_replicas')) === 0, {
+      timeoutMs: 10000,
+    });
     // Acknowledged at once in this mode, but nobody else will ever receive them from it.
     await put('primary', 'contested', 'from-old-primary');
     await put('primary', 'only-on-old', 'kept');
 
     c.nodes.node('primary').signal('SIGSTOP');
     const read1 = await readLeader(c.consul.api, 'recon');
-    assert.ok(await casLeader(c.consul.api, 'recon', read1, { term: 2, primaryId: 'replica-1', primaryAddress: c.nodes.grpc('replica-1'), changedAtMs: Date.now(), reason: 'test failover' }));
+    assert.ok(
+      await casLeader(c.consul.api, 'recon', read1, {
+        term: 2,
+        primaryId: 'replica-1',
+        primaryAddress: c.nodes.grpc('replica-1'),
+        changedAtMs: Date.now(),
+        reason: 'test failover',
+      }),
+    );
     const { sync } = c.node('replica-1');
     await unaryCall((m, o, cb) => sync.promote({ term: 2 }, m, o, cb), Date.now() + 5000);
     await put('replica-1', 'contested', 'from-new-primary');
     c.nodes.node('primary').signal('SIGCONT');
 
-    await waitFor('the old primary to rejoin as a replica of replica-1', async () => {
-      const p = await c.position('primary');
-      return p.role === REPLICA && p.primaryId === 'replica-1';
-    }, { timeoutMs: 15000 });
-    await waitFor('the old primary’s unique write to reach the new primary', async () => (await read('replica-1', 'only-on-old')) === 'kept', { timeoutMs: 10000 });
+    await waitFor(
+      'the old primary to rejoin as a replica of replica-1',
+      async () => {
+        const p = await c.position('primary');
+        return p.role === REPLICA && p.primaryId === 'replica-1';
+      },
+      { timeoutMs: 15000 },
+    );
+    await waitFor('the old primary’s unique write to reach the new primary', async () => (await read('replica-1', 'only-on-old')) === 'kept', {
+      timeoutMs: 10000,
+    });
     const settled = (await c.position('replica-1')).position;
     for (const node of ['replica-1', 'replica-2', 'primary']) {
       assert.equal(await read(node, 'contested', settled), 'from-new-primary', `${node}: the later concurrent write wins`);
@@ -219,9 +257,14 @@ describe('an old primary rejoining with writes nobody else has (minAcks 0, the l
   it('delivers an event only the old primary had, once reconciled into a new primary already serving events', async function () {
     // After the test above, replica-1 is the primary (term 2); fence its replicas with term 3.
     await Promise.all(['primary', 'replica-2'].map((r) => c.position(r, 3)));
-    await waitFor('replica-1 to lose its replicas', async () => (await c.metric('replica-1', 'shoal_replication_connected_replicas')) === 0, { timeoutMs: 10000 });
+    await waitFor('replica-1 to lose its replicas', async () => (await c.metric('replica-1', 'shoal_replication_connected_replicas')) === 0, {
+      timeoutMs: 10000,
+    });
     const old = new EventsGrpcClient(c.nodes.grpc('replica-1'), credentials.createInsecure());
-    const published = await unaryCall<PublishResponse>((m, o, cb) => old.publish({ type: 'hash', key: '', payload: Buffer.from('only on the old primary'), idempotencyKey: 'stranded' }, m, o, cb), Date.now() + 3000);
+    const published = await unaryCall<PublishResponse>(
+      (m, o, cb) => old.publish({ type: 'hash', key: '', payload: Buffer.from('only on the old primary'), idempotencyKey: 'stranded' }, m, o, cb),
+      Date.now() + 3000,
+    );
     old.close();
 
     const events = new EventsClient({ consul: c.consul.api, cluster: 'recon' });
@@ -229,7 +272,15 @@ describe('an old primary rejoining with writes nobody else has (minAcks 0, the l
       c.nodes.node('replica-1').signal('SIGSTOP');
       try {
         const read2 = await readLeader(c.consul.api, 'recon');
-        assert.ok(await casLeader(c.consul.api, 'recon', read2, { term: 3, primaryId: 'replica-2', primaryAddress: c.nodes.grpc('replica-2'), changedAtMs: Date.now(), reason: 'test failover' }));
+        assert.ok(
+          await casLeader(c.consul.api, 'recon', read2, {
+            term: 3,
+            primaryId: 'replica-2',
+            primaryAddress: c.nodes.grpc('replica-2'),
+            changedAtMs: Date.now(),
+            reason: 'test failover',
+          }),
+        );
         await unaryCall((m, o, cb) => c.node('replica-2').sync.promote({ term: 3 }, m, o, cb), Date.now() + 5000);
         // The new primary builds its queue now, before the old one can hand its entries over.
         assert.equal((await events.backlog()).pending, 0);
@@ -255,32 +306,73 @@ describe('an old primary rejoining with writes nobody else has (minAcks 0, the l
       const [leased] = (await onOld.lease('w3', 10, 0)).filter((l) => l.event!.id === published.eventId);
       assert.ok(leased, 'leased on the old primary');
       await Promise.all(['primary', 'replica-1'].map((r) => c.position(r, 4)));
-      await waitFor('replica-2 to lose its replicas', async () => (await c.metric('replica-2', 'shoal_replication_connected_replicas')) === 0, { timeoutMs: 10000 });
+      await waitFor('replica-2 to lose its replicas', async () => (await c.metric('replica-2', 'shoal_replication_connected_replicas')) === 0, {
+        timeoutMs: 10000,
+      });
       // A failed delivery: the old primary writes the event again, and no replica gets it.
-      const [failed] = await onOld.ackBatch([{ workerId: 'w3', eventId: leased.event!.id, leaseId: leased.leaseId, success: false, result: Buffer.alloc(0), error: 'try again', permanent: false, traceparent: '' }]);
+      const [failed] = await onOld.ackBatch([
+        {
+          workerId: 'w3',
+          eventId: leased.event!.id,
+          leaseId: leased.leaseId,
+          success: false,
+          result: Buffer.alloc(0),
+          error: 'try again',
+          permanent: false,
+          traceparent: '',
+        },
+      ]);
       assert.equal(failed.state, EventState.EVENT_STATE_PENDING);
 
       c.nodes.node('replica-2').signal('SIGSTOP');
       try {
         const read3 = await readLeader(c.consul.api, 'recon');
-        assert.ok(await casLeader(c.consul.api, 'recon', read3, { term: 4, primaryId: 'replica-1', primaryAddress: c.nodes.grpc('replica-1'), changedAtMs: Date.now(), reason: 'test failover' }));
+        assert.ok(
+          await casLeader(c.consul.api, 'recon', read3, {
+            term: 4,
+            primaryId: 'replica-1',
+            primaryAddress: c.nodes.grpc('replica-1'),
+            changedAtMs: Date.now(),
+            reason: 'test failover',
+          }),
+        );
         await unaryCall((m, o, cb) => c.node('replica-1').sync.promote({ term: 4 }, m, o, cb), Date.now() + 5000);
         // The new primary delivers the event again, and it is done: removed.
         const again = (await onNew.lease('w4', 10, 0)).find((l) => l.event!.id === published.eventId);
         assert.ok(again, 'delivered again by the new primary');
-        const [done] = await onNew.ackBatch([{ workerId: 'w4', eventId: again.event!.id, leaseId: again.leaseId, success: true, result: Buffer.alloc(0), error: '', permanent: false, traceparent: '' }]);
+        const [done] = await onNew.ackBatch([
+          {
+            workerId: 'w4',
+            eventId: again.event!.id,
+            leaseId: again.leaseId,
+            success: true,
+            result: Buffer.alloc(0),
+            error: '',
+            permanent: false,
+            traceparent: '',
+          },
+        ]);
         assert.equal(done.state, EventState.EVENT_STATE_DONE);
       } finally {
         c.nodes.node('replica-2').signal('SIGCONT');
       }
       const settled = (await c.position('replica-1')).position;
-      await waitFor('the old primary reconciled and caught up from a snapshot', async () => {
-        const p = await c.position('replica-2');
-        return p.role === REPLICA && p.primaryId === 'replica-1' && p.position >= settled && (await c.metric('replica-2', 'shoal_state_log_retained_from')) > 1;
-      }, { timeoutMs: 15000 });
+      await waitFor(
+        'the old primary reconciled and caught up from a snapshot',
+        async () => {
+          const p = await c.position('replica-2');
+          return (
+            p.role === REPLICA && p.primaryId === 'replica-1' && p.position >= settled && (await c.metric('replica-2', 'shoal_state_log_retained_from')) > 1
+          );
+        },
+        { timeoutMs: 15000 },
+      );
       const backlog = await onNew.backlog();
       assert.equal(backlog.pending, 0, 'nothing brought back to deliver');
-      assert.deepEqual((await onNew.lease('w5', 10, 0)).map((l) => l.event!.id), []);
+      assert.deepEqual(
+        (await onNew.lease('w5', 10, 0)).map((l) => l.event!.id),
+        [],
+      );
     } finally {
       onOld.close();
       onNew.close();

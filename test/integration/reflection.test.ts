@@ -104,7 +104,12 @@ type ReflectionStream = ClientDuplexStream<{ fileContainingSymbol: string }, Ref
 async function describeSymbol(address: string, version: 'v1' | 'v1alpha', symbol: string): Promise<FileDescriptorProto[]> {
   const protoFile = join(__dirname, '..', '..', 'node_modules', '@grpc', 'reflection', 'build', 'proto', 'grpc', 'reflection', version, 'reflection.proto');
   const pkg = loadPackageDefinition(loadSync(protoFile, { oneofs: true })) as unknown as {
-    grpc: { reflection: Record<string, { ServerReflection: new (a: string, c: ReturnType<typeof credentials.createInsecure>) => { serverReflectionInfo(): ReflectionStream; close(): void } }> };
+    grpc: {
+      reflection: Record<
+        string,
+        { ServerReflection: new (a: string, c: ReturnType<typeof credentials.createInsecure>) => { serverReflectionInfo(): ReflectionStream; close(): void } }
+      >;
+    };
   };
   const client = new pkg.grpc.reflection[version].ServerReflection(address, credentials.createInsecure());
   try {
@@ -151,14 +156,19 @@ describe('gRPC server reflection, describing services and messages', function ()
         const all = files.flatMap((f) => f.service.map((s) => ({ pkg: f.package, s })));
         const found = all.find(({ pkg, s }) => `${pkg}.${s.name}` === service);
         assert.ok(found, `${service} is described`);
-        assert.deepEqual(found.s.method.map((m) => m.name), methods);
+        assert.deepEqual(
+          found.s.method.map((m) => m.name),
+          methods,
+        );
         const messages = new Map(files.flatMap((f) => f.messageType.map((m) => [`.${f.package}.${m.name}`, m])));
         for (const method of found.s.method) {
           assert.ok(messages.has(method.inputType), `${service}/${method.name} input ${method.inputType} is described`);
           assert.ok(messages.has(method.outputType), `${service}/${method.name} output ${method.outputType} is described`);
         }
       }
-      const [sample] = (await describeSymbol(address, version, 'shoal.v1.StreamStatusResponse')).flatMap((f) => f.messageType.filter((m) => m.name === 'StreamStatusResponse'));
+      const [sample] = (await describeSymbol(address, version, 'shoal.v1.StreamStatusResponse')).flatMap((f) =>
+        f.messageType.filter((m) => m.name === 'StreamStatusResponse'),
+      );
       assert.ok(sample.field.some((f) => f.name === 'event_loop_delay_p99_ms'));
     });
   }

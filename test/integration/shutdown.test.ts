@@ -8,7 +8,9 @@ import { clientsFor } from '../support/grpcClients';
 import { startTestConsul, type TestConsul } from '../support/testConsul';
 
 // A client for the standard health service, from the vendored proto, as Kubernetes would use.
-const healthProto = loadPackageDefinition(loadSync(join(__dirname, '..', '..', 'proto', 'grpc', 'health', 'v1', 'health.proto'), { enums: String })) as unknown as {
+const healthProto = loadPackageDefinition(
+  loadSync(join(__dirname, '..', '..', 'proto', 'grpc', 'health', 'v1', 'health.proto'), { enums: String }),
+) as unknown as {
   grpc: { health: { v1: { Health: new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => StandardHealthClient } } };
 };
 interface StandardHealthClient {

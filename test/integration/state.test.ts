@@ -24,11 +24,17 @@ describe('the replicated state store (a primary, 2 replicas, a worker; minAcks 1
 
   const put = (node: string, key: string, value: string, expectedVersion?: number, timeoutMs = 5000) => {
     const { state } = c.node(node);
-    return unaryCall<{ result?: { position: number; term: number; version: number } }>((m, o, cb) => state.put({ key, value: Buffer.from(value), expectedVersion }, m, o, cb), Date.now() + timeoutMs);
+    return unaryCall<{ result?: { position: number; term: number; version: number } }>(
+      (m, o, cb) => state.put({ key, value: Buffer.from(value), expectedVersion }, m, o, cb),
+      Date.now() + timeoutMs,
+    );
   };
   const get = (node: string, key: string, minPosition = 0, timeoutMs = 5000) => {
     const { state } = c.node(node);
-    return unaryCall<{ found: boolean; value: Buffer; version: number; position: number }>((m, o, cb) => state.get({ key, minPosition }, m, o, cb), Date.now() + timeoutMs);
+    return unaryCall<{ found: boolean; value: Buffer; version: number; position: number }>(
+      (m, o, cb) => state.get({ key, minPosition }, m, o, cb),
+      Date.now() + timeoutMs,
+    );
   };
 
   it('acknowledges a write on the primary with its position, term and version, and both replicas serve it', async function () {
@@ -52,7 +58,11 @@ describe('the replicated state store (a primary, 2 replicas, a worker; minAcks 1
       await waitFor('the snapshot', () => messages[0], { timeoutMs: 5000 });
       const snap = messages[0].event;
       assert.equal(snap?.$case, 'snapshot');
-      if (snap?.$case === 'snapshot') assert.deepEqual(snap.value.entries.map((e) => e.key), ['w/existing']);
+      if (snap?.$case === 'snapshot')
+        assert.deepEqual(
+          snap.value.entries.map((e) => e.key),
+          ['w/existing'],
+        );
       for (const k of ['w/a', 'w/b', 'w/c']) await put('primary', k, k.toUpperCase());
       await put('primary', 'other', 'not watched');
       const { state: primaryState } = c.node('primary');
@@ -66,7 +76,10 @@ describe('the replicated state store (a primary, 2 replicas, a worker; minAcks 1
         [ChangeKind.CHANGE_KIND_DELETE, 'w/a'],
       ]);
       const positions = messages.slice(1).map((m) => m.position);
-      assert.deepEqual(positions, [...positions].sort((a, b) => a - b));
+      assert.deepEqual(
+        positions,
+        [...positions].sort((a, b) => a - b),
+      );
     } finally {
       stream.cancel();
     }
@@ -79,7 +92,12 @@ describe('the replicated state store (a primary, 2 replicas, a worker; minAcks 1
       call.on('data', () => reject(new Error('the primary streamed to an old replica')));
       call.on('error', resolve);
       call.on('end', () => reject(new Error('the stream ended without an error')));
-      call.write({ message: { $case: 'hello', value: { replicaId: 'replica-of-an-older-version', term, lastPosition: 0, termHistory: [], wantSnapshot: true, logVersion: 0 } } });
+      call.write({
+        message: {
+          $case: 'hello',
+          value: { replicaId: 'replica-of-an-older-version', term, lastPosition: 0, termHistory: [], wantSnapshot: true, logVersion: 0 },
+        },
+      });
     });
     assert.equal(refused.code, status.FAILED_PRECONDITION);
     assert.match(refused.details, /replica-of-an-older-version runs an older shoal \(log version 0.*upgrade it/);
@@ -128,7 +146,10 @@ describe('the replicated state store (a primary, 2 replicas, a worker; minAcks 1
     const keys: string[] = [];
     let pageToken = '';
     do {
-      const page = await unaryCall<{ entries: { key: string }[]; nextPageToken: string }>((m, o, cb) => state.list({ prefix: 'page/', limit: 3, pageToken }, m, o, cb), Date.now() + 5000);
+      const page = await unaryCall<{ entries: { key: string }[]; nextPageToken: string }>(
+        (m, o, cb) => state.list({ prefix: 'page/', limit: 3, pageToken }, m, o, cb),
+        Date.now() + 5000,
+      );
       keys.push(...page.entries.map((e) => e.key));
       pageToken = page.nextPageToken;
     } while (pageToken);
@@ -161,7 +182,7 @@ describe('the replicated state store (a primary, 2 replicas, a worker; minAcks 1
 
     it('waits for a future min_position until the deadline, then answers UNAVAILABLE (not a timeout)', async function () {
       const started = Date.now();
-      const err = (await grpcError(get('replica-1', 'greeting', 1_000_000, 600)));
+      const err = await grpcError(get('replica-1', 'greeting', 1_000_000, 600));
       assert.equal(err.code, status.UNAVAILABLE);
       assert.match(err.details, /not yet min_position 1000000/);
       assert.ok(Date.now() - started >= 500, 'it waited');

@@ -28,11 +28,17 @@ describe('OpenTelemetry traces across processes', function () {
     const result = await runCli(['status', '--cluster', 'traced'], { CONSUL_HTTP_ADDR: consul.address, ...receiver.env });
     assert.equal(result.code, 0, result.stderr);
     const method = 'grpc.shoal.v1.Discovery/GetNodeInfo';
-    const client = await waitFor('the CLI client span', () => receiver.spans.find((s) => s.service === 'shoal-cli' && s.kind === 3 && s.name === method), { timeoutMs: 10000 });
-    const server = await waitFor('the node server span', () => receiver.spans.find((s) => s.service === 'shoal-node' && s.kind === 2 && s.traceId === client.traceId), {
+    const client = await waitFor('the CLI client span', () => receiver.spans.find((s) => s.service === 'shoal-cli' && s.kind === 3 && s.name === method), {
       timeoutMs: 10000,
-      describe: () => JSON.stringify(receiver.spans.map((s) => [s.service, s.name, s.kind])),
     });
+    const server = await waitFor(
+      'the node server span',
+      () => receiver.spans.find((s) => s.service === 'shoal-node' && s.kind === 2 && s.traceId === client.traceId),
+      {
+        timeoutMs: 10000,
+        describe: () => JSON.stringify(receiver.spans.map((s) => [s.service, s.name, s.kind])),
+      },
+    );
     assert.equal(server.name, method);
     assert.equal(server.parentSpanId, client.spanId);
   });

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { Metadata, status } from '@grpc/grpc-js';
-import { AckBatchRequest, AckRequest, LeaseRequest, ListDeadLettersRequest, PublishBatchRequest, PublishRequest, RedriveRequest, ReleaseWorkerRequest } from '../../gen/shoal/v1/events';
+import {
+  AckBatchRequest,
+  AckRequest,
+  LeaseRequest,
+  ListDeadLettersRequest,
+  PublishBatchRequest,
+  PublishRequest,
+  RedriveRequest,
+  ReleaseWorkerRequest,
+} from '../../gen/shoal/v1/events';
 import { waitFor } from '../../common/time/waitFor';
 import { call, grpcError } from '../support/grpcClients';
 import { type RpcNode, startCall, startRpcNode } from '../support/rpcNode';
@@ -14,7 +23,8 @@ describe('Events, served in-process by a primary', function () {
   });
 
   const publish = (n: RpcNode, type = 'hash') => call(n.events, n.events.publish, PublishRequest.fromPartial({ type, payload: Buffer.from('x') }));
-  const lease = (n: RpcNode, request: Partial<LeaseRequest>, timeoutMs?: number) => call(n.events, n.events.lease, LeaseRequest.fromPartial({ workerId: 'worker-1', maxEvents: 1, ...request }), timeoutMs);
+  const lease = (n: RpcNode, request: Partial<LeaseRequest>, timeoutMs?: number) =>
+    call(n.events, n.events.lease, LeaseRequest.fromPartial({ workerId: 'worker-1', maxEvents: 1, ...request }), timeoutMs);
 
   describe('with bad input', function () {
     beforeEach(async function () {
@@ -47,7 +57,12 @@ describe('Events, served in-process by a primary', function () {
       const { events } = node!;
       await refused(call(events, events.ack, AckRequest.fromPartial({ workerId: 'worker-1' })), /\(missing: event_id, lease_id\)/);
       await refused(call(events, events.ackBatch, AckBatchRequest.fromPartial({ acks: [] })), /^acks must hold 1 to 100 acks \(got 0\)/);
-      const batch = AckBatchRequest.fromPartial({ acks: [{ workerId: 'worker-1', eventId: 'e', leaseId: 'l' }, { workerId: 'worker-1', eventId: 'e' }] });
+      const batch = AckBatchRequest.fromPartial({
+        acks: [
+          { workerId: 'worker-1', eventId: 'e', leaseId: 'l' },
+          { workerId: 'worker-1', eventId: 'e' },
+        ],
+      });
       await refused(call(events, events.ackBatch, batch), /\(missing: acks\[1\]\.lease_id\)/);
     });
 
@@ -93,7 +108,9 @@ describe('Events, served in-process by a primary', function () {
     it('should stop a waiting Lease, lease nothing to it, and not log it as an internal error', async function () {
       node = await startRpcNode();
       const { events, queue } = node;
-      const pending = startCall((done) => events.lease(LeaseRequest.fromPartial({ workerId: 'worker-1', maxEvents: 1, waitMs: 20_000 }), new Metadata(), { deadline: Date.now() + 30_000 }, done));
+      const pending = startCall((done) =>
+        events.lease(LeaseRequest.fromPartial({ workerId: 'worker-1', maxEvents: 1, waitMs: 20_000 }), new Metadata(), { deadline: Date.now() + 30_000 }, done),
+      );
       await waitFor('the Lease to wait for an event', () => queue.waitingLeases === 1, { timeoutMs: 2000, intervalMs: 5 });
       pending.call.cancel();
       assert.equal((await pending.outcome)?.code, status.CANCELLED);
@@ -108,7 +125,9 @@ describe('Events, served in-process by a primary', function () {
       const { events, replication } = node;
       const acks = replication.acks!;
       acks.connect('replica-1', 0);
-      const pending = startCall((done) => events.publish(PublishRequest.fromPartial({ type: 'hash' }), new Metadata(), { deadline: Date.now() + 30_000 }, done));
+      const pending = startCall((done) =>
+        events.publish(PublishRequest.fromPartial({ type: 'hash' }), new Metadata(), { deadline: Date.now() + 30_000 }, done),
+      );
       await waitFor('the Publish to wait for acks', () => acks.waiting === 1, { timeoutMs: 2000, intervalMs: 5 });
       pending.call.cancel();
       assert.equal((await pending.outcome)?.code, status.CANCELLED);

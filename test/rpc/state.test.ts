@@ -96,7 +96,9 @@ describe('State, served in-process by a primary', function () {
     it('should stop a Get waiting for a min_position beyond the log, and not log it as an internal error', async function () {
       node = await startRpcNode();
       const { state, replication } = node;
-      const pending = startCall((done) => state.get(GetRequest.fromPartial({ key: 'k', minPosition: 1000 }), new Metadata(), { deadline: Date.now() + 30_000 }, done));
+      const pending = startCall((done) =>
+        state.get(GetRequest.fromPartial({ key: 'k', minPosition: 1000 }), new Metadata(), { deadline: Date.now() + 30_000 }, done),
+      );
       await waitFor('the Get to wait for its position', () => replication.feed.waiting === 1, { timeoutMs: 2000, intervalMs: 5 });
       pending.call.cancel();
       assert.equal((await pending.outcome)?.code, status.CANCELLED);
@@ -109,7 +111,9 @@ describe('State, served in-process by a primary', function () {
       const { state, replication } = node;
       const acks = replication.acks!;
       acks.connect('replica-1', 0);
-      const pending = startCall((done) => state.put(PutRequest.fromPartial({ key: 'k', value: Buffer.from('v') }), new Metadata(), { deadline: Date.now() + 30_000 }, done));
+      const pending = startCall((done) =>
+        state.put(PutRequest.fromPartial({ key: 'k', value: Buffer.from('v') }), new Metadata(), { deadline: Date.now() + 30_000 }, done),
+      );
       await waitFor('the Put to wait for acks', () => acks.waiting === 1, { timeoutMs: 2000, intervalMs: 5 });
       pending.call.cancel();
       assert.equal((await pending.outcome)?.code, status.CANCELLED);
@@ -123,7 +127,9 @@ describe('State, served in-process by a primary', function () {
     it('should answer a waiting Get UNAVAILABLE at once, so the client reads elsewhere', async function () {
       node = await startRpcNode();
       const { state, replication, lifecycle } = node;
-      const pending = startCall((done) => state.get(GetRequest.fromPartial({ key: 'k', minPosition: 1000 }), new Metadata(), { deadline: Date.now() + 30_000 }, done));
+      const pending = startCall((done) =>
+        state.get(GetRequest.fromPartial({ key: 'k', minPosition: 1000 }), new Metadata(), { deadline: Date.now() + 30_000 }, done),
+      );
       await waitFor('the Get to wait for its position', () => replication.feed.waiting === 1, { timeoutMs: 2000, intervalMs: 5 });
       lifecycle.drain();
       const err = await pending.outcome;

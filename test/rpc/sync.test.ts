@@ -74,7 +74,9 @@ describe('Sync, served in-process by a primary', function () {
       const { state, sync, replication } = node;
       const acks = replication.acks!;
       acks.connect('replica-1', 0);
-      const write = startCall((done) => state.put(PutRequest.fromPartial({ key: 'k', value: Buffer.from('v') }), new Metadata(), { deadline: Date.now() + 2000 }, done));
+      const write = startCall((done) =>
+        state.put(PutRequest.fromPartial({ key: 'k', value: Buffer.from('v') }), new Metadata(), { deadline: Date.now() + 2000 }, done),
+      );
       await waitFor('the Put to wait for acks', () => acks.waiting === 1, { timeoutMs: 2000, intervalMs: 5 });
       const err = await grpcError(call(sync, sync.fence, FenceRequest.fromPartial({ timeoutMs: 5000, term: 1 }), 200));
       assert.equal(err.code, status.DEADLINE_EXCEEDED);
@@ -90,7 +92,14 @@ describe('Sync, served in-process by a primary', function () {
       const stream = sync.replicate();
       stream.on('error', () => undefined);
       stream.on('data', () => undefined);
-      const hello = { replicaId: 'replica-1', term: 1, lastPosition: 0, termHistory: store.termHistory().map((t) => ({ term: t.term, startPosition: t.startPosition })), wantSnapshot: false, logVersion: LOG_VERSION };
+      const hello = {
+        replicaId: 'replica-1',
+        term: 1,
+        lastPosition: 0,
+        termHistory: store.termHistory().map((t) => ({ term: t.term, startPosition: t.startPosition })),
+        wantSnapshot: false,
+        logVersion: LOG_VERSION,
+      };
       stream.write(ReplicateRequest.fromPartial({ message: { $case: 'hello', value: hello } }));
       await waitFor('the replica to connect', () => replication.acks!.connected === 1, { timeoutMs: 2000, intervalMs: 5 });
       stream.cancel();

@@ -2,7 +2,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { credentials, Metadata } from '@grpc/grpc-js';
-import { ClusterEvent, type ClusterEventKind, type GetTopologyResponse, ScaleClient, type TopologyNode, type WatchEventsResponse } from '../../gen/shoal/v1/scale';
+import {
+  ClusterEvent,
+  type ClusterEventKind,
+  type GetTopologyResponse,
+  ScaleClient,
+  type TopologyNode,
+  type WatchEventsResponse,
+} from '../../gen/shoal/v1/scale';
 import { unaryCall } from '../../common/client/grpcCall';
 import { type ControlPlaneLeader, controlPlaneServiceName, readControlPlaneLeader } from '../../common/cluster/controlPlaneLeader';
 import { type LeaderRecord, readLeader } from '../../common/cluster/leaderRecord';
@@ -73,11 +80,15 @@ export class ControlPlaneCluster {
   }
 
   startControlPlane(id: string): ChildProcess {
-    const child = spawn(process.execPath, [join(REPO, 'bin', 'shoal-control-plane.js'), '--id', id, '--config', this.configPath, '--run-dir', this.runDir.path], {
-      cwd: REPO,
-      env: { ...process.env, ...this.env, CONSUL_HTTP_ADDR: this.consul.address },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(REPO, 'bin', 'shoal-control-plane.js'), '--id', id, '--config', this.configPath, '--run-dir', this.runDir.path],
+      {
+        cwd: REPO,
+        env: { ...process.env, ...this.env, CONSUL_HTTP_ADDR: this.consul.address },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     trackChild(child);
     const log = createWriteStream(join(outputDir('logs', this.cluster), `${id}.log`), { flags: 'a' });
     child.stdout.pipe(log);
@@ -149,10 +160,14 @@ export class ControlPlaneCluster {
 
   /** Waits for a decision of `kind` about `nodeId` made at or after `since`. */
   async decision(kind: ClusterEventKind, nodeId: string, since: number, timeoutMs = 15_000): Promise<ClusterEvent> {
-    return waitFor(`a ${kind} decision about ${nodeId || 'the cluster'}`, async () => (await this.decisions()).find((e) => e.kind === kind && e.nodeId === nodeId && e.atUnixMs >= since), {
-      timeoutMs,
-      describe: async () => JSON.stringify((await this.decisions()).slice(-5).map((e) => [e.kind, e.nodeId, e.reason])),
-    });
+    return waitFor(
+      `a ${kind} decision about ${nodeId || 'the cluster'}`,
+      async () => (await this.decisions()).find((e) => e.kind === kind && e.nodeId === nodeId && e.atUnixMs >= since),
+      {
+        timeoutMs,
+        describe: async () => JSON.stringify((await this.decisions()).slice(-5).map((e) => [e.kind, e.nodeId, e.reason])),
+      },
+    );
   }
 
   /** Follows the leader's WatchEvents; every event received lands in `events`. */
@@ -181,7 +196,9 @@ export class ControlPlaneCluster {
   /** Stops the control planes (they release the lock), then every node they started, then Consul. */
   async stop(): Promise<void> {
     for (const child of this.planes.values()) child.kill('SIGTERM');
-    await Promise.all([...this.planes.values()].map((c) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r)))));
+    await Promise.all(
+      [...this.planes.values()].map((c) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r)))),
+    );
     for (const n of this.runDir.readNodes()) if (isRunning(n)) signalGroup(n.pid, 'SIGKILL');
     await waitFor('the nodes to exit', () => this.runDir.readNodes().every((n) => !isRunning(n)), { timeoutMs: 5000 });
     await this.consul.stop();

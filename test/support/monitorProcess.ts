@@ -28,7 +28,9 @@ export class MonitorProcess {
     child.stdout.pipe(log);
     child.stderr.pipe(log);
     const monitor = new MonitorProcess(child, `http://127.0.0.1:${port}`);
-    await waitFor('the monitor to follow the control-plane leader', async () => child.exitCode === null && (await fetch(`${monitor.url}/health/ready`)).ok, { timeoutMs: 30_000 });
+    await waitFor('the monitor to follow the control-plane leader', async () => child.exitCode === null && (await fetch(`${monitor.url}/health/ready`)).ok, {
+      timeoutMs: 30_000,
+    });
     return monitor;
   }
 

@@ -41,11 +41,16 @@ export class NodeProcess {
     const dataDir = spec.dataDir ?? join(outputDir('data', cluster), id);
     const args = [
       join(REPO, 'bin', 'shoal-node.js'),
-      '--role', spec.role,
-      '--cluster', cluster,
-      '--port', '0',
-      '--http-port', '0',
-      '--data-dir', dataDir,
+      '--role',
+      spec.role,
+      '--cluster',
+      cluster,
+      '--port',
+      '0',
+      '--http-port',
+      '0',
+      '--data-dir',
+      dataDir,
       ...(spec.id ? ['--id', spec.id] : []),
       ...(spec.args ?? []),
     ];

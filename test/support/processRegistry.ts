@@ -25,7 +25,12 @@ export function killAll(): void {
     const runDir = new RunDir(path);
     const state = runDir.read();
     // Control planes first, so none restarts a node killed after it.
-    for (const p of [...(state?.controlPlanes ?? []), ...runDir.readNodes(), ...(state?.monitor ? [state.monitor] : []), ...(state?.consul.process ? [state.consul.process] : [])]) {
+    for (const p of [
+      ...(state?.controlPlanes ?? []),
+      ...runDir.readNodes(),
+      ...(state?.monitor ? [state.monitor] : []),
+      ...(state?.consul.process ? [state.consul.process] : []),
+    ]) {
       if (!isRunning(p)) continue;
       try {
         process.kill(-p.pid, 'SIGKILL');

@@ -62,7 +62,15 @@ export async function startRpcNode(opts: RpcNodeOptions = {}): Promise<RpcNode> 
     const store = new StateStore(join(dir, 'state.db'), 'batch');
     cleanups.push(() => store.close());
     const consul = new ConsulApi('127.0.0.1:1');
-    const identity: NodeIdentity = { id: 'primary', cluster: config.name, version: 'test', startedAtMs: Date.now(), grpcAddress: '', httpAddress: '', role: 'primary' };
+    const identity: NodeIdentity = {
+      id: 'primary',
+      cluster: config.name,
+      version: 'test',
+      startedAtMs: Date.now(),
+      grpcAddress: '',
+      httpAddress: '',
+      role: 'primary',
+    };
     const replication = new Replication({
       store,
       nodeId: identity.id,
@@ -83,9 +91,14 @@ export async function startRpcNode(opts: RpcNodeOptions = {}): Promise<RpcNode> 
     cleanups.push(() => queue.close());
     const server = new Server();
     server.addService(StateService, stateServer(deps));
-    server.addService(SyncService, syncServer(deps, (keys) => queue.adopt(keys)));
+    server.addService(
+      SyncService,
+      syncServer(deps, (keys) => queue.adopt(keys)),
+    );
     server.addService(EventsService, eventsServer({ queue, config: config.events, sync, logger, lifecycle }));
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))));
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+    );
     cleanups.push(() => server.forceShutdown());
     identity.grpcAddress = `127.0.0.1:${port}`;
     const state = new StateClient(identity.grpcAddress, credentials.createInsecure());
@@ -104,7 +117,10 @@ export async function startRpcNode(opts: RpcNodeOptions = {}): Promise<RpcNode> 
  * Starts a unary call and hands back the call, to cancel it, and its outcome: the error it
  * ended with, or null when it succeeded.
  */
-export function startCall(start: (done: (err: ServiceError | null) => void) => ClientUnaryCall): { call: ClientUnaryCall; outcome: Promise<ServiceError | null> } {
+export function startCall(start: (done: (err: ServiceError | null) => void) => ClientUnaryCall): {
+  call: ClientUnaryCall;
+  outcome: Promise<ServiceError | null>;
+} {
   let call: ClientUnaryCall | undefined;
   const outcome = new Promise<ServiceError | null>((resolve) => {
     call = start((err) => resolve(err));

@@ -40,7 +40,11 @@ export class StateCluster {
     const replicas = opts.replicas ?? 2;
     const workers = opts.workers ?? 0;
     const configPath = join(outputDir('configs'), `${opts.cluster}.json`);
-    writeEphemeralClusterConfig(configPath, opts.cluster, { replicas, workers, sections: { sync: { heartbeatInterval: 200, ...opts.sync }, ...(opts.events && { events: opts.events }) } });
+    writeEphemeralClusterConfig(configPath, opts.cluster, {
+      replicas,
+      workers,
+      sections: { sync: { heartbeatInterval: 200, ...opts.sync }, ...(opts.events && { events: opts.events }) },
+    });
     // A fresh Consul knows no leader: the nodes' data must be fresh too.
     rmSync(join(outputDir('data'), opts.cluster), { recursive: true, force: true });
     const consul = await startTestConsul();
@@ -80,7 +84,9 @@ export class StateCluster {
 
   /** Waits until `id` (a primary) has `count` replicas connected, per its metrics. */
   async waitForReplicas(id: string, count: number, timeoutMs = 20000): Promise<void> {
-    await waitFor(`${id} to have ${count} replica(s) connected`, async () => (await this.metric(id, 'shoal_replication_connected_replicas')) === count, { timeoutMs });
+    await waitFor(`${id} to have ${count} replica(s) connected`, async () => (await this.metric(id, 'shoal_replication_connected_replicas')) === count, {
+      timeoutMs,
+    });
   }
 
   /** One unlabelled gauge or counter from a node's /metrics. */

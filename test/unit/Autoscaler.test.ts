@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { parseClusterConfig, type ScalingConfig } from '../../common/config/clusterConfig';
 import { Autoscaler, type ScalingInputs } from '../../control-plane/scaling/Autoscaler';
 
-const POLICY: ScalingConfig = { ...parseClusterConfig({}).scaling, minWorkers: 1, maxWorkers: 4, upWindowMs: 10_000, downWindowMs: 30_000, cooldownMs: 15_000, step: 1 };
+const POLICY: ScalingConfig = {
+  ...parseClusterConfig({}).scaling,
+  minWorkers: 1,
+  maxWorkers: 4,
+  upWindowMs: 10_000,
+  downWindowMs: 30_000,
+  cooldownMs: 15_000,
+  step: 1,
+};
 
 /** Feeds the autoscaler one sample a second, applying its decisions; returns the count over time. */
 function run(samples: { cpu: number; backlog?: number; seconds: number }[], policy = POLICY, start = 1): { counts: number[]; decisions: string[] } {

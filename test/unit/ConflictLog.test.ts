@@ -50,7 +50,10 @@ describe('ConflictLog (an in-memory SQLite database)', function () {
     assert.equal(kept.length, 1000);
     assert.deepEqual([kept[0].key, kept.at(-1)!.key], ['k1005', 'k6']);
     assert.equal(log.resolvedCount(), 1005);
-    assert.deepEqual(log.latest(2).map((c) => c.key), ['k1005', 'k1004']);
+    assert.deepEqual(
+      log.latest(2).map((c) => c.key),
+      ['k1005', 'k1004'],
+    );
   });
 
   it('counts none before the first resolution', function () {

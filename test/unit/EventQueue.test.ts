@@ -55,14 +55,33 @@ describe('EventQueue over a real store (a primary with no replicas, no gRPC)', f
   it('rebuilding, removes the done events an earlier version kept and keyed ones past their window, keeps a keyed one within it, and queues the rest', async function () {
     // As an earlier version left a store (every done event kept, no done time), and a keyed event done two minutes ago.
     const twoMinutesAgo = Date.now() - 120_000;
-    store.applyEntries([stored(1, 'old-done', 'done'), stored(2, 'k-b3JkZXI', 'done'), stored(3, 'waiting', 'pending'), stored(4, 'failed', 'dead'), stored(5, 'k-ZXhwaXJlZA', 'done', twoMinutesAgo)]);
+    store.applyEntries([
+      stored(1, 'old-done', 'done'),
+      stored(2, 'k-b3JkZXI', 'done'),
+      stored(3, 'waiting', 'pending'),
+      stored(4, 'failed', 'dead'),
+      stored(5, 'k-ZXhwaXJlZA', 'done', twoMinutesAgo),
+    ]);
     start(60_000);
     const backlog = queue.backlog();
     assert.deepEqual([backlog.pending, backlog.dead, backlog.done], [1, 1, 0], 'done counts events done since this node became primary');
-    await waitFor('the old done events removed', () => store.stored(eventKey('old-done')) === undefined && store.stored(eventKey('k-ZXhwaXJlZA')) === undefined, { timeoutMs: 5000, intervalMs: 20 });
+    await waitFor(
+      'the old done events removed',
+      () => store.stored(eventKey('old-done')) === undefined && store.stored(eventKey('k-ZXhwaXJlZA')) === undefined,
+      { timeoutMs: 5000, intervalMs: 20 },
+    );
     assert.ok(store.stored(eventKey('k-b3JkZXI')), 'a keyed done event stays for events.dedupeWindow');
     assert.equal(store.keyCount, 3);
-    assert.deepEqual(store.readEntries(6, 10).map((e) => [e.op, e.key]).sort(), [['purge', eventKey('k-ZXhwaXJlZA')], ['purge', eventKey('old-done')]]);
+    assert.deepEqual(
+      store
+        .readEntries(6, 10)
+        .map((e) => [e.op, e.key])
+        .sort(),
+      [
+        ['purge', eventKey('k-ZXhwaXJlZA')],
+        ['purge', eventKey('old-done')],
+      ],
+    );
   });
 
   it('does not remove a keyed event that is no longer the done one (its key was published anew)', async function () {
@@ -73,6 +92,9 @@ describe('EventQueue over a real store (a primary with no replicas, no gRPC)', f
     store.applyEntries([stored(3, 'k-dHdv', 'pending')]);
     await waitFor('the first removed', () => store.stored(eventKey('k-b25l')) === undefined, { timeoutMs: 5000, intervalMs: 20 });
     assert.ok(store.stored(eventKey('k-dHdv')), 'the event published anew stays');
-    assert.deepEqual(store.readEntries(4, 10).map((e) => [e.op, e.key]), [['purge', eventKey('k-b25l')]]);
+    assert.deepEqual(
+      store.readEntries(4, 10).map((e) => [e.op, e.key]),
+      [['purge', eventKey('k-b25l')]],
+    );
   });
 });

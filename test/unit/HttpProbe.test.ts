@@ -40,7 +40,14 @@ describe('HttpProbe', function () {
         done();
       },
     });
-    probe = new HttpProbe({ targets, endpoints: ['/health/live', '/health/ready'], intervalMs: 20, timeoutMs, logger: pino({ level: 'info' }, sink), registry });
+    probe = new HttpProbe({
+      targets,
+      endpoints: ['/health/live', '/health/ready'],
+      intervalMs: 20,
+      timeoutMs,
+      logger: pino({ level: 'info' }, sink),
+      registry,
+    });
     probe.start();
   }
 

@@ -27,7 +27,13 @@ function setUp(failover: () => Promise<PrimaryChange>) {
   journal.subscribe((e) => e.decision && decisions.push(`${ClusterEventKind[e.kind]} ${e.nodeId}: ${e.reason}`));
   const members = new Map<string, Member>();
   const streams = new Map<string, { state: StreamState }>();
-  const observer = { blind: false, members, leader: { term: 1, primaryId: 'primary', primaryAddress: '', changedAtMs: 0, reason: 'bootstrap' }, stream: (id: string) => streams.get(id), watchNode: () => undefined };
+  const observer = {
+    blind: false,
+    members,
+    leader: { term: 1, primaryId: 'primary', primaryAddress: '', changedAtMs: 0, reason: 'bootstrap' },
+    stream: (id: string) => streams.get(id),
+    watchNode: () => undefined,
+  };
   const asked: { stateNodeIds: string[] }[] = [];
   const primaries: PrimaryChanges = {
     currentPrimary: () => Promise.resolve(observer.leader.primaryId),
@@ -68,8 +74,20 @@ describe('PrimaryGuard', function () {
 
   it('refuses to hand over from a primary no healthy replica can replace', async function () {
     const { guard, members, streams } = setUp(() => Promise.resolve(change));
-    members.set('replica-1', { id: 'replica-1', role: NodeRole.NODE_ROLE_REPLICA, grpcAddress: '', httpAddress: '', health: MemberHealth.MEMBER_HEALTH_CRITICAL, version: '', consulNode: '', checks: [] });
+    members.set('replica-1', {
+      id: 'replica-1',
+      role: NodeRole.NODE_ROLE_REPLICA,
+      grpcAddress: '',
+      httpAddress: '',
+      health: MemberHealth.MEMBER_HEALTH_CRITICAL,
+      version: '',
+      consulNode: '',
+      checks: [],
+    });
     streams.set('replica-1', { state: { connected: false, lastSampleAt: 0, brokeAt: 0, sample: undefined } });
-    await assert.rejects(guard.handOver('primary'), (err: DomainError) => err instanceof DomainError && err.kind === 'precondition' && /no healthy replica/.test(err.message));
+    await assert.rejects(
+      guard.handOver('primary'),
+      (err: DomainError) => err instanceof DomainError && err.kind === 'precondition' && /no healthy replica/.test(err.message),
+    );
   });
 });

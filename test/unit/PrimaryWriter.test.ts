@@ -50,8 +50,22 @@ describe('PrimaryWriter: writes of several ops (one replica acknowledging)', fun
     assert.equal(settled, false, 'not acknowledged before the replica has every entry of it');
     acks.ack('replica-1', 3);
     const outcomes = await written;
-    assert.deepEqual(outcomes.map((o) => [o.position, o.version]), [[1, 1], [2, 1], [3, 2]]);
-    assert.deepEqual(store.readEntries(1, 10).map((e) => [e.key, e.traceParent.slice(3, 7)]), [['a', 'aaaa'], ['b', 'cccc'], ['a', 'cccc']]);
+    assert.deepEqual(
+      outcomes.map((o) => [o.position, o.version]),
+      [
+        [1, 1],
+        [2, 1],
+        [3, 2],
+      ],
+    );
+    assert.deepEqual(
+      store.readEntries(1, 10).map((e) => [e.key, e.traceParent.slice(3, 7)]),
+      [
+        ['a', 'aaaa'],
+        ['b', 'cccc'],
+        ['a', 'cccc'],
+      ],
+    );
   });
 
   it('purges a live key (a later op of the same write sees it gone), and skips a purge of a key that is not there', async function () {
@@ -67,10 +81,20 @@ describe('PrimaryWriter: writes of several ops (one replica acknowledging)', fun
       deadlineMs: deadline(),
       waitForAcks: false,
     });
-    assert.deepEqual(outcomes.map((o) => [o.written, o.version]), [[true, 3], [true, 1], [false, 0]]);
+    assert.deepEqual(
+      outcomes.map((o) => [o.written, o.version]),
+      [
+        [true, 3],
+        [true, 1],
+        [false, 0],
+      ],
+    );
     assert.equal(store.stored('event')?.version, 1, 'written again after a purge, a key starts over');
     assert.equal(store.stored('never-written'), undefined);
-    assert.deepEqual(store.readEntries(3, 10).map((e) => e.op), ['purge', 'put']);
+    assert.deepEqual(
+      store.readEntries(3, 10).map((e) => e.op),
+      ['purge', 'put'],
+    );
   });
 
   it('writes none of the ops when one compare-and-set fails, and leaves the other writes of the flush alone', async function () {
@@ -83,7 +107,15 @@ describe('PrimaryWriter: writes of several ops (one replica acknowledging)', fun
       traceParent: '',
       deadlineMs: deadline(),
     });
-    const other = writer.write({ op: 'put', key: 'new', value: Buffer.from('other'), expectedVersion: 0, traceParent: '', deadlineMs: deadline(), waitForAcks: false });
+    const other = writer.write({
+      op: 'put',
+      key: 'new',
+      value: Buffer.from('other'),
+      expectedVersion: 0,
+      traceParent: '',
+      deadlineMs: deadline(),
+      waitForAcks: false,
+    });
     await assert.rejects(failing, (err: Error) => err instanceof VersionMismatch && /key "taken" is at version 1, not the expected 0/.test(err.message));
     const outcome = await other;
     assert.deepEqual([outcome.position, outcome.version], [2, 1], 'the failed write took no position and no version');

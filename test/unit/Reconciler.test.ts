@@ -69,7 +69,16 @@ class FakeObserver implements ObservedCluster {
   watchNode(): void {}
   /** The node is registered and passing, and streams samples. */
   healthy(id: string, role = NodeRole.NODE_ROLE_WORKER): void {
-    this.members.set(id, { id, role, grpcAddress: `127.0.0.1:${id.length}`, httpAddress: '', health: MemberHealth.MEMBER_HEALTH_PASSING, version: '', consulNode: '', checks: [] });
+    this.members.set(id, {
+      id,
+      role,
+      grpcAddress: `127.0.0.1:${id.length}`,
+      httpAddress: '',
+      health: MemberHealth.MEMBER_HEALTH_PASSING,
+      version: '',
+      consulNode: '',
+      checks: [],
+    });
     this.streams.set(id, { state: { connected: true, lastSampleAt: Date.now(), brokeAt: 0, sample: undefined } });
   }
   /** The node's check is critical and its stream broke. */
@@ -155,15 +164,24 @@ describe('Reconciler', function () {
     const standby = setUp({ leader: false });
     await standby.reconciler.wake();
     assert.deepEqual(standby.placement.started, []);
-    await assert.rejects(standby.reconciler.restart('worker-1'), (err: DomainError) => err instanceof DomainError && err.kind === 'unavailable' && /does not act now/.test(err.message));
+    await assert.rejects(
+      standby.reconciler.restart('worker-1'),
+      (err: DomainError) => err instanceof DomainError && err.kind === 'unavailable' && /does not act now/.test(err.message),
+    );
   });
 
   it('refuses to act on a node it does not know, or one started by hand, saying which', async function () {
     const { reconciler, observer } = setUp();
-    await assert.rejects(reconciler.drain('worker-9'), (err: DomainError) => err instanceof DomainError && err.kind === 'not-found' && /no node "worker-9"/.test(err.message));
+    await assert.rejects(
+      reconciler.drain('worker-9'),
+      (err: DomainError) => err instanceof DomainError && err.kind === 'not-found' && /no node "worker-9"/.test(err.message),
+    );
     observer.healthy('worker-hand');
     await reconciler.wake();
-    await assert.rejects(reconciler.restart('worker-hand'), (err: DomainError) => err instanceof DomainError && err.kind === 'precondition' && /outside the control plane/.test(err.message));
+    await assert.rejects(
+      reconciler.restart('worker-hand'),
+      (err: DomainError) => err instanceof DomainError && err.kind === 'precondition' && /outside the control plane/.test(err.message),
+    );
   });
 
   it('gives a re-adopted process its start grace instead of replacing it at once', async function () {

@@ -55,7 +55,10 @@ describe('ScalingController', function () {
 
   it('refuses a count outside the policy as invalid input, naming the bounds, and changes nothing', async function () {
     const { scaling, kv, workers } = setUp();
-    await assert.rejects(scaling.scaleWorkers(4), (err: DomainError) => err instanceof DomainError && err.kind === 'invalid-input' && /from min_workers 1 to max_workers 3/.test(err.message));
+    await assert.rejects(
+      scaling.scaleWorkers(4),
+      (err: DomainError) => err instanceof DomainError && err.kind === 'invalid-input' && /from min_workers 1 to max_workers 3/.test(err.message),
+    );
     assert.equal(workers.count, 1);
     assert.equal(kv.size, 0);
   });

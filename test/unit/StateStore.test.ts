@@ -93,7 +93,7 @@ describe('StateStore (SQLite on a temporary directory)', function () {
     assert.equal(await store.verifyDigests(), true);
     assert.deepEqual(store.digests(new Set()), right);
     store.applyEntries([entry(3, 'a', 'overwritten')]);
-    assert.equal(await store.verifyDigests(), false, 'the overwrite removed the row\'s own hash from the digests');
+    assert.equal(await store.verifyDigests(), false, "the overwrite removed the row's own hash from the digests");
     store.close();
   });
 
@@ -139,7 +139,10 @@ describe('StateStore (SQLite on a temporary directory)', function () {
     assert.equal(migrated.lastPosition, 4);
     assert.equal(migrated.stored('a')?.value.toString(), '3');
     assert.equal(migrated.stored('b')?.deleted, true);
-    assert.deepEqual(migrated.readEntries(1, 10).map((e) => e.key), ['a', 'b', 'a', 'b']);
+    assert.deepEqual(
+      migrated.readEntries(1, 10).map((e) => e.key),
+      ['a', 'b', 'a', 'b'],
+    );
     assert.equal(await migrated.verifyDigests(), false);
     migrated.applyEntries([entry(5, 'a', '5'), entry(6, 'c', '6')]);
     current.applyEntries([entry(5, 'a', '5'), entry(6, 'c', '6')]);
@@ -151,7 +154,7 @@ describe('StateStore (SQLite on a temporary directory)', function () {
     reopened.close();
   });
 
-  it('repairs the buckets that differ from another store\'s, and then digests as it does, by memory and from disk', async function () {
+  it("repairs the buckets that differ from another store's, and then digests as it does, by memory and from disk", async function () {
     const theirs = new StateStore(join(dir, 'theirs.db'), 'always');
     const ours = new StateStore(path, 'always');
     const shared = [entry(1, 'a', '1'), entry(2, 'b', '2'), entry(3, 'c', '3')];
@@ -209,11 +212,14 @@ describe('StateStore (SQLite on a temporary directory)', function () {
     const store = new StateStore(path, 'always');
     store.applyEntries([entry(1, 'a', '1'), entry(2, 'b', '2'), entry(3, 'b', '', 'delete')]);
     const heads = store.heads(['a', 'b', 'c']);
-    assert.deepEqual([...heads], [
-      ['a', { version: 1, deleted: false, vclock: { primary: 1 } }],
-      ['b', { version: 3, deleted: true, vclock: { primary: 3 } }],
-      ['c', undefined],
-    ]);
+    assert.deepEqual(
+      [...heads],
+      [
+        ['a', { version: 1, deleted: false, vclock: { primary: 1 } }],
+        ['b', { version: 3, deleted: true, vclock: { primary: 3 } }],
+        ['c', undefined],
+      ],
+    );
     store.close();
   });
 
@@ -228,7 +234,10 @@ describe('StateStore (SQLite on a temporary directory)', function () {
     assert.equal(store.keyCount, 1);
     assert.deepEqual(store.digests(new Set()), never.digests(new Set()));
     assert.equal(await store.verifyDigests(), false, 'the disk agrees');
-    assert.deepEqual(store.readEntries(3, 1).map((e) => [e.op, e.key]), [['purge', 'event']]);
+    assert.deepEqual(
+      store.readEntries(3, 1).map((e) => [e.op, e.key]),
+      [['purge', 'event']],
+    );
     // Anti-entropy must leave a key purged after the position it compares at out on both sides.
     assert.deepEqual(store.changedAfter(2), ['event']);
     store.close();

@@ -19,11 +19,14 @@ describe('parseClusterConfig', function () {
     const c = parseClusterConfig({});
     assert.equal(c.name, 'local');
     assert.equal(c.consul.address, '127.0.0.1:8500');
-    assert.deepEqual(c.nodes.map((n) => [n.id, n.type, n.count, n.config.port, n.config.httpPort]), [
-      ['primary', 'primary', 1, 8080, 9080],
-      ['replica', 'replica', 2, 8081, 9081],
-      ['worker', 'worker', 2, 8082, 9082],
-    ]);
+    assert.deepEqual(
+      c.nodes.map((n) => [n.id, n.type, n.count, n.config.port, n.config.httpPort]),
+      [
+        ['primary', 'primary', 1, 8080, 9080],
+        ['replica', 'replica', 2, 8081, 9081],
+        ['worker', 'worker', 2, 8082, 9082],
+      ],
+    );
     assert.deepEqual(c.sync, {
       interval: 5000,
       conflictResolution: 'last-write-wins',
@@ -55,7 +58,10 @@ describe('parseClusterConfig', function () {
   });
 
   it('lets CONSUL_HTTP_ADDR override the file, with or without a scheme', function () {
-    assert.equal(parseClusterConfig({ consul: { address: '10.0.0.1:8500' } }, { CONSUL_HTTP_ADDR: 'http://127.0.0.1:18500' }).consul.address, '127.0.0.1:18500');
+    assert.equal(
+      parseClusterConfig({ consul: { address: '10.0.0.1:8500' } }, { CONSUL_HTTP_ADDR: 'http://127.0.0.1:18500' }).consul.address,
+      '127.0.0.1:18500',
+    );
   });
 
   it('names the wrong field', function () {
@@ -65,7 +71,15 @@ describe('parseClusterConfig', function () {
     assert.equal(fieldOf({ nodes: [{ type: 'worker' }] }), 'nodes[0].id');
     assert.equal(fieldOf({ nodes: [{ id: 'w', type: 'worker', config: { port: 70000 } }] }), 'nodes[0].config.port');
     assert.equal(fieldOf({ nodes: [{ id: 'p', type: 'primary', count: 2 }] }), 'nodes[0].count');
-    assert.equal(fieldOf({ nodes: [{ id: 'a', type: 'worker' }, { id: 'a', type: 'replica' }] }), 'nodes[1].id');
+    assert.equal(
+      fieldOf({
+        nodes: [
+          { id: 'a', type: 'worker' },
+          { id: 'a', type: 'replica' },
+        ],
+      }),
+      'nodes[1].id',
+    );
     assert.equal(fieldOf({ sync: { interval: 'soon' } }), 'sync.interval');
     assert.equal(fieldOf({ sync: { conflictResolution: 'first-write-wins' } }), 'sync.conflictResolution');
     assert.equal(fieldOf({ health: { endpoints: ['/health/live', '/healthz'] } }), 'health.endpoints[1]');
@@ -83,12 +97,20 @@ describe('parseClusterConfig', function () {
   });
 
   it('checks node ids as the nodes will carry them, after counts expand', function () {
-    const raw = { nodes: [{ id: 'replica', type: 'replica', count: 2 }, { id: 'replica-2', type: 'worker' }] };
+    const raw = {
+      nodes: [
+        { id: 'replica', type: 'replica', count: 2 },
+        { id: 'replica-2', type: 'worker' },
+      ],
+    };
     assert.throws(() => parseClusterConfig(raw), /nodes\[1\]\.id declares node "replica-2", which nodes\[0\] declares already/);
   });
 
   it('accepts the seed’s replicateFrom only as the primary’s id, on a replica', function () {
-    const nodes = (from: string) => [{ id: 'primary', type: 'primary' }, { id: 'replica', type: 'replica', config: { replicateFrom: from } }];
+    const nodes = (from: string) => [
+      { id: 'primary', type: 'primary' },
+      { id: 'replica', type: 'replica', config: { replicateFrom: from } },
+    ];
     assert.equal(parseClusterConfig({ nodes: nodes('primary') }).nodes[1].config.replicateFrom, 'primary');
     assert.equal(fieldOf({ nodes: nodes('replica-1') }), 'nodes[1].config.replicateFrom');
   });
@@ -126,11 +148,22 @@ describe('parseClusterConfig', function () {
     assert.equal(fieldOf({ scaling: { scaleUpCpuPercent: 20, scaleDownCpuPercent: 30 } }), 'scaling.scaleDownCpuPercent');
     assert.equal(fieldOf({ scaling: { enabled: 'yes' } }), 'scaling.enabled');
     // The minimum follows the declared workers.
-    assert.equal(parseClusterConfig({ nodes: [{ id: 'primary', type: 'primary' }, { id: 'worker', type: 'worker', count: 3 }] }).scaling.minWorkers, 3);
+    assert.equal(
+      parseClusterConfig({
+        nodes: [
+          { id: 'primary', type: 'primary' },
+          { id: 'worker', type: 'worker', count: 3 },
+        ],
+      }).scaling.minWorkers,
+      3,
+    );
   });
 
   it('says which rule a field breaks', function () {
-    assert.throws(() => parseClusterConfig({ health: { timeout: -1 } }), /invalid config: health\.timeout must be a whole number of milliseconds from 10 to 600000/);
+    assert.throws(
+      () => parseClusterConfig({ health: { timeout: -1 } }),
+      /invalid config: health\.timeout must be a whole number of milliseconds from 10 to 600000/,
+    );
   });
 });
 
@@ -161,13 +194,31 @@ describe('the config schema', function () {
 
   it('ignores a top-level $schema and nothing else: an unknown key is refused with the known ones', function () {
     assert.deepEqual(parseClusterConfig({ $schema: '../cluster.schema.json' }), parseClusterConfig({}));
-    assert.throws(() => parseClusterConfig({ sync: { $schema: 'x' } }), /invalid config: sync\.\$schema is not a known field \(known here: interval, conflictResolution, targets, minAcks/);
-    assert.throws(() => parseClusterConfig({ helth: {} }), /helth is not a known field \(known here: version, name, description, consul, nodes, sync, health, controlPlane, events, scaling\)/);
+    assert.throws(
+      () => parseClusterConfig({ sync: { $schema: 'x' } }),
+      /invalid config: sync\.\$schema is not a known field \(known here: interval, conflictResolution, targets, minAcks/,
+    );
+    assert.throws(
+      () => parseClusterConfig({ helth: {} }),
+      /helth is not a known field \(known here: version, name, description, consul, nodes, sync, health, controlPlane, events, scaling\)/,
+    );
   });
 
   it('fills the defaults that depend on other fields, and keeps what is given', function () {
-    const c = parseClusterConfig({ nodes: [{ id: 'primary', type: 'primary', config: { port: 9000 } }, { id: 'w', type: 'worker', count: 8, config: { port: 0 } }], controlPlane: { port: 7100 } });
-    assert.deepEqual(c.nodes.map((n) => [n.config.role, n.config.httpPort]), [['coordinator', 10000], ['processor', 0]]);
+    const c = parseClusterConfig({
+      nodes: [
+        { id: 'primary', type: 'primary', config: { port: 9000 } },
+        { id: 'w', type: 'worker', count: 8, config: { port: 0 } },
+      ],
+      controlPlane: { port: 7100 },
+    });
+    assert.deepEqual(
+      c.nodes.map((n) => [n.config.role, n.config.httpPort]),
+      [
+        ['coordinator', 10000],
+        ['processor', 0],
+      ],
+    );
     assert.equal(c.controlPlane.httpPort, 8100);
     assert.deepEqual([c.scaling.minWorkers, c.scaling.maxWorkers, c.sync.minAcks], [8, 8, 0]);
     assert.equal(parseClusterConfig({ scaling: { minWorkers: 1 } }).scaling.maxWorkers, 6);
@@ -178,7 +229,16 @@ describe('the config schema', function () {
     assert.equal(fieldOf({ nodes: [{ id: 'a', type: 'worker' }, 'worker'] }), 'nodes[1]');
     assert.equal(fieldOf({ nodes: [{ id: 'a', type: 'worker', config: [] }] }), 'nodes[0].config');
     assert.equal(fieldOf({ nodes: [{ id: 'a', type: 'worker', colour: 'red' }] }), 'nodes[0].colour');
-    assert.throws(() => parseClusterConfig({ nodes: [{ id: 'a', type: 'primary' }, { id: 'b', type: 'primary' }] }), /invalid config: nodes must declare at most one primary template/);
+    assert.throws(
+      () =>
+        parseClusterConfig({
+          nodes: [
+            { id: 'a', type: 'primary' },
+            { id: 'b', type: 'primary' },
+          ],
+        }),
+      /invalid config: nodes must declare at most one primary template/,
+    );
     assert.throws(() => parseClusterConfig({ nodes: [{ id: 'a', type: 'worker', count: 1.5 }] }), /nodes\[0\]\.count must be an integer from 0 to 100/);
   });
 

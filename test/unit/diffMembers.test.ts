@@ -22,20 +22,26 @@ describe('diffMembers', function () {
 
   it('reports joins and leaves in id order', function () {
     const changes = diffMembers(view(member('b'), member('c')), view(member('a'), member('c')));
-    assert.deepEqual(changes.map((c) => [c.kind, c.member?.id]), [
-      [MemberChangeKind.MEMBER_CHANGE_KIND_JOINED, 'a'],
-      [MemberChangeKind.MEMBER_CHANGE_KIND_LEFT, 'b'],
-    ]);
+    assert.deepEqual(
+      changes.map((c) => [c.kind, c.member?.id]),
+      [
+        [MemberChangeKind.MEMBER_CHANGE_KIND_JOINED, 'a'],
+        [MemberChangeKind.MEMBER_CHANGE_KIND_LEFT, 'b'],
+      ],
+    );
   });
 
   it('reports a role change with the previous role, then a health change with the previous health', function () {
     const before = view(member('r', NodeRole.NODE_ROLE_REPLICA, MemberHealth.MEMBER_HEALTH_PASSING));
     const after = view(member('r', NodeRole.NODE_ROLE_PRIMARY, MemberHealth.MEMBER_HEALTH_CRITICAL));
     const changes = diffMembers(before, after);
-    assert.deepEqual(changes.map((c) => [c.kind, c.previousRole, c.previousHealth]), [
-      [MemberChangeKind.MEMBER_CHANGE_KIND_ROLE_CHANGED, NodeRole.NODE_ROLE_REPLICA, MemberHealth.MEMBER_HEALTH_UNSPECIFIED],
-      [MemberChangeKind.MEMBER_CHANGE_KIND_HEALTH_CHANGED, NodeRole.NODE_ROLE_UNSPECIFIED, MemberHealth.MEMBER_HEALTH_PASSING],
-    ]);
+    assert.deepEqual(
+      changes.map((c) => [c.kind, c.previousRole, c.previousHealth]),
+      [
+        [MemberChangeKind.MEMBER_CHANGE_KIND_ROLE_CHANGED, NodeRole.NODE_ROLE_REPLICA, MemberHealth.MEMBER_HEALTH_UNSPECIFIED],
+        [MemberChangeKind.MEMBER_CHANGE_KIND_HEALTH_CHANGED, NodeRole.NODE_ROLE_UNSPECIFIED, MemberHealth.MEMBER_HEALTH_PASSING],
+      ],
+    );
     assert.equal(changes[1].member?.health, MemberHealth.MEMBER_HEALTH_CRITICAL);
   });
 });

@@ -15,7 +15,10 @@ describe('intOption (the CLI parser of whole-number options)', () => {
 
   it('refuses a sign, an exponent, a fraction, spaces or an empty value, naming the option and what was given', () => {
     for (const raw of ['-1', '1e3', '2.5', ' 5', '', 'ten']) {
-      assert.throws(() => intOption('--count', raw, 1), (err: Error) => err instanceof CliError && err.message === `--count must be a whole number (got "${raw}")`);
+      assert.throws(
+        () => intOption('--count', raw, 1),
+        (err: Error) => err instanceof CliError && err.message === `--count must be a whole number (got "${raw}")`,
+      );
     }
   });
 

@@ -20,7 +20,9 @@ describe('MonitorServer serves the page and its modules, and nothing else from d
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], nosniff: res.headers['x-content-type-options'] === 'nosniff', body }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], nosniff: res.headers['x-content-type-options'] === 'nosniff', body }),
+        );
       }).on('error', reject);
     });
   }
@@ -57,7 +59,15 @@ describe('MonitorServer serves the page and its modules, and nothing else from d
   });
 
   it('answers 404 to any other path, however it points at a file', async function () {
-    const paths = ['/assets/dashboard.js', '/assets/../MonitorServer.ts', '/assets/%2e%2e/MonitorServer.ts', '/assets/..%2fMonitorServer.ts', '/dashboard/main.js', '/assets/', '/main.js'];
+    const paths = [
+      '/assets/dashboard.js',
+      '/assets/../MonitorServer.ts',
+      '/assets/%2e%2e/MonitorServer.ts',
+      '/assets/..%2fMonitorServer.ts',
+      '/dashboard/main.js',
+      '/assets/',
+      '/main.js',
+    ];
     for (const path of paths) {
       const res = await get(path);
       assert.deepEqual([res.status, res.type], [404, 'application/json'], path);

@@ -3,7 +3,7 @@ import { clockFromJson, clockToJson, fromKvRow, fromLogRow, type LogRow, OPS, to
 import { rowHash } from '../../services/node/store/rowDigest';
 import type { Stored } from '../../services/node/store/types';
 
-describe('the store\'s row codec', function () {
+describe("the store's row codec", function () {
   const stored: Stored = {
     key: 'a',
     value: Buffer.from('1'),
@@ -29,7 +29,7 @@ describe('the store\'s row codec', function () {
     trace_parent: '',
   });
 
-  it('reads a version back from the kv row it writes, with the row\'s own hash', function () {
+  it("reads a version back from the kv row it writes, with the row's own hash", function () {
     const row = toKvRow(stored, false);
     assert.equal(row.hash, rowHash(row));
     assert.deepEqual(fromKvRow(row), stored);

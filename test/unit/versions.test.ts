@@ -14,19 +14,23 @@ const canonical = (v: VersionStamp) => JSON.stringify([clockEntries(v.vclock), v
 
 describe('vector clocks', function () {
   it('merge is commutative, associative and idempotent', function () {
-    fc.assert(fc.property(clock, clock, clock, (a, b, c) => {
-      assert.ok(same(mergeClocks(a, b), mergeClocks(b, a)));
-      assert.ok(same(mergeClocks(mergeClocks(a, b), c), mergeClocks(a, mergeClocks(b, c))));
-      assert.ok(same(mergeClocks(a, a), a));
-    }));
+    fc.assert(
+      fc.property(clock, clock, clock, (a, b, c) => {
+        assert.ok(same(mergeClocks(a, b), mergeClocks(b, a)));
+        assert.ok(same(mergeClocks(mergeClocks(a, b), c), mergeClocks(a, mergeClocks(b, c))));
+        assert.ok(same(mergeClocks(a, a), a));
+      }),
+    );
   });
 
   it('a merge has seen both sides', function () {
-    fc.assert(fc.property(clock, clock, (a, b) => {
-      const m = mergeClocks(a, b);
-      assert.ok(['after', 'equal'].includes(compareClocks(m, a)));
-      assert.ok(['after', 'equal'].includes(compareClocks(m, b)));
-    }));
+    fc.assert(
+      fc.property(clock, clock, (a, b) => {
+        const m = mergeClocks(a, b);
+        assert.ok(['after', 'equal'].includes(compareClocks(m, a)));
+        assert.ok(['after', 'equal'].includes(compareClocks(m, b)));
+      }),
+    );
   });
 
   it('compare is antisymmetric: a before b exactly when b after a', function () {
@@ -45,20 +49,25 @@ describe('vector clocks', function () {
 
 describe('resolving two versions of a key', function () {
   it('picks the same winner whichever version a node holds and whichever arrives', function () {
-    fc.assert(fc.property(stamp, stamp, (a, b) => {
-      const onNodeHoldingA = resolveVersions(a, b).winner === 'incoming' ? b : a;
-      const onNodeHoldingB = resolveVersions(b, a).winner === 'incoming' ? a : b;
-      assert.equal(canonical(onNodeHoldingA), canonical(onNodeHoldingB));
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(stamp, stamp, (a, b) => {
+        const onNodeHoldingA = resolveVersions(a, b).winner === 'incoming' ? b : a;
+        const onNodeHoldingB = resolveVersions(b, a).winner === 'incoming' ? a : b;
+        assert.equal(canonical(onNodeHoldingA), canonical(onNodeHoldingB));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('lets the causally newer version win regardless of clocks', function () {
-    fc.assert(fc.property(stamp, hybrid, nodeIds, (older, hlc, origin) => {
-      const newer = { vclock: tick(older.vclock, origin), hlc, origin };
-      assert.equal(resolveVersions(older, newer).winner, 'incoming');
-      assert.equal(resolveVersions(newer, older).winner, 'current');
-      assert.equal(resolveVersions(older, newer).concurrent, false);
-    }));
+    fc.assert(
+      fc.property(stamp, hybrid, nodeIds, (older, hlc, origin) => {
+        const newer = { vclock: tick(older.vclock, origin), hlc, origin };
+        assert.equal(resolveVersions(older, newer).winner, 'incoming');
+        assert.equal(resolveVersions(newer, older).winner, 'current');
+        assert.equal(resolveVersions(older, newer).concurrent, false);
+      }),
+    );
   });
 
   it('resolves concurrent versions by hybrid time, then node id, and says so', function () {

@@ -42,7 +42,16 @@ function drawChart(id, seriesLabels, data, unit) {
         ...chartSize(box),
         scales: { x: { time: true } },
         axes: [axis, { ...axis, size: 72, values: (_u, ticks) => ticks.map((v) => `${v}${unit === '/s' ? '' : ' '}${unit}`) }],
-        series: [{}, ...seriesLabels.map((label, i) => ({ label, stroke: colour(i), width: 1.5, spanGaps: false, value: (_u, v) => (v === null || v === undefined ? '–' : `${v} ${unit}`) }))],
+        series: [
+          {},
+          ...seriesLabels.map((label, i) => ({
+            label,
+            stroke: colour(i),
+            width: 1.5,
+            spanGaps: false,
+            value: (_u, v) => (v === null || v === undefined ? '–' : `${v} ${unit}`),
+          })),
+        ],
         legend: { live: true },
       },
       data,
@@ -63,7 +72,12 @@ export function renderCharts(history) {
   for (const [id, field, unit] of NODE_CHARTS) {
     drawChart(id, ids, [x, ...ids.map((node) => history.map((p) => (p.nodes[node] ? p.nodes[node][field] : null)))], unit);
   }
-  drawChart('chart-events', ['backlog (events)', 'processed (events/s)'], [x, history.map((p) => p.backlog ?? null), history.map((p) => p.eventsPerSecond ?? null)], '');
+  drawChart(
+    'chart-events',
+    ['backlog (events)', 'processed (events/s)'],
+    [x, history.map((p) => p.backlog ?? null), history.map((p) => p.eventsPerSecond ?? null)],
+    '',
+  );
 }
 
 /** Resizes the charts with the window. */

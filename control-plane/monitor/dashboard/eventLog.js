@@ -32,7 +32,12 @@ export function renderEvents(events, cluster) {
   const rows = shown.map((e) =>
     el(
       'tr',
-      { 'data-kind': e.kind, 'data-node-id': e.nodeId, 'data-decision': String(e.decision), class: e.atMs > newestShown && newestShown > 0 ? 'fresh' : undefined },
+      {
+        'data-kind': e.kind,
+        'data-node-id': e.nodeId,
+        'data-decision': String(e.decision),
+        class: e.atMs > newestShown && newestShown > 0 ? 'fresh' : undefined,
+      },
       el('td', { class: 'mono', text: time(e.atMs) }),
       el('td', {}, el('span', { class: `badge${e.decision ? ' decision' : ''}`, text: e.kind, title: e.decision ? 'decision' : 'observation' })),
       el('td', { class: 'id', text: e.nodeId || '–' }),

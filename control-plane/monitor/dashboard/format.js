@@ -15,4 +15,3 @@ export function ago(ms) {
 
 /** A number with this many decimals; a dash when there is none. */
 export const fixed = (n, digits) => (n === undefined || n === null ? '–' : Number(n).toFixed(digits));
-

@@ -31,7 +31,14 @@ export function renderScaling(c) {
     ),
   ];
   if (b && Object.keys(b.leasedByWorker).length > 0) {
-    parts.push(el('p', { class: 'details', text: `leased now: ${Object.entries(b.leasedByWorker).map(([w, n]) => `${w} ${n}`).join(', ')}` }));
+    parts.push(
+      el('p', {
+        class: 'details',
+        text: `leased now: ${Object.entries(b.leasedByWorker)
+          .map(([w, n]) => `${w} ${n}`)
+          .join(', ')}`,
+      }),
+    );
   }
   const d = s.lastDecision;
   parts.push(

@@ -13,7 +13,11 @@ export function renderSync(c) {
       const s = n.sample;
       const isPrimary = n.id === c.primaryId;
       const behind = s && head !== undefined ? Math.max(0, head - s.logPosition) : undefined;
-      const antiEntropy = isPrimary ? 'n/a (primary)' : s && s.antiEntropyAtMs ? `${ago(s.antiEntropyAtMs)}: ${s.antiEntropyRepairedKeys ? `repaired ${s.antiEntropyRepairedKeys} keys` : 'in agreement'}` : 'not yet';
+      const antiEntropy = isPrimary
+        ? 'n/a (primary)'
+        : s && s.antiEntropyAtMs
+          ? `${ago(s.antiEntropyAtMs)}: ${s.antiEntropyRepairedKeys ? `repaired ${s.antiEntropyRepairedKeys} keys` : 'in agreement'}`
+          : 'not yet';
       return el(
         'tr',
         { 'data-node-id': n.id },

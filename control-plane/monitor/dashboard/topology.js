@@ -31,7 +31,11 @@ function layout(c) {
     const x = WIDTH / 2 - (step * (inRow - 1)) / 2 + (i % WORKERS_PER_ROW) * step;
     pos.set(id, { x, y: WORKERS_Y + row * (NODE_H + 16) });
   });
-  const cps = spread(c.controlPlanes.map((p) => p.id), 40, 170);
+  const cps = spread(
+    c.controlPlanes.map((p) => p.id),
+    40,
+    170,
+  );
   const rows = Math.max(1, Math.ceil(byPlace.worker.length / WORKERS_PER_ROW));
   return { pos, workers: byPlace.worker.length, cps, height: WORKERS_Y + rows * (NODE_H + 16) + 10 };
 }
@@ -61,7 +65,16 @@ function backdrop(c, pos, workers, cps, height) {
     if (!primaryPos || n.place !== 'replica' || !n.sample || !primary.sample) continue;
     const p = pos.get(n.id);
     const behind = Math.max(0, primary.sample.logPosition - n.sample.logPosition);
-    g.append(svg('line', { class: `replication${behind > 0 ? ' behind' : ''}`, 'data-replica': n.id, x1: primaryPos.x, y1: primaryPos.y + NODE_H / 2, x2: p.x, y2: p.y - NODE_H / 2 }));
+    g.append(
+      svg('line', {
+        class: `replication${behind > 0 ? ' behind' : ''}`,
+        'data-replica': n.id,
+        x1: primaryPos.x,
+        y1: primaryPos.y + NODE_H / 2,
+        x2: p.x,
+        y2: p.y - NODE_H / 2,
+      }),
+    );
     const label = svg('text', { class: 'lag', x: (primaryPos.x + p.x) / 2, y: (primaryPos.y + p.y) / 2 + 4, 'text-anchor': 'middle' });
     label.textContent = `lag ${behind}`;
     g.append(label);
@@ -77,7 +90,12 @@ function backdrop(c, pos, workers, cps, height) {
     const cp = c.controlPlanes.find((p) => p.id === id);
     const leader = id === c.leaderId;
     const status = cp.health === 'passing' ? 'healthy' : 'down';
-    const shape = svg('g', { class: `node control-plane status-${status}`, 'data-control-plane-id': id, 'data-leader': String(leader), transform: `translate(${x} ${y})` });
+    const shape = svg('g', {
+      class: `node control-plane status-${status}`,
+      'data-control-plane-id': id,
+      'data-leader': String(leader),
+      transform: `translate(${x} ${y})`,
+    });
     shape.append(svg('rect', { class: 'box', x: -80, y: -20, width: 160, height: 40, rx: 20 }));
     const t = svg('text', { class: 'id', x: 0, y: -2, 'text-anchor': 'middle' });
     t.textContent = id;

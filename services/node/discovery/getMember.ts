@@ -8,7 +8,11 @@ export function getMember(ctx: Pick<DiscoveryDeps, 'identity' | 'membership'>, r
   if (!isValidNodeId(request.id)) throw invalidArgument(`id "${request.id}" is not a node id (lowercase letters, digits and dashes, 1-63 long)`);
   const member = ctx.membership.get(request.id);
   if (!member) {
-    const known = ctx.membership.snapshot().members.map((m) => m.id).join(', ') || 'none';
+    const known =
+      ctx.membership
+        .snapshot()
+        .members.map((m) => m.id)
+        .join(', ') || 'none';
     throw notFound(`no member "${request.id}" in cluster ${ctx.identity.cluster} (members: ${known})`);
   }
   return { member };

@@ -17,7 +17,18 @@ import { decodeRecord, encodeRecord, type EventRecord, toEvent } from './eventRe
 const tracer = trace.getTracer('shoal.events');
 
 function newRecord(id: string, request: PublishRequest, traceparent: string): EventRecord {
-  return { id, type: request.type, key: request.key, payload: Buffer.from(request.payload).toString('base64'), publishedAtMs: Date.now(), attempts: 0, state: 'pending', lastError: '', result: '', traceparent };
+  return {
+    id,
+    type: request.type,
+    key: request.key,
+    payload: Buffer.from(request.payload).toString('base64'),
+    publishedAtMs: Date.now(),
+    attempts: 0,
+    state: 'pending',
+    lastError: '',
+    result: '',
+    traceparent,
+  };
 }
 
 /** What the queue reads of the node's replication: the write path's, plus the term and the store. */
@@ -123,7 +134,14 @@ export class EventQueue {
         propagation.inject(context.active(), carrier);
         const record = newRecord(id, request, carrier.traceparent ?? '');
         // Create-only: two publishes with one idempotency key write one event.
-        const outcome = await primaryWrite(this.ctx, { op: 'put', key: eventKey(id), value: encodeRecord(record), expectedVersion: 0, deadlineMs, signal }).catch((err: unknown) => {
+        const outcome = await primaryWrite(this.ctx, {
+          op: 'put',
+          key: eventKey(id),
+          value: encodeRecord(record),
+          expectedVersion: 0,
+          deadlineMs,
+          signal,
+        }).catch((err: unknown) => {
           if (err instanceof VersionMismatch && request.idempotencyKey) return undefined;
           throw err;
         });
@@ -164,7 +182,18 @@ export class EventQueue {
     let outcomes: WriteOutcome[];
     try {
       // Create-only, all or none.
-      outcomes = await primaryWriteAll(this.ctx, fresh.map(({ record }) => ({ op: 'put' as const, key: eventKey(record.id), value: encodeRecord(record), expectedVersion: 0, traceParent: record.traceparent })), deadlineMs, signal);
+      outcomes = await primaryWriteAll(
+        this.ctx,
+        fresh.map(({ record }) => ({
+          op: 'put' as const,
+          key: eventKey(record.id),
+          value: encodeRecord(record),
+          expectedVersion: 0,
+          traceParent: record.traceparent,
+        })),
+        deadlineMs,
+        signal,
+      );
     } catch (err) {
       // An idempotency key taken meanwhile, or twice in this batch: nothing was written. One by
       // one instead, so the others are written and each repeat is answered as a duplicate.
@@ -236,13 +265,33 @@ export class EventQueue {
       const record = this.records.get(a.eventId);
       // `saving` also turns away a second ack of one event in the same batch.
       if (!record || !lease || lease.leaseId !== a.leaseId || this.saving.has(a.eventId)) {
-        results.push(new DomainError('precondition', `event ${a.eventId} is not leased to ${a.workerId} under lease ${a.leaseId} any more (it expired, was released, or a new primary took over); it is or will be delivered again`));
+        results.push(
+          new DomainError(
+            'precondition',
+            `event ${a.eventId} is not leased to ${a.workerId} under lease ${a.leaseId} any more (it expired, was released, or a new primary took over); it is or will be delivered again`,
+          ),
+        );
         return;
       }
       results.push(EventState.EVENT_STATE_UNSPECIFIED); // set once written
       const parent = propagation.extract(ROOT_CONTEXT, { traceparent: a.traceparent || record.traceparent });
-      const span = tracer.startSpan('events.ack', { attributes: { 'shoal.event.id': a.eventId, 'shoal.lease.id': a.leaseId, 'shoal.worker': a.workerId, 'shoal.ack.success': a.success, 'shoal.ack.result_bytes': a.result.length }, links: batch ? [{ context: batch }] : [] }, parent);
-      const next = a.success ? { ...record, state: 'done' as const, result: a.result.toString('base64'), doneAtMs: Date.now() } : this.failedRecord(record, a.error, a.permanent);
+      const span = tracer.startSpan(
+        'events.ack',
+        {
+          attributes: {
+            'shoal.event.id': a.eventId,
+            'shoal.lease.id': a.leaseId,
+            'shoal.worker': a.workerId,
+            'shoal.ack.success': a.success,
+            'shoal.ack.result_bytes': a.result.length,
+          },
+          links: batch ? [{ context: batch }] : [],
+        },
+        parent,
+      );
+      const next = a.success
+        ? { ...record, state: 'done' as const, result: a.result.toString('base64'), doneAtMs: Date.now() }
+        : this.failedRecord(record, a.error, a.permanent);
       this.saving.add(a.eventId);
       taken.push({ index, next, span });
     });
@@ -252,7 +301,8 @@ export class EventQueue {
       const ops = taken.map(({ next, span }): WriteOp => {
         const carrier: Record<string, string> = {};
         propagation.inject(trace.setSpan(ROOT_CONTEXT, span), carrier);
-        if (next.state === 'done' && !this.keptWhenDone(next.id)) return { op: 'purge', key: eventKey(next.id), value: EMPTY, traceParent: carrier.traceparent };
+        if (next.state === 'done' && !this.keptWhenDone(next.id))
+          return { op: 'purge', key: eventKey(next.id), value: EMPTY, traceParent: carrier.traceparent };
         return { op: 'put', key: eventKey(next.id), value: encodeRecord(next), traceParent: carrier.traceparent };
       });
       written = await primaryWriteAll(this.ctx, ops, deadlineMs, signal);
@@ -327,7 +377,8 @@ export class EventQueue {
 
   deadLetters(limit: number): Event[] {
     this.ready();
-    return this.ctx.replication!.store.listAll(EVENTS_PREFIX)
+    return this.ctx
+      .replication!.store.listAll(EVENTS_PREFIX)
       .map((s) => decodeRecord(s.value))
       .filter((r) => r.state === 'dead')
       .slice(0, limit)
@@ -366,7 +417,10 @@ export class EventQueue {
     const rows = r.store.listAll(EVENTS_PREFIX).sort((a, b) => a.position - b.position);
     for (const row of rows) this.takeIn(decodeRecord(row.value), row.position, now);
     this.expiring.sort((a, b) => a.at - b.at);
-    this.ctx.logger.info({ term: r.term, pending: this.pending.size, dead: this.dead.size, doneToRemove: this.expiring.length }, 'event queue rebuilt from the store');
+    this.ctx.logger.info(
+      { term: r.term, pending: this.pending.size, dead: this.dead.size, doneToRemove: this.expiring.length },
+      'event queue rebuilt from the store',
+    );
   }
 
   /** A stored record (at `position`) into the queue: pending is queued, dead counted, done to be removed. */
@@ -480,7 +534,13 @@ export class EventQueue {
     const term = this.term;
     this.purging = true;
     Promise.resolve()
-      .then(() => primaryWriteAll(this.ctx, meant.map(({ id }) => ({ op: 'purge' as const, key: eventKey(id), value: EMPTY })), now + this.ctx.sync.ackTimeout))
+      .then(() =>
+        primaryWriteAll(
+          this.ctx,
+          meant.map(({ id }) => ({ op: 'purge' as const, key: eventKey(id), value: EMPTY })),
+          now + this.ctx.sync.ackTimeout,
+        ),
+      )
       .catch((err: Error) => {
         // A rebuilt queue lists them again itself; otherwise they are tried again a little later.
         if (this.term !== term) return;

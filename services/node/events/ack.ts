@@ -8,14 +8,24 @@ import { MAX_BATCH } from './limits';
 import type { EventsDeps } from './server';
 
 /** Ends one lease with its handler's outcome; the error of a stale lease or an unacknowledged write is the call's. */
-export async function ack(deps: Pick<EventsDeps, 'queue' | 'sync'>, request: AckRequest, call: ServerUnaryCall<AckRequest, AckResponse>, signal: AbortSignal): Promise<AckResponse> {
+export async function ack(
+  deps: Pick<EventsDeps, 'queue' | 'sync'>,
+  request: AckRequest,
+  call: ServerUnaryCall<AckRequest, AckResponse>,
+  signal: AbortSignal,
+): Promise<AckResponse> {
   const [result] = await deps.queue.ackAll([checkAck(request)], answerBy(call, deps.sync.ackTimeout), signal);
   if (typeof result !== 'number') throw result;
   return { state: result };
 }
 
 /** Every ack written at once; each has its own outcome (one stale lease fails only its ack). */
-export async function ackBatch(deps: Pick<EventsDeps, 'queue' | 'sync' | 'logger'>, request: AckBatchRequest, call: ServerUnaryCall<AckBatchRequest, AckBatchResponse>, signal: AbortSignal): Promise<AckBatchResponse> {
+export async function ackBatch(
+  deps: Pick<EventsDeps, 'queue' | 'sync' | 'logger'>,
+  request: AckBatchRequest,
+  call: ServerUnaryCall<AckBatchRequest, AckBatchResponse>,
+  signal: AbortSignal,
+): Promise<AckBatchResponse> {
   if (request.acks.length === 0 || request.acks.length > MAX_BATCH) throw invalidArgument(`acks must hold 1 to ${MAX_BATCH} acks (got ${request.acks.length})`);
   const acks = request.acks.map((a, i) => checkAck(a, `acks[${i}].`));
   const results = await deps.queue.ackAll(acks, answerBy(call, deps.sync.ackTimeout), signal);

@@ -13,7 +13,12 @@ export function listDeadLetters(deps: Pick<EventsDeps, 'queue'>, request: ListDe
 }
 
 /** Redrive sits beside the list it works on. */
-export async function redrive(deps: Pick<EventsDeps, 'queue' | 'sync'>, request: RedriveRequest, call: ServerUnaryCall<RedriveRequest, RedriveResponse>, signal: AbortSignal): Promise<RedriveResponse> {
+export async function redrive(
+  deps: Pick<EventsDeps, 'queue' | 'sync'>,
+  request: RedriveRequest,
+  call: ServerUnaryCall<RedriveRequest, RedriveResponse>,
+  signal: AbortSignal,
+): Promise<RedriveResponse> {
   if (!request.eventId) throw invalidArgument('event_id is required');
   return { event: await deps.queue.redrive(request.eventId, answerBy(call, deps.sync.ackTimeout), signal) };
 }

@@ -28,7 +28,14 @@ export function decodeRecord(value: Buffer): EventRecord {
 
 /** The record as the Events API shows it; `leased` for a pending event a worker holds. */
 export function toEvent(record: EventRecord, leased = false): Event {
-  const state = record.state === 'done' ? EventState.EVENT_STATE_DONE : record.state === 'dead' ? EventState.EVENT_STATE_DEAD : leased ? EventState.EVENT_STATE_LEASED : EventState.EVENT_STATE_PENDING;
+  const state =
+    record.state === 'done'
+      ? EventState.EVENT_STATE_DONE
+      : record.state === 'dead'
+        ? EventState.EVENT_STATE_DEAD
+        : leased
+          ? EventState.EVENT_STATE_LEASED
+          : EventState.EVENT_STATE_PENDING;
   return {
     id: record.id,
     type: record.type,

@@ -8,6 +8,7 @@ export async function lease(deps: Pick<EventsDeps, 'queue' | 'config'>, request:
   if (!request.workerId) throw invalidArgument('worker_id is required');
   if (request.maxEvents < 1 || request.maxEvents > MAX_BATCH) throw invalidArgument(`max_events must be 1 to ${MAX_BATCH} (got ${request.maxEvents})`);
   if (request.waitMs > MAX_WAIT_MS) throw invalidArgument(`wait_ms must be at most ${MAX_WAIT_MS} (got ${request.waitMs})`);
-  if (request.leaseMs !== 0 && (request.leaseMs < 100 || request.leaseMs > 3_600_000)) throw invalidArgument(`lease_ms must be 0 (default) or 100 to 3600000 (got ${request.leaseMs})`);
+  if (request.leaseMs !== 0 && (request.leaseMs < 100 || request.leaseMs > 3_600_000))
+    throw invalidArgument(`lease_ms must be 0 (default) or 100 to 3600000 (got ${request.leaseMs})`);
   return { events: await deps.queue.lease(request.workerId, request.maxEvents, request.leaseMs || deps.config.leaseMs, request.waitMs, signal) };
 }

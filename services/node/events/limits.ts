@@ -24,7 +24,8 @@ export function checkPublish(request: PublishRequest, at = ''): void {
     throw invalidArgument(`${at}type must be 1 to ${MAX_TYPE_CHARS} letters, digits, or _ . : - (got "${request.type.slice(0, 40)}")`);
   }
   if (request.key.length > MAX_EVENT_KEY_CHARS) throw invalidArgument(`${at}key is ${request.key.length} characters; the limit is ${MAX_EVENT_KEY_CHARS}`);
-  if (request.idempotencyKey.length > MAX_IDEMPOTENCY_KEY_CHARS) throw invalidArgument(`${at}idempotency_key is ${request.idempotencyKey.length} characters; the limit is ${MAX_IDEMPOTENCY_KEY_CHARS}`);
+  if (request.idempotencyKey.length > MAX_IDEMPOTENCY_KEY_CHARS)
+    throw invalidArgument(`${at}idempotency_key is ${request.idempotencyKey.length} characters; the limit is ${MAX_IDEMPOTENCY_KEY_CHARS}`);
   // The record holds the payload as base64 (4/3 of it) within a store value.
   const limit = Math.floor((MAX_VALUE_BYTES * 3) / 4) - 4096;
   if (request.payload.length > limit) throw invalidArgument(`${at}payload is ${request.payload.length} bytes; the limit is ${limit} bytes`);

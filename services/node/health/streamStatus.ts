@@ -54,7 +54,10 @@ export async function streamStatus(
   }
 }
 
-type ReplicationFigures = Pick<StreamStatusResponse, 'term' | 'logPosition' | 'replicationLagEntries' | 'antiEntropyAtUnixMs' | 'antiEntropyRepairedKeys' | 'conflictsResolved'>;
+type ReplicationFigures = Pick<
+  StreamStatusResponse,
+  'term' | 'logPosition' | 'replicationLagEntries' | 'antiEntropyAtUnixMs' | 'antiEntropyRepairedKeys' | 'conflictsResolved'
+>;
 
 /** Term, position, lag, the last anti-entropy round and conflicts for a sample; zeros on a worker. */
 function replicationFigures(ctx: Pick<HealthDeps, 'replication'>): ReplicationFigures {

@@ -84,8 +84,20 @@ export class NodeMetrics {
       },
     });
     replicationGauge(this.registry, ctx, 'shoal_state_position', 'Last log position this node holds (applied, on a replica).', (r) => r.store.lastPosition);
-    replicationGauge(this.registry, ctx, 'shoal_state_keys', 'Keys this node stores: tombstones and its own keys (events in the queue) included.', (r) => r.store.keyCount);
-    replicationGauge(this.registry, ctx, 'shoal_state_log_retained_from', 'First log position this node still keeps; replicas behind it need a snapshot.', (r) => r.store.firstRetained());
+    replicationGauge(
+      this.registry,
+      ctx,
+      'shoal_state_keys',
+      'Keys this node stores: tombstones and its own keys (events in the queue) included.',
+      (r) => r.store.keyCount,
+    );
+    replicationGauge(
+      this.registry,
+      ctx,
+      'shoal_state_log_retained_from',
+      'First log position this node still keeps; replicas behind it need a snapshot.',
+      (r) => r.store.firstRetained(),
+    );
     replicationGauge(this.registry, ctx, 'shoal_state_term', 'Newest replication term this node has seen.', (r) => r.term);
     new Gauge({
       name: 'shoal_replication_connected_replicas',

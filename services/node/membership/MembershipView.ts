@@ -79,7 +79,14 @@ export class MembershipView {
         if (this.stale) this.logger.info({ consul: this.consul.address, members: result.value.length }, 'following cluster membership in Consul');
         this.stale = false;
         backoff.reset();
-        this.apply(new Map(result.value.map((e) => { const m = memberFromConsul(e); return [m.id, m]; })));
+        this.apply(
+          new Map(
+            result.value.map((e) => {
+              const m = memberFromConsul(e);
+              return [m.id, m];
+            }),
+          ),
+        );
       } catch (err) {
         if (signal.aborted) return;
         if (!this.stale) {

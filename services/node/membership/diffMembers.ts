@@ -8,8 +8,12 @@ import { MemberHealth, NodeRole } from '../../../gen/shoal/v1/node';
 export function diffMembers(before: ReadonlyMap<string, Member>, after: ReadonlyMap<string, Member>): MemberChange[] {
   const ids = [...new Set([...before.keys(), ...after.keys()])].sort();
   const changes: MemberChange[] = [];
-  const change = (kind: MemberChangeKind, member: Member, previousRole = NodeRole.NODE_ROLE_UNSPECIFIED, previousHealth = MemberHealth.MEMBER_HEALTH_UNSPECIFIED) =>
-    changes.push({ kind, member, previousRole, previousHealth });
+  const change = (
+    kind: MemberChangeKind,
+    member: Member,
+    previousRole = NodeRole.NODE_ROLE_UNSPECIFIED,
+    previousHealth = MemberHealth.MEMBER_HEALTH_UNSPECIFIED,
+  ) => changes.push({ kind, member, previousRole, previousHealth });
   for (const id of ids) {
     const old = before.get(id);
     const now = after.get(id);

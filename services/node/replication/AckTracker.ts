@@ -82,12 +82,17 @@ export class AckTracker {
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { position, resolve, reject };
       const forget = () => (this.waiters = this.waiters.filter((w) => w !== waiter));
-      const timer = setTimeout(() => {
-        forget();
-        signal?.removeEventListener('abort', onAbort);
-        const have = this.count(position);
-        reject(new AckTimeout(`applied on ${have} of the ${this.minAcks} replicas required (sync.minAcks) before the deadline; the write is not acknowledged`));
-      }, Math.max(0, deadlineMs - Date.now()));
+      const timer = setTimeout(
+        () => {
+          forget();
+          signal?.removeEventListener('abort', onAbort);
+          const have = this.count(position);
+          reject(
+            new AckTimeout(`applied on ${have} of the ${this.minAcks} replicas required (sync.minAcks) before the deadline; the write is not acknowledged`),
+          );
+        },
+        Math.max(0, deadlineMs - Date.now()),
+      );
       const onAbort = () => {
         forget();
         clearTimeout(timer);

@@ -210,7 +210,14 @@ export class Follower {
       call.write({
         message: {
           $case: 'hello',
-          value: { replicaId: this.deps.nodeId, term: store.term, lastPosition: store.lastPosition, termHistory: termHistoryToProto(store.termHistory()), wantSnapshot: this.wantSnapshot, logVersion: LOG_VERSION },
+          value: {
+            replicaId: this.deps.nodeId,
+            term: store.term,
+            lastPosition: store.lastPosition,
+            termHistory: termHistoryToProto(store.termHistory()),
+            wantSnapshot: this.wantSnapshot,
+            logVersion: LOG_VERSION,
+          },
         },
       });
     });
@@ -218,15 +225,19 @@ export class Follower {
 
   /** Applies one batch in one transaction, in a span linked to each entry's write. */
   private applyBatch(entries: ReturnType<typeof entryFromProto>[], term: number): void {
-    tracer.startActiveSpan('sync.apply_batch', { links: linksOf(entries), attributes: { 'shoal.term': term, 'shoal.entries': entries.length, 'shoal.first_position': entries[0].position } }, (span) => {
-      try {
-        this.deps.store.applyEntries(entries);
-        for (const e of entries) this.deps.clock.observe(e.hlc);
-        this.deps.feed.publish(entries);
-      } finally {
-        span.end();
-      }
-    });
+    tracer.startActiveSpan(
+      'sync.apply_batch',
+      { links: linksOf(entries), attributes: { 'shoal.term': term, 'shoal.entries': entries.length, 'shoal.first_position': entries[0].position } },
+      (span) => {
+        try {
+          this.deps.store.applyEntries(entries);
+          for (const e of entries) this.deps.clock.observe(e.hlc);
+          this.deps.feed.publish(entries);
+        } finally {
+          span.end();
+        }
+      },
+    );
   }
 
   /**
@@ -236,13 +247,19 @@ export class Follower {
   private async reconcile(fork: number): Promise<void> {
     const { store, logger } = this.deps;
     const suffix = store.readEntries(fork + 1, Number.MAX_SAFE_INTEGER);
-    logger.warn({ fork, entries: suffix.length, primary: this.target.primaryId }, 'diverged from the primary; handing our unacknowledged entries over for reconciliation');
+    logger.warn(
+      { fork, entries: suffix.length, primary: this.target.primaryId },
+      'diverged from the primary; handing our unacknowledged entries over for reconciliation',
+    );
     const result = { applied: 0, discarded: 0, conflicts: 0 };
     // In messages gRPC accepts: a long suffix goes over in several calls, in log order.
-    for (let rest = suffix; rest.length > 0; ) {
+    for (let rest = suffix; rest.length > 0;) {
       const part = capBytes(rest, (e) => e.value.length);
       rest = rest.slice(part.length);
-      const r = await unaryCall<typeof result>((m, o, cb) => this.client.reconcile({ term: store.term, fromNode: this.deps.nodeId, entries: part.map(entryToProto) }, m, o, cb), Date.now() + 30_000);
+      const r = await unaryCall<typeof result>(
+        (m, o, cb) => this.client.reconcile({ term: store.term, fromNode: this.deps.nodeId, entries: part.map(entryToProto) }, m, o, cb),
+        Date.now() + 30_000,
+      );
       result.applied += r.applied;
       result.discarded += r.discarded;
       result.conflicts += r.conflicts;

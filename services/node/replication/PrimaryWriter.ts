@@ -101,7 +101,9 @@ export class PrimaryWriter {
   ) {}
 
   write(req: WriteRequest): Promise<WriteOutcome> {
-    return this.writeAll({ ops: [req], traceParent: req.traceParent, deadlineMs: req.deadlineMs, waitForAcks: req.waitForAcks, signal: req.signal }).then((outcomes) => outcomes[0]);
+    return this.writeAll({ ops: [req], traceParent: req.traceParent, deadlineMs: req.deadlineMs, waitForAcks: req.waitForAcks, signal: req.signal }).then(
+      (outcomes) => outcomes[0],
+    );
   }
 
   /** Writes `ops` atomically; one outcome per op, in order. */

@@ -157,7 +157,14 @@ export class Replication {
     this.opts.store.adoptTerm(target.term);
     return this.change(async () => {
       const f = this.followerRef;
-      if (this.current === 'replica' && f && f.target.primaryId === target.primaryId && f.target.primaryAddress === target.primaryAddress && f.target.term === target.term) return;
+      if (
+        this.current === 'replica' &&
+        f &&
+        f.target.primaryId === target.primaryId &&
+        f.target.primaryAddress === target.primaryAddress &&
+        f.target.term === target.term
+      )
+        return;
       await this.toReplica(target, reason);
     });
   }
@@ -165,7 +172,10 @@ export class Replication {
   /** Keeps a conflict resolution (for ListConflicts and the dashboard) and reports it. */
   recordConflict(conflict: ConflictRecord): void {
     this.opts.store.recordConflict(conflict);
-    this.opts.logger.warn({ key: conflict.key, reason: conflict.reason, winner: conflict.winner.origin, loser: conflict.loser.origin }, 'resolved concurrent versions of a key');
+    this.opts.logger.warn(
+      { key: conflict.key, reason: conflict.reason, winner: conflict.winner.origin, loser: conflict.loser.origin },
+      'resolved concurrent versions of a key',
+    );
     this.opts.events.conflictResolved(conflict);
   }
 
@@ -233,7 +243,10 @@ export class Replication {
       );
       this.followerRef.start();
     }
-    logger.info({ term: this.opts.store.term, primary: target?.primaryId ?? '(waiting for Consul)', reason }, wasPrimary ? 'stepped down to replica' : 'serving as replica');
+    logger.info(
+      { term: this.opts.store.term, primary: target?.primaryId ?? '(waiting for Consul)', reason },
+      wasPrimary ? 'stepped down to replica' : 'serving as replica',
+    );
     this.opts.events.roleChanged('replica', this.opts.store.term, reason);
   }
 
@@ -273,7 +286,10 @@ export class Replication {
     const store = this.opts.store;
     if (store.lastPosition === 0 || store.lastRole === 'primary') return true;
     if (this.current === 'unknown') {
-      this.opts.logger.warn({ position: store.lastPosition, term: store.term }, 'no leader record in Consul, and this node holds data as a replica: not starting a term; run `shoal failover` to choose a primary');
+      this.opts.logger.warn(
+        { position: store.lastPosition, term: store.term },
+        'no leader record in Consul, and this node holds data as a replica: not starting a term; run `shoal failover` to choose a primary',
+      );
     }
     return false;
   }
@@ -291,7 +307,10 @@ export class Replication {
     if (record.term < this.opts.store.term) {
       // A failover fenced us with a newer term and has not (yet) named a primary for it.
       if (this.current !== 'primary' && !this.followerRef) {
-        this.opts.logger.warn({ recordTerm: record.term, ourTerm: this.opts.store.term }, 'the leader record is older than our term: waiting for a primary of the new term');
+        this.opts.logger.warn(
+          { recordTerm: record.term, ourTerm: this.opts.store.term },
+          'the leader record is older than our term: waiting for a primary of the new term',
+        );
       }
       return;
     }
@@ -299,7 +318,8 @@ export class Replication {
     if (record.primaryId === this.opts.nodeId && record.primaryAddress !== this.opts.address() && read) {
       // Restarted on another address: tell the replicas where to find us (same term, same node).
       const moved = { ...record, primaryAddress: this.opts.address(), changedAtMs: Date.now() };
-      if (await updateLeaderAddress(this.opts.consul, this.opts.cluster, read, moved)) this.opts.logger.info({ address: moved.primaryAddress }, 'updated our address in the leader record');
+      if (await updateLeaderAddress(this.opts.consul, this.opts.cluster, read, moved))
+        this.opts.logger.info({ address: moved.primaryAddress }, 'updated our address in the leader record');
     }
     if (record.primaryId === this.opts.nodeId) {
       if (this.current !== 'primary' || this.writerRef?.term !== record.term) {

@@ -12,7 +12,10 @@ import { storedFromProto } from './wire';
 export async function runAntiEntropy(client: SyncClient, store: StateStore, signal: AbortSignal): Promise<string[]> {
   const at = store.lastPosition;
   const term = store.term;
-  const theirs = await unaryCall<{ buckets: Buffer[]; changedKeys: string[] }>((m, o, cb) => client.getDigest({ term, atPosition: at }, m, o, cb), Date.now() + 10_000);
+  const theirs = await unaryCall<{ buckets: Buffer[]; changedKeys: string[] }>(
+    (m, o, cb) => client.getDigest({ term, atPosition: at }, m, o, cb),
+    Date.now() + 10_000,
+  );
   const changed = new Set(theirs.changedKeys);
   // Ours leave out the same keys, and any we applied past `at` since asking.
   const ours = store.digests(new Set([...changed, ...store.changedAfter(at)]));

@@ -1,5 +1,12 @@
 import { context, type Link, propagation, trace } from '@opentelemetry/api';
-import { EntryOp, type HybridTime as HybridTimeProto, type LogEntry, type StoredValue, type TermStart as TermStartProto, type VectorClockEntry } from '../../../gen/shoal/v1/sync';
+import {
+  EntryOp,
+  type HybridTime as HybridTimeProto,
+  type LogEntry,
+  type StoredValue,
+  type TermStart as TermStartProto,
+  type VectorClockEntry,
+} from '../../../gen/shoal/v1/sync';
 import { spansExported } from '../../../common/telemetry/startTracing';
 import type { HybridTime } from '../store/hybridClock';
 import type { Entry, EntryOpName, Stored, TermStart } from '../store/types';
@@ -54,7 +61,16 @@ export function entryFromProto(e: LogEntry): Entry {
 }
 
 export function storedToProto(s: Stored): StoredValue {
-  return { key: s.key, value: s.value, version: s.version, position: s.position, deleted: s.deleted, hlc: s.hlc, origin: s.origin, vclock: clockToProto(s.vclock) };
+  return {
+    key: s.key,
+    value: s.value,
+    version: s.version,
+    position: s.position,
+    deleted: s.deleted,
+    hlc: s.hlc,
+    origin: s.origin,
+    vclock: clockToProto(s.vclock),
+  };
 }
 
 export function storedFromProto(s: StoredValue): Stored {

@@ -11,7 +11,12 @@ import { answerBy } from './write';
  * the deadline (then UNAVAILABLE, so the caller can read elsewhere), or until the caller leaves
  * or the node drains (the signal's reason).
  */
-export async function get(deps: Pick<StateDeps, 'identity' | 'replication' | 'membership' | 'sync'>, request: GetRequest, call: ServerUnaryCall<GetRequest, GetResponse>, signal: AbortSignal): Promise<GetResponse> {
+export async function get(
+  deps: Pick<StateDeps, 'identity' | 'replication' | 'membership' | 'sync'>,
+  request: GetRequest,
+  call: ServerUnaryCall<GetRequest, GetResponse>,
+  signal: AbortSignal,
+): Promise<GetResponse> {
   checkKey(request.key);
   const r = replicationOf(deps, 'a read');
   if (request.minPosition > r.store.lastPosition) {
@@ -19,7 +24,10 @@ export async function get(deps: Pick<StateDeps, 'identity' | 'replication' | 'me
     const reached = await r.feed.waitFor(request.minPosition, AbortSignal.any([wait, signal]));
     if (!reached) {
       if (signal.aborted) throw signal.reason;
-      throw new DomainError('unavailable', `${deps.identity.id} has applied up to position ${r.store.lastPosition}, not yet min_position ${request.minPosition}; retry, or read from the primary`);
+      throw new DomainError(
+        'unavailable',
+        `${deps.identity.id} has applied up to position ${r.store.lastPosition}, not yet min_position ${request.minPosition}; retry, or read from the primary`,
+      );
     }
   }
   const stored = r.store.stored(request.key);

@@ -15,7 +15,12 @@ const MAX_PENDING = 10_000;
  * A snapshot of the keys under the prefix, then every change in log order. Subscribing before
  * the snapshot and skipping what it already holds leaves no gap and no duplicate.
  */
-export async function watch(deps: Pick<StateDeps, 'identity' | 'replication' | 'membership' | 'lifecycle'>, request: WatchRequest, call: ServerWritableStream<WatchRequest, WatchResponse>, cancelled: AbortSignal): Promise<void> {
+export async function watch(
+  deps: Pick<StateDeps, 'identity' | 'replication' | 'membership' | 'lifecycle'>,
+  request: WatchRequest,
+  call: ServerWritableStream<WatchRequest, WatchResponse>,
+  cancelled: AbortSignal,
+): Promise<void> {
   checkPrefix(request.prefix);
   const r = replicationOf(deps, 'a watch');
   const pending: Entry[] = [];
@@ -51,7 +56,10 @@ export async function watch(deps: Pick<StateDeps, 'identity' | 'replication' | '
       const kind = next.op === 'put' ? ChangeKind.CHANGE_KIND_PUT : ChangeKind.CHANGE_KIND_DELETE;
       await writeWithBackpressure(
         call,
-        { position: next.position, event: { $case: 'change', value: { kind, entry: { key: next.key, value: next.value, version: next.version, position: next.position } } } },
+        {
+          position: next.position,
+          event: { $case: 'change', value: { kind, entry: { key: next.key, value: next.value, version: next.version, position: next.position } } },
+        },
         ended,
       );
     }

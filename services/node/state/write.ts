@@ -67,7 +67,11 @@ function writeOnPrimary(deps: WriteDeps, ops: WriteOp[], deadlineMs: number, sig
   const acks = writer.acks;
   const required = deps.sync.minAcks;
   if (acks.connected < required) {
-    throw new DomainError('unavailable', `only ${acks.connected} of the ${required} replicas that must acknowledge a write (sync.minAcks) are connected; nothing was written`, { [WRITTEN_METADATA_KEY]: 'false' });
+    throw new DomainError(
+      'unavailable',
+      `only ${acks.connected} of the ${required} replicas that must acknowledge a write (sync.minAcks) are connected; nothing was written`,
+      { [WRITTEN_METADATA_KEY]: 'false' },
+    );
   }
   return tracer.startActiveSpan('state.write', { attributes: { ...attributes, 'shoal.term': writer.term } }, async (span) => {
     try {

@@ -66,7 +66,9 @@ export class StateStore {
     this.currentTerm = Number(this.meta('term') ?? 0);
     this.history = this.stmt.terms.all().map((r) => ({ term: r.term, startPosition: r.start_position }));
     // openSchema made every stored hash match its row: the digests can be summed from them.
-    for (const row of this.db.prepare<[], Pick<KvRow, 'key' | 'hash' | 'hlc_ms' | 'hlc_logical'>>('SELECT key, lower(hex(hash)) AS hash, hlc_ms, hlc_logical FROM kv').iterate()) {
+    for (const row of this.db
+      .prepare<[], Pick<KvRow, 'key' | 'hash' | 'hlc_ms' | 'hlc_logical'>>('SELECT key, lower(hex(hash)) AS hash, hlc_ms, hlc_logical FROM kv')
+      .iterate()) {
       this.buckets.add(row.key, row.hash);
       if (row.hlc_ms > this.latestHlc.physicalMs || (row.hlc_ms === this.latestHlc.physicalMs && row.hlc_logical > this.latestHlc.logical)) {
         this.latestHlc = { physicalMs: row.hlc_ms, logical: row.hlc_logical };
@@ -167,7 +169,19 @@ export class StateStore {
       for (const e of entries) {
         // A purge leaves no row; put and delete leave one (a delete, a tombstone).
         const row = e.op === 'purge' ? undefined : toKvRow(e, e.op === 'delete');
-        this.stmt.insertLog.run(e.position, e.term, OPS[e.op], e.key, e.value, e.version, e.hlc.physicalMs, e.hlc.logical, e.origin, row?.vclock ?? clockToJson(e.vclock), e.traceParent);
+        this.stmt.insertLog.run(
+          e.position,
+          e.term,
+          OPS[e.op],
+          e.key,
+          e.value,
+          e.version,
+          e.hlc.physicalMs,
+          e.hlc.logical,
+          e.origin,
+          row?.vclock ?? clockToJson(e.vclock),
+          e.traceParent,
+        );
         changes.push({ key: e.key, before: this.stmt.getHash.get(e.key), after: row?.hash });
         if (row) upsertRow(this.stmt, row);
         else this.stmt.deleteKv.run(e.key);

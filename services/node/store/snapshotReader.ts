@@ -34,7 +34,7 @@ export function openReader(path: string): Database.Database {
 /** Reads the store at `path` at one consistent point, on a separate connection. */
 export function openSnapshotReader(path: string): SnapshotReader {
   const reader = openReader(path);
-  const position = Number((reader.prepare<[string], { value: string }>('SELECT value FROM meta WHERE name = ?').get('position')?.value) ?? 0);
+  const position = Number(reader.prepare<[string], { value: string }>('SELECT value FROM meta WHERE name = ?').get('position')?.value ?? 0);
   const history = reader
     .prepare<[], { term: number; start_position: number }>('SELECT term, start_position FROM terms ORDER BY term')
     .all()

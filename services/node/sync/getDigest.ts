@@ -15,7 +15,8 @@ function primaryFor(deps: SyncDeps, what: string, term: number, atPosition: numb
   if (r.role !== 'primary') throw notPrimary(deps, what);
   if (term !== r.term) throw failedPrecondition(`term ${term} is not this primary's term ${r.term}`);
   const retained = r.store.firstRetained();
-  if (atPosition + 1 < retained) throw failedPrecondition(`position ${atPosition} is behind this primary's log, which starts at ${retained}; compare once caught up`);
+  if (atPosition + 1 < retained)
+    throw failedPrecondition(`position ${atPosition} is behind this primary's log, which starts at ${retained}; compare once caught up`);
   return r;
 }
 

@@ -15,7 +15,9 @@ export async function promote(deps: SyncDeps, request: PromoteRequest): Promise<
       const { record } = await readLeader(deps.consul, deps.identity.cluster);
       if (!record || record.primaryId !== deps.identity.id || record.term !== request.term) {
         const says = record ? `term ${record.term}, primary ${record.primaryId}` : 'no record';
-        throw failedPrecondition(`Consul's leader record does not name ${deps.identity.id} primary for term ${request.term} (it says: ${says}); compare-and-set it first`);
+        throw failedPrecondition(
+          `Consul's leader record does not name ${deps.identity.id} primary for term ${request.term} (it says: ${says}); compare-and-set it first`,
+        );
       }
       if (request.term < r.term) throw failedPrecondition(`term ${request.term} is older than this node's ${r.term}`);
       const start = await r.promote(request.term, record.reason || 'promoted');

@@ -51,7 +51,16 @@ export async function reconcile(deps: SyncDeps, request: ReconcileRequest, writt
       discarded += 1;
       continue;
     }
-    const incoming: Stored = { key: e.key, value: e.value, version: e.version, position: e.position, deleted: e.op === 'delete', hlc: e.hlc, origin: e.origin, vclock: e.vclock };
+    const incoming: Stored = {
+      key: e.key,
+      value: e.value,
+      version: e.version,
+      position: e.position,
+      deleted: e.op === 'delete',
+      hlc: e.hlc,
+      origin: e.origin,
+      vclock: e.vclock,
+    };
     const resolution = current ? resolveVersions(current, incoming) : { winner: 'incoming' as const, concurrent: false, reason: 'the key is new here' };
     if (resolution.winner === 'incoming') {
       const carrier: Record<string, string> = {};
@@ -75,7 +84,10 @@ export async function reconcile(deps: SyncDeps, request: ReconcileRequest, writt
       r.recordConflict({ resolvedAtMs: Date.now(), key: e.key, winner, loser, reason: resolution.reason, resolvedBy: deps.identity.id });
     }
   }
-  deps.logger.info({ from: request.fromNode, entries: request.entries.length, applied: applied.length, discarded, conflicts }, 'reconciled entries of an old primary');
+  deps.logger.info(
+    { from: request.fromNode, entries: request.entries.length, applied: applied.length, discarded, conflicts },
+    'reconciled entries of an old primary',
+  );
   if (applied.length > 0) written(applied);
   return { applied: applied.length, discarded, conflicts };
 }

@@ -81,7 +81,10 @@ class ReplicaSession {
     }
     if (r.role !== 'primary' || !r.writer) throw notPrimary(deps, 'replication');
     if (hello.logVersion < LOG_VERSION) {
-      throw new ServerError(status.FAILED_PRECONDITION, `replica ${hello.replicaId} runs an older shoal (log version ${hello.logVersion}, this primary's is ${LOG_VERSION}) that would apply this log's purges of done events as puts; upgrade it`);
+      throw new ServerError(
+        status.FAILED_PRECONDITION,
+        `replica ${hello.replicaId} runs an older shoal (log version ${hello.logVersion}, this primary's is ${LOG_VERSION}) that would apply this log's purges of done events as puts; upgrade it`,
+      );
     }
     this.term = r.writer.term;
     this.acks = r.writer.acks;
@@ -150,7 +153,12 @@ class ReplicaSession {
   private async sendBatch(entries: Entry[]): Promise<void> {
     const span = tracer.startSpan('sync.send_batch', {
       links: linksOf(entries),
-      attributes: { 'shoal.replica': this.hello.replicaId, 'shoal.term': this.term, 'shoal.entries': entries.length, 'shoal.first_position': entries[0].position },
+      attributes: {
+        'shoal.replica': this.hello.replicaId,
+        'shoal.term': this.term,
+        'shoal.entries': entries.length,
+        'shoal.first_position': entries[0].position,
+      },
     });
     try {
       await this.send({ $case: 'batch', value: { entries: entries.map(entryToProto) } });

@@ -56,7 +56,12 @@ export class AckBatcher {
     let resend = false;
     // A call for many events' acks belongs to none of their traces (each ack carries its own).
     context
-      .with(ROOT_CONTEXT, () => this.events.ackBatch(batch.map((q) => q.ack), ACK_DEADLINE_MS))
+      .with(ROOT_CONTEXT, () =>
+        this.events.ackBatch(
+          batch.map((q) => q.ack),
+          ACK_DEADLINE_MS,
+        ),
+      )
       .then(
         (results) => {
           batch.forEach((q, i) => {

@@ -75,7 +75,10 @@ export class EventWorker {
     if (!drained) {
       this.abortHandlers.abort();
       const released = await this.opts.events.releaseWorker(this.opts.workerId, 'the worker is stopping').catch(() => 0);
-      this.opts.logger.warn({ released, stillRunning: this.inFlight.size, notStarted: this.waiting.length }, 'drain time over: handed back the leases of unfinished events');
+      this.opts.logger.warn(
+        { released, stillRunning: this.inFlight.size, notStarted: this.waiting.length },
+        'drain time over: handed back the leases of unfinished events',
+      );
     }
   }
 
@@ -149,7 +152,16 @@ export class EventWorker {
     this.opts.logger.warn({ event: leased.event!.id, leftMs }, 'leased event waited too long for a slot; handing it back');
     const carrier: Record<string, string> = {};
     propagation.inject(propagation.extract(ROOT_CONTEXT, { traceparent: leased.event!.traceparent }), carrier);
-    await this.acks.ack({ workerId: this.opts.workerId, eventId: leased.event!.id, leaseId: leased.leaseId, success: false, result: Buffer.alloc(0), error, permanent: false, traceparent: carrier.traceparent ?? '' });
+    await this.acks.ack({
+      workerId: this.opts.workerId,
+      eventId: leased.event!.id,
+      leaseId: leased.leaseId,
+      success: false,
+      result: Buffer.alloc(0),
+      error,
+      permanent: false,
+      traceparent: carrier.traceparent ?? '',
+    });
   }
 
   /** Wakes the loop waiting for a slot. */
@@ -165,74 +177,91 @@ export class EventWorker {
     const { handlers, logger, workerId, config } = this.opts;
     // The publish's trace: lease, handler and ack of this event belong to it.
     const parent = propagation.extract(ROOT_CONTEXT, { traceparent: event.traceparent });
-    await tracer.startActiveSpan(`events.handle ${event.type}`, { attributes: { 'shoal.event.id': event.id, 'shoal.event.attempts': event.attempts, 'shoal.worker': workerId, 'shoal.lease.id': leased.leaseId, 'shoal.lease.expires_at_unix_ms': leased.expiresAtUnixMs } }, parent, async (span) => {
-      const handler = handlers[event.type];
-      // Aborted on timeout or when the drain time is over. One timer, cleared when the handler
-      // ends: thousands of events a second must not leave a timer and a signal each behind.
-      const abort = new AbortController();
-      const drainOver = () => abort.abort(this.abortHandlers.signal.reason);
-      if (this.abortHandlers.signal.aborted) drainOver();
-      else this.abortHandlers.signal.addEventListener('abort', drainOver, { once: true });
-      let timer: NodeJS.Timeout | undefined;
-      const startedAt = performance.now();
-      let outcome: { success: true; result: Buffer } | { success: false; error: string; permanent: boolean };
-      try {
-        if (!handler) throw new PermanentFailure(`no handler for event type "${event.type}" (this worker has ${Object.keys(handlers).sort().join(', ')})`);
-        let child: Logger | undefined;
-        const ctx: HandlerContext = {
-          // Made when a handler logs, not for every event.
-          get logger() {
-            return (child ??= logger.child({ event: event.id, type: event.type }));
-          },
-          state: this.opts.state,
-          signal: abort.signal,
-          putOnce: (key, value) => putOnce(this.opts.state, key, value),
-        };
-        const timedOut = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            const err = new Error(`handler timed out after ${config.handlerTimeout} ms (events.handlerTimeout)`);
-            abort.abort(err);
-            reject(err);
-          }, config.handlerTimeout);
-        });
-        const result = await Promise.race([handler({ id: event.id, type: event.type, key: event.key, payload: Buffer.from(event.payload), attempts: event.attempts }, ctx), timedOut]);
-        outcome = { success: true, result: Buffer.from(JSON.stringify(result ?? null)) };
-        this.processed += 1;
-      } catch (err) {
-        outcome = { success: false, error: err instanceof Error ? err.message : String(err), permanent: err instanceof PermanentFailure };
-        this.failed += 1;
-        span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error });
-        logger.warn({ event: event.id, type: event.type, attempts: event.attempts, err: outcome.error }, 'handler failed');
-      } finally {
-        clearTimeout(timer);
-        this.recentRuns.push(performance.now() - startedAt);
-        if (this.recentRuns.length > RECENT_RUNS) this.recentRuns.shift();
-        this.abortHandlers.signal.removeEventListener('abort', drainOver);
-        this.running -= 1;
-        this.startWaiting();
-        this.free();
-      }
-      try {
-        const carrier: Record<string, string> = {};
-        propagation.inject(context.active(), carrier);
-        const result = await this.acks.ack({
-          workerId,
-          eventId: event.id,
-          leaseId: leased.leaseId,
-          success: outcome.success,
-          result: outcome.success ? outcome.result : Buffer.alloc(0),
-          error: outcome.success ? '' : outcome.error,
-          permanent: outcome.success ? false : outcome.permanent,
-          traceparent: carrier.traceparent ?? '',
-        });
-        // The lease ran out or the primary changed: the event is delivered again (at least once).
-        if ((result.code as status) !== status.OK) logger.warn({ event: event.id, code: status[result.code], err: result.message }, 'ack not taken; the event will be delivered again');
-      } catch (err) {
-        logger.warn({ event: event.id, err: (err as ServiceError).details ?? (err as Error).message }, 'ack not taken; the event will be delivered again');
-      } finally {
-        span.end();
-      }
-    });
+    await tracer.startActiveSpan(
+      `events.handle ${event.type}`,
+      {
+        attributes: {
+          'shoal.event.id': event.id,
+          'shoal.event.attempts': event.attempts,
+          'shoal.worker': workerId,
+          'shoal.lease.id': leased.leaseId,
+          'shoal.lease.expires_at_unix_ms': leased.expiresAtUnixMs,
+        },
+      },
+      parent,
+      async (span) => {
+        const handler = handlers[event.type];
+        // Aborted on timeout or when the drain time is over. One timer, cleared when the handler
+        // ends: thousands of events a second must not leave a timer and a signal each behind.
+        const abort = new AbortController();
+        const drainOver = () => abort.abort(this.abortHandlers.signal.reason);
+        if (this.abortHandlers.signal.aborted) drainOver();
+        else this.abortHandlers.signal.addEventListener('abort', drainOver, { once: true });
+        let timer: NodeJS.Timeout | undefined;
+        const startedAt = performance.now();
+        let outcome: { success: true; result: Buffer } | { success: false; error: string; permanent: boolean };
+        try {
+          if (!handler) throw new PermanentFailure(`no handler for event type "${event.type}" (this worker has ${Object.keys(handlers).sort().join(', ')})`);
+          let child: Logger | undefined;
+          const ctx: HandlerContext = {
+            // Made when a handler logs, not for every event.
+            get logger() {
+              return (child ??= logger.child({ event: event.id, type: event.type }));
+            },
+            state: this.opts.state,
+            signal: abort.signal,
+            putOnce: (key, value) => putOnce(this.opts.state, key, value),
+          };
+          const timedOut = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+              const err = new Error(`handler timed out after ${config.handlerTimeout} ms (events.handlerTimeout)`);
+              abort.abort(err);
+              reject(err);
+            }, config.handlerTimeout);
+          });
+          const result = await Promise.race([
+            handler({ id: event.id, type: event.type, key: event.key, payload: Buffer.from(event.payload), attempts: event.attempts }, ctx),
+            timedOut,
+          ]);
+          outcome = { success: true, result: Buffer.from(JSON.stringify(result ?? null)) };
+          this.processed += 1;
+        } catch (err) {
+          outcome = { success: false, error: err instanceof Error ? err.message : String(err), permanent: err instanceof PermanentFailure };
+          this.failed += 1;
+          span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error });
+          logger.warn({ event: event.id, type: event.type, attempts: event.attempts, err: outcome.error }, 'handler failed');
+        } finally {
+          clearTimeout(timer);
+          this.recentRuns.push(performance.now() - startedAt);
+          if (this.recentRuns.length > RECENT_RUNS) this.recentRuns.shift();
+          this.abortHandlers.signal.removeEventListener('abort', drainOver);
+          this.running -= 1;
+          this.startWaiting();
+          this.free();
+        }
+        try {
+          const carrier: Record<string, string> = {};
+          propagation.inject(context.active(), carrier);
+          const result = await this.acks.ack({
+            workerId,
+            eventId: event.id,
+            leaseId: leased.leaseId,
+            success: outcome.success,
+            result: outcome.success ? outcome.result : Buffer.alloc(0),
+            error: outcome.success ? '' : outcome.error,
+            permanent: outcome.success ? false : outcome.permanent,
+            traceparent: carrier.traceparent ?? '',
+          });
+          // The lease ran out or the primary changed: the event is delivered again (at least once).
+          if ((result.code as status) !== status.OK)
+            logger.warn({ event: event.id, code: status[result.code], err: result.message }, 'ack not taken; the event will be delivered again');
+        } catch (err) {
+          logger.warn({ event: event.id, err: (err as ServiceError).details ?? (err as Error).message }, 'ack not taken; the event will be delivered again');
+        } finally {
+          span.end();
+        }
+      },
+    );
   }
 }
 

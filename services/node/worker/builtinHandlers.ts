@@ -11,7 +11,8 @@ function numberField(payload: Buffer, field: string, max: number): number {
     throw new Error(`payload must be JSON like {"${field}": 50}`);
   }
   const value = (parsed as Record<string, unknown>)[field];
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max) throw new Error(`payload field "${field}" must be a number from 0 to ${max}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max)
+    throw new Error(`payload field "${field}" must be a number from 0 to ${max}`);
   return value;
 }
 
