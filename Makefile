@@ -4,10 +4,10 @@ SHELL := bash
 NPM_STAMP := node_modules/.package-lock.json
 SHOAL := node bin/shoal.js
 
-.PHONY: help install consul chromium proto config-reference up down status logs test typecheck lint clean
+.PHONY: help install consul chromium proto config-reference up down status logs test typecheck lint format clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-10s %s\n", $$1, $$2 }'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-16s %s\n", $$1, $$2 }'
 
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -39,15 +39,19 @@ logs: $(NPM_STAMP) ## follow the nodes' logs
 chromium: ## install Debian's Chromium for the browser tests unless one is there
 	@bash scripts/install-chromium.sh >/dev/null
 
-test: install chromium ## type-check, lint, check gen/ is current, run every test (browser tests included)
+test: install chromium ## type-check, lint, check gen/ and the config reference are current, run every test (browser tests included)
 	@PATH="$$(dirname "$$(bash scripts/install-consul.sh)"):$$PATH" CHROMIUM_PATH="$$(bash scripts/install-chromium.sh)" bash scripts/test.sh
 
 typecheck: $(NPM_STAMP) ## tsc --noEmit
 	npx tsc --noEmit -p tsconfig.json
 
-lint: $(NPM_STAMP) ## eslint (type-aware) and buf lint
+lint: $(NPM_STAMP) ## eslint (type-aware, no import cycles), prettier's check and buf lint
 	npx eslint .
+	npx prettier --check --log-level warn .
 	npx buf lint
+
+format: $(NPM_STAMP) ## rewrite the sources in prettier's format
+	npx prettier --write --log-level warn .
 
 clean: ## stop a running cluster, then remove installed tools, run directory and test output
 	@if [ -f .run/state.json ] && [ -d node_modules ]; then $(SHOAL) down; fi

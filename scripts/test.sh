@@ -14,8 +14,9 @@ trap 'rc=$?; if [ "$rc" -ne 0 ] && [ "$mocha_ran" = false ]; then printf "\n0 pa
 step "type-check (tsc --noEmit)"
 npx tsc --noEmit -p tsconfig.json
 
-step "lint (eslint, buf lint)"
+step "lint (eslint, prettier, buf lint)"
 npx eslint .
+npx prettier --check --log-level warn . || { echo "files not in prettier's format: run 'make format' and commit" >&2; exit 1; }
 npx buf lint
 
 step "gen/ is what 'make proto' produces"
