@@ -9,7 +9,7 @@ import { clockFromJson, clockToJson, fromKvRow, fromLogRow, type KvRow, OPS, toK
 import { openSchema } from './schema';
 import { openSnapshotReader, type SnapshotReader } from './snapshotReader';
 import { prepareStatements, type Statements, upsertRow } from './statements';
-import { termAt } from './termAt';
+import { TermHistory } from './TermHistory';
 import type { ConflictRecord, Entry, FsyncPolicy, KeyHead, Stored, TermStart } from './types';
 
 /**
@@ -18,7 +18,7 @@ import type { ConflictRecord, Entry, FsyncPolicy, KeyHead, Stored, TermStart } f
  * state can never disagree after a crash. WAL mode lets the snapshot sender read a consistent
  * view on a second connection while writes go on. This class is the store's one entry point;
  * its pieces: schema.ts, statements.ts, rowCodec.ts, BucketDigests.ts (over rowDigest.ts),
- * ConflictLog.ts and snapshotReader.ts.
+ * TermHistory.ts, ConflictLog.ts and snapshotReader.ts.
  */
 
 /** Number of anti-entropy buckets (see rowDigest.ts). */
@@ -32,10 +32,9 @@ export { BUCKETS } from './rowDigest';
 export class StateStore {
   private readonly db: Database.Database;
   private last = 0;
-  private currentTerm = 0;
   private readonly stmt: Statements;
-  /** Which term wrote which stretch of the log, oldest first: the terms table, kept in memory. */
-  private history: TermStart[] = [];
+  /** The current term and which term wrote which stretch of the log. */
+  private readonly terms: TermHistory;
   /** The anti-entropy digests and the key count, kept up to date as rows change. */
   private readonly buckets: BucketDigests;
   private readonly conflictLog: ConflictLog;
@@ -63,8 +62,7 @@ export class StateStore {
     this.conflictLog = new ConflictLog(this.db);
     this.buckets = new BucketDigests({ path, stmt: this.stmt, atomically: this.atomically, changedAfter: (position) => this.changedAfter(position) });
     this.last = Number(this.meta('position') ?? 0);
-    this.currentTerm = Number(this.meta('term') ?? 0);
-    this.history = this.stmt.terms.all().map((r) => ({ term: r.term, startPosition: r.start_position }));
+    this.terms = new TermHistory(this.stmt, this.atomically);
     // openSchema made every stored hash match its row: the digests can be summed from them.
     for (const row of this.db
       .prepare<[], Pick<KvRow, 'key' | 'hash' | 'hlc_ms' | 'hlc_logical'>>('SELECT key, lower(hex(hash)) AS hash, hlc_ms, hlc_logical FROM kv')
@@ -102,34 +100,27 @@ export class StateStore {
 
   /** The term of the last entry this node holds (0 with an empty log and no snapshot). */
   lastEntryTerm(): number {
-    return termAt(this.history, this.last);
+    return this.terms.at(this.last);
   }
 
   /** The newest term this node has seen; persisted, never decreases. */
   get term(): number {
-    return this.currentTerm;
+    return this.terms.term;
   }
 
   /** Persists a newer term; an older or equal one is ignored. */
   adoptTerm(term: number): boolean {
-    if (term <= this.currentTerm) return false;
-    this.stmt.setMeta.run('term', String(term));
-    this.currentTerm = term;
-    return true;
+    return this.terms.adopt(term);
   }
 
   /** Which term wrote which stretch of the log, oldest first. */
   termHistory(): TermStart[] {
-    return this.history.map((t) => ({ ...t }));
+    return this.terms.list();
   }
 
   /** Records that `term` starts at `startPosition` (a promotion). */
   startTerm(term: number, startPosition: number): void {
-    this.atomically(() => {
-      this.adoptTerm(term);
-      this.stmt.addTerm.run(term, startPosition);
-    });
-    this.history = [...this.history.filter((t) => t.term !== term), { term, startPosition }].sort((a, b) => a.term - b.term);
+    this.terms.start(term, startPosition);
   }
 
   /** The key's current version, tombstones included; undefined if never written. */
@@ -186,21 +177,17 @@ export class StateStore {
         if (row) upsertRow(this.stmt, row);
         else this.stmt.deleteKv.run(e.key);
         // A replica learns the terms from the entries it applies.
-        if (!this.history.some((t) => t.term === e.term) && !newTerms.some((t) => t.term === e.term)) {
-          this.stmt.addTerm.run(e.term, e.position);
-          newTerms.push({ term: e.term, startPosition: e.position });
-        }
+        if (!this.terms.has(e.term) && !newTerms.some((t) => t.term === e.term)) newTerms.push({ term: e.term, startPosition: e.position });
       }
       const end = entries[entries.length - 1];
       this.stmt.setMeta.run('position', String(end.position));
-      if (end.term > this.currentTerm) this.stmt.setMeta.run('term', String(end.term));
+      this.terms.writeLearned(newTerms, end.term);
     });
     // Only once committed: a failed transaction changed nothing, so neither may the digests.
-    this.history.push(...newTerms);
-    this.buckets.apply(changes);
     const end = entries[entries.length - 1];
+    this.terms.learned(newTerms, end.term);
+    this.buckets.apply(changes);
     this.last = end.position;
-    if (end.term > this.currentTerm) this.currentTerm = end.term;
   }
 
   /** Up to `limit` entries from `from` on, in order (fewer if the log ends or was truncated). */
@@ -273,14 +260,12 @@ export class StateStore {
         xorInto(digests[bucketOf(row.key)], row.hash);
         count += 1;
       }
-      for (const t of history) this.stmt.addTerm.run(t.term, t.startPosition);
+      this.terms.writeReplacement(history);
       this.stmt.setMeta.run('position', String(position));
     });
-    this.history = history.map((t) => ({ ...t }));
     this.buckets.reset(digests, count);
     this.last = position;
-    const newest = history.at(-1)?.term ?? 0;
-    if (newest > this.currentTerm) this.adoptTerm(newest);
+    this.terms.replaced(history);
     return count;
   }
 
@@ -292,7 +277,7 @@ export class StateStore {
       this.db.exec('DELETE FROM kv; DELETE FROM log; DELETE FROM terms;');
       this.stmt.setMeta.run('position', '0');
     });
-    this.history = [];
+    this.terms.cleared();
     this.buckets.reset();
     this.last = 0;
   }
