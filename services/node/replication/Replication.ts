@@ -1,9 +1,7 @@
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import { casLeader, type LeaderRead, type LeaderRecord, readLeader, updateLeaderAddress } from '../../../common/cluster/leaderRecord';
 import type { ConsulApi } from '../../../common/consul/ConsulApi';
 import type { SyncConfig } from '../../../common/config/clusterConfig';
-import { Backoff } from '../../../common/net/Backoff';
 import { HybridClock } from '../store/hybridClock';
 import type { StateStore } from '../store/StateStore';
 import type { ConflictRecord } from '../store/types';
@@ -12,6 +10,7 @@ import { EntryFeed } from './EntryFeed';
 import { Follower, type FollowTarget } from './Follower';
 import { PrimaryWriter } from './PrimaryWriter';
 import { FirstWriteInTerm } from './FirstWriteInTerm';
+import { LeaderWatch } from './LeaderWatch';
 
 /** What a state-holding node is right now. 'unknown' until Consul has told it. */
 export type StateRole = 'primary' | 'replica' | 'unknown';
@@ -43,7 +42,7 @@ export interface ReplicationOptions {
 /**
  * The state-holding side of a node (primary or replica) and the moves between them. Consul's
  * leader record (`shoal/<cluster>/leader`) says who the primary is for which term; this node
- * follows it with blocking queries and turns into what it says: the primary writes; a replica
+ * follows it (LeaderWatch.ts) and turns into what it says: the primary writes; a replica
  * follows the primary. Terms only grow; a newer term seen anywhere (Consul, a Sync message)
  * makes a primary step down.
  */
@@ -55,7 +54,7 @@ export class Replication {
   private current: StateRole = 'unknown';
   private writerRef: PrimaryWriter | undefined;
   private followerRef: Follower | undefined;
-  private leaderRef: LeaderRecord | undefined;
+  private readonly leader: LeaderWatch;
   private readonly streams = new Set<(reason: string) => void>();
   private readonly stopping = new AbortController();
   private watch: Promise<void> | undefined;
@@ -66,6 +65,21 @@ export class Replication {
     this.feed = new EntryFeed(opts.store);
     // After a restart, new writes must still order after everything already stored.
     this.clock.observe(opts.store.latestHybridTimeAtOpen);
+    const { consul, cluster, nodeId, address, initialRole, store, logger } = opts;
+    this.leader = new LeaderWatch({
+      consul,
+      cluster,
+      nodeId,
+      address,
+      initialRole,
+      store,
+      logger,
+      role: () => this.current,
+      writesFor: (term) => this.current === 'primary' && this.writerRef?.term === term,
+      following: () => this.followerRef !== undefined,
+      becomePrimary: (term, reason) => this.change(() => this.toPrimary(term, reason)),
+      follow: (target, reason) => this.follow(target, reason),
+    });
   }
 
   get role(): StateRole {
@@ -95,12 +109,12 @@ export class Replication {
   /** The primary's gRPC address as this node knows it, for redirecting clients; never our own unless we are it. */
   primaryAddress(): string | undefined {
     if (this.current === 'primary') return this.opts.address();
-    const known = this.followerRef?.target.primaryAddress ?? this.leaderRef?.primaryAddress;
+    const known = this.followerRef?.target.primaryAddress ?? this.leader.record?.primaryAddress;
     return known === this.opts.address() ? undefined : known;
   }
 
   start(): void {
-    this.watch ??= context.with(ROOT_CONTEXT, () => this.followLeader(this.stopping.signal));
+    this.watch ??= context.with(ROOT_CONTEXT, () => this.leader.run(this.stopping.signal));
     const retention = setInterval(() => this.truncateLog(), this.opts.sync.interval);
     retention.unref();
     this.stopping.signal.addEventListener('abort', () => clearInterval(retention), { once: true });
@@ -248,86 +262,5 @@ export class Replication {
       wasPrimary ? 'stepped down to replica' : 'serving as replica',
     );
     this.opts.events.roleChanged('replica', this.opts.store.term, reason);
-  }
-
-  /** Follows the leader record with blocking queries; bootstraps the first term if none. */
-  private async followLeader(signal: AbortSignal): Promise<void> {
-    const { consul, cluster, logger } = this.opts;
-    const backoff = new Backoff({ initialMs: 200, maxMs: 5000 });
-    let index: string | undefined;
-    let warned = false;
-    while (!signal.aborted) {
-      try {
-        const read = await readLeader(consul, cluster, { index, signal });
-        backoff.reset();
-        warned = false;
-        index = Number(read.index) < Number(index ?? 0) ? undefined : read.index;
-        if (!read.record) {
-          if (this.opts.initialRole === 'primary' && this.mayBootstrap()) await this.bootstrap(read);
-          else if (this.current === 'unknown') logger.info('no primary in Consul yet; waiting for one');
-          continue;
-        }
-        await this.onLeaderRecord(read.record, read);
-      } catch (err) {
-        if (signal.aborted) return;
-        if (!warned) logger.warn({ err: (err as Error).message }, 'cannot read the leader record from Consul; keeping the current role');
-        warned = true;
-        index = undefined;
-        await backoff.wait(signal);
-      }
-    }
-  }
-
-  /**
-   * Only a node with no data, or the last primary, may start a term when Consul has no record
-   * (a new cluster, or a dev agent that lost its data): a replica that is behind must not.
-   */
-  private mayBootstrap(): boolean {
-    const store = this.opts.store;
-    if (store.lastPosition === 0 || store.lastRole === 'primary') return true;
-    if (this.current === 'unknown') {
-      this.opts.logger.warn(
-        { position: store.lastPosition, term: store.term },
-        'no leader record in Consul, and this node holds data as a replica: not starting a term; run `shoal failover` to choose a primary',
-      );
-    }
-    return false;
-  }
-
-  private async bootstrap(read: Awaited<ReturnType<typeof readLeader>>): Promise<void> {
-    const term = this.opts.store.term + 1;
-    const record: LeaderRecord = { term, primaryId: this.opts.nodeId, primaryAddress: this.opts.address(), changedAtMs: Date.now(), reason: 'bootstrap' };
-    if (await casLeader(this.opts.consul, this.opts.cluster, read, record)) {
-      this.opts.logger.info({ term }, 'no primary in Consul: this node takes the first term');
-      await this.onLeaderRecord(record);
-    }
-  }
-
-  private async onLeaderRecord(record: LeaderRecord, read?: LeaderRead): Promise<void> {
-    if (record.term < this.opts.store.term) {
-      // A failover fenced us with a newer term and has not (yet) named a primary for it.
-      if (this.current !== 'primary' && !this.followerRef) {
-        this.opts.logger.warn(
-          { recordTerm: record.term, ourTerm: this.opts.store.term },
-          'the leader record is older than our term: waiting for a primary of the new term',
-        );
-      }
-      return;
-    }
-    this.leaderRef = record;
-    if (record.primaryId === this.opts.nodeId && record.primaryAddress !== this.opts.address() && read) {
-      // Restarted on another address: tell the replicas where to find us (same term, same node).
-      const moved = { ...record, primaryAddress: this.opts.address(), changedAtMs: Date.now() };
-      if (await updateLeaderAddress(this.opts.consul, this.opts.cluster, read, moved))
-        this.opts.logger.info({ address: moved.primaryAddress }, 'updated our address in the leader record');
-    }
-    if (record.primaryId === this.opts.nodeId) {
-      if (this.current !== 'primary' || this.writerRef?.term !== record.term) {
-        this.opts.store.adoptTerm(record.term);
-        await this.change(() => this.toPrimary(record.term, record.reason || 'named primary in Consul'));
-      }
-      return;
-    }
-    await this.follow({ term: record.term, primaryId: record.primaryId, primaryAddress: record.primaryAddress }, record.reason || 'named replica in Consul');
   }
 }
