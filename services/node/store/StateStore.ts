@@ -1,33 +1,25 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { BucketDigests, type RowChange } from './BucketDigests';
 import { ConflictLog } from './ConflictLog';
 import type { HybridTime } from './hybridClock';
 import { bucketOf, emptyDigests, xorInto } from './rowDigest';
 import { clockFromJson, clockToJson, fromKvRow, fromLogRow, type KvRow, OPS, toKvRow } from './rowCodec';
-import { openSchema } from './schema';
+import { openDatabase } from './openDatabase';
 import { openSnapshotReader, type SnapshotReader } from './snapshotReader';
 import { prepareStatements, type Statements, upsertRow } from './statements';
 import { TermHistory } from './TermHistory';
 import type { ConflictRecord, Entry, FsyncPolicy, KeyHead, Stored, TermStart } from './types';
-
-/**
- * Why SQLite (better-sqlite3 12): one file per node holds the log, the materialized keys and
- * the term history, and each batch of changes commits in one transaction, so the log and the
- * state can never disagree after a crash. WAL mode lets the snapshot sender read a consistent
- * view on a second connection while writes go on. This class is the store's one entry point;
- * its pieces: schema.ts, statements.ts, rowCodec.ts, BucketDigests.ts (over rowDigest.ts),
- * TermHistory.ts, ConflictLog.ts and snapshotReader.ts.
- */
 
 /** Number of anti-entropy buckets (see rowDigest.ts). */
 export { BUCKETS } from './rowDigest';
 
 /**
  * A node's durable state: the replicated log, the keys it materializes, the term history and
- * the current term. All methods but the anti-entropy scans are synchronous (better-sqlite3);
- * each mutation is one transaction, committed with the configured fsync policy.
+ * the current term, in one SQLite file (see openDatabase.ts for why). All methods but the
+ * anti-entropy scans are synchronous (better-sqlite3); each mutation is one transaction,
+ * committed with the configured fsync policy. This class is the store's one entry point; its
+ * pieces: openDatabase.ts, schema.ts, statements.ts, rowCodec.ts, BucketDigests.ts (over
+ * rowDigest.ts), TermHistory.ts, ConflictLog.ts and snapshotReader.ts.
  */
 export class StateStore {
   private readonly db: Database.Database;
@@ -49,14 +41,7 @@ export class StateStore {
     readonly path: string,
     fsync: FsyncPolicy,
   ) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    // FULL: the WAL is fsynced at every commit, so an acknowledged write survives power loss.
-    // NORMAL: fsynced at checkpoints only; survives a process crash (kill -9), not an OS crash.
-    this.db.pragma(`synchronous = ${fsync === 'always' ? 'FULL' : 'NORMAL'}`);
-    this.db.pragma('busy_timeout = 5000');
-    openSchema(this.db);
+    this.db = openDatabase(path, fsync);
     this.atomically = this.db.transaction((fn: () => void) => fn());
     this.stmt = prepareStatements(this.db);
     this.conflictLog = new ConflictLog(this.db);
