@@ -9,7 +9,7 @@ import { ControlPlaneCluster } from '../support/controlPlaneCluster';
 
 // The seed's scenario 4, with short windows: start minimal, load, watch workers grow; stop the
 // load, watch them drain back to the minimum; no event lost.
-describe('scenario 4: workers scale with the load, and back', function () {
+describe('scenario 4 (autoscaling): workers scale with the load, and back', function () {
   this.timeout(120_000);
   let cluster: ControlPlaneCluster;
   let events: EventsClient;
