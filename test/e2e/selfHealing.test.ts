@@ -84,7 +84,7 @@ describe('the control plane keeps a cluster at its declared shape (seed scenario
     }
   });
 
-  it('scenario 3: fails over a primary killed -9 under acknowledged writes; writes resume, none is lost, the old primary rejoins as a replica', async function () {
+  it('scenario 3 (failover): fails over a primary killed -9 under acknowledged writes; writes resume, none is lost, the old primary rejoins as a replica', async function () {
     const old = await cluster.primary();
     const acked = new Map<string, { value: string; at: number }>();
     let stop = false;
