@@ -2,6 +2,7 @@ import { credentials } from '@grpc/grpc-js';
 import { ScaleClient } from '../../gen/shoal/v1/scale';
 import type { ConsulApi } from '../consul/ConsulApi';
 import { Backoff } from '../net/Backoff';
+import { pause } from '../time/pause';
 import { type ControlPlaneLeader, readControlPlaneLeader } from './controlPlaneLeader';
 
 /** What following needs of Consul: reading the lock. */
@@ -109,14 +110,6 @@ async function watchLock(opts: FollowLeaderOptions, leader: ControlPlaneLeader, 
     } catch {
       // Consul unreachable for a moment: keep the session, look again next time.
     }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, recheckMs);
-      function done() {
-        ended.removeEventListener('abort', done);
-        clearTimeout(timer);
-        resolve();
-      }
-      ended.addEventListener('abort', done, { once: true });
-    });
+    await pause(recheckMs, ended);
   }
 }

@@ -1,3 +1,5 @@
+import { pause } from '../time/pause';
+
 /** Exponential backoff with full jitter, for retry loops that must not hammer a dependency. */
 export class Backoff {
   private attempt = 0;
@@ -17,16 +19,6 @@ export class Backoff {
 
   /** Sleeps for `next()` ms; resolves early (without throwing) when `signal` aborts. */
   wait(signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal?.aborted) return resolve();
-      const timer = setTimeout(done, this.next());
-      timer.unref();
-      function done() {
-        signal?.removeEventListener('abort', done);
-        clearTimeout(timer);
-        resolve();
-      }
-      signal?.addEventListener('abort', done, { once: true });
-    });
+    return pause(this.next(), signal);
   }
 }

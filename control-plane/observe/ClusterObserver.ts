@@ -5,6 +5,7 @@ import { type ConsulApi, serviceNameOf } from '../../common/consul/ConsulApi';
 import { memberFromConsul } from '../../common/cluster/memberFromConsul';
 import { type LeaderRecord, readLeader } from '../../common/cluster/leaderRecord';
 import { Backoff } from '../../common/net/Backoff';
+import { pause } from '../../common/time/pause';
 import { NodeStream } from './NodeStream';
 
 export interface ClusterObserverOptions {
@@ -96,7 +97,7 @@ export class ClusterObserver {
       if (signal.aborted) return;
       if (!reachable && !this.blindNow) this.goBlind('Consul does not answer');
       if (reachable && this.blindNow) await this.refresh().catch(() => undefined);
-      await sleep(PROBE_INTERVAL_MS, signal);
+      await pause(PROBE_INTERVAL_MS, signal);
     }
   }
 
@@ -186,12 +187,4 @@ export class ClusterObserver {
       }
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    timer.unref();
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-  });
 }

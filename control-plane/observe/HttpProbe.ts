@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
+import { pause } from '../../common/time/pause';
 
 /** A node to probe: its id and the host:port of its HTTP listener. */
 export interface ProbeTarget {
@@ -73,7 +74,7 @@ export class HttpProbe {
     while (!signal.aborted) {
       const started = Date.now();
       await this.round(signal);
-      await delay(Math.max(0, this.opts.intervalMs - (Date.now() - started)), signal);
+      await pause(Math.max(0, this.opts.intervalMs - (Date.now() - started)), signal);
     }
   }
 
@@ -108,16 +109,4 @@ async function get(url: string, timeoutMs: number, signal: AbortSignal): Promise
     const e = err as Error & { cause?: Error };
     return { up: false, detail: e.name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : (e.cause?.message ?? e.message) };
   }
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }
