@@ -117,12 +117,20 @@ export class ControlPlaneCluster {
     return new ScaleClient(leader.grpcAddress, credentials.createInsecure());
   }
 
-  /** A Scale client on a passing instance that does not hold the lock. */
+  /**
+   * A Scale client on a passing instance that does not hold the lock, once there is one (its
+   * check may still be critical just after Consul came back from a pause).
+   */
   async standby(): Promise<ScaleClient> {
-    const leader = await this.leader();
-    const { value } = await this.consul.api.healthService(controlPlaneServiceName(this.cluster));
-    const other = value.find((e) => e.Service.ID !== leader?.id && e.Checks.every((c) => c.Status === 'passing'));
-    if (!other) throw new Error('no passing standby control plane');
+    const other = await waitFor(
+      'a passing standby control plane',
+      async () => {
+        const leader = await this.leader();
+        const { value } = await this.consul.api.healthService(controlPlaneServiceName(this.cluster));
+        return value.find((e) => e.Service.ID !== leader?.id && e.Checks.every((c) => c.Status === 'passing'));
+      },
+      { timeoutMs: 15_000 },
+    );
     return new ScaleClient(`${other.Service.Address}:${other.Service.Port}`, credentials.createInsecure());
   }
 
