@@ -5,7 +5,10 @@ import { toStatus } from './toStatus';
 
 export interface HandlerOptions {
   logger: Logger;
-  /** Aborted when the server starts to drain; every call's signal aborts with it. */
+  /**
+   * Aborted when the server starts to drain; every unary call's signal aborts with it. Each
+   * call in flight listens on it, so it should have no listener cap (Lifecycle.drainSignal).
+   */
   stopping?: AbortSignal;
 }
 
@@ -31,19 +34,31 @@ export function rpcHandlers({ logger, stopping }: HandlerOptions) {
       handle: (request: Req, call: ServerUnaryCall<Req, Res>, signal: CallSignal) => Promise<Res> | Res,
     ): ((call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void) => {
       return (call, callback) => {
-        const cancelled = new AbortController();
-        call.once('cancelled', () => cancelled.abort());
-        const sources = [cancelled.signal];
+        // One controller per call, its timer and listeners gone when the call is answered:
+        // AbortSignal.any with AbortSignal.timeout cost ~50 µs a call and kept every timer (and
+        // its signal) alive until the deadline, thousands of them at a high call rate.
+        const controller = new AbortController();
+        const onCancel = () => controller.abort(new DOMException(`${method} cancelled by the client`, 'AbortError'));
+        call.once('cancelled', onCancel);
         const deadline = call.getDeadline();
         const ms = (deadline instanceof Date ? deadline.getTime() : deadline) - Date.now();
-        if (Number.isFinite(ms)) sources.push(AbortSignal.timeout(Math.max(0, ms)));
-        if (stopping) sources.push(stoppingSignal(stopping));
-        const signal = AbortSignal.any(sources);
+        const timer = Number.isFinite(ms)
+          ? setTimeout(() => controller.abort(new DOMException(`${method} reached its deadline`, 'TimeoutError')), Math.max(0, ms))
+          : undefined;
+        timer?.unref();
+        const onStop = () => controller.abort(STOPPING);
+        if (stopping?.aborted) onStop();
+        else stopping?.addEventListener('abort', onStop, { once: true });
+        const done = () => {
+          clearTimeout(timer);
+          stopping?.removeEventListener('abort', onStop);
+          call.removeListener('cancelled', onCancel);
+        };
         Promise.resolve()
-          .then(() => handle(call.request, call, signal))
+          .then(() => handle(call.request, call, controller.signal))
           .then(
-            (response) => callback(null, response),
-            (err: unknown) => callback(toStatus(err, logger, method) as StatusObject, null),
+            (response) => (done(), callback(null, response)),
+            (err: unknown) => (done(), callback(toStatus(err, logger, method) as StatusObject, null)),
           );
       };
     },
@@ -74,17 +89,5 @@ export function rpcHandlers({ logger, stopping }: HandlerOptions) {
   };
 }
 
-/** Per drain signal, one derived signal whose reason is UNAVAILABLE, so the client retries elsewhere. */
-const stoppingReasons = new WeakMap<AbortSignal, AbortSignal>();
-function stoppingSignal(stopping: AbortSignal): AbortSignal {
-  let signal = stoppingReasons.get(stopping);
-  if (!signal) {
-    const controller = new AbortController();
-    const reason: ServerError = unavailable('the server is stopping; retry on another node');
-    if (stopping.aborted) controller.abort(reason);
-    else stopping.addEventListener('abort', () => controller.abort(reason), { once: true });
-    signal = controller.signal;
-    stoppingReasons.set(stopping, signal);
-  }
-  return signal;
-}
+/** Why a call is cut short by a drain: UNAVAILABLE, so the client retries elsewhere. */
+const STOPPING: ServerError = unavailable('the server is stopping; retry on another node');
