@@ -5,7 +5,7 @@ import { type ClusterConfig, type ConfigWarning, parseClusterConfig } from './cl
 
 /**
  * Reads and validates a cluster config file (JSON). Without a path, the built-in defaults (the
- * seed's topology) are used. CONSUL_HTTP_ADDR supplies consul.address when the file has none.
+ * seed's topology) are used. CONSUL_HTTP_ADDR overrides consul.address, as parseClusterConfig says.
  * @param warn told of each key that is set but has no effect.
  * @throws ConfigError naming the file or the wrong field.
  */
