@@ -190,7 +190,7 @@ async function handOver(
     throw new PrimaryChangeError('the leader record in Consul changed meanwhile (another switchover or failover?); nothing changed');
   }
   steps.add(`Consul leader record: term ${term}, primary ${target.id}`);
-  const promoted = await unaryCall<{ startPosition: number }>((m, o, cb) => targetClient.promote({ term }, m, o, cb), deadline);
+  const promoted = await unaryCall<{ startPosition: number }>((m, o, cb) => targetClient.promote({ term, incarnation: '' }, m, o, cb), deadline);
   steps.add(`${target.id} is primary from position ${promoted.startPosition}`);
   const others = members.filter((m) => m.id !== target.id && m.id !== old.primaryId);
   if (target.id !== old.primaryId) others.push({ id: old.primaryId, grpcAddress: old.primaryAddress } as Member);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { doc } from './fields';
 import { nodesSchema } from './nodesSchema';
 import { scalingIssues, scalingSchema } from './scalingSchema';
-import { consulSchema, controlPlaneSchema, eventsSchema, healthSchema, syncSchema, topLevelFields } from './sectionSchemas';
+import { consulSchema, controlPlaneSchema, eventsSchema, healthSchema, placementSchema, syncSchema, topLevelFields } from './sectionSchemas';
 
 const rootShape = {
   $schema: doc(z.string().optional(), { description: 'The JSON Schema editors check this file against; the parser ignores it.' }),
@@ -12,6 +12,7 @@ const rootShape = {
   sync: doc(syncSchema.prefault({}), { description: 'Replication of the state store from the primary to the replicas.' }),
   health: doc(healthSchema.prefault({}), { description: "Health checks in Consul, the control plane's HTTP probes, status samples and draining." }),
   controlPlane: doc(controlPlaneSchema.prefault({}), { description: 'The control plane: its ports, token, reconcile loop, restarts and failure detection.' }),
+  placement: doc(placementSchema.prefault({}), { description: 'Where the control plane runs the nodes it starts.' }),
   events: doc(eventsSchema.prefault({}), { description: 'The event queue that workers lease events from.' }),
   scaling: doc(scalingSchema.prefault({}), { description: 'Autoscaling of workers; Scale.SetPolicy can replace it at run time.' }),
 };
@@ -61,12 +62,21 @@ function crossFieldIssues(c: ClusterConfigShape, replicas: number): z.core.$ZodR
       `is ${c.controlPlane.restartBackoffMax}, below controlPlane.restartBackoffInitial (${c.controlPlane.restartBackoffInitial})`,
     );
   }
+  const hosts = Object.keys(c.placement.agents);
+  if (c.placement.kind === 'lab' && hosts.length === 0) at(['placement', 'agents'], 'must name at least one host agent for the lab placement');
+  c.nodes.forEach((n, i) => {
+    const unknown = (n.config.hosts ?? []).filter((h) => !hosts.includes(h));
+    if (c.placement.kind === 'lab' && unknown.length)
+      at(['nodes', String(i), 'config', 'hosts'], `names ${unknown.join(', ')}, not among placement.agents (${hosts.join(', ')})`);
+  });
   if (c.sync.minAcks > replicas)
     at(['sync', 'minAcks'], `is ${c.sync.minAcks}, but the config declares only ${replicas} replica(s): no write could ever be acknowledged`);
   return issues;
 }
 
 interface ClusterConfigShape {
+  placement: { kind: string; agents: Record<string, string> };
+  nodes: { config: { hosts?: string[] } }[];
   sync: { minAcks: number };
   events: { handlerTimeout: number; leaseMs: number };
   controlPlane: { restartBackoffInitial: number; restartBackoffMax: number };

@@ -10,13 +10,16 @@ export function isValidNodeId(id: string): boolean {
   return ID_PATTERN.test(id);
 }
 
-/** The node ids a template declares: its id when count is 1, else `<id>-1` … `<id>-<count>`. */
-export function nodeIdsOf(template: { id: string; count: number }): string[] {
-  if (template.count === 1) return [template.id];
+/**
+ * The node ids a template declares: the primary's id, else `<id>-1` … `<id>-<count>` (a worker
+ * template of count 1 gives worker-1, so the autoscaler's worker-2 sits beside it).
+ */
+export function nodeIdsOf(template: { id: string; type: RoleName; count: number }): string[] {
+  if (template.type === 'primary') return [template.id];
   return Array.from({ length: template.count }, (_, i) => `${template.id}-${i + 1}`);
 }
 
 /** Every node id the config declares, in its order. */
-export function declaredNodeIds(config: { nodes: readonly { id: string; count: number }[] }): string[] {
+export function declaredNodeIds(config: { nodes: readonly { id: string; type: RoleName; count: number }[] }): string[] {
   return config.nodes.flatMap(nodeIdsOf);
 }

@@ -1,15 +1,15 @@
 import { z } from 'zod';
-import { doc, int, oneOf, section, str } from './fields';
+import { doc, int, oneOf, section, str, strings } from './fields';
 import { ID_PATTERN, nodeIdsOf, ROLE_NAMES, type RoleName } from './nodeIds';
 
 const DEFAULT_LABEL: Record<RoleName, string> = { primary: 'coordinator', replica: 'read-replica', worker: 'processor' };
 
 const nodeId = (text: string) => str().regex(ID_PATTERN, { error: text });
 
-/** One kind of node. A template with `count` > 1 yields ids `<id>-1` … `<id>-<count>`. */
+/** One kind of node. A replica or worker template yields ids `<id>-1` … `<id>-<count>`; the primary's is its id. */
 export const nodeTemplateSchema = section({
   id: doc(nodeId('must be lowercase letters, digits and dashes, 1-63 long'), {
-    description: 'Node id, or the prefix of the ids of a template with count > 1 (replica → replica-1, replica-2).',
+    description: "The primary's node id, or the prefix of the ids of a replica or worker template (replica → replica-1, replica-2).",
   }),
   type: doc(oneOf(ROLE_NAMES), { description: 'The role its nodes start in. One template at most is the primary.' }),
   count: doc(int(0, 100).default(1), { description: 'How many nodes this template declares; the primary template declares exactly 1.', unit: 'nodes' }),
@@ -19,6 +19,10 @@ export const nodeTemplateSchema = section({
     httpPort: doc(int(0, 65535).optional(), {
       description: 'First HTTP port to try (health, metrics). 0 = any free port.',
       defaultText: 'port + 1000, or 0 when port is 0',
+    }),
+    hosts: doc(strings().optional(), {
+      description: 'The placement hosts its nodes may run on (one name pins them); state nodes spread so that no two share a host when they can avoid it.',
+      defaultText: 'any host of the placement',
     }),
     replicateFrom: doc(str().optional(), {
       description:

@@ -4,7 +4,13 @@ import { PROBE_ENDPOINTS } from '../http/probeEndpoints';
 import { ID_PATTERN } from './nodeIds';
 
 export const consulSchema = section({
-  address: doc(hostPort().default('127.0.0.1:8500'), { description: 'host:port of the Consul HTTP API; CONSUL_HTTP_ADDR overrides it.' }),
+  address: doc(hostPort().default('127.0.0.1:8500'), {
+    description: "host:port of the Consul HTTP API, best the agent on this process's own host; CONSUL_HTTP_ADDR overrides it.",
+  }),
+  fallbackAddresses: doc(z.array(hostPort(), { error: 'must be an array of host:port strings' }).default([]), {
+    description:
+      'Other Consul agents (or servers) to try, in order, when consul.address refuses or times out, so the loss of one agent does not blind the process.',
+  }),
 });
 
 export const syncSchema = section({
@@ -31,8 +37,14 @@ export const syncSchema = section({
     description: 'Log entries the primary keeps for replicas to catch up from; a replica further behind gets a snapshot.',
     unit: 'entries',
   }),
-  heartbeatInterval: doc(ms(50, 60_000).default(1000), {
-    description: 'How often the primary tells idle replicas it is alive; three missed beats end the stream.',
+  heartbeatInterval: doc(ms(50, 60_000).default(250), {
+    description:
+      "How often the primary tells idle replicas it is alive, and they answer; three missed beats end the stream. A replica's silence since the last beat is its vote on whether the primary is gone.",
+    unit: 'ms',
+  }),
+  primaryLease: doc(ms(100, 600_000).default(2000), {
+    description:
+      'A primary that has heard from neither Consul nor a majority of the declared replicas for this long stops answering reads and leases (UNAVAILABLE, with the reason) until it hears again, and steps down once it reads a leader record naming another.',
     unit: 'ms',
   }),
 });
@@ -55,7 +67,10 @@ export const healthSchema = section({
     description: "Consul removes a service whose check stays critical this long (Consul's minimum is 60000).",
     unit: 'ms',
   }),
-  samplePeriod: doc(ms(100, 60_000).default(1000), { description: 'Default period of Health.StreamStatus samples.', unit: 'ms' }),
+  samplePeriod: doc(ms(100, 60_000).default(250), {
+    description: "Default period of Health.StreamStatus samples; the control plane's silence detection counts in these.",
+    unit: 'ms',
+  }),
   drainTimeout: doc(ms(0, 600_000).default(10000), { description: 'How long a stopping node lets in-flight calls finish before cancelling them.', unit: 'ms' }),
 });
 
@@ -85,10 +100,30 @@ export const controlPlaneSchema = section({
       'A node whose process runs but that has had no status sample (and no passing Consul check) for this long is suspected; a suspected primary is failed over.',
     unit: 'ms',
   }),
+  failoverAfter: doc(ms(100, 600_000).default(1000), {
+    description:
+      'The primary is failed over once the control plane has had no status sample from it for this long and a majority of the declared replicas have not heard from it for this long either (or its process is known to be gone). A primary that only the control plane cannot reach keeps its role.',
+    unit: 'ms',
+  }),
+  replaceUnreachableAfter: doc(ms(0, 3_600_000).default(5000), {
+    description:
+      'A worker on a host the placement cannot reach is replaced by a new worker on another host after this long. A replica there is left alone until its host answers or an operator runs `shoal forget`.',
+    unit: 'ms',
+  }),
   startTimeout: doc(ms(1000, 600_000).default(20000), { description: 'A started node must pass in Consul within this long, or it is replaced.', unit: 'ms' }),
   decisionLogSize: doc(int(1, 10_000).default(200), {
     description: 'Decisions kept in Consul KV at shoal/<cluster>/decisions (the newest).',
     unit: 'decisions',
+  }),
+});
+
+export const placementSchema = section({
+  kind: doc(oneOf(['local', 'lab']).default('local'), {
+    description:
+      '"local": the control plane starts nodes as child processes on its own machine. "lab": it asks the host agent of each lab host (`shoal lab up`) over the lab network.',
+  }),
+  agents: doc(z.record(z.string().regex(ID_PATTERN, { error: 'must be a host name: lowercase letters, digits and dashes' }), hostPort()).default({}), {
+    description: "For the lab placement: each host's name and its host agent's host:port. `shoal lab up` writes them.",
   }),
 });
 

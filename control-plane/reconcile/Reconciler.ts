@@ -122,6 +122,7 @@ export class Reconciler {
         term: sample?.sample?.term ?? 0,
         logPosition: sample?.sample?.logPosition ?? 0,
         lastSample: sample?.sample,
+        host: '',
         detail: t.detail || (managed ? '' : member ? 'started outside the control plane: observed, failed over if primary, never restarted' : ''),
       };
     });

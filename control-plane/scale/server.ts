@@ -1,5 +1,7 @@
 import type { ScaleServer } from '../../gen/shoal/v1/scale';
 import { rpcHandlers } from '../../common/grpc/handlers';
+import { status } from '@grpc/grpc-js';
+import { ServerError } from '../../common/grpc/ServerError';
 import { drain, type DrainDeps } from './drain';
 import { getTopology } from './getTopology';
 import { getPolicy, type PolicyChangeDeps, scaleWorkers, setPolicy } from './policy';
@@ -22,5 +24,6 @@ export function scaleServer(ctx: ScaleServerDeps): ScaleServer {
     getPolicy: rpc.unary('GetPolicy', () => getPolicy(ctx)),
     setPolicy: rpc.unary('SetPolicy', (request, call) => setPolicy(ctx, request, call)),
     scaleWorkers: rpc.unary('ScaleWorkers', (request, call) => scaleWorkers(ctx, request, call)),
+    forget: rpc.unary('Forget', () => Promise.reject(new ServerError(status.UNIMPLEMENTED, 'Forget is not built yet'))),
   };
 }

@@ -214,7 +214,7 @@ describe('an old primary rejoining with writes nobody else has (minAcks 0, the l
       }),
     );
     const { sync } = c.node('replica-1');
-    await unaryCall((m, o, cb) => sync.promote({ term: 2 }, m, o, cb), Date.now() + 5000);
+    await unaryCall((m, o, cb) => sync.promote({ term: 2, incarnation: '' }, m, o, cb), Date.now() + 5000);
     await put('replica-1', 'contested', 'from-new-primary');
     c.nodes.node('primary').signal('SIGCONT');
 
@@ -285,7 +285,7 @@ describe('an old primary rejoining with writes nobody else has (minAcks 0, the l
             reason: 'test failover',
           }),
         );
-        await unaryCall((m, o, cb) => c.node('replica-2').sync.promote({ term: 3 }, m, o, cb), Date.now() + 5000);
+        await unaryCall((m, o, cb) => c.node('replica-2').sync.promote({ term: 3, incarnation: '' }, m, o, cb), Date.now() + 5000);
         // The new primary builds its queue now, before the old one can hand its entries over.
         assert.equal((await events.backlog()).pending, 0);
       } finally {
@@ -340,7 +340,7 @@ describe('an old primary rejoining with writes nobody else has (minAcks 0, the l
             reason: 'test failover',
           }),
         );
-        await unaryCall((m, o, cb) => c.node('replica-1').sync.promote({ term: 4 }, m, o, cb), Date.now() + 5000);
+        await unaryCall((m, o, cb) => c.node('replica-1').sync.promote({ term: 4, incarnation: '' }, m, o, cb), Date.now() + 5000);
         // The new primary delivers the event again, and it is done: removed.
         const again = (await onNew.lease('w4', 10, 0)).find((l) => l.event!.id === published.eventId);
         assert.ok(again, 'delivered again by the new primary');

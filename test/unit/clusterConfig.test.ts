@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ConfigError } from '../../common/config/ConfigError';
-import { type ConfigWarning, parseClusterConfig, scalingPolicyProblem } from '../../common/config/clusterConfig';
+import { type ConfigWarning, declaredNodeIds, parseClusterConfig, scalingPolicyProblem } from '../../common/config/clusterConfig';
 import { loadClusterConfig } from '../../common/config/loadClusterConfig';
 
 function fieldOf(raw: unknown, env: NodeJS.ProcessEnv = {}): string {
@@ -35,7 +35,8 @@ describe('parseClusterConfig', function () {
       ackTimeout: 5000,
       fsync: 'always',
       retainEntries: 100000,
-      heartbeatInterval: 1000,
+      heartbeatInterval: 250,
+      primaryLease: 2000,
     });
     assert.equal(c.health.interval, 30000);
     assert.deepEqual(c.health.endpoints, ['/health/live', '/health/ready']);
@@ -100,10 +101,21 @@ describe('parseClusterConfig', function () {
     const raw = {
       nodes: [
         { id: 'replica', type: 'replica', count: 2 },
-        { id: 'replica-2', type: 'worker' },
+        { id: 'replica-2', type: 'primary' },
       ],
     };
     assert.throws(() => parseClusterConfig(raw), /nodes\[1\]\.id declares node "replica-2", which nodes\[0\] declares already/);
+  });
+
+  it('names a worker or replica template of count 1 as it names the others: worker-1, not worker', function () {
+    const c = parseClusterConfig({
+      nodes: [
+        { id: 'primary', type: 'primary' },
+        { id: 'replica', type: 'replica' },
+        { id: 'worker', type: 'worker' },
+      ],
+    });
+    assert.deepEqual(declaredNodeIds(c), ['primary', 'replica-1', 'worker-1']);
   });
 
   it('accepts the seed’s replicateFrom only as the primary’s id, on a replica', function () {
@@ -127,6 +139,8 @@ describe('parseClusterConfig', function () {
       httpPort: 8070,
       token: '',
       reconcileInterval: 500,
+      failoverAfter: 1000,
+      replaceUnreachableAfter: 5000,
       restartBackoffInitial: 200,
       restartBackoffMax: 10000,
       suspectAfter: 3000,
@@ -200,7 +214,7 @@ describe('the config schema', function () {
     );
     assert.throws(
       () => parseClusterConfig({ helth: {} }),
-      /helth is not a known field \(known here: version, name, description, consul, nodes, sync, health, controlPlane, events, scaling\)/,
+      /helth is not a known field \(known here: version, name, description, consul, nodes, sync, health, controlPlane, placement, events, scaling\)/,
     );
   });
 

@@ -22,6 +22,7 @@ function node(id: string, over: Partial<TopologyNode> = {}): TopologyNode {
     term: 0,
     logPosition: 0,
     detail: '',
+    host: '',
     lastSample: undefined,
     ...over,
   };

@@ -149,6 +149,25 @@ export interface StreamStatusResponse {
    * latest with both versions. 0 on workers.
    */
   conflictsResolved: number;
+  /** This process's incarnation: a fresh id at each start of the node. */
+  incarnation: string;
+  /**
+   * The id of the state store this process has open, made when the store was created; two
+   * processes with one store id hold the same data. Empty on workers.
+   */
+  storeId: string;
+  /**
+   * On a replica: milliseconds since it last heard from the primary it follows (any message,
+   * heartbeats included), or since it began waiting when it never has. The control plane counts
+   * it as the replica's vote on whether the primary is gone. 0 on the primary and workers.
+   */
+  primarySilenceMs: number;
+  /**
+   * On the primary: whether it holds its lease (it has heard from Consul or a majority of the
+   * declared replicas within sync.primaryLease). A primary without it answers reads and leases
+   * with UNAVAILABLE. False on replicas and workers.
+   */
+  leaseHeld: boolean;
 }
 
 function createBaseGetStatusRequest(): GetStatusRequest {
@@ -447,6 +466,10 @@ function createBaseStreamStatusResponse(): StreamStatusResponse {
     antiEntropyAtUnixMs: 0,
     antiEntropyRepairedKeys: 0,
     conflictsResolved: 0,
+    incarnation: "",
+    storeId: "",
+    primarySilenceMs: 0,
+    leaseHeld: false,
   };
 }
 
@@ -511,6 +534,18 @@ export const StreamStatusResponse: MessageFns<StreamStatusResponse> = {
     }
     if (message.conflictsResolved !== 0) {
       writer.uint32(160).uint64(message.conflictsResolved);
+    }
+    if (message.incarnation !== "") {
+      writer.uint32(170).string(message.incarnation);
+    }
+    if (message.storeId !== "") {
+      writer.uint32(178).string(message.storeId);
+    }
+    if (message.primarySilenceMs !== 0) {
+      writer.uint32(184).uint64(message.primarySilenceMs);
+    }
+    if (message.leaseHeld !== false) {
+      writer.uint32(192).bool(message.leaseHeld);
     }
     return writer;
   },
@@ -688,6 +723,38 @@ export const StreamStatusResponse: MessageFns<StreamStatusResponse> = {
             message.conflictsResolved = longToNumber(reader.uint64());
             continue;
           }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.incarnation = reader.string();
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.storeId = reader.string();
+            continue;
+          }
+          case 23: {
+            if (tag !== 184) {
+              break;
+            }
+
+            message.primarySilenceMs = longToNumber(reader.uint64());
+            continue;
+          }
+          case 24: {
+            if (tag !== 192) {
+              break;
+            }
+
+            message.leaseHeld = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -778,6 +845,22 @@ export const StreamStatusResponse: MessageFns<StreamStatusResponse> = {
         : isSet(object.conflicts_resolved)
         ? globalThis.Number(object.conflicts_resolved)
         : 0,
+      incarnation: isSet(object.incarnation) ? globalThis.String(object.incarnation) : "",
+      storeId: isSet(object.storeId)
+        ? globalThis.String(object.storeId)
+        : isSet(object.store_id)
+        ? globalThis.String(object.store_id)
+        : "",
+      primarySilenceMs: isSet(object.primarySilenceMs)
+        ? globalThis.Number(object.primarySilenceMs)
+        : isSet(object.primary_silence_ms)
+        ? globalThis.Number(object.primary_silence_ms)
+        : 0,
+      leaseHeld: isSet(object.leaseHeld)
+        ? globalThis.Boolean(object.leaseHeld)
+        : isSet(object.lease_held)
+        ? globalThis.Boolean(object.lease_held)
+        : false,
     };
   },
 
@@ -843,6 +926,18 @@ export const StreamStatusResponse: MessageFns<StreamStatusResponse> = {
     if (message.conflictsResolved !== 0) {
       obj.conflictsResolved = Math.round(message.conflictsResolved);
     }
+    if (message.incarnation !== "") {
+      obj.incarnation = message.incarnation;
+    }
+    if (message.storeId !== "") {
+      obj.storeId = message.storeId;
+    }
+    if (message.primarySilenceMs !== 0) {
+      obj.primarySilenceMs = Math.round(message.primarySilenceMs);
+    }
+    if (message.leaseHeld !== false) {
+      obj.leaseHeld = message.leaseHeld;
+    }
     return obj;
   },
 
@@ -871,6 +966,10 @@ export const StreamStatusResponse: MessageFns<StreamStatusResponse> = {
     message.antiEntropyAtUnixMs = object.antiEntropyAtUnixMs ?? 0;
     message.antiEntropyRepairedKeys = object.antiEntropyRepairedKeys ?? 0;
     message.conflictsResolved = object.conflictsResolved ?? 0;
+    message.incarnation = object.incarnation ?? "";
+    message.storeId = object.storeId ?? "";
+    message.primarySilenceMs = object.primarySilenceMs ?? 0;
+    message.leaseHeld = object.leaseHeld ?? false;
     return message;
   },
 };

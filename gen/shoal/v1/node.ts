@@ -128,6 +128,10 @@ export interface NodeInfo {
   startedAtUnixMs: number;
   /** Last log position this node holds (applied, on a replica; 0 on workers). */
   logPosition: number;
+  /** A fresh id at each start of the process: two starts of one node id are told apart by it. */
+  incarnation: string;
+  /** The id of the state store it has open (made when the store was created); empty on workers. */
+  storeId: string;
 }
 
 function createBaseNodeInfo(): NodeInfo {
@@ -141,6 +145,8 @@ function createBaseNodeInfo(): NodeInfo {
     version: "",
     startedAtUnixMs: 0,
     logPosition: 0,
+    incarnation: "",
+    storeId: "",
   };
 }
 
@@ -172,6 +178,12 @@ export const NodeInfo: MessageFns<NodeInfo> = {
     }
     if (message.logPosition !== 0) {
       writer.uint32(72).uint64(message.logPosition);
+    }
+    if (message.incarnation !== "") {
+      writer.uint32(82).string(message.incarnation);
+    }
+    if (message.storeId !== "") {
+      writer.uint32(90).string(message.storeId);
     }
     return writer;
   },
@@ -261,6 +273,22 @@ export const NodeInfo: MessageFns<NodeInfo> = {
             message.logPosition = longToNumber(reader.uint64());
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.incarnation = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.storeId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -300,6 +328,12 @@ export const NodeInfo: MessageFns<NodeInfo> = {
         : isSet(object.log_position)
         ? globalThis.Number(object.log_position)
         : 0,
+      incarnation: isSet(object.incarnation) ? globalThis.String(object.incarnation) : "",
+      storeId: isSet(object.storeId)
+        ? globalThis.String(object.storeId)
+        : isSet(object.store_id)
+        ? globalThis.String(object.store_id)
+        : "",
     };
   },
 
@@ -332,6 +366,12 @@ export const NodeInfo: MessageFns<NodeInfo> = {
     if (message.logPosition !== 0) {
       obj.logPosition = Math.round(message.logPosition);
     }
+    if (message.incarnation !== "") {
+      obj.incarnation = message.incarnation;
+    }
+    if (message.storeId !== "") {
+      obj.storeId = message.storeId;
+    }
     return obj;
   },
 
@@ -349,6 +389,8 @@ export const NodeInfo: MessageFns<NodeInfo> = {
     message.version = object.version ?? "";
     message.startedAtUnixMs = object.startedAtUnixMs ?? 0;
     message.logPosition = object.logPosition ?? 0;
+    message.incarnation = object.incarnation ?? "";
+    message.storeId = object.storeId ?? "";
     return message;
   },
 };

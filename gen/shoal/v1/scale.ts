@@ -50,6 +50,11 @@ export enum NodePhase {
   NODE_PHASE_DOWN = 5,
   /** NODE_PHASE_DRAINED - Taken out of service by Drain; not restarted until Restart. */
   NODE_PHASE_DRAINED = 6,
+  /**
+   * NODE_PHASE_UNREACHABLE - Recorded on a host the placement cannot reach now: it may still run there, so no second
+   * copy is started until the host answers again or an operator runs Forget.
+   */
+  NODE_PHASE_UNREACHABLE = 7,
   UNRECOGNIZED = -1,
 }
 
@@ -76,6 +81,9 @@ export function nodePhaseFromJSON(object: any): NodePhase {
     case 6:
     case "NODE_PHASE_DRAINED":
       return NodePhase.NODE_PHASE_DRAINED;
+    case 7:
+    case "NODE_PHASE_UNREACHABLE":
+      return NodePhase.NODE_PHASE_UNREACHABLE;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -99,6 +107,8 @@ export function nodePhaseToJSON(object: NodePhase): string {
       return "NODE_PHASE_DOWN";
     case NodePhase.NODE_PHASE_DRAINED:
       return "NODE_PHASE_DRAINED";
+    case NodePhase.NODE_PHASE_UNREACHABLE:
+      return "NODE_PHASE_UNREACHABLE";
     case NodePhase.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -128,6 +138,10 @@ export enum ClusterEventKind {
   CLUSTER_EVENT_KIND_SWITCHED_OVER = 17,
   CLUSTER_EVENT_KIND_SCALED_UP = 18,
   CLUSTER_EVENT_KIND_SCALED_DOWN = 19,
+  /** CLUSTER_EVENT_KIND_NODE_UNREACHABLE - Observation: the placement cannot reach the node's host (it may still run there). */
+  CLUSTER_EVENT_KIND_NODE_UNREACHABLE = 20,
+  /** CLUSTER_EVENT_KIND_NODE_FORGOTTEN - Decision: an operator's Forget dropped the record of a node on a host that is gone. */
+  CLUSTER_EVENT_KIND_NODE_FORGOTTEN = 21,
   UNRECOGNIZED = -1,
 }
 
@@ -193,6 +207,12 @@ export function clusterEventKindFromJSON(object: any): ClusterEventKind {
     case 19:
     case "CLUSTER_EVENT_KIND_SCALED_DOWN":
       return ClusterEventKind.CLUSTER_EVENT_KIND_SCALED_DOWN;
+    case 20:
+    case "CLUSTER_EVENT_KIND_NODE_UNREACHABLE":
+      return ClusterEventKind.CLUSTER_EVENT_KIND_NODE_UNREACHABLE;
+    case 21:
+    case "CLUSTER_EVENT_KIND_NODE_FORGOTTEN":
+      return ClusterEventKind.CLUSTER_EVENT_KIND_NODE_FORGOTTEN;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -242,6 +262,10 @@ export function clusterEventKindToJSON(object: ClusterEventKind): string {
       return "CLUSTER_EVENT_KIND_SCALED_UP";
     case ClusterEventKind.CLUSTER_EVENT_KIND_SCALED_DOWN:
       return "CLUSTER_EVENT_KIND_SCALED_DOWN";
+    case ClusterEventKind.CLUSTER_EVENT_KIND_NODE_UNREACHABLE:
+      return "CLUSTER_EVENT_KIND_NODE_UNREACHABLE";
+    case ClusterEventKind.CLUSTER_EVENT_KIND_NODE_FORGOTTEN:
+      return "CLUSTER_EVENT_KIND_NODE_FORGOTTEN";
     case ClusterEventKind.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -354,7 +378,14 @@ export interface TopologyNode {
    * The last status sample the control plane received from the node (cpu, memory, calls,
    * replication figures); unset before the first.
    */
-  lastSample: StreamStatusResponse | undefined;
+  lastSample:
+    | StreamStatusResponse
+    | undefined;
+  /**
+   * The host the placement put it on (the lab's h1, h2…); empty for the local placement and
+   * for nodes it did not start.
+   */
+  host: string;
 }
 
 export interface ClusterEvent {
@@ -412,6 +443,14 @@ export interface RestartRequest {
 }
 
 export interface RestartResponse {
+  steps: string[];
+}
+
+export interface ForgetRequest {
+  nodeId: string;
+}
+
+export interface ForgetResponse {
   steps: string[];
 }
 
@@ -1506,6 +1545,7 @@ function createBaseTopologyNode(): TopologyNode {
     logPosition: 0,
     detail: "",
     lastSample: undefined,
+    host: "",
   };
 }
 
@@ -1555,6 +1595,9 @@ export const TopologyNode: MessageFns<TopologyNode> = {
     }
     if (message.lastSample !== undefined) {
       StreamStatusResponse.encode(message.lastSample, writer.uint32(122).fork()).join();
+    }
+    if (message.host !== "") {
+      writer.uint32(130).string(message.host);
     }
     return writer;
   },
@@ -1692,6 +1735,14 @@ export const TopologyNode: MessageFns<TopologyNode> = {
             message.lastSample = StreamStatusResponse.decode(reader, reader.uint32());
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.host = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1749,6 +1800,7 @@ export const TopologyNode: MessageFns<TopologyNode> = {
         : isSet(object.last_sample)
         ? StreamStatusResponse.fromJSON(object.last_sample)
         : undefined,
+      host: isSet(object.host) ? globalThis.String(object.host) : "",
     };
   },
 
@@ -1799,6 +1851,9 @@ export const TopologyNode: MessageFns<TopologyNode> = {
     if (message.lastSample !== undefined) {
       obj.lastSample = StreamStatusResponse.toJSON(message.lastSample);
     }
+    if (message.host !== "") {
+      obj.host = message.host;
+    }
     return obj;
   },
 
@@ -1824,6 +1879,7 @@ export const TopologyNode: MessageFns<TopologyNode> = {
     message.lastSample = (object.lastSample !== undefined && object.lastSample !== null)
       ? StreamStatusResponse.fromPartial(object.lastSample)
       : undefined;
+    message.host = object.host ?? "";
     return message;
   },
 };
@@ -2572,6 +2628,146 @@ export const RestartResponse: MessageFns<RestartResponse> = {
   },
 };
 
+function createBaseForgetRequest(): ForgetRequest {
+  return { nodeId: "" };
+}
+
+export const ForgetRequest: MessageFns<ForgetRequest> = {
+  encode(message: ForgetRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ForgetRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseForgetRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ForgetRequest {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ForgetRequest): unknown {
+    const obj: any = {};
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ForgetRequest>): ForgetRequest {
+    return ForgetRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ForgetRequest>): ForgetRequest {
+    const message = createBaseForgetRequest();
+    message.nodeId = object.nodeId ?? "";
+    return message;
+  },
+};
+
+function createBaseForgetResponse(): ForgetResponse {
+  return { steps: [] };
+}
+
+export const ForgetResponse: MessageFns<ForgetResponse> = {
+  encode(message: ForgetResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.steps) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ForgetResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseForgetResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.steps.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ForgetResponse {
+    return { steps: globalThis.Array.isArray(object?.steps) ? object.steps.map((e: any) => globalThis.String(e)) : [] };
+  },
+
+  toJSON(message: ForgetResponse): unknown {
+    const obj: any = {};
+    if (message.steps?.length) {
+      obj.steps = message.steps;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ForgetResponse>): ForgetResponse {
+    return ForgetResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ForgetResponse>): ForgetResponse {
+    const message = createBaseForgetResponse();
+    message.steps = object.steps?.map((e) => e) || [];
+    return message;
+  },
+};
+
 function createBaseWatchClusterRequest(): WatchClusterRequest {
   return { periodMs: 0 };
 }
@@ -2904,6 +3100,21 @@ export const ScaleService = {
       Buffer.from(ScaleWorkersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ScaleWorkersResponse => ScaleWorkersResponse.decode(value),
   },
+  /**
+   * Tells the control plane that a node's host is gone for good (as `kubectl delete node`
+   * does): the placement's record of it is dropped, so the node may be started on another host.
+   * Only for a node whose host cannot be reached (FAILED_PRECONDITION otherwise: stop it, or let
+   * the control plane restart it). Needs the bearer token when one is set.
+   */
+  forget: {
+    path: "/shoal.v1.Scale/Forget" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ForgetRequest): Buffer => Buffer.from(ForgetRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ForgetRequest => ForgetRequest.decode(value),
+    responseSerialize: (value: ForgetResponse): Buffer => Buffer.from(ForgetResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ForgetResponse => ForgetResponse.decode(value),
+  },
 } as const;
 
 export interface ScaleServer extends UntypedServiceImplementation {
@@ -2946,6 +3157,13 @@ export interface ScaleServer extends UntypedServiceImplementation {
    * (SetPolicy with enabled turns it on again). Needs the bearer token when one is set.
    */
   scaleWorkers: handleUnaryCall<ScaleWorkersRequest, ScaleWorkersResponse>;
+  /**
+   * Tells the control plane that a node's host is gone for good (as `kubectl delete node`
+   * does): the placement's record of it is dropped, so the node may be started on another host.
+   * Only for a node whose host cannot be reached (FAILED_PRECONDITION otherwise: stop it, or let
+   * the control plane restart it). Needs the bearer token when one is set.
+   */
+  forget: handleUnaryCall<ForgetRequest, ForgetResponse>;
 }
 
 export interface ScaleClient extends Client {
@@ -3084,6 +3302,27 @@ export interface ScaleClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ScaleWorkersResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Tells the control plane that a node's host is gone for good (as `kubectl delete node`
+   * does): the placement's record of it is dropped, so the node may be started on another host.
+   * Only for a node whose host cannot be reached (FAILED_PRECONDITION otherwise: stop it, or let
+   * the control plane restart it). Needs the bearer token when one is set.
+   */
+  forget(
+    request: ForgetRequest,
+    callback: (error: ServiceError | null, response: ForgetResponse) => void,
+  ): ClientUnaryCall;
+  forget(
+    request: ForgetRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ForgetResponse) => void,
+  ): ClientUnaryCall;
+  forget(
+    request: ForgetRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ForgetResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -222,6 +222,12 @@ export interface GetPositionResponse {
    * newer term is the more advanced, whatever their lengths.
    */
   lastEntryTerm: number;
+  /**
+   * The answering process's incarnation and store id: a failover names both in the leader
+   * record, so only this process, with this data, may act as the primary it promotes.
+   */
+  incarnation: string;
+  storeId: string;
 }
 
 export interface FenceRequest {
@@ -238,6 +244,11 @@ export interface FenceResponse {
 
 export interface PromoteRequest {
   term: number;
+  /**
+   * The incarnation the caller saw (GetPosition); FAILED_PRECONDITION when this process is
+   * another start of the node (it restarted meanwhile). Empty: any.
+   */
+  incarnation: string;
 }
 
 export interface PromoteResponse {
@@ -2257,7 +2268,7 @@ export const GetPositionRequest: MessageFns<GetPositionRequest> = {
 };
 
 function createBaseGetPositionResponse(): GetPositionResponse {
-  return { nodeId: "", role: 0, term: 0, position: 0, primaryId: "", lastEntryTerm: 0 };
+  return { nodeId: "", role: 0, term: 0, position: 0, primaryId: "", lastEntryTerm: 0, incarnation: "", storeId: "" };
 }
 
 export const GetPositionResponse: MessageFns<GetPositionResponse> = {
@@ -2279,6 +2290,12 @@ export const GetPositionResponse: MessageFns<GetPositionResponse> = {
     }
     if (message.lastEntryTerm !== 0) {
       writer.uint32(48).uint64(message.lastEntryTerm);
+    }
+    if (message.incarnation !== "") {
+      writer.uint32(58).string(message.incarnation);
+    }
+    if (message.storeId !== "") {
+      writer.uint32(66).string(message.storeId);
     }
     return writer;
   },
@@ -2344,6 +2361,22 @@ export const GetPositionResponse: MessageFns<GetPositionResponse> = {
             message.lastEntryTerm = longToNumber(reader.uint64());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.incarnation = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.storeId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2376,6 +2409,12 @@ export const GetPositionResponse: MessageFns<GetPositionResponse> = {
         : isSet(object.last_entry_term)
         ? globalThis.Number(object.last_entry_term)
         : 0,
+      incarnation: isSet(object.incarnation) ? globalThis.String(object.incarnation) : "",
+      storeId: isSet(object.storeId)
+        ? globalThis.String(object.storeId)
+        : isSet(object.store_id)
+        ? globalThis.String(object.store_id)
+        : "",
     };
   },
 
@@ -2399,6 +2438,12 @@ export const GetPositionResponse: MessageFns<GetPositionResponse> = {
     if (message.lastEntryTerm !== 0) {
       obj.lastEntryTerm = Math.round(message.lastEntryTerm);
     }
+    if (message.incarnation !== "") {
+      obj.incarnation = message.incarnation;
+    }
+    if (message.storeId !== "") {
+      obj.storeId = message.storeId;
+    }
     return obj;
   },
 
@@ -2413,6 +2458,8 @@ export const GetPositionResponse: MessageFns<GetPositionResponse> = {
     message.position = object.position ?? 0;
     message.primaryId = object.primaryId ?? "";
     message.lastEntryTerm = object.lastEntryTerm ?? 0;
+    message.incarnation = object.incarnation ?? "";
+    message.storeId = object.storeId ?? "";
     return message;
   },
 };
@@ -2596,13 +2643,16 @@ export const FenceResponse: MessageFns<FenceResponse> = {
 };
 
 function createBasePromoteRequest(): PromoteRequest {
-  return { term: 0 };
+  return { term: 0, incarnation: "" };
 }
 
 export const PromoteRequest: MessageFns<PromoteRequest> = {
   encode(message: PromoteRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.term !== 0) {
       writer.uint32(8).uint64(message.term);
+    }
+    if (message.incarnation !== "") {
+      writer.uint32(18).string(message.incarnation);
     }
     return writer;
   },
@@ -2628,6 +2678,14 @@ export const PromoteRequest: MessageFns<PromoteRequest> = {
             message.term = longToNumber(reader.uint64());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.incarnation = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2641,13 +2699,19 @@ export const PromoteRequest: MessageFns<PromoteRequest> = {
   },
 
   fromJSON(object: any): PromoteRequest {
-    return { term: isSet(object.term) ? globalThis.Number(object.term) : 0 };
+    return {
+      term: isSet(object.term) ? globalThis.Number(object.term) : 0,
+      incarnation: isSet(object.incarnation) ? globalThis.String(object.incarnation) : "",
+    };
   },
 
   toJSON(message: PromoteRequest): unknown {
     const obj: any = {};
     if (message.term !== 0) {
       obj.term = Math.round(message.term);
+    }
+    if (message.incarnation !== "") {
+      obj.incarnation = message.incarnation;
     }
     return obj;
   },
@@ -2658,6 +2722,7 @@ export const PromoteRequest: MessageFns<PromoteRequest> = {
   fromPartial(object: DeepPartial<PromoteRequest>): PromoteRequest {
     const message = createBasePromoteRequest();
     message.term = object.term ?? 0;
+    message.incarnation = object.incarnation ?? "";
     return message;
   },
 };

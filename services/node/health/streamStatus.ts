@@ -42,6 +42,10 @@ export async function streamStatus(
           ...window.take(),
           sampledAtUnixMs: Date.now(),
           ...replicationFigures(ctx),
+          incarnation: '',
+          storeId: '',
+          primarySilenceMs: 0,
+          leaseHeld: false,
         },
         ended,
       );

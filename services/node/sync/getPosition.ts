@@ -9,5 +9,14 @@ export function getPosition(deps: SyncDeps, request: GetPositionRequest): GetPos
   if (request.term > r.term) r.observeTerm(request.term, 'GetPosition');
   const role = r.role === 'primary' ? NodeRole.NODE_ROLE_PRIMARY : r.role === 'replica' ? NodeRole.NODE_ROLE_REPLICA : NodeRole.NODE_ROLE_UNSPECIFIED;
   const primaryId = r.role === 'primary' ? deps.identity.id : (r.follower?.target.primaryId ?? '');
-  return { nodeId: deps.identity.id, role, term: r.term, position: r.store.lastPosition, primaryId, lastEntryTerm: r.store.lastEntryTerm() };
+  return {
+    nodeId: deps.identity.id,
+    role,
+    term: r.term,
+    position: r.store.lastPosition,
+    primaryId,
+    lastEntryTerm: r.store.lastEntryTerm(),
+    incarnation: '',
+    storeId: '',
+  };
 }
