@@ -4,6 +4,7 @@ import { type ClusterConfig, type ConfigWarning, isValidNodeId } from '../common
 import { loadClusterConfig } from '../common/config/loadClusterConfig';
 import { portFlag, readCommandLine } from '../common/config/commandLine';
 import { defaultRunDir } from '../common/local/RunDir';
+import { plaintextBinding } from '../common/net/plaintextBinding';
 
 export const CONTROL_PLANE_HELP = `Usage: shoal-control-plane [options]
 
@@ -22,7 +23,10 @@ Options:
   --config FILE          cluster config (JSON); default: built-in (deploy/local/cluster.json)
   --cluster NAME         cluster name, overrides the config's "name" (default: local)
   --consul HOST:PORT     Consul HTTP API (default: CONSUL_HTTP_ADDR, else 127.0.0.1:8500)
-  --host ADDR            address to bind and advertise (default: 127.0.0.1)
+  --host ADDR            address to bind and advertise (default: 127.0.0.1); beyond loopback
+                         only with --insecure
+  --insecure             serve in plaintext beyond loopback (shoal has no TLS yet); logged
+                         as a warning at start
   --port N               first gRPC port to try (default: controlPlane.port, 7070; the next
                          free one is taken if busy; 0 = any free port)
   --http-port N          first HTTP port to try, /health/live, /health/ready, /metrics
@@ -55,7 +59,7 @@ export interface ControlPlaneFlags {
  * @throws ConfigError naming the flag or config field that is wrong.
  */
 export function parseControlPlaneFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): ControlPlaneFlags | undefined {
-  const str = readCommandLine(argv, ['id', 'config', 'cluster', 'consul', 'host', 'port', 'http-port', 'run-dir']);
+  const str = readCommandLine(argv, ['id', 'config', 'cluster', 'consul', 'host', 'port', 'http-port', 'run-dir'], ['insecure']);
   if (!str) return undefined;
   const configPath = str('config') ? resolve(str('config')!) : undefined;
   const configEnv = str('consul') ? { ...env, CONSUL_HTTP_ADDR: str('consul') } : env;
@@ -68,6 +72,7 @@ export function parseControlPlaneFlags(argv: string[], env: NodeJS.ProcessEnv = 
   if (!isValidNodeId(id)) throw new ConfigError('--id', `"${id}" must be lowercase letters, digits and dashes, 1-63 long`);
   const host = str('host') ?? '127.0.0.1';
   if (host === '0.0.0.0' || host === '::') throw new ConfigError('--host', 'must be an address others can dial (it is what goes into Consul)');
+  configWarnings.push(...plaintextBinding('--host', host, str('insecure') === 'true'));
   const grpcPort = str('port') !== undefined ? portFlag('--port', str('port')!) : config.controlPlane.port;
   const httpPort = str('http-port') !== undefined ? portFlag('--http-port', str('http-port')!) : config.controlPlane.httpPort;
   return { config, configWarnings, configPath, id, host, grpcPort, httpPort, runDir: resolve(str('run-dir') ?? defaultRunDir(env)) };

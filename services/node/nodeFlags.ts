@@ -4,6 +4,7 @@ import { ConfigError } from '../../common/config/ConfigError';
 import { type ClusterConfig, type ConfigWarning, isValidNodeId, ROLE_NAMES, type RoleName } from '../../common/config/clusterConfig';
 import { loadClusterConfig } from '../../common/config/loadClusterConfig';
 import { portFlag, readCommandLine } from '../../common/config/commandLine';
+import { plaintextBinding } from '../../common/net/plaintextBinding';
 import type { EventHandler } from './worker/handlers';
 import { loadHandlers } from './worker/loadHandlers';
 
@@ -23,7 +24,10 @@ Options:
   --config FILE          cluster config (JSON, the seed's clusterSchema shape); default: built-in
   --cluster NAME         cluster name, overrides the config's "name" (default: local)
   --consul HOST:PORT     Consul HTTP API (default: CONSUL_HTTP_ADDR, else 127.0.0.1:8500)
-  --host ADDR            address to bind (default: 127.0.0.1; 0.0.0.0 needs --advertise-host)
+  --host ADDR            address to bind (default: 127.0.0.1; 0.0.0.0 needs --advertise-host);
+                         beyond loopback only with --insecure
+  --insecure             serve in plaintext beyond loopback (shoal has no TLS yet); logged
+                         as a warning at start
   --advertise-host HOST  host other processes reach this node at (default: --host)
   --port N               first gRPC port to try; the next free one above is taken if busy
                          (default: the role's port in the config: 8080 primary, 8081 replica,
@@ -68,20 +72,11 @@ export interface NodeFlags {
  * @throws ConfigError naming the flag or config field that is wrong.
  */
 export function parseNodeFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): NodeFlags | undefined {
-  const str = readCommandLine(argv, [
-    'role',
-    'id',
-    'config',
-    'cluster',
-    'consul',
-    'host',
-    'advertise-host',
-    'port',
-    'http-port',
-    'drain-timeout',
-    'data-dir',
-    'handlers',
-  ]);
+  const str = readCommandLine(
+    argv,
+    ['role', 'id', 'config', 'cluster', 'consul', 'host', 'advertise-host', 'port', 'http-port', 'drain-timeout', 'data-dir', 'handlers'],
+    ['insecure'],
+  );
   if (!str) return undefined;
 
   const role = str('role');
@@ -102,6 +97,7 @@ export function parseNodeFlags(argv: string[], env: NodeJS.ProcessEnv = process.
   const wildcard = host === '0.0.0.0' || host === '::';
   const advertiseHost = str('advertise-host') ?? (wildcard ? undefined : host);
   if (!advertiseHost) throw new ConfigError('--advertise-host', `is required when --host is ${host}: Consul needs an address others can dial`);
+  configWarnings.push(...plaintextBinding('--host', host, str('insecure') === 'true'));
 
   // Without flags, both ports come from the role's template; with --port alone, the HTTP port
   // follows it (+1000), as the help says.

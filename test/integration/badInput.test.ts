@@ -45,6 +45,14 @@ describe('a node started with bad input', function () {
     assert.match((await refusedStart(['--id', 'worker-1', '--host', '0.0.0.0'])).stderr, /--advertise-host is required when --host is 0.0.0.0/);
   });
 
+  it('refuses to serve beyond loopback in plaintext unless told --insecure, and says how', async function () {
+    const refused = await refusedStart(['--id', 'worker-1', '--host', '10.99.0.1']);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /--host is 10\.99\.0\.1, beyond loopback: .*pass --insecure/);
+    const wildcard = await refusedStart(['--id', 'worker-1', '--host', '0.0.0.0', '--advertise-host', '10.99.0.1']);
+    assert.match(wildcard.stderr, /--host is 0\.0\.0\.0, beyond loopback/);
+  });
+
   it('prints its help with --help and exits 0', async function () {
     const node = NodeProcess.spawn({ role: 'worker', consulAddress: '127.0.0.1:1', args: ['--help'] });
     const exit = await node.exited;
