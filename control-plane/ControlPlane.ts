@@ -24,12 +24,17 @@ import { ControlPlaneMetrics } from './http/controlPlaneMetrics';
 import { LeaderLock } from './leadership/LeaderLock';
 import { ClusterObserver } from './observe/ClusterObserver';
 import { HttpProbe } from './observe/HttpProbe';
+import { LabPlacement } from './placement/LabPlacement';
 import { LocalPlacement } from './placement/LocalPlacement';
+import type { Placement } from './placement/Placement';
 import { primaryChangesOverConsul } from './reconcile/primaryChangesOverConsul';
 import { Reconciler } from './reconcile/Reconciler';
 import type { ScaleContext } from './scale/ScaleContext';
 import { scaleServer } from './scale/server';
 import { ScalingController } from './scaling/ScalingController';
+
+/** The longest one Consul request of the control plane may take on one agent, ms. */
+const CONSUL_TIMEOUT_MS = 1000;
 
 export interface ControlPlaneOptions extends ControlPlaneFlags {
   logger: Logger;
@@ -53,11 +58,13 @@ export class ControlPlane {
   private ctx: ScaleContext | undefined;
   private lock: LeaderLock | undefined;
   private probe: HttpProbe | undefined;
+  private labPlacement: LabPlacement | undefined;
   private registering: Promise<void> | undefined;
   private stopped: Promise<void> | undefined;
 
   constructor(private readonly opts: ControlPlaneOptions) {
-    this.consul = new ConsulApi(opts.config.consul.address);
+    // A decision waits on these requests: a second per address at most, then the next agent.
+    this.consul = new ConsulApi(opts.config.consul.address, { fallbackAddresses: opts.config.consul.fallbackAddresses, maxTimeoutMs: CONSUL_TIMEOUT_MS });
     this.events = new EventsClient({ consul: this.consul, cluster: opts.config.name });
     this.metrics = new ControlPlaneMetrics(() => this.ctx);
     this.http = createControlPlaneEndpoints(() => this.ctx, this.metrics);
@@ -92,8 +99,10 @@ export class ControlPlane {
     const journal = new EventJournal(id, logger, decisionLog);
     journal.subscribe((e) => this.metrics.count(e));
     const runDir = new RunDir(opts.runDir);
-    const placement = new LocalPlacement({ runDir, consulAddress: config.consul.address, cluster: config.name, configPath: opts.configPath, host: opts.host });
-    const wake = () => void reconciler.wake();
+    // The reconciler is made below; a wake before it starts (the placement's first list) has nothing to do.
+    const wake = () => void this.ctx?.reconciler.wake();
+    const placement = await this.placement(runDir, wake);
+    if (this.stopped) return;
     const observer = new ClusterObserver({
       consul: this.consul,
       cluster: config.name,
@@ -102,6 +111,10 @@ export class ControlPlane {
       wake,
       observe: (kind, nodeId, reason) => journal.observe(kind, nodeId, reason),
       onBlind: () => lock.recheck(),
+      addressOf: (nodeId) => {
+        const known = placement.knowledge(nodeId);
+        return known.state === 'stopped' ? undefined : known.record?.grpcAddress;
+      },
     });
     const { endpoints, interval: intervalMs, timeout: timeoutMs } = config.health;
     this.probe = new HttpProbe({ targets: () => observer.members.values(), endpoints, intervalMs, timeoutMs, logger, registry: this.metrics.registry });
@@ -160,7 +173,8 @@ export class ControlPlane {
       {
         grpc: self.grpcAddress,
         http: self.httpAddress,
-        consul: config.consul.address,
+        consul: this.consul.addresses.join(','),
+        placement: config.placement.kind,
         runDir: runDir.path,
         token: config.controlPlane.token ? 'required' : 'none',
       },
@@ -173,6 +187,21 @@ export class ControlPlane {
     scaling.start();
     this.registering = this.registerWithRetry(self.grpcAddress, httpPort);
     lock.start();
+  }
+
+  /**
+   * The placement the config names: child processes on this machine, or lab hosts through their
+   * agents (the first list of every agent read before the reconciler starts, so nothing is
+   * started on a host whose processes are not known yet).
+   */
+  private async placement(runDir: RunDir, wake: () => void): Promise<Placement> {
+    const { config, logger, host, insecure, configPath } = this.opts;
+    if (config.placement.kind === 'lab') {
+      this.labPlacement = new LabPlacement({ agents: config.placement.agents, logger, onChange: wake });
+      await this.labPlacement.follow();
+      return this.labPlacement;
+    }
+    return new LocalPlacement({ runDir, consulAddress: config.consul.address, cluster: config.name, configPath, host, insecure });
   }
 
   /**
@@ -194,6 +223,7 @@ export class ControlPlane {
     await this.lock?.stop();
     await this.ctx?.observer.stop();
     await this.probe?.stop();
+    await this.labPlacement?.close();
     await this.ctx?.decisionLog.flushed();
     await this.registering;
     await this.consul.deregisterService(this.opts.id, 2000).catch((err: Error) => logger.warn({ err: err.message }, 'could not deregister from Consul'));

@@ -48,6 +48,8 @@ export interface ControlPlaneFlags {
   configPath?: string;
   id: string;
   host: string;
+  /** Plaintext beyond loopback allowed (--insecure); passed on to the nodes it starts. */
+  insecure: boolean;
   grpcPort: number;
   httpPort: number;
   runDir: string;
@@ -72,8 +74,9 @@ export function parseControlPlaneFlags(argv: string[], env: NodeJS.ProcessEnv = 
   if (!isValidNodeId(id)) throw new ConfigError('--id', `"${id}" must be lowercase letters, digits and dashes, 1-63 long`);
   const host = str('host') ?? '127.0.0.1';
   if (host === '0.0.0.0' || host === '::') throw new ConfigError('--host', 'must be an address others can dial (it is what goes into Consul)');
-  configWarnings.push(...plaintextBinding('--host', host, str('insecure') === 'true'));
+  const insecure = str('insecure') === 'true';
+  configWarnings.push(...plaintextBinding('--host', host, insecure));
   const grpcPort = str('port') !== undefined ? portFlag('--port', str('port')!) : config.controlPlane.port;
   const httpPort = str('http-port') !== undefined ? portFlag('--http-port', str('http-port')!) : config.controlPlane.httpPort;
-  return { config, configWarnings, configPath, id, host, grpcPort, httpPort, runDir: resolve(str('run-dir') ?? defaultRunDir(env)) };
+  return { config, configWarnings, configPath, id, host, insecure, grpcPort, httpPort, runDir: resolve(str('run-dir') ?? defaultRunDir(env)) };
 }

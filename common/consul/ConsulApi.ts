@@ -54,22 +54,82 @@ export interface Indexed<T> {
   value: T;
 }
 
+/** How a ConsulApi reaches Consul beyond its first address. */
+export interface ConsulApiOptions {
+  /** Other agents (or servers) to try, in order, when one cannot be connected to or times out (consul.fallbackAddresses). */
+  fallbackAddresses?: readonly string[];
+  /**
+   * The longest a non-blocking request may take on one address, ms; a caller's longer timeout
+   * is cut to it. Where a decision waits on Consul (the control plane) this is short, so a cut
+   * off agent costs a second, not five. @default no cap
+   */
+  maxTimeoutMs?: number;
+}
+
 /**
  * The small part of Consul's HTTP API that shoal uses, typed, with cancellation. The npm
  * `consul` client returns the X-Consul-Index only when the request's ctx has
  * `includeResponse`, and cancels a request when that ctx emits `cancel`; both are wrapped here.
+ *
+ * It survives the loss of one agent: a non-blocking request that cannot connect, times out or
+ * gets a 5xx (an agent that lost its servers) is tried on the next address within the call; a
+ * blocking query that fails so moves the next query to the next address. The address that last
+ * answered is tried first.
  */
 export class ConsulApi {
-  private readonly client: Consul;
+  /** Every address, the first one first. */
+  readonly addresses: readonly string[];
+  private readonly clients: Consul[];
+  /** Index of the address tried first (the one that last answered). */
+  private current = 0;
 
-  /** @param address host:port of the Consul HTTP API. */
-  constructor(readonly address: string) {
-    const [host, port] = address.split(':');
-    this.client = new Consul({ host, port: Number(port) });
+  /** @param address host:port of the Consul HTTP API (this host's agent). */
+  constructor(
+    readonly address: string,
+    private readonly options: ConsulApiOptions = {},
+  ) {
+    this.addresses = [address, ...(options.fallbackAddresses ?? []).filter((a) => a !== address)];
+    this.clients = this.addresses.map((a) => {
+      const [host, port] = a.split(':');
+      return new Consul({ host, port: Number(port) });
+    });
+  }
+
+  /** The address requests go to first now (the one that last answered). */
+  get currentAddress(): string {
+    return this.addresses[this.current];
+  }
+
+  /**
+   * Runs a non-blocking request on each address in turn, from the current one, until one
+   * answers; the last failure is thrown (naming every address tried) when none does.
+   */
+  private async anyAgent<T>(timeoutMs: number, run: (client: Consul, timeoutMs: number) => Promise<T>): Promise<T> {
+    const timeout = Math.min(timeoutMs, this.options.maxTimeoutMs ?? timeoutMs);
+    const tried: string[] = [];
+    let last: unknown;
+    for (let i = 0; i < this.clients.length; i++) {
+      const at = (this.current + i) % this.clients.length;
+      try {
+        const answer = await run(this.clients[at], timeout);
+        this.current = at;
+        return answer;
+      } catch (err) {
+        if (!agentFailed(err)) throw err;
+        last = err;
+        tried.push(`${this.addresses[at]}: ${(err as Error).message}`);
+      }
+    }
+    if (this.clients.length === 1) throw last;
+    throw new Error(`no Consul agent answered (${tried.join('; ')})`, { cause: last });
   }
 
   async registerService(reg: ServiceRegistration, timeoutMs = 5000): Promise<void> {
-    await this.client.agent.service.register({
+    await this.anyAgent(timeoutMs, (client, timeout) => this.register(client, reg, timeout));
+  }
+
+  private async register(client: Consul, reg: ServiceRegistration, timeoutMs: number): Promise<void> {
+    await client.agent.service.register({
       id: reg.id,
       name: reg.name,
       address: reg.address,
@@ -90,7 +150,9 @@ export class ConsulApi {
   }
 
   async deregisterService(id: string, timeoutMs = 5000): Promise<void> {
-    await this.client.agent.service.deregister({ id, timeout: timeoutMs } as unknown as Parameters<Consul['agent']['service']['deregister']>[0]);
+    await this.anyAgent(timeoutMs, (client, timeout) =>
+      client.agent.service.deregister({ id, timeout } as unknown as Parameters<Consul['agent']['service']['deregister']>[0]),
+    );
   }
 
   /**
@@ -99,7 +161,7 @@ export class ConsulApi {
    */
   async healthService(service: string, opts: BlockingOptions = {}): Promise<Indexed<ConsulServiceEntry[]>> {
     const { index, value } = await this.blocking<ConsulServiceEntry[] | undefined>(
-      (request) => this.client.health.service(request as { service: string }),
+      (client, request) => client.health.service(request as { service: string }),
       { service },
       opts,
     );
@@ -109,7 +171,7 @@ export class ConsulApi {
   /** A KV entry (undefined when absent), optionally as a blocking query like healthService. */
   async kvGet(key: string, opts: BlockingOptions = {}): Promise<Indexed<KvItem | undefined>> {
     const { index, value } = await this.blocking<{ Value: string | null; ModifyIndex: number; Session?: string } | undefined>(
-      (request) => this.client.kv.get(request as { key: string }),
+      (client, request) => client.kv.get(request as { key: string }),
       { key },
       opts,
     );
@@ -118,7 +180,7 @@ export class ConsulApi {
 
   /** Writes a KV entry, whatever it held. */
   async kvPut(key: string, value: string, timeoutMs = 5000): Promise<void> {
-    const ok: unknown = await this.client.kv.set({ key, value, timeout: timeoutMs } as { key: string; value: string });
+    const ok: unknown = await this.anyAgent(timeoutMs, (client, timeout) => client.kv.set({ key, value, timeout } as { key: string; value: string }));
     if (ok !== true) throw new Error(`Consul did not write ${key}`);
   }
 
@@ -128,8 +190,9 @@ export class ConsulApi {
    */
   async kvCas(key: string, value: string, cas: number, timeoutMs = 5000): Promise<boolean> {
     // The client's types lack the per-call timeout every method accepts.
-    const options = { key, value, cas, timeout: timeoutMs } as { key: string; value: string; cas: number };
-    const ok: unknown = await this.client.kv.set(options);
+    const ok: unknown = await this.anyAgent(timeoutMs, (client, timeout) =>
+      client.kv.set({ key, value, cas, timeout } as { key: string; value: string; cas: number }),
+    );
     return ok === true;
   }
 
@@ -139,23 +202,27 @@ export class ConsulApi {
    * @returns the session id.
    */
   async sessionCreate(opts: { name: string; checks: string[]; lockDelay: string }, timeoutMs = 5000): Promise<string> {
-    const created = await this.client.session.create({
-      name: opts.name,
-      checks: opts.checks,
-      lockdelay: opts.lockDelay,
-      behavior: 'release',
-      timeout: timeoutMs,
-    } as unknown as Parameters<Consul['session']['create']>[0]);
+    const created = await this.anyAgent(timeoutMs, (client, timeout) =>
+      client.session.create({
+        name: opts.name,
+        checks: opts.checks,
+        lockdelay: opts.lockDelay,
+        behavior: 'release',
+        timeout,
+      } as unknown as Parameters<Consul['session']['create']>[0]),
+    );
     return created.ID;
   }
 
   async sessionDestroy(id: string, timeoutMs = 5000): Promise<void> {
-    await this.client.session.destroy({ id, timeout: timeoutMs } as unknown as Parameters<Consul['session']['destroy']>[0]);
+    await this.anyAgent(timeoutMs, (client, timeout) => client.session.destroy({ id, timeout } as unknown as Parameters<Consul['session']['destroy']>[0]));
   }
 
   /** Whether the session still exists (a critical check invalidates it). */
   async sessionExists(id: string, timeoutMs = 5000): Promise<boolean> {
-    const info: unknown = await this.client.session.info({ id, timeout: timeoutMs } as unknown as Parameters<Consul['session']['info']>[0]);
+    const info: unknown = await this.anyAgent(timeoutMs, (client, timeout) =>
+      client.session.info({ id, timeout } as unknown as Parameters<Consul['session']['info']>[0]),
+    );
     return info !== undefined && info !== null && !(Array.isArray(info) && info.length === 0);
   }
 
@@ -164,34 +231,57 @@ export class ConsulApi {
    * @returns false when another session holds it.
    */
   async kvAcquire(key: string, value: string, session: string, timeoutMs = 5000): Promise<boolean> {
-    const ok: unknown = await this.client.kv.set({ key, value, acquire: session, timeout: timeoutMs } as { key: string; value: string });
+    const ok: unknown = await this.anyAgent(timeoutMs, (client, timeout) =>
+      client.kv.set({ key, value, acquire: session, timeout } as { key: string; value: string }),
+    );
     return ok === true;
   }
 
   /** Releases the lock on `key` if `session` holds it. */
   async kvRelease(key: string, session: string, timeoutMs = 5000): Promise<void> {
-    await this.client.kv.set({ key, value: '', release: session, timeout: timeoutMs } as { key: string; value: string });
+    await this.anyAgent(timeoutMs, (client, timeout) => client.kv.set({ key, value: '', release: session, timeout } as { key: string; value: string }));
   }
 
-  /** One request with the X-Consul-Index returned, optionally blocking, cancellable. */
+  /**
+   * One request with the X-Consul-Index returned, optionally blocking, cancellable. A plain read
+   * goes to each address in turn until one answers; a blocking query stays on one address (it
+   * may be held for `wait`), and when it fails so the next query goes to the next address.
+   */
   private async blocking<T>(
-    call: (request: Record<string, unknown>) => Promise<unknown>,
+    call: (client: Consul, request: Record<string, unknown>) => Promise<unknown>,
     params: Record<string, unknown>,
     opts: BlockingOptions,
   ): Promise<Indexed<T>> {
+    if (opts.index === undefined) return this.anyAgent(opts.timeoutMs ?? 5000, (client, timeout) => this.indexed<T>(client, call, params, opts, timeout));
+    const at = this.current;
+    try {
+      // Consul holds a blocking query for `wait` plus up to wait/16 of jitter.
+      return await this.indexed<T>(this.clients[at], call, params, opts, opts.timeoutMs ?? 40_000);
+    } catch (err) {
+      if (agentFailed(err) && !opts.signal?.aborted && this.current === at) this.current = (at + 1) % this.clients.length;
+      throw err;
+    }
+  }
+
+  private async indexed<T>(
+    client: Consul,
+    call: (client: Consul, request: Record<string, unknown>) => Promise<unknown>,
+    params: Record<string, unknown>,
+    opts: BlockingOptions,
+    timeoutMs: number,
+  ): Promise<Indexed<T>> {
+    // A fresh ctx per request: the client marks one finished once its request is done.
     const ctx = new EventEmitter() as EventEmitter & { includeResponse: boolean };
     ctx.includeResponse = true;
     const onAbort = () => ctx.emit('cancel');
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const request: Record<string, unknown> = { ...params, ctx };
+      const request: Record<string, unknown> = { ...params, ctx, timeout: timeoutMs };
       if (opts.index !== undefined) {
         request.index = opts.index;
         request.wait = opts.wait ?? '30s';
       }
-      // Consul holds a blocking query for `wait` plus up to wait/16 of jitter.
-      request.timeout = opts.timeoutMs ?? (opts.index !== undefined ? 40_000 : 5000);
-      const [res, body] = (await call(request)) as [{ headers: Record<string, string> }, T];
+      const [res, body] = (await call(client, request)) as [{ headers: Record<string, string> }, T];
       return { index: res.headers['x-consul-index'] ?? '0', value: body };
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
@@ -200,7 +290,9 @@ export class ConsulApi {
 
   /** The address of the Consul raft leader; throws when the agent cannot be reached. */
   async leader(timeoutMs = 2000): Promise<string> {
-    const leader: unknown = await this.client.status.leader({ timeout: timeoutMs } as unknown as Parameters<Consul['status']['leader']>[0]);
+    const leader: unknown = await this.anyAgent(timeoutMs, (client, timeout) =>
+      client.status.leader({ timeout } as unknown as Parameters<Consul['status']['leader']>[0]),
+    );
     return typeof leader === 'string' ? leader : '';
   }
 
@@ -212,6 +304,18 @@ export class ConsulApi {
       return false;
     }
   }
+}
+
+/**
+ * Whether a request failed for want of an agent (worth trying another): it could not connect,
+ * timed out, or the agent answered 5xx (it cannot reach its servers). A 4xx is Consul's answer,
+ * the same from every agent; a cancelled request was the caller's choice.
+ */
+function agentFailed(err: unknown): boolean {
+  const e = err as { isAbort?: boolean; isResponse?: boolean; statusCode?: number; isValidation?: boolean };
+  if (e.isAbort || e.isValidation) return false;
+  if (e.isResponse) return (e.statusCode ?? 0) >= 500;
+  return true;
 }
 
 /** The Consul service name of a cluster. */

@@ -20,10 +20,18 @@ export interface ClusterObserverOptions {
   observe: (kind: ClusterEventKind, nodeId: string, reason: string) => void;
   /** Consul went out of sight: what was read from it before is not to be trusted as current. */
   onBlind: () => void;
+  /**
+   * Where the placement says a node listens, if it runs one: its status stream is followed
+   * there, not at the address in Consul (a second process registered under its id, or a stale
+   * registration, would be followed instead).
+   */
+  addressOf?: (id: string) => string | undefined;
 }
 
 /** How often Consul is probed to know whether the control plane can see. */
 const PROBE_INTERVAL_MS = 500;
+/** How long a probe may take: a Consul agent cut off must make the control plane blind within about a second. */
+const PROBE_TIMEOUT_MS = 1000;
 
 /**
  * What the control plane sees: the cluster's members as Consul lists them, the leader record,
@@ -93,7 +101,7 @@ export class ClusterObserver {
   /** Consul answers or not, checked on its own so a blocking query that hangs cannot hide it. */
   private async probe(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
-      const reachable = await this.opts.consul.isReachable(PROBE_INTERVAL_MS * 2);
+      const reachable = await this.opts.consul.isReachable(PROBE_TIMEOUT_MS);
       if (signal.aborted) return;
       if (!reachable && !this.blindNow) this.goBlind('Consul does not answer');
       if (reachable && this.blindNow) await this.refresh().catch(() => undefined);
@@ -173,7 +181,7 @@ export class ClusterObserver {
       seen.add(m.id);
       if (!this.membersById.has(m.id)) this.opts.observe(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_JOINED, m.id, `registered in Consul at ${m.grpcAddress}`);
       this.membersById.set(m.id, m);
-      this.watchNode(m.id, m.grpcAddress);
+      this.watchNode(m.id, this.opts.addressOf?.(m.id) || m.grpcAddress);
     }
     for (const id of [...this.membersById.keys()]) {
       if (seen.has(id)) continue;

@@ -4,7 +4,7 @@ import { signalGroup, stopProcess } from '../../common/local/stopProcess';
 import { waitFor } from '../../common/time/waitFor';
 import type { DeclaredNode } from '../reconcile/declaredNodes';
 import { pickPort } from './pickPort';
-import type { PlacedNode, Placement, StartedNodeProcess, StopHow } from './Placement';
+import type { NodeKnowledge, PlacedNode, Placement, StartedNodeProcess, StopHow } from './Placement';
 import { spawnNode } from './spawnNode';
 
 export interface LocalPlacementOptions {
@@ -12,8 +12,10 @@ export interface LocalPlacementOptions {
   consulAddress: string;
   cluster: string;
   configPath?: string;
-  /** Interface the nodes bind. @default "127.0.0.1" */
+  /** Interface the nodes bind, and the address others dial them at. @default "127.0.0.1" */
   host?: string;
+  /** The nodes may serve plaintext beyond loopback (the control plane's --insecure, passed on). */
+  insecure?: boolean;
 }
 
 /** How long a SIGKILLed process may take to be gone, ms. */
@@ -23,7 +25,8 @@ const KILL_WAIT_MS = 5000;
  * Runs nodes as child processes on this machine. What it starts is recorded in the run
  * directory (nodes/<id>.json: pid, process start time, ports, log), and that record is the
  * truth: a control plane that restarts, or a standby that takes over, re-adopts every recorded
- * process that still runs instead of starting a duplicate.
+ * process that still runs instead of starting a duplicate. Its knowledge is never unknown: this
+ * machine's processes can always be looked at.
  */
 export class LocalPlacement implements Placement {
   /** The exit of each child this instance started, by node id (a re-adopted process is no child of ours). */
@@ -31,22 +34,37 @@ export class LocalPlacement implements Placement {
 
   constructor(private readonly opts: LocalPlacementOptions) {}
 
-  running(id: string): PlacedNode | undefined {
+  knowledge(id: string): NodeKnowledge {
     const record = this.recorded(id);
-    return record && isRunning(record) ? record : undefined;
+    const placed = record && this.placed(record);
+    return record && isRunning(record) ? { state: 'running', record: placed! } : { state: 'stopped', record: placed };
   }
 
-  recorded(id: string): StartedNode | undefined {
+  forget(id: string): Promise<void> {
+    this.opts.runDir.removeNode(id);
+    return Promise.resolve();
+  }
+
+  /** Never needed: a local process is never unknown. */
+  abandon(): void {}
+
+  setDrained(id: string, drained: boolean): Promise<void> {
+    const record = this.recorded(id);
+    if (record) this.opts.runDir.writeNode({ ...record, drained });
+    return Promise.resolve();
+  }
+
+  private recorded(id: string): StartedNode | undefined {
     return this.opts.runDir.readNodes().find((n) => n.id === id);
   }
 
-  forget(id: string): void {
-    this.opts.runDir.removeNode(id);
+  private get host(): string {
+    return this.opts.host ?? '127.0.0.1';
   }
 
-  setDrained(id: string, drained: boolean): void {
-    const record = this.recorded(id);
-    if (record) this.opts.runDir.writeNode({ ...record, drained });
+  private placed(record: StartedNode): PlacedNode {
+    // A port of 0 is the OS's choice: known only once the node registers in Consul.
+    return { ...record, host: '', grpcAddress: record.grpcPort ? `${this.host}:${record.grpcPort}` : '' };
   }
 
   async start(node: DeclaredNode, restarts: number): Promise<StartedNodeProcess> {
@@ -55,7 +73,7 @@ export class LocalPlacement implements Placement {
     if (previous && isRunning(previous)) throw new Error(`node ${node.id} runs already (pid ${previous.pid})`);
     // Ports given to other nodes count as taken even before those nodes bind them.
     const taken = new Set(records.filter((n) => n.id !== node.id && isRunning(n)).flatMap((n) => [n.grpcPort, n.httpPort]));
-    const host = this.opts.host ?? '127.0.0.1';
+    const host = this.host;
     const grpcPort = await pickPort(node.basePort, taken, host, previous?.grpcPort);
     taken.add(grpcPort);
     const httpPort = await pickPort(node.baseHttpPort, taken, host, previous?.httpPort);
@@ -67,6 +85,8 @@ export class LocalPlacement implements Placement {
       httpPort,
       logsDir: runDir.logsDir,
       dataDir: runDir.dataDir,
+      host,
+      insecure: this.opts.insecure ?? false,
       consulAddress: this.opts.consulAddress,
       cluster: this.opts.cluster,
       configPath: this.opts.configPath,
@@ -78,8 +98,7 @@ export class LocalPlacement implements Placement {
     void exited.then(() => {
       if (this.children.get(node.id)?.exited === exited) this.children.delete(node.id);
     });
-    // A port of 0 is the OS's choice: known only once the node registers in Consul.
-    return { ...record, grpcAddress: grpcPort ? `127.0.0.1:${grpcPort}` : '', exited };
+    return { ...this.placed(record), exited };
   }
 
   async stop(id: string, how: StopHow): Promise<void> {

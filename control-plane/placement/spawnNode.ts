@@ -7,6 +7,10 @@ import { spawnDetached } from '../../common/local/spawnDetached';
 export interface NodeLaunch {
   id: string;
   role: RoleName;
+  /** The address it binds and advertises. */
+  host: string;
+  /** Plaintext beyond loopback allowed (--insecure). */
+  insecure: boolean;
   grpcPort: number;
   httpPort: number;
   logsDir: string;
@@ -30,6 +34,9 @@ export function spawnNode(launch: NodeLaunch): { child: ChildProcess & { pid: nu
     launch.id,
     '--cluster',
     launch.cluster,
+    '--host',
+    launch.host,
+    ...(launch.insecure ? ['--insecure'] : []),
     '--port',
     String(launch.grpcPort),
     '--http-port',

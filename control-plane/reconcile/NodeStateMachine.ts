@@ -3,7 +3,9 @@ import { ClusterEventKind, NodePhase } from '../../gen/shoal/v1/scale';
 import { launchNode } from './launchNode';
 import type { Track } from './NodeTracks';
 import type { PrimaryGuard } from './PrimaryGuard';
+import { primaryLoss } from './primaryLoss';
 import type { ReconcileScope } from './ReconcileScope';
+import type { WorkerScaling } from './WorkerScaling';
 
 /** Where nodes are registered (Consul): a node replaced is taken out of rotation first. */
 export interface NodeRegistry {
@@ -36,6 +38,7 @@ export class NodeStateMachine {
     private readonly guard: PrimaryGuard,
     private readonly registry: NodeRegistry,
     private readonly releaseLeases: ReleaseLeases,
+    private readonly workers: Pick<WorkerScaling, 'replaceUnreachable'>,
   ) {}
 
   async step(t: Track): Promise<void> {
@@ -45,30 +48,54 @@ export class NodeStateMachine {
     const stream = observer.stream(t.id)?.state;
     const isPrimary = observer.leader?.primaryId === t.id;
     const passing = member?.health === MemberHealth.MEMBER_HEALTH_PASSING && stream?.connected === true;
-    const proc = placement.running(t.id);
+    const known = placement.knowledge(t.id);
+    const record = known.record;
+    const proc = known.state === 'running' ? known.record : undefined;
+    if (t.replacedBy) {
+      // A worker replaced under a new id: its old process is the placement's to reap; its track goes once that is done.
+      if (known.state === 'stopped' && !member) this.scope.tracks.forget(t.id);
+      return;
+    }
+    if (record) t.host = record.host;
+    // The placement's address is where this process listens; Consul's may be an impostor's.
+    if (record?.grpcAddress && known.state !== 'stopped') observer.watchNode(t.id, record.grpcAddress);
 
-    if (!t.managed) {
-      // Started by this placement before (by another instance, or before a restart): ours, running
-      // or not. A running one gets startTimeout from now to pass, as if just started.
-      const record = proc ?? placement.recorded(t.id);
-      if (record) {
-        journal.observe(
-          ClusterEventKind.CLUSTER_EVENT_KIND_NODE_ADOPTED,
-          t.id,
-          proc
-            ? `re-adopted its running process (pid ${proc.pid}) from the run directory`
-            : `re-adopted from the run directory; its process (pid ${record.pid}) is gone`,
-          { pid: record.pid, managed: true },
-        );
-        t.managed = true;
-        t.pid = record.pid;
-        t.restarts = record.restarts ?? 0;
-        t.drained = record.drained ?? false;
-        if (proc) {
-          t.startedAt = now;
-          t.phase = t.drained ? NodePhase.NODE_PHASE_DRAINED : passing ? NodePhase.NODE_PHASE_RUNNING : NodePhase.NODE_PHASE_STARTING;
-        }
+    if (!t.managed && record) {
+      // Started by this placement before (by another instance, or before a restart): ours,
+      // running, unknown or not. A running one gets startTimeout from now to pass, as if just started.
+      const how = { running: 'its process runs', unknown: 'its host cannot be reached', stopped: 'its process is gone' }[known.state];
+      journal.observe(
+        ClusterEventKind.CLUSTER_EVENT_KIND_NODE_ADOPTED,
+        t.id,
+        `re-adopted from the placement's record (pid ${record.pid}${record.host ? ` on ${record.host}` : ''}); ${how}`,
+        { pid: record.pid, managed: true, host: record.host },
+      );
+      t.managed = true;
+      t.pid = record.pid;
+      t.restarts = record.restarts ?? 0;
+      t.drained = record.drained ?? false;
+      if (proc) {
+        t.startedAt = now;
+        t.phase = t.drained ? NodePhase.NODE_PHASE_DRAINED : passing ? NodePhase.NODE_PHASE_RUNNING : NodePhase.NODE_PHASE_STARTING;
       }
+    }
+
+    if (known.state === 'unknown') {
+      await this.unreachable(t, known.since, known.reason, known.record !== undefined, isPrimary);
+      return;
+    }
+    if (t.unreachableSince) {
+      const what = proc ? 'its process runs' : 'its process is not running';
+      journal.observe(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_RECOVERED, t.id, `${t.host || 'its host'} answers again: ${what}`, {
+        unreachableMs: now - t.unreachableSince,
+      });
+      t.unreachableSince = 0;
+      t.detail = '';
+      // Running: given its start grace, as a re-adopted process is. Not running: down, restarted as usual.
+      if (proc) {
+        t.phase = NodePhase.NODE_PHASE_STARTING;
+        t.startedAt = now;
+      } else t.phase = NodePhase.NODE_PHASE_SUSPECTED;
     }
 
     if (proc) {
@@ -102,6 +129,7 @@ export class NodeStateMachine {
         t.suspectedAt = now;
         t.detail = member?.health === MemberHealth.MEMBER_HEALTH_PASSING ? 'status stream broken' : 'Consul check not passing';
       }
+      if (isPrimary && (await this.failOverIfLost(t, false))) return;
       // Hung: no sample and no passing check for suspectAfter.
       const lastSign = Math.max(stream?.lastSampleAt ?? 0, member?.health === MemberHealth.MEMBER_HEALTH_PASSING ? now : 0, t.suspectedAt);
       if (now - lastSign >= config.controlPlane.suspectAfter) {
@@ -110,7 +138,7 @@ export class NodeStateMachine {
       return;
     }
 
-    if (t.managed) {
+    if (t.managed && known.state === 'stopped') {
       if (t.drained) return;
       if (t.phase !== NodePhase.NODE_PHASE_DOWN) {
         journal.observe(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_DOWN, t.id, `its process (pid ${t.pid}) exited`, { pid: t.pid });
@@ -152,15 +180,79 @@ export class NodeStateMachine {
           t.id,
           `primary ${t.id} (not managed) is gone: no status stream, Consul check ${member.health === MemberHealth.MEMBER_HEALTH_CRITICAL ? 'critical' : 'silent'}`,
         );
+      else if (isPrimary) await this.failOverIfLost(t, false);
       return;
     }
 
+    // Only here is it known that no copy runs: the placement's host said so, or it never started it.
     if (t.declared && !t.drained && this.scope.mayAct()) {
       await journal.decide(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_STARTED, t.id, 'declared in the cluster config and not running', async () => {
         const started = await launchNode(this.scope, t);
         return { pid: started.pid, grpcPort: started.grpcPort };
       });
     }
+  }
+
+  /**
+   * A node recorded on a host the placement cannot reach: unreachable (observed once). A worker
+   * is replaced under a new id on another host after replaceUnreachableAfter; a replica is left
+   * alone until its host answers or an operator forgets it; the primary is failed over when the
+   * loss rule says it is lost (primaryLoss).
+   */
+  private async unreachable(t: Track, since: number, reason: string, recorded: boolean, isPrimary: boolean): Promise<void> {
+    const { journal, config } = this.scope;
+    if (t.phase !== NodePhase.NODE_PHASE_UNREACHABLE) {
+      journal.observe(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_UNREACHABLE, t.id, reason, { host: t.host, sinceUnixMs: since });
+      t.phase = NodePhase.NODE_PHASE_UNREACHABLE;
+    }
+    t.unreachableSince = since;
+    t.detail = reason;
+    if (isPrimary) {
+      await this.failOverIfLost(t, false);
+      return;
+    }
+    // Without a record (a host never listed yet) there is nothing to replace: its id may run there.
+    if (!recorded || t.declared?.role !== 'worker' || !this.scope.mayAct()) return;
+    if (Date.now() - since < config.controlPlane.replaceUnreachableAfter) {
+      setTimeout(() => this.scope.wake(), config.controlPlane.replaceUnreachableAfter - (Date.now() - since)).unref();
+      return;
+    }
+    const released = await this.release(t.id, `its host cannot be reached: ${reason}`);
+    await this.workers.replaceUnreachable(t, `${reason}, for ${Date.now() - since} ms`, released);
+  }
+
+  /**
+   * Fails the primary over when primaryLoss says it is lost; a primary only the control plane
+   * cannot hear keeps its role (logged once per silence).
+   * @returns whether it was lost.
+   */
+  private async failOverIfLost(t: Track, processGone: boolean): Promise<boolean> {
+    const { observer, config, tracks, logger } = this.scope;
+    const replicas = tracks.declared
+      .filter((d) => d.role !== 'worker' && d.id !== t.id)
+      .map((d) => {
+        const s = observer.stream(d.id)?.state;
+        return { id: d.id, lastSampleAt: s?.lastSampleAt ?? 0, primarySilenceMs: s?.sample?.primarySilenceMs ?? 0 };
+      });
+    const verdict = primaryLoss({
+      now: Date.now(),
+      failoverAfterMs: config.controlPlane.failoverAfter,
+      processGone,
+      lastPrimarySampleAt: observer.stream(t.id)?.state.lastSampleAt ?? 0,
+      replicas,
+      consulHealth: observer.members.get(t.id)?.health,
+    });
+    if (verdict.lost) {
+      t.silenceLogged = false;
+      await this.guard.failOver(t.id, `primary ${t.id} is lost: ${verdict.reason}`);
+      return true;
+    }
+    if (verdict.silentToControlPlaneOnly && !t.silenceLogged) {
+      t.silenceLogged = true;
+      logger.warn({ node: t.id, reason: verdict.reason }, 'the primary is silent to the control plane only: it keeps its role');
+    } else if (!verdict.silentToControlPlaneOnly) t.silenceLogged = false;
+    setTimeout(() => this.scope.wake(), config.controlPlane.failoverAfter).unref();
+    return false;
   }
 
   /** A dead worker's leases go back to the queue now, not when they expire; 0 if that fails. */

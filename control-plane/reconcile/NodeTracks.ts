@@ -22,6 +22,14 @@ export interface Track {
   drained: boolean;
   /** The unmanaged-adoption event was recorded. */
   adoptionReported: boolean;
+  /** The placement host its process is recorded on; '' for this machine or none. */
+  host: string;
+  /** Since when its host cannot be reached (the placement's word), ms; 0 while it can. */
+  unreachableSince: number;
+  /** A primary only the control plane cannot hear was logged (once per silence). */
+  silenceLogged: boolean;
+  /** A worker on an unreachable host replaced under this new id: its own id is never used again. */
+  replacedBy: string;
   detail: string;
 }
 
@@ -58,6 +66,10 @@ export class NodeTracks {
         suspectedAt: 0,
         drained: false,
         adoptionReported: false,
+        host: '',
+        unreachableSince: 0,
+        silenceLogged: false,
+        replacedBy: '',
         detail: '',
       };
       this.byId.set(id, t);

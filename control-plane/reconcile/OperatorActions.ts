@@ -30,7 +30,7 @@ export class OperatorActions {
     await journal.decide(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_DRAINED, id, 'drain requested', async () => {
       if (observer.leader?.primaryId === id) steps.push(...(await this.guard.handOver(id)));
       t.drained = true;
-      placement.setDrained(id, true);
+      await placement.setDrained(id, true);
       t.phase = NodePhase.NODE_PHASE_DRAINED;
       t.detail = 'drained on request; Restart brings it back';
       await placement.stop(id, drainGrace(config));
@@ -66,6 +66,38 @@ export class OperatorActions {
       },
     );
     return steps;
+  }
+
+  /**
+   * Forgets a node on a host the placement cannot reach, on the operator's word that it is gone:
+   * the placement drops its record (and kills and forgets the process if the host ever answers
+   * again), so the node may be started on another host on the next pass.
+   * @returns the steps taken, for the operator.
+   * @throws DomainError as `drain` does, or `precondition` unless its host is unreachable now.
+   */
+  async forget(id: string): Promise<string[]> {
+    const { journal, placement } = this.scope;
+    const t = this.operable(id);
+    const known = placement.knowledge(id);
+    if (known.state !== 'unknown' || !known.record)
+      throw new DomainError(
+        'precondition',
+        known.state === 'running'
+          ? `${id} runs on ${known.record.host || 'this machine'}, whose placement answers: stop or drain it instead`
+          : known.state === 'stopped'
+            ? `${id} is known stopped${known.record?.host ? ` on ${known.record.host}` : ''}: the control plane starts it again on its own`
+            : `${id} has no record on an unreachable host (${known.reason}): there is nothing to forget`,
+      );
+    const host = known.record.host;
+    await journal.decide(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_FORGOTTEN, id, `forget requested: ${known.reason}`, () => {
+      placement.abandon(id);
+      t.phase = NodePhase.NODE_PHASE_PENDING;
+      t.unreachableSince = 0;
+      t.detail = `forgotten on ${host} by an operator; started elsewhere`;
+      this.scope.wake();
+      return Promise.resolve({ host, unreachableSinceUnixMs: known.since });
+    });
+    return [`${id}'s record on ${host} dropped; it is started on another host next, and killed and forgotten on ${host} if that host answers again`];
   }
 
   /**

@@ -62,9 +62,9 @@ export class Reconciler {
       wake: () => void this.wake(),
     };
     this.guard = new PrimaryGuard(this.scope, opts.primaries);
-    this.nodes = new NodeStateMachine(this.scope, this.guard, opts.registry, opts.releaseLeases);
-    this.actions = new OperatorActions(this.scope, this.guard, opts.leaderId);
     this.scaling = new WorkerScaling(this.scope);
+    this.nodes = new NodeStateMachine(this.scope, this.guard, opts.registry, opts.releaseLeases, this.scaling);
+    this.actions = new OperatorActions(this.scope, this.guard, opts.leaderId);
   }
 
   start(): void {
@@ -105,8 +105,9 @@ export class Reconciler {
       const member = observer.members.get(id);
       const sample = observer.stream(id)?.state;
       // The placement's record decides, so a standby reports the same as the leader.
-      const proc = placement.running(id);
-      const managed = t.managed || proc !== undefined;
+      const known = placement.knowledge(id);
+      const proc = known.state === 'running' ? known.record : undefined;
+      const managed = t.managed || known.record !== undefined;
       return {
         id,
         declaredRole: t.declared ? roleToProto(t.declared.role) : NodeRole.NODE_ROLE_UNSPECIFIED,
@@ -115,14 +116,14 @@ export class Reconciler {
         phase: t.phase,
         managed,
         restarts: proc?.restarts ?? t.restarts,
-        grpcAddress: member?.grpcAddress ?? '',
-        pid: proc?.pid ?? 0,
+        grpcAddress: (known.state !== 'stopped' && known.record?.grpcAddress) || member?.grpcAddress || '',
+        pid: proc?.pid ?? (known.state === 'unknown' ? (known.record?.pid ?? 0) : 0),
         streamConnected: sample?.connected ?? false,
         lastSampleUnixMs: sample?.lastSampleAt ?? 0,
         term: sample?.sample?.term ?? 0,
         logPosition: sample?.sample?.logPosition ?? 0,
         lastSample: sample?.sample,
-        host: '',
+        host: known.record?.host || t.host,
         detail: t.detail || (managed ? '' : member ? 'started outside the control plane: observed, failed over if primary, never restarted' : ''),
       };
     });
@@ -136,6 +137,11 @@ export class Reconciler {
   /** See OperatorActions.restart; run between passes. */
   restart(id: string): Promise<string[]> {
     return this.exclusive(() => this.actions.restart(id));
+  }
+
+  /** See OperatorActions.forget; run between passes. */
+  forget(id: string): Promise<string[]> {
+    return this.exclusive(() => this.actions.forget(id));
   }
 
   /** Workers the config declares now (the autoscaler changes it). */

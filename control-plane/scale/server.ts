@@ -1,8 +1,7 @@
 import type { ScaleServer } from '../../gen/shoal/v1/scale';
 import { rpcHandlers } from '../../common/grpc/handlers';
-import { status } from '@grpc/grpc-js';
-import { ServerError } from '../../common/grpc/ServerError';
 import { drain, type DrainDeps } from './drain';
+import { forget, type ForgetDeps } from './forget';
 import { getTopology } from './getTopology';
 import { getPolicy, type PolicyChangeDeps, scaleWorkers, setPolicy } from './policy';
 import { restart, type RestartDeps } from './restart';
@@ -10,7 +9,7 @@ import { watchCluster, type WatchClusterDeps } from './watchCluster';
 import { watchEvents, type WatchEventsDeps } from './watchEvents';
 
 /** What the Scale RPCs need together: each handler declares its part (the control plane's ScaleContext gives them all). */
-export type ScaleServerDeps = DrainDeps & RestartDeps & PolicyChangeDeps & WatchClusterDeps & WatchEventsDeps;
+export type ScaleServerDeps = DrainDeps & RestartDeps & ForgetDeps & PolicyChangeDeps & WatchClusterDeps & WatchEventsDeps;
 
 /** shoal.v1.Scale: one function per RPC, in the file named after it (the policy RPCs in policy.ts). */
 export function scaleServer(ctx: ScaleServerDeps): ScaleServer {
@@ -24,6 +23,6 @@ export function scaleServer(ctx: ScaleServerDeps): ScaleServer {
     getPolicy: rpc.unary('GetPolicy', () => getPolicy(ctx)),
     setPolicy: rpc.unary('SetPolicy', (request, call) => setPolicy(ctx, request, call)),
     scaleWorkers: rpc.unary('ScaleWorkers', (request, call) => scaleWorkers(ctx, request, call)),
-    forget: rpc.unary('Forget', () => Promise.reject(new ServerError(status.UNIMPLEMENTED, 'Forget is not built yet'))),
+    forget: rpc.unary('Forget', (request, call) => forget(ctx, request, call)),
   };
 }

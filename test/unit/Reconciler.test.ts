@@ -8,7 +8,7 @@ import { parseClusterConfig } from '../../common/config/clusterConfig';
 import { DomainError } from '../../common/errors/DomainError';
 import { EventJournal } from '../../control-plane/events/EventJournal';
 import type { StreamState } from '../../control-plane/observe/NodeStream';
-import type { PlacedNode, Placement, StartedNodeProcess } from '../../control-plane/placement/Placement';
+import type { NodeKnowledge, PlacedNode, Placement, StartedNodeProcess } from '../../control-plane/placement/Placement';
 import type { DeclaredNode } from '../../control-plane/reconcile/declaredNodes';
 import type { PrimaryChanges } from '../../control-plane/reconcile/PrimaryGuard';
 import { Reconciler } from '../../control-plane/reconcile/Reconciler';
@@ -17,33 +17,53 @@ import type { ObservedCluster } from '../../control-plane/reconcile/ReconcileSco
 // The reconcile loop's decisions, on fakes of what it observes and the processes it runs.
 // (The real thing, with Consul and processes, is test/e2e/selfHealing.test.ts.)
 
-/** Processes as a placement would keep them; `crash` makes one exit. */
-class FakePlacement implements Placement {
-  readonly records = new Map<string, PlacedNode & { alive: boolean; exit?: () => void }>();
-  readonly started: string[] = [];
-  private nextPid = 1000;
+type FakeRecord = PlacedNode & { alive: boolean; exit?: () => void };
 
-  running(id: string): PlacedNode | undefined {
+/** Processes as a placement would keep them; `crash` makes one exit, `cutOff` makes its host unreachable. */
+class FakePlacement implements Placement {
+  readonly records = new Map<string, FakeRecord>();
+  readonly started: string[] = [];
+  readonly abandoned: string[] = [];
+  /** Hosts that cannot be reached, since when. */
+  readonly unreachable = new Map<string, number>();
+  private nextPid = 1000;
+  private nextHost = 1;
+
+  knowledge(id: string): NodeKnowledge {
     const r = this.records.get(id);
-    return r?.alive ? r : undefined;
+    if (r && this.unreachable.has(r.host)) return { state: 'unknown', record: r, since: this.unreachable.get(r.host)!, reason: `${r.host} cannot be reached` };
+    return r?.alive ? { state: 'running', record: r } : { state: 'stopped', record: r };
   }
-  recorded(id: string): PlacedNode | undefined {
-    return this.records.get(id);
+  running(id: string): PlacedNode | undefined {
+    const k = this.knowledge(id);
+    return k.state === 'running' ? k.record : undefined;
   }
-  forget(id: string): void {
+  forget(id: string): Promise<void> {
+    this.records.delete(id);
+    return Promise.resolve();
+  }
+  abandon(id: string): void {
+    this.abandoned.push(id);
     this.records.delete(id);
   }
-  setDrained(id: string, drained: boolean): void {
+  setDrained(id: string, drained: boolean): Promise<void> {
     const r = this.records.get(id);
     if (r) r.drained = drained;
+    return Promise.resolve();
   }
   start(node: DeclaredNode, restarts: number): Promise<StartedNodeProcess> {
+    if (this.knowledge(node.id).state !== 'stopped') throw new Error(`${node.id} may run already`);
     this.started.push(node.id);
     let exit!: () => void;
     const exited = new Promise<void>((resolve) => (exit = resolve));
-    const record = { id: node.id, pid: this.nextPid++, grpcPort: 0, httpPort: 0, log: '', restarts, alive: true, exit };
+    const host = `h${this.nextHost++}`;
+    const record = { id: node.id, host, pid: this.nextPid++, grpcPort: 0, httpPort: 0, grpcAddress: '', log: '', restarts, alive: true, exit };
     this.records.set(node.id, record);
-    return Promise.resolve({ ...record, grpcAddress: '', exited });
+    return Promise.resolve({ ...record, exited });
+  }
+  /** The node's host stops answering (its process may still run). */
+  cutOff(id: string, sinceMs = Date.now()): void {
+    this.unreachable.set(this.records.get(id)!.host, sinceMs);
   }
   stop(id: string): Promise<void> {
     this.crash(id);
@@ -187,7 +207,7 @@ describe('Reconciler', function () {
   it('gives a re-adopted process its start grace instead of replacing it at once', async function () {
     const { reconciler, placement, journal } = setUp();
     // Another control plane started worker-1; it runs, but Consul does not list it yet.
-    placement.records.set('worker-1', { id: 'worker-1', pid: 42, grpcPort: 0, httpPort: 0, log: '', restarts: 3, alive: true });
+    placement.records.set('worker-1', { id: 'worker-1', host: '', pid: 42, grpcPort: 0, httpPort: 0, grpcAddress: '', log: '', restarts: 3, alive: true });
     const observed: ClusterEventKind[] = [];
     journal.subscribe((e) => observed.push(e.kind));
     await reconciler.wake();
@@ -200,7 +220,7 @@ describe('Reconciler', function () {
 
   it('restarts a recorded node that died while no control plane led', async function () {
     const { reconciler, placement, observer } = setUp();
-    placement.records.set('worker-1', { id: 'worker-1', pid: 42, grpcPort: 0, httpPort: 0, log: '', restarts: 0, alive: false });
+    placement.records.set('worker-1', { id: 'worker-1', host: '', pid: 42, grpcPort: 0, httpPort: 0, grpcAddress: '', log: '', restarts: 0, alive: false });
     observer.healthy('worker-1');
     observer.gone('worker-1');
     await reconciler.wake();
@@ -229,7 +249,7 @@ describe('Reconciler', function () {
     observer.members.delete('worker-1');
     await reconciler.wake();
     assert.equal(placement.running('worker-1'), undefined);
-    assert.equal(placement.recorded('worker-1')?.drained, true);
+    assert.equal(placement.records.get('worker-1')?.drained, true);
     assert.equal(phaseOf(reconciler, 'worker-1'), NodePhase.NODE_PHASE_DRAINED);
     await reconciler.restart('worker-1');
     assert.ok(placement.running('worker-1'));
