@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import pino from 'pino';
 import type { Member } from '../../gen/shoal/v1/discovery';
 import { MemberHealth, NodeRole } from '../../gen/shoal/v1/node';
+import { StreamStatusResponse } from '../../gen/shoal/v1/health';
 import { ClusterEventKind, NodePhase } from '../../gen/shoal/v1/scale';
-import { PrimaryChangeError } from '../../common/cluster/changePrimary';
+import { type PrimaryChange, PrimaryChangeError } from '../../common/cluster/changePrimary';
 import { parseClusterConfig } from '../../common/config/clusterConfig';
 import { DomainError } from '../../common/errors/DomainError';
 import { EventJournal } from '../../control-plane/events/EventJournal';
@@ -101,6 +102,12 @@ class FakeObserver implements ObservedCluster {
     });
     this.streams.set(id, { state: { connected: true, lastSampleAt: Date.now(), brokeAt: 0, sample: undefined } });
   }
+  /** The node streams samples with these fields (a replica's silence of the primary, say), the last `ageMs` ago. */
+  sampled(id: string, fields: Partial<StreamStatusResponse>, ageMs = 0): void {
+    this.streams.set(id, {
+      state: { connected: ageMs === 0, lastSampleAt: Date.now() - ageMs, brokeAt: 0, sample: StreamStatusResponse.fromPartial(fields) },
+    });
+  }
   /** The node's check is critical and its stream broke. */
   gone(id: string): void {
     const m = this.members.get(id);
@@ -122,10 +129,18 @@ function setUp(opts: { leader?: boolean; nodes?: unknown[] } = {}) {
   journal.subscribe((e) => e.decision && decisions.push(e.kind));
   const leading = { now: opts.leader ?? true };
   const released: string[] = [];
-  // No test here makes the primary change; one that tried would fail, naming it.
+  const failovers: string[] = [];
+  const observed: { kind: ClusterEventKind; nodeId: string; reason: string }[] = [];
+  journal.subscribe((e) => observed.push({ kind: e.kind, nodeId: e.nodeId, reason: e.reason }));
+  // A failover promotes replica-1; a switchover is never asked for here (one that was would fail, naming it).
   const primaries: PrimaryChanges = {
     currentPrimary: () => Promise.resolve(observer.leader.primaryId),
-    failover: () => Promise.reject(new PrimaryChangeError('no failover in these tests')),
+    failover: (o) => {
+      failovers.push(o.expectPrimary);
+      const change: PrimaryChange = { from: o.expectPrimary, to: 'replica-1', term: 2, startPosition: 0, steps: [] };
+      observer.leader = { ...observer.leader, term: 2, primaryId: 'replica-1' };
+      return Promise.resolve(change);
+    },
     switchover: () => Promise.reject(new PrimaryChangeError('no switchover in these tests')),
   };
   const reconciler = new Reconciler({
@@ -143,10 +158,28 @@ function setUp(opts: { leader?: boolean; nodes?: unknown[] } = {}) {
     },
     logger,
   });
-  return { reconciler, placement, observer, decisions, leading, journal, released };
+  return { reconciler, placement, observer, decisions, leading, journal, released, failovers, observed };
 }
 
 const phaseOf = (r: Reconciler, id: string) => r.topology().find((n) => n.id === id)?.phase;
+
+/** A primary, two replicas and two workers, all started, passing and streaming. */
+async function stateCluster() {
+  const setup = setUp({
+    nodes: [
+      { id: 'primary', type: 'primary', config: { port: 0 } },
+      { id: 'replica', type: 'replica', count: 2, config: { port: 0 } },
+      { id: 'worker', type: 'worker', count: 2, config: { port: 0 } },
+    ],
+  });
+  await setup.reconciler.wake();
+  setup.observer.healthy('primary', NodeRole.NODE_ROLE_PRIMARY);
+  for (const id of ['replica-1', 'replica-2']) setup.observer.healthy(id, NodeRole.NODE_ROLE_REPLICA);
+  for (const id of ['worker-1', 'worker-2']) setup.observer.healthy(id);
+  await setup.reconciler.wake();
+  setup.placement.started.length = 0;
+  return setup;
+}
 
 describe('Reconciler', function () {
   it('starts the declared nodes, once', async function () {
@@ -253,5 +286,74 @@ describe('Reconciler', function () {
     assert.equal(phaseOf(reconciler, 'worker-1'), NodePhase.NODE_PHASE_DRAINED);
     await reconciler.restart('worker-1');
     assert.ok(placement.running('worker-1'));
+  });
+
+  describe('with a node on a host it cannot reach', function () {
+    it('never starts a node whose knowledge is unknown, even once Consul drops it; says so once, and when it answers again', async function () {
+      const { reconciler, placement, observer, observed } = await stateCluster();
+      placement.cutOff('worker-1');
+      // Consul's autopilot drops a dead server's node and its services.
+      observer.members.delete('worker-1');
+      observer.gone('worker-1');
+      await reconciler.wake();
+      await reconciler.wake();
+      assert.deepEqual(placement.started, []);
+      assert.equal(phaseOf(reconciler, 'worker-1'), NodePhase.NODE_PHASE_UNREACHABLE);
+      assert.equal(reconciler.topology().find((n) => n.id === 'worker-1')?.host, 'h4');
+      assert.equal(observed.filter((e) => e.kind === ClusterEventKind.CLUSTER_EVENT_KIND_NODE_UNREACHABLE).length, 1);
+      placement.unreachable.clear();
+      await reconciler.wake();
+      assert.ok(observed.some((e) => e.kind === ClusterEventKind.CLUSTER_EVENT_KIND_NODE_RECOVERED && /h4 answers again: its process runs/.test(e.reason)));
+      assert.deepEqual(placement.started, []);
+    });
+
+    it('replaces an unreachable worker under a new id after replaceUnreachableAfter, never reusing its id', async function () {
+      const { reconciler, placement, decisions, released } = await stateCluster();
+      placement.cutOff('worker-1');
+      await reconciler.wake();
+      assert.deepEqual(placement.started, [], 'not before the delay');
+      placement.cutOff('worker-1', Date.now() - 5000);
+      await reconciler.wake();
+      await reconciler.wake();
+      assert.deepEqual(placement.abandoned, ['worker-1']);
+      assert.deepEqual(placement.started, ['worker-3']);
+      assert.deepEqual(released, ['worker-1']);
+      assert.ok(decisions.includes(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_REMOVED));
+      assert.equal(reconciler.workerCount, 2);
+      // A scale-up later takes a fresh id too: worker-1 may still run on its lost host.
+      await reconciler.setWorkerCount(3);
+      await reconciler.wake();
+      assert.deepEqual(placement.started, ['worker-3', 'worker-4']);
+    });
+
+    it('leaves a replica alone until its host answers or an operator forgets it', async function () {
+      const { reconciler, placement, observer, decisions } = await stateCluster();
+      placement.cutOff('replica-1', Date.now() - 60_000);
+      observer.members.delete('replica-1');
+      await reconciler.wake();
+      assert.deepEqual([placement.started, placement.abandoned], [[], []]);
+      await assert.rejects(reconciler.forget('replica-2'), (err: DomainError) => err.kind === 'precondition' && /runs on h3/.test(err.message));
+      await reconciler.forget('replica-1');
+      await reconciler.wake();
+      assert.deepEqual(placement.abandoned, ['replica-1']);
+      assert.deepEqual(placement.started, ['replica-1']);
+      assert.ok(decisions.includes(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_FORGOTTEN));
+    });
+
+    it('fails over a primary it cannot reach only when a majority of the replicas have lost it too', async function () {
+      const { reconciler, placement, observer, failovers } = await stateCluster();
+      placement.cutOff('primary');
+      observer.sampled('primary', { term: 1 }, 5000);
+      // replica-1 still hears the primary; replica-2 does not: no majority of two.
+      observer.sampled('replica-1', { primarySilenceMs: 100 });
+      observer.sampled('replica-2', { primarySilenceMs: 3000 });
+      await reconciler.wake();
+      assert.deepEqual(failovers, [], 'silent to the control plane only: it keeps its role');
+      assert.equal(phaseOf(reconciler, 'primary'), NodePhase.NODE_PHASE_UNREACHABLE);
+      observer.sampled('replica-1', { primarySilenceMs: 3000 });
+      await reconciler.wake();
+      assert.deepEqual(failovers, ['primary']);
+      assert.deepEqual(placement.started, [], 'the old primary is not started anywhere while its host is unreachable');
+    });
   });
 });
