@@ -72,7 +72,7 @@ export interface ConsulApiOptions {
  * `includeResponse`, and cancels a request when that ctx emits `cancel`; both are wrapped here.
  *
  * It survives the loss of one agent: a non-blocking request that cannot connect, times out or
- * gets a 5xx (an agent that lost its servers) is tried on the next address within the call; a
+ * finds an agent cut off from its servers (its 5xx says so) is tried on the next address within the call; a
  * blocking query that fails so moves the next query to the next address. The address that last
  * answered is tried first.
  */
@@ -306,15 +306,19 @@ export class ConsulApi {
   }
 }
 
+/** Consul's 5xx answers that mean the agent cannot reach its servers (another agent may), not that the request is wrong. */
+const AGENT_CUT_OFF = /no known consul servers|no cluster leader|rpc error|i\/o timeout|internal server error/i;
+
 /**
  * Whether a request failed for want of an agent (worth trying another): it could not connect,
- * timed out, or the agent answered 5xx (it cannot reach its servers). A 4xx is Consul's answer,
- * the same from every agent; a cancelled request was the caller's choice.
+ * timed out, or the agent answered 5xx because it cannot reach its servers. Any other answer
+ * (a 4xx, or a 5xx about the request such as a missing check) is Consul's, the same from every
+ * agent; a cancelled request was the caller's choice.
  */
 function agentFailed(err: unknown): boolean {
-  const e = err as { isAbort?: boolean; isResponse?: boolean; statusCode?: number; isValidation?: boolean };
+  const e = err as { isAbort?: boolean; isResponse?: boolean; statusCode?: number; isValidation?: boolean; message?: string };
   if (e.isAbort || e.isValidation) return false;
-  if (e.isResponse) return (e.statusCode ?? 0) >= 500;
+  if (e.isResponse) return (e.statusCode ?? 0) >= 500 && AGENT_CUT_OFF.test(e.message ?? '');
   return true;
 }
 
