@@ -18,6 +18,9 @@ export interface LabPlacementOptions {
   pollTimeoutMs?: number;
 }
 
+/** The first list of an agent (a fresh connection, a control plane just started) may take this long, ms. */
+const FIRST_LIST_TIMEOUT_MS = 2000;
+
 /** One host as the placement knows it. */
 interface HostState {
   name: string;
@@ -72,9 +75,13 @@ export class LabPlacement implements Placement {
     }));
   }
 
-  /** Starts reading every agent's list; resolves after the first round (each agent answered or timed out). */
+  /**
+   * Starts reading every agent's list; resolves after the first round (each agent answered or
+   * timed out). The first list may take longer (FIRST_LIST_TIMEOUT_MS): until a host is listed,
+   * no node may start anywhere (it may hold any of them).
+   */
   async follow(): Promise<void> {
-    await Promise.all(this.hosts.map((h) => this.poll(h)));
+    await Promise.all(this.hosts.map((h) => this.poll(h, Math.max(FIRST_LIST_TIMEOUT_MS, this.pollTimeoutMs))));
     this.loops = this.hosts.map((h) => this.pollLoop(h));
   }
 
@@ -209,14 +216,14 @@ export class LabPlacement implements Placement {
     }
   }
 
-  private async poll(h: HostState): Promise<void> {
+  private async poll(h: HostState, timeoutMs = this.pollTimeoutMs): Promise<void> {
     const askedAt = Date.now();
     let answer: ProcessList;
     try {
-      answer = await h.client.list(this.pollTimeoutMs);
+      answer = await h.client.list(timeoutMs);
     } catch (err) {
       const e = err as Error & { cause?: Error };
-      const reason = e.name === 'TimeoutError' ? `its agent did not answer within ${this.pollTimeoutMs} ms` : (e.cause?.message ?? e.message);
+      const reason = e.name === 'TimeoutError' ? `its agent did not answer within ${timeoutMs} ms` : (e.cause?.message ?? e.message);
       if (h.reachable) {
         h.reachable = false;
         h.since = Date.now();
