@@ -251,7 +251,10 @@ export class NodeStateMachine {
       t.silenceLogged = true;
       logger.warn({ node: t.id, reason: verdict.reason }, 'the primary is silent to the control plane only: it keeps its role');
     } else if (!verdict.silentToControlPlaneOnly) t.silenceLogged = false;
-    setTimeout(() => this.scope.wake(), config.controlPlane.failoverAfter).unref();
+    // Looked at again the moment its silence reaches failoverAfter, not at the next periodic pass.
+    const lastSample = observer.stream(t.id)?.state.lastSampleAt ?? 0;
+    const dueIn = lastSample + config.controlPlane.failoverAfter - Date.now();
+    if (lastSample && dueIn > 0) setTimeout(() => this.scope.wake(), dueIn).unref();
     return false;
   }
 

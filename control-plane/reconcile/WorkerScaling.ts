@@ -50,21 +50,16 @@ export class WorkerScaling {
     const { journal, placement } = this.scope;
     const template = t.declared;
     if (!template) return;
-    await journal.decide(
-      ClusterEventKind.CLUSTER_EVENT_KIND_NODE_REMOVED,
-      t.id,
-      `${reason}; replaced by a new worker`,
-      () => {
-        const replacement = this.declareWorker(template);
-        this.scope.tracks.declared = this.scope.tracks.declared.filter((d) => d.id !== t.id);
-        placement.abandon(t.id);
-        t.declared = undefined;
-        t.replacedBy = replacement.id;
-        t.detail = `its host cannot be reached; replaced by ${replacement.id} (killed and forgotten once its host answers)`;
-        this.scope.wake();
-        return Promise.resolve({ replacedBy: replacement.id, leasesReleased });
-      },
-    );
+    await journal.decide(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_REMOVED, t.id, `${reason}; replaced by a new worker`, () => {
+      const replacement = this.declareWorker(template);
+      this.scope.tracks.declared = this.scope.tracks.declared.filter((d) => d.id !== t.id);
+      placement.abandon(t.id);
+      t.declared = undefined;
+      t.replacedBy = replacement.id;
+      t.detail = `its host cannot be reached; replaced by ${replacement.id} (killed and forgotten once its host answers)`;
+      this.scope.wake();
+      return Promise.resolve({ replacedBy: replacement.id, leasesReleased });
+    });
   }
 
   /** Declares a new worker of `template` under the lowest id never used. */
