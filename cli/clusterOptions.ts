@@ -1,5 +1,6 @@
 import { ConsulApi } from '../common/consul/ConsulApi';
 import type { ClusterConfig } from '../common/config/clusterConfig';
+import { hostPort } from '../common/config/fields';
 import { loadClusterConfig } from '../common/config/loadClusterConfig';
 import { CliError } from './CliError';
 
@@ -7,15 +8,36 @@ import { CliError } from './CliError';
 export const CLUSTER_OPTIONS = {
   config: { type: 'string' },
   cluster: { type: 'string' },
+  consul: { type: 'string' },
 } as const;
 
 export const CLUSTER_OPTIONS_HELP = `  --config FILE   cluster config (default: built-in; the cluster name and Consul address come from it)
-  --cluster NAME  cluster name, overrides the config's (default: local)`;
+  --cluster NAME  cluster name, overrides the config's (default: local)
+  --consul HOST:PORT
+                  Consul HTTP API to ask, best this host's agent; wins over CONSUL_HTTP_ADDR and
+                  the config's consul.address (default: 127.0.0.1:8500)`;
 
-/** Consul and the cluster name from --config/--cluster and CONSUL_HTTP_ADDR; fails if Consul is away. */
-export async function connectCluster(values: { config?: string; cluster?: string }): Promise<{ consul: ConsulApi; cluster: string; config: ClusterConfig }> {
-  const config = loadClusterConfig(values.config);
+/**
+ * Consul and the cluster name from --config/--cluster/--consul and CONSUL_HTTP_ADDR (--consul
+ * wins, then CONSUL_HTTP_ADDR, then the config); fails if Consul is away.
+ */
+export async function connectCluster(values: {
+  config?: string;
+  cluster?: string;
+  consul?: string;
+}): Promise<{ consul: ConsulApi; cluster: string; config: ClusterConfig }> {
+  const flag = values.consul === undefined ? undefined : consulFlag(values.consul);
+  // With --consul, CONSUL_HTTP_ADDR is not read at all (a malformed one must not stop the command).
+  const config = loadClusterConfig(values.config, flag ? { ...process.env, CONSUL_HTTP_ADDR: undefined } : process.env);
+  if (flag) config.consul.address = flag;
   const consul = new ConsulApi(config.consul.address);
   if (!(await consul.isReachable())) throw new CliError(`cannot reach Consul at ${config.consul.address}; is the cluster up? (make up)`);
   return { consul, cluster: values.cluster ?? config.name, config };
+}
+
+/** --consul as host:port (an http:// prefix dropped, as Consul's tools take it). */
+function consulFlag(value: string): string {
+  const parsed = hostPort().safeParse(value);
+  if (!parsed.success) throw new CliError(`--consul must be HOST:PORT of Consul's HTTP API, e.g. 127.0.0.1:8500 (got "${value}")`);
+  return parsed.data;
 }

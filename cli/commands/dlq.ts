@@ -4,7 +4,7 @@ import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, connectCluster } from '../cluste
 import { grpcFailure } from '../grpcFailure';
 import { intOption } from '../intOption';
 
-export const DLQ_HELP = `Usage: shoal dlq [--redrive EVENT_ID | --redrive-all] [--limit N]
+export const DLQ_HELP = `Usage: shoal dlq [--redrive EVENT_ID | --redrive-all] [--limit N] [--consul HOST:PORT]
 
 Lists the dead-lettered events (those that failed events.maxAttempts deliveries, or had no
 handler for their type) with their type, attempts and last error; or puts one (or all) back in

@@ -5,7 +5,7 @@ import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, connectCluster } from '../cluste
 import { followControlPlaneLeader, type SessionEnd } from '../../common/cluster/followControlPlaneLeader';
 import { intOption } from '../intOption';
 
-export const EVENTS_HELP = `Usage: shoal events [--history N] [--no-follow] [--json] [--config FILE] [--cluster NAME]
+export const EVENTS_HELP = `Usage: shoal events [--history N] [--no-follow] [--json] [--config FILE] [--cluster NAME] [--consul HOST:PORT]
 
 Prints the control plane's decisions (restarted, failed over, promoted, removed, leader
 changed, …) and observations (node suspected, down, recovered, Consul blind, …), newest last:

@@ -6,7 +6,7 @@ import { grpcFailure } from '../grpcFailure';
 import { nodeAddress } from '../nodeAddress';
 import { intOption } from '../intOption';
 
-export const GET_HELP = `Usage: shoal get KEY [--from NODE] [--min-position N] [--config FILE] [--cluster NAME]
+export const GET_HELP = `Usage: shoal get KEY [--from NODE] [--min-position N] [--config FILE] [--cluster NAME] [--consul HOST:PORT]
 
 Prints the value under KEY (as UTF-8) and, on stderr, its version. Exits 1 when the key does
 not exist.

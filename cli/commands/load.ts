@@ -3,7 +3,7 @@ import { EventsClient } from '../../common/client/EventsClient';
 import { CliError } from '../CliError';
 import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, connectCluster } from '../clusterOptions';
 
-export const LOAD_HELP = `Usage: shoal load [--rate N] [--duration S] [--type TYPE] [--payload P]
+export const LOAD_HELP = `Usage: shoal load [--rate N] [--duration S] [--type TYPE] [--payload P] [--consul HOST:PORT]
 
 Generates load: publishes events at a steady rate for a while, printing a progress line every
 second (sent, acknowledged, processed, backlog, rate), then waits until the backlog is
@@ -45,6 +45,8 @@ export async function load(argv: string[]): Promise<number> {
   const payload = Buffer.from(values.payload ?? (type === 'cpu' || type === 'sleep' ? '{"ms":20}' : ''), 'utf8');
   const { consul, cluster } = await connectCluster(values);
   const client = new EventsClient({ consul, cluster });
+  // A load run outlives failovers: its publishes move to a new primary as soon as Consul names it.
+  client.followLeader();
   const tty = process.stdout.isTTY;
   const started = Date.now();
   const doneAtStart = (await client.backlog()).done;

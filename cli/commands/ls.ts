@@ -5,7 +5,7 @@ import { grpcFailure } from '../grpcFailure';
 import { nodeAddress } from '../nodeAddress';
 import { intOption } from '../intOption';
 
-export const LS_HELP = `Usage: shoal ls [PREFIX] [--limit N] [--from NODE] [--config FILE] [--cluster NAME]
+export const LS_HELP = `Usage: shoal ls [PREFIX] [--limit N] [--from NODE] [--config FILE] [--cluster NAME] [--consul HOST:PORT]
 
 Lists keys under PREFIX (all keys without one) in key order: key, version, and the value's
 first 60 characters.

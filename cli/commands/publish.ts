@@ -5,7 +5,7 @@ import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, connectCluster } from '../cluste
 import { grpcFailure } from '../grpcFailure';
 import { intOption } from '../intOption';
 
-export const PUBLISH_HELP = `Usage: shoal publish TYPE [PAYLOAD] [--key KEY] [--idempotency-key K] [--count N]
+export const PUBLISH_HELP = `Usage: shoal publish TYPE [PAYLOAD] [--key KEY] [--idempotency-key K] [--count N] [--consul HOST:PORT]
 
 Publishes an event of TYPE with PAYLOAD (UTF-8; default empty) to the primary, found through
 Consul. It is acknowledged once durable and replicated (sync.minAcks), so it survives a

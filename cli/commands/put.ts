@@ -5,7 +5,7 @@ import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, connectCluster } from '../cluste
 import { grpcFailure } from '../grpcFailure';
 import { intOption } from '../intOption';
 
-export const PUT_HELP = `Usage: shoal put KEY VALUE [--expect-version N] [--config FILE] [--cluster NAME]
+export const PUT_HELP = `Usage: shoal put KEY VALUE [--expect-version N] [--config FILE] [--cluster NAME] [--consul HOST:PORT]
 
 Writes VALUE (as UTF-8) under KEY on the primary, found through Consul. Prints the log
 position, term and the key's new version once the write is acknowledged (durable on the

@@ -5,7 +5,7 @@ import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, connectCluster } from '../cluste
 import { grpcFailure } from '../grpcFailure';
 import { intOption } from '../intOption';
 
-export const RM_HELP = `Usage: shoal rm KEY [--expect-version N] [--config FILE] [--cluster NAME]
+export const RM_HELP = `Usage: shoal rm KEY [--expect-version N] [--config FILE] [--cluster NAME] [--consul HOST:PORT]
 
 Deletes KEY on the primary, acknowledged like a write. Exits 1 when the key did not exist.
 

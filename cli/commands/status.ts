@@ -5,7 +5,7 @@ import { clusterStatus, controlPlaneStatus, formatControlPlane, formatStatusTabl
 import { defaultRunDir, RunDir } from '../../common/local/RunDir';
 import { formatUrls } from '../local/urls';
 
-export const STATUS_HELP = `Usage: shoal status [--config FILE] [--cluster NAME] [--run-dir DIR] [--json]
+export const STATUS_HELP = `Usage: shoal status [--config FILE] [--cluster NAME] [--consul HOST:PORT] [--run-dir DIR] [--json]
 
 Prints the cluster's nodes as Consul sees them, each asked for its own view: id, role, gRPC
 and HTTP address, health, term, log position, replication lag (entries a replica is behind the

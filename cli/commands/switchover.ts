@@ -5,7 +5,7 @@ import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, connectCluster } from '../cluste
 import { grpcFailure } from '../grpcFailure';
 import { intOption } from '../intOption';
 
-export const SWITCHOVER_HELP = `Usage: shoal switchover --to NODE [--timeout MS] [--config FILE] [--cluster NAME]
+export const SWITCHOVER_HELP = `Usage: shoal switchover --to NODE [--timeout MS] [--config FILE] [--cluster NAME] [--consul HOST:PORT]
 
 A planned, lossless role swap (like patronictl switchover): the primary stops taking writes,
 NODE catches up to its last position, Consul's leader record moves to NODE with the next term,
@@ -18,7 +18,7 @@ Options:
 ${CLUSTER_OPTIONS_HELP}
   -h, --help      show this help`;
 
-export const FAILOVER_HELP = `Usage: shoal failover [--to NODE] [--timeout MS] [--config FILE] [--cluster NAME]
+export const FAILOVER_HELP = `Usage: shoal failover [--to NODE] [--timeout MS] [--config FILE] [--cluster NAME] [--consul HOST:PORT]
 
 An unplanned change of primary, for a primary that is gone or hung: every reachable replica
 adopts the next term (so the old primary can no longer get a write acknowledged), the most

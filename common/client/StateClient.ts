@@ -9,12 +9,15 @@ export interface StateClientOptions {
   cluster: string;
   /** Default deadline of one operation, retries included, ms. @default 10000 */
   deadlineMs?: number;
+  /** How long an attempt goes unanswered before Consul is asked whether the primary moved (PrimaryRouter). @default 1500 */
+  attemptTimeoutMs?: number;
 }
 
 /**
  * A client of the replicated State API: finds the primary through Consul (the leader record),
- * follows a node's redirect to the primary (FAILED_PRECONDITION with `shoal-primary`), and
- * retries UNAVAILABLE with backoff until the deadline. A retried write that the primary had
+ * follows a node's redirect to the primary (FAILED_PRECONDITION with `shoal-primary`),
+ * retries UNAVAILABLE with backoff, and leaves a primary that stopped answering for the one
+ * Consul names (PrimaryRouter), until the deadline. A retried write that the primary had
  * already applied but not acknowledged is applied again (a later version of the same value).
  */
 export class StateClient {
@@ -24,33 +27,34 @@ export class StateClient {
     this.router = new PrimaryRouter({
       consul: opts.consul,
       cluster: opts.cluster,
+      attemptTimeoutMs: opts.attemptTimeoutMs,
       connect: (address) => new StateGrpcClient(address, credentials.createInsecure()),
     });
   }
 
   put(key: string, value: Buffer, o: { expectedVersion?: number; deadlineMs?: number } = {}): Promise<WriteResult> {
-    return this.onPrimary(o.deadlineMs, o.expectedVersion !== undefined, (c, deadline) =>
-      unaryCall<{ result?: WriteResult }>((m, opt, cb) => c.put({ key, value, expectedVersion: o.expectedVersion }, m, opt, cb), deadline),
+    return this.onPrimary(o.deadlineMs, o.expectedVersion !== undefined, (c, deadline, signal) =>
+      unaryCall<{ result?: WriteResult }>((m, opt, cb) => c.put({ key, value, expectedVersion: o.expectedVersion }, m, opt, cb), deadline, signal),
     ).then((r) => r.result!);
   }
 
   delete(key: string, o: { expectedVersion?: number; deadlineMs?: number } = {}): Promise<{ deleted: boolean; result?: WriteResult }> {
-    return this.onPrimary(o.deadlineMs, o.expectedVersion !== undefined, (c, deadline) =>
-      unaryCall((m, opt, cb) => c.delete({ key, expectedVersion: o.expectedVersion }, m, opt, cb), deadline),
+    return this.onPrimary(o.deadlineMs, o.expectedVersion !== undefined, (c, deadline, signal) =>
+      unaryCall((m, opt, cb) => c.delete({ key, expectedVersion: o.expectedVersion }, m, opt, cb), deadline, signal),
     );
   }
 
   /** Reads from `address` when given (e.g. a replica), else from the primary. */
   get(key: string, o: { address?: string; minPosition?: number; deadlineMs?: number } = {}): Promise<GetResponse> {
-    const call = (c: StateGrpcClient, deadline: number) =>
-      unaryCall<GetResponse>((m, opt, cb) => c.get({ key, minPosition: o.minPosition ?? 0 }, m, opt, cb), deadline);
+    const call = (c: StateGrpcClient, deadline: number, signal?: AbortSignal) =>
+      unaryCall<GetResponse>((m, opt, cb) => c.get({ key, minPosition: o.minPosition ?? 0 }, m, opt, cb), deadline, signal);
     if (o.address) return call(this.router.client(o.address), Date.now() + (o.deadlineMs ?? this.deadline));
     return this.onPrimary(o.deadlineMs, false, call);
   }
 
   list(prefix: string, o: { address?: string; limit?: number; pageToken?: string; deadlineMs?: number } = {}): Promise<ListResponse> {
-    const call = (c: StateGrpcClient, deadline: number) =>
-      unaryCall<ListResponse>((m, opt, cb) => c.list({ prefix, limit: o.limit ?? 0, pageToken: o.pageToken ?? '' }, m, opt, cb), deadline);
+    const call = (c: StateGrpcClient, deadline: number, signal?: AbortSignal) =>
+      unaryCall<ListResponse>((m, opt, cb) => c.list({ prefix, limit: o.limit ?? 0, pageToken: o.pageToken ?? '' }, m, opt, cb), deadline, signal);
     if (o.address) return call(this.router.client(o.address), Date.now() + (o.deadlineMs ?? this.deadline));
     return this.onPrimary(o.deadlineMs, false, call);
   }
@@ -58,6 +62,11 @@ export class StateClient {
   /** The primary's address as this client last found it (Consul, or a node's redirect). */
   get primaryAddress(): string | undefined {
     return this.router.primaryAddress;
+  }
+
+  /** Follows the leader record until close(), so calls move to a new primary as soon as it is named (long-lived clients). */
+  followLeader(): void {
+    this.router.follow();
   }
 
   close(): void {
@@ -73,7 +82,11 @@ export class StateClient {
     return this.opts.deadlineMs ?? 10_000;
   }
 
-  private onPrimary<T>(deadlineMs: number | undefined, compareAndSet: boolean, call: (c: StateGrpcClient, deadline: number) => Promise<T>): Promise<T> {
-    return this.router.onPrimary(Date.now() + (deadlineMs ?? this.deadline), compareAndSet, call);
+  private onPrimary<T>(
+    deadlineMs: number | undefined,
+    compareAndSet: boolean,
+    call: (c: StateGrpcClient, deadline: number, signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    return this.router.onPrimary(Date.now() + (deadlineMs ?? this.deadline), { compareAndSet }, call);
   }
 }

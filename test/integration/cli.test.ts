@@ -7,7 +7,7 @@ import { RunDir } from '../../common/local/RunDir';
 import { runCli } from '../support/runCli';
 import { writeEphemeralClusterConfig } from '../support/ephemeralClusterConfig';
 import { trackRunDir } from '../support/processRegistry';
-import { outputDir } from '../support/testConsul';
+import { outputDir, startTestConsul } from '../support/testConsul';
 
 describe('the shoal command', function () {
   it('explains itself with --help, for every command', async function () {
@@ -34,6 +34,21 @@ describe('the shoal command', function () {
     const result = await runCli(['status'], { CONSUL_HTTP_ADDR: `127.0.0.1:${await freePort()}` });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /shoal: cannot reach Consul at 127\.0\.0\.1:\d+; is the cluster up\?/);
+  });
+
+  it('--consul HOST:PORT wins over CONSUL_HTTP_ADDR, and a malformed one is a clear error', async function () {
+    const consul = await startTestConsul();
+    try {
+      const unreachable = `127.0.0.1:${await freePort()}`;
+      const result = await runCli(['status', '--consul', consul.address, '--cluster', 'no-such-cluster'], { CONSUL_HTTP_ADDR: unreachable });
+      assert.match(result.stdout, new RegExp(`No nodes of cluster "no-such-cluster" are registered in Consul at ${consul.address.replace(/\./g, '\\.')}`));
+      assert.doesNotMatch(result.stderr, /cannot reach Consul/);
+    } finally {
+      await consul.stop();
+    }
+    const malformed = await runCli(['ls', '--consul', 'consul.local']);
+    assert.equal(malformed.code, 1);
+    assert.match(malformed.stderr, /--consul must be HOST:PORT of Consul's HTTP API, e\.g\. 127\.0\.0\.1:8500 \(got "consul\.local"\)/);
   });
 
   describe('up, status and down on a fresh machine (no Consul running)', function () {

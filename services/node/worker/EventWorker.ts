@@ -63,11 +63,15 @@ export class EventWorker {
     this.acks = new AckBatcher(opts.events);
   }
 
+  /** Starts leasing. The worker owns its clients: they follow the leader record, so a failover moves its calls within a second. */
   start(): void {
-    this.loop ??= context.with(ROOT_CONTEXT, () => this.run());
+    if (this.loop) return;
+    this.opts.events.followLeader();
+    this.opts.state.followLeader();
+    this.loop = context.with(ROOT_CONTEXT, () => this.run());
   }
 
-  /** Stops leasing; waits up to `drainMs` for in-flight events, then releases the rest. */
+  /** Stops leasing; waits up to `drainMs` for in-flight events, then releases the rest and closes the clients. */
   async stop(drainMs: number): Promise<void> {
     this.stopping.abort();
     await this.loop;
@@ -80,6 +84,8 @@ export class EventWorker {
         'drain time over: handed back the leases of unfinished events',
       );
     }
+    this.opts.events.close();
+    this.opts.state.close();
   }
 
   /** Resolves once every held event is handled and acked (or its ack failed). */
