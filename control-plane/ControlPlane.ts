@@ -182,6 +182,9 @@ export class ControlPlane {
     );
 
     observer.start();
+    // Its events client lives as long as the process: it follows the leader record, so lease
+    // releases and backlog reads go to a new primary as soon as one is named.
+    this.events.followLeader();
     this.probe.start();
     reconciler.start();
     scaling.start();
