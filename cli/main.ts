@@ -18,6 +18,7 @@ import { kill } from './commands/kill';
 import { dlq } from './commands/dlq';
 import { publish } from './commands/publish';
 import { load } from './commands/load';
+import { lab } from './commands/lab';
 
 const HELP = `Usage: shoal COMMAND [options]
 
@@ -43,6 +44,7 @@ Commands:
   dlq         list dead-lettered events, or put them back in the queue
   switchover  planned, lossless move of the primary to a replica
   failover    promote the most advanced replica now (the primary is gone or hung)
+  lab         hosts as network namespaces on this machine, and faults as commands (Linux, root)
 
 Run \`shoal COMMAND --help\` for a command's options. Single nodes: \`npm run start:primary\`,
 \`npm run start:replica -- --id replica-1\`, \`npm run start:worker -- --id worker-1\`.
@@ -66,6 +68,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   dlq,
   switchover,
   failover,
+  lab,
 };
 
 async function main(argv: string[]): Promise<number> {
