@@ -23,7 +23,10 @@ export async function removeByPrefix(prefix: string): Promise<{ namespaces: stri
   const links: string[] = [];
   const machine = machineLinks(prefix).hostEnd;
   if ((await ip('-o', 'link', 'show')).split('\n').some((l) => l.split(':')[1]?.trim().split('@')[0] === machine)) {
-    await ip('link', 'delete', machine);
+    // Deleting the bridge namespace takes the peer, and the kernel removes this end shortly after.
+    await ip('link', 'delete', machine).catch((err: Error) => {
+      if (!/Cannot find device/.test(err.message)) throw err;
+    });
     links.push(machine);
   }
   return { namespaces: ours, processes: pids.size, links };
