@@ -4,7 +4,7 @@ import { ConsulApi } from '../../common/consul/ConsulApi';
 import { clusterMembers } from '../../common/cluster/memberFromConsul';
 import { waitFor } from '../../common/time/waitFor';
 import { MemberHealth, NodeRole } from '../../gen/shoal/v1/node';
-import { StateClient } from '../../gen/shoal/v1/state';
+import { type GetResponse, type PutResponse, StateClient } from '../../gen/shoal/v1/state';
 import { consulServers } from '../../lab/layout';
 import { nodeHosts } from '../../lab/nodeHosts';
 import { call } from '../support/grpcClients';
@@ -43,13 +43,13 @@ describe('lab: the cluster forms across hosts (root)', function () {
     assert.ok(primary, 'the primary is registered as primary');
     const writer = new StateClient(primary.grpcAddress, credentials.createInsecure());
     try {
-      const put = await call(writer, writer.put, { key: 'lab/formed', value: Buffer.from('across hosts') });
+      const put: PutResponse = await call(writer, writer.put, { key: 'lab/formed', value: Buffer.from('across hosts') });
       assert.ok(put.result);
       for (const id of ['replica-1', 'replica-2']) {
         const replica = members.find((m) => m.id === id)!;
         const reader = new StateClient(replica.grpcAddress, credentials.createInsecure());
         try {
-          const got = await call(reader, reader.get, { key: 'lab/formed', minPosition: put.result.position }, 10_000);
+          const got: GetResponse = await call(reader, reader.get, { key: 'lab/formed', minPosition: put.result.position }, 10_000);
           assert.equal(got.found, true, `${id} has the write`);
           assert.equal(got.value.toString(), 'across hosts');
         } finally {
