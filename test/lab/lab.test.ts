@@ -4,7 +4,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { ConsulApi } from '../../common/consul/ConsulApi';
 import { clusterMembers } from '../../common/cluster/memberFromConsul';
 import { waitFor } from '../../common/time/waitFor';
-import { HostAgentClient } from '../../control-plane/placement/HostAgentClient';
+import { HostAgentClient, HostAgentRefused } from '../../control-plane/placement/HostAgentClient';
 import { namespaces } from '../../lab/ip';
 import { downLab, upLab } from '../../lab/Lab';
 import { consulServers, layoutFile } from '../../lab/layout';
@@ -65,9 +65,9 @@ describe('lab: hosts as network namespaces (root)', function () {
     const started = await agent.start({ id: 'worker-1', role: 'worker', grpcPort: 8082, httpPort: 9082, restarts: 0 });
     assert.equal(started.grpcAddress, `${h2.address}:${started.grpcPort}`);
     assert.equal(execFileSync('ip', ['netns', 'identify', String(started.pid)], { encoding: 'utf8' }).trim(), h2.namespace);
-    assert.equal(
-      (await agent.start({ id: 'worker-1', role: 'worker', grpcPort: 8082, httpPort: 9082, restarts: 0 }).catch((e: { status: number }) => e)).status,
-      409,
+    await assert.rejects(
+      agent.start({ id: 'worker-1', role: 'worker', grpcPort: 8082, httpPort: 9082, restarts: 0 }),
+      (e: unknown) => e instanceof HostAgentRefused && e.status === 409,
     );
     const consul = new ConsulApi(h2.consulHttp);
     const member = await waitFor(
