@@ -33,6 +33,8 @@ export function startLabConsul(prefix: string, runDir: string, hosts: LabHost[])
       `-data-dir=${dataDir}`,
       `-config-file=${configFile}`,
       '-dns-port=-1',
+      // Clients start with the servers; Consul's default 30 s between join attempts would leave them out that long.
+      '-retry-interval=1s',
       ...joins,
     ];
     pids[host.name] = startInNamespace(prefix, host.namespace, binary, args, join(runDir, host.name, 'logs', 'consul.log'));
