@@ -4,7 +4,7 @@ SHELL := bash
 NPM_STAMP := node_modules/.package-lock.json
 SHOAL := node bin/shoal.js
 
-.PHONY: help install consul chromium proto config-reference up down status logs test typecheck lint format clean
+.PHONY: help install consul chromium proto config-reference up down status logs lab lab-down test typecheck lint format clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-16s %s\n", $$1, $$2 }'
@@ -35,6 +35,12 @@ status: $(NPM_STAMP) ## print the cluster's nodes, roles, addresses and health
 
 logs: $(NPM_STAMP) ## follow the nodes' logs
 	@$(SHOAL) logs --follow
+
+lab: install ## (Linux, root) five hosts as network namespaces, a 3-server Consul, the cluster placed across them (docs/lab.md)
+	@PATH="$$(dirname "$$(bash scripts/install-consul.sh)"):$$PATH" $(SHOAL) lab up
+
+lab-down: $(NPM_STAMP) ## remove everything `make lab` made
+	@$(SHOAL) lab down
 
 chromium: ## install Debian's Chromium for the browser tests unless one is there
 	@bash scripts/install-chromium.sh >/dev/null

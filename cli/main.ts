@@ -19,6 +19,7 @@ import { dlq } from './commands/dlq';
 import { publish } from './commands/publish';
 import { load } from './commands/load';
 import { forget } from './commands/forget';
+import { lab } from './commands/lab';
 
 const HELP = `Usage: shoal COMMAND [options]
 
@@ -45,6 +46,7 @@ Commands:
   switchover  planned, lossless move of the primary to a replica
   failover    promote the most advanced replica now (the primary is gone or hung)
   forget      a node's unreachable host is gone for good: start the node on another host
+  lab         hosts as network namespaces on this machine, and faults as commands (Linux, root)
 
 Run \`shoal COMMAND --help\` for a command's options. Single nodes: \`npm run start:primary\`,
 \`npm run start:replica -- --id replica-1\`, \`npm run start:worker -- --id worker-1\`.
@@ -69,6 +71,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   switchover,
   failover,
   forget,
+  lab,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -40,10 +40,14 @@ step "mocha: unit, in-process RPC, integration, end-to-end and browser tests"
 for run_dir in test-output/cli-cluster/run test-output/control-plane/*/run; do
   if [ -d "$run_dir" ]; then node bin/shoal.js down --run-dir "$run_dir" --timeout 2000 >/dev/null || true; fi
 done
+# Labs (network namespaces) of a killed earlier run, found through their layout files.
+for lab_dir in test-output/lab/*/; do
+  if [ -f "${lab_dir}lab.json" ]; then node bin/shoal.js lab down --run-dir "$lab_dir" >/dev/null || true; fi
+done
 rm -rf test-output
 # Arguments are mocha's: files to run, options, or both. Options alone (`npm test -- --grep
 # failover`) apply to every suite, so the suites are added unless a file or folder is named.
-suites=('test/unit/**/*.test.ts' 'test/rpc/**/*.test.ts' 'test/integration/**/*.test.ts' 'test/e2e/**/*.test.ts' 'test/browser/**/*.test.ts')
+suites=('test/unit/**/*.test.ts' 'test/rpc/**/*.test.ts' 'test/integration/**/*.test.ts' 'test/e2e/**/*.test.ts' 'test/lab/**/*.test.ts' 'test/browser/**/*.test.ts')
 for arg in "$@"; do
   if [[ "$arg" == test/* ]]; then suites=(); break; fi
 done

@@ -1,0 +1,34 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../common/paths';
+import { loadClusterConfig } from '../common/config/loadClusterConfig';
+import { type LabHost } from './layout';
+
+type RawConfig = { name?: string; consul?: Record<string, unknown>; placement?: unknown; nodes?: { type: string; config?: Record<string, unknown> }[] };
+
+/**
+ * The declared cluster with the lab's placement: the host agents by host name, the primary
+ * pinned to h1, the replicas to h2 and h3 (so isolating h1 takes the primary and nothing
+ * else), workers anywhere, and a Consul server as the config's address (each process still
+ * gets its own host's agent with --consul). Written to <run dir>/cluster.json and checked.
+ * @returns the file's path and the cluster's name.
+ */
+export function writeLabClusterConfig(
+  declared: string | undefined,
+  runDir: string,
+  hosts: LabHost[],
+  overrides: Record<string, unknown> = {},
+): { path: string; cluster: string } {
+  const raw = { ...(JSON.parse(readFileSync(declared ?? join(REPO_ROOT, 'deploy', 'local', 'cluster.json'), 'utf8')) as RawConfig), ...overrides };
+  delete (raw as Record<string, unknown>).$schema;
+  const server = hosts.find((h) => h.consul === 'server')!;
+  raw.consul = { ...raw.consul, address: server.consulHttp };
+  raw.placement = { kind: 'lab', agents: Object.fromEntries(hosts.map((h) => [h.name, h.agent])) };
+  const pins: Record<string, string[] | undefined> = { primary: ['h1'], replica: ['h2', 'h3'] };
+  raw.nodes = (raw.nodes ?? []).map((n) => ({ ...n, config: { ...n.config, hosts: pins[n.type] ?? n.config?.hosts } }));
+  const path = join(runDir, 'cluster.json');
+  writeFileSync(path, JSON.stringify(raw, null, 2) + '\n');
+  // Refuses a config the nodes and control planes would refuse, before anything starts them.
+  const config = loadClusterConfig(path, {});
+  return { path, cluster: config.name };
+}
