@@ -1,0 +1,160 @@
+// Failover across hosts, in the lab (root, Linux): five network-namespace hosts, three Consul
+// servers, the cluster placed by two control planes through the host agents. Over BENCH_TRIALS
+// trials (default 10) each:
+//   isolate:  all links of the primary's host down, under sequential acknowledged writes from a
+//             client outside the lab's hosts → the first write the new primary acknowledges;
+//   pause:    SIGSTOP of every process on the primary's host until a new primary acknowledges a
+//             write (so longer than detection) → the same;
+//   false failovers: a pause of 300 ms and of 1 s → how many trials failed over.
+// Each counts acknowledged writes lost (must be 0). lab-heal: a worker's host isolated → the
+// replacement worker serving on another host. Prints p50/p90/min/max; asserts nothing.
+// Run: npm run bench -- lab-failover lab-heal
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { REPO_ROOT } from '../common/paths';
+import { waitFor } from '../common/time/waitFor';
+import { NodePhase } from '../gen/shoal/v1/scale';
+import { NodeRole } from '../gen/shoal/v1/node';
+import { downLab, upLab } from '../lab/Lab';
+import type { LabLayout } from '../lab/layout';
+import { heal } from '../lab/faults/heal';
+import { isolate } from '../lab/faults/networkFaults';
+import { pause, resume } from '../lab/faults/processFaults';
+import { AckedWriter, LabCluster } from '../test/support/labCluster';
+import { summarize } from './stats';
+
+const TRIALS = Number(process.env.BENCH_TRIALS ?? 10);
+
+async function withLab<T>(fn: (layout: LabLayout, cluster: LabCluster) => Promise<T>): Promise<T> {
+  const prefix = `sb${randomBytes(2).toString('hex')}`;
+  const runDir = join(REPO_ROOT, 'test-output', 'bench-lab', prefix);
+  const started = Date.now();
+  const layout = await upLab({ hosts: 5, prefix, subnet: '10.78.0.0/24', runDir, controlPlanes: true, dashboardPort: 0 });
+  try {
+    const cluster = new LabCluster(layout);
+    await cluster.settled(120_000);
+    console.log(`lab up and settled in ${Date.now() - started} ms`);
+    return await fn(layout, cluster);
+  } finally {
+    await downLab(prefix, runDir);
+  }
+}
+
+/** One trial of a host fault on the primary's host: ms until the first write acknowledged in a newer term, and writes lost. */
+async function primaryHostTrial(
+  cluster: LabCluster,
+  trial: string,
+  fault: (host: string) => Promise<void>,
+  undo: (host: string) => Promise<void>,
+): Promise<{ ms: number; lost: number; acknowledged: number }> {
+  const before = await cluster.settled();
+  const host = await cluster.hostOf(before.primaryId);
+  const state = cluster.stateClient(15_000);
+  const writer = new AckedWriter(state, `bench/${trial}`).start();
+  try {
+    await writer.acknowledgedAfter(0, 20);
+    const at = Date.now();
+    await fault(host);
+    const first = await waitFor('a write acknowledged in a newer term', () => writer.acked.find((w) => w.atMs >= at && w.term > before.term), {
+      timeoutMs: 60_000,
+      intervalMs: 5,
+    });
+    await undo(host);
+    await cluster.settled();
+    await writer.stop();
+    const problems = await writer.check();
+    if (problems.length) console.log(`  ${trial}: ${problems.slice(0, 3).join('; ')}`);
+    return { ms: first.atMs - at, lost: problems.filter((p) => p.includes('is lost')).length, acknowledged: writer.acked.length };
+  } finally {
+    await writer.stop();
+    state.close();
+  }
+}
+
+/** A short pause of the primary's host: whether the primary changed. */
+async function pauseTrial(cluster: LabCluster, layout: LabLayout, ms: number): Promise<boolean> {
+  const before = await cluster.settled();
+  const host = await cluster.hostOf(before.primaryId);
+  await pause(layout, host);
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  await resume(layout, host);
+  // Long enough for a failover that was decided to show: the detection time twice over.
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const after = await cluster.settled();
+  return after.primaryId !== before.primaryId || after.term !== before.term;
+}
+
+export async function labFailover(): Promise<Record<string, unknown>> {
+  return withLab(async (layout, cluster) => {
+    const isolated: number[] = [];
+    const paused: number[] = [];
+    let lost = 0;
+    let acknowledged = 0;
+    for (let i = 1; i <= TRIALS; i++) {
+      const r = await primaryHostTrial(
+        cluster,
+        `isolate-${i}`,
+        (h) => isolate(layout, h).then(() => undefined),
+        () => heal(layout).then(() => undefined),
+      );
+      console.log(`  isolate trial ${i}: writes again after ${r.ms} ms, ${r.lost} lost of ${r.acknowledged}`);
+      isolated.push(r.ms);
+      lost += r.lost;
+      acknowledged += r.acknowledged;
+    }
+    for (let i = 1; i <= TRIALS; i++) {
+      const r = await primaryHostTrial(
+        cluster,
+        `pause-${i}`,
+        (h) => pause(layout, h).then(() => undefined),
+        (h) => resume(layout, h).then(() => undefined),
+      );
+      console.log(`  pause trial ${i}: writes again after ${r.ms} ms, ${r.lost} lost of ${r.acknowledged}`);
+      paused.push(r.ms);
+      lost += r.lost;
+      acknowledged += r.acknowledged;
+    }
+    const falseFailovers: Record<string, number> = {};
+    for (const ms of [300, 1000]) {
+      let failedOver = 0;
+      for (let i = 1; i <= TRIALS; i++) if (await pauseTrial(cluster, layout, ms)) failedOver += 1;
+      console.log(`pause of ${ms} ms: ${failedOver} of ${TRIALS} trials failed over`);
+      falseFailovers[`pause${ms}ms`] = failedOver;
+    }
+    console.log(`acknowledged writes lost: ${lost} of ${acknowledged}`);
+    return {
+      isolate: summarize('host isolated → writes on a new primary', isolated),
+      pause: summarize('host paused → writes on a new primary', paused),
+      failoversUnderShortPause: falseFailovers,
+      acknowledgedWrites: acknowledged,
+      lostWrites: lost,
+    };
+  });
+}
+
+export async function labHeal(): Promise<Record<string, unknown>> {
+  return withLab(async (layout, cluster) => {
+    const replaced: number[] = [];
+    for (let i = 1; i <= TRIALS; i++) {
+      await cluster.settled();
+      const t = await cluster.topology();
+      const workers = t.nodes.filter((n) => n.declaredRole === NodeRole.NODE_ROLE_WORKER);
+      const victim = workers[0];
+      const before = new Set(workers.map((w) => w.id));
+      const at = Date.now();
+      await isolate(layout, victim.host);
+      await waitFor(
+        'a replacement worker serving on another host',
+        async () =>
+          (await cluster.topology()).nodes.some(
+            (n) => n.declaredRole === NodeRole.NODE_ROLE_WORKER && !before.has(n.id) && n.phase === NodePhase.NODE_PHASE_RUNNING && n.host !== victim.host,
+          ),
+        { timeoutMs: 60_000, intervalMs: 20 },
+      );
+      replaced.push(Date.now() - at);
+      console.log(`  trial ${i}: ${victim.id} on ${victim.host} replaced after ${replaced.at(-1)} ms`);
+      await heal(layout);
+    }
+    return { workerHostLost: summarize("worker's host isolated → a replacement worker running on another host", replaced) };
+  });
+}

@@ -1,0 +1,179 @@
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { EventsClient } from '../../common/client/EventsClient';
+import { REPO_ROOT } from '../../common/paths';
+import { waitFor } from '../../common/time/waitFor';
+import { NodeRole } from '../../gen/shoal/v1/node';
+import { NodePhase } from '../../gen/shoal/v1/scale';
+import { AckedWriter, LabCluster } from '../support/labCluster';
+import { useLab } from '../support/lab';
+
+const run = promisify(execFile);
+
+// Short leases, so events held by a worker on a lost host go to another within seconds.
+const EVENTS = { leaseMs: 6000, maxAttempts: 5, handlerTimeout: 5000, concurrency: 4, dedupeWindow: 120000 };
+
+/** A Get on `address` from inside `namespace` (a client on that host): the status code and message it got. */
+async function readFromInside(namespace: string, address: string, key: string): Promise<{ code: number; details: string }> {
+  const { stdout } = await run(
+    'ip',
+    ['netns', 'exec', namespace, process.execPath, '--import', 'tsx', join(REPO_ROOT, 'test/support/labRead.ts'), address, key],
+    {
+      cwd: REPO_ROOT,
+      timeout: 10_000,
+      encoding: 'utf8',
+    },
+  );
+  return JSON.parse(stdout) as { code: number; details: string };
+}
+
+// Scenarios 2, 5 and 8 of issue 14: a host vanishes (all its links down, no socket closes).
+// Each test starts from a settled cluster and heals what it broke; none needs another's leftovers.
+describe('lab: a host vanishes (root)', function () {
+  this.timeout(240_000);
+  const lab = useLab({ hosts: 5, cluster: true, configOverrides: { events: EVENTS } });
+  let cluster: LabCluster;
+
+  before(function () {
+    cluster = new LabCluster(lab.layout);
+  });
+
+  afterEach(async function () {
+    this.timeout(30_000);
+    await lab.heal();
+  });
+
+  it("isolating the primary's host promotes a replica elsewhere; the old primary stops serving reads within its lease and rejoins as a replica after heal; nothing is lost or duplicated", async () => {
+    const before = await cluster.settled();
+    const oldHost = await cluster.hostOf(before.primaryId);
+    const oldPid = (await cluster.processes()).find((p) => p.process.id === before.primaryId)!.process.pid;
+    const state = cluster.stateClient(15_000);
+    const writer = new AckedWriter(state, `lab/isolate-primary/${Date.now()}`).start();
+    try {
+      await writer.acknowledgedAfter(0, 20);
+      const cutAt = Date.now();
+      await lab.isolate(oldHost);
+      const resumed = await writer.acknowledgedAfter(cutAt, 1, 30_000, 'a write acknowledged after the isolation');
+      const after = await cluster.leader();
+      assert.notEqual(after.primaryId, before.primaryId, 'a new primary');
+      assert.ok(resumed.term > before.term, `the write after the isolation is in a newer term (${resumed.term} > ${before.term})`);
+      assert.notEqual(await cluster.hostOf(after.primaryId), oldHost, 'the new primary is on another host');
+
+      // Inside its isolated host, the old primary stops answering reads once its lease ends.
+      const refused = await waitFor(
+        'the isolated old primary to refuse reads',
+        async () => {
+          const r = await readFromInside(lab.host(oldHost).namespace, before.primaryAddress, writer.acked[0].key);
+          return r.code !== 0 && r;
+        },
+        { timeoutMs: 15_000, intervalMs: 250 },
+      );
+      assert.match(refused.details, /lease|not the primary|primary/i, `refused with a reason: ${refused.details}`);
+
+      await lab.heal();
+      await waitFor(
+        `${before.primaryId} to rejoin as a replica`,
+        async () => {
+          const t = await cluster.topology();
+          const old = t.nodes.find((n) => n.id === before.primaryId);
+          return old?.observedRole === NodeRole.NODE_ROLE_REPLICA && old.streamConnected && old.term === after.term;
+        },
+        { timeoutMs: 60_000, intervalMs: 250 },
+      );
+      await writer.stop();
+      assert.deepEqual(await writer.check(), []);
+      assert.deepEqual(await cluster.duplicates(), [], 'no node runs twice');
+      const now = (await cluster.processes()).find((p) => p.process.id === before.primaryId)!;
+      assert.equal(now.host, oldHost, 'the old primary was not started anywhere else');
+      assert.equal(now.process.pid, oldPid, 'nor restarted: the same process rejoined');
+    } finally {
+      await writer.stop();
+      state.close();
+    }
+  });
+
+  it("isolating a replica's host leaves writes going (minAcks 1 of 2 replicas), and the replica catches up after heal", async () => {
+    const record = await cluster.settled();
+    const t = await cluster.topology();
+    const replica = t.nodes.find((n) => n.observedRole === NodeRole.NODE_ROLE_REPLICA && n.id !== record.primaryId)!;
+    const host = await cluster.hostOf(replica.id);
+    assert.notEqual(host, await cluster.hostOf(record.primaryId));
+    const state = cluster.stateClient(15_000);
+    const writer = new AckedWriter(state, `lab/isolate-replica/${Date.now()}`).start();
+    try {
+      await writer.acknowledgedAfter(0, 5);
+      const cutAt = Date.now();
+      await lab.isolate(host);
+      await writer.acknowledgedAfter(cutAt + 3000, 20, 30_000, 'writes acknowledged with the replica gone');
+      assert.equal((await cluster.leader()).primaryId, record.primaryId, 'no failover');
+      await lab.heal();
+      const last = writer.acked.at(-1)!;
+      await waitFor(
+        `${replica.id} to catch up to position ${last.position}`,
+        async () =>
+          (await state.get(last.key, { address: replica.grpcAddress, minPosition: last.position, deadlineMs: 2000 }).catch(() => undefined))?.found === true,
+        { timeoutMs: 30_000, intervalMs: 250 },
+      );
+      await writer.stop();
+      assert.deepEqual(await writer.check(), []);
+      assert.deepEqual(await cluster.duplicates(), []);
+    } finally {
+      await writer.stop();
+      state.close();
+    }
+  });
+
+  it("isolating a worker's host gets its leased events processed elsewhere, and a new worker serving on another host", async () => {
+    await cluster.settled();
+    const events = new EventsClient({ consul: cluster.consul, cluster: cluster.cluster });
+    try {
+      const start = await events.backlog();
+      const count = 16;
+      await events.publishBatch(Array.from({ length: count }, () => ({ type: 'sleep', payload: Buffer.from(JSON.stringify({ ms: 2500 })) })));
+      // The worker to lose: one holding leases, on a host without the control-plane leader when there is a choice.
+      const holding = await waitFor('a worker holding leases', async () => (await events.backlog()).workers.filter((w) => w.leased > 0), { timeoutMs: 20_000 });
+      const hosts = await Promise.all(holding.map(async (w) => ({ id: w.workerId, host: await cluster.hostOf(w.workerId) })));
+      const cpLeader = await cluster.controlPlaneLeaderId();
+      const cpHost = lab.layout.controlPlanes.find((c) => c.id === cpLeader)?.host;
+      const victim = hosts.find((h) => h.host !== cpHost) ?? hosts[0];
+      const workersBefore = new Set((await cluster.topology()).nodes.filter((n) => n.declaredRole === NodeRole.NODE_ROLE_WORKER).map((n) => n.id));
+      await lab.isolate(victim.host);
+
+      await waitFor(
+        `all ${count} events done without ${victim.id}`,
+        async () => {
+          const b = await events.backlog(2000).catch(() => undefined);
+          return b && b.pending === 0 && b.leased === 0 && b.done - start.done >= count;
+        },
+        { timeoutMs: 60_000, intervalMs: 250 },
+      );
+      const replacement = await waitFor(
+        `a new worker serving on a host other than ${victim.host}`,
+        async () => {
+          const t = await cluster.topology();
+          return t.nodes.find(
+            (n) =>
+              n.declaredRole === NodeRole.NODE_ROLE_WORKER &&
+              !workersBefore.has(n.id) &&
+              n.phase === NodePhase.NODE_PHASE_RUNNING &&
+              n.host &&
+              n.host !== victim.host,
+          );
+        },
+        { timeoutMs: 60_000, intervalMs: 250 },
+      );
+      assert.ok(replacement.id !== victim.id);
+      await lab.heal();
+      // Back in sight, the lost worker is stopped rather than kept beside its replacement.
+      await waitFor(`${victim.id} to be stopped once its host answers`, async () => !(await cluster.processes()).some((p) => p.process.id === victim.id), {
+        timeoutMs: 30_000,
+        intervalMs: 250,
+      });
+      assert.deepEqual(await cluster.duplicates(), []);
+    } finally {
+      events.close();
+    }
+  });
+});

@@ -1,0 +1,202 @@
+import { credentials } from '@grpc/grpc-js';
+import { StateClient } from '../../common/client/StateClient';
+import { unaryCall } from '../../common/client/grpcCall';
+import { readControlPlaneLeader } from '../../common/cluster/controlPlaneLeader';
+import { type LeaderRecord, readLeader } from '../../common/cluster/leaderRecord';
+import { ConsulApi } from '../../common/consul/ConsulApi';
+import { waitFor } from '../../common/time/waitFor';
+import { HostAgentClient } from '../../control-plane/placement/HostAgentClient';
+import { decisionLogKey } from '../../control-plane/events/DecisionLog';
+import { MemberHealth, NodeRole } from '../../gen/shoal/v1/node';
+import { ClusterEvent, type GetTopologyResponse, NodePhase, ScaleClient } from '../../gen/shoal/v1/scale';
+import { consulServers, type LabLayout } from '../../lab/layout';
+import type { AgentProcess } from '../../common/lab/hostAgentProtocol';
+
+/**
+ * The cluster a lab runs, seen from the machine's own namespace (a client on no lab host): its
+ * Consul servers (each tried in turn, so a cut or killed one costs a second), the leader
+ * record, the control-plane leader's topology and decision log, and the agents' process lists.
+ */
+export class LabCluster {
+  readonly consul: ConsulApi;
+
+  constructor(readonly layout: LabLayout) {
+    const [first, ...rest] = consulServers(layout).map((h) => h.consulHttp);
+    this.consul = new ConsulApi(first, { fallbackAddresses: rest, maxTimeoutMs: 1000 });
+  }
+
+  get cluster(): string {
+    return this.layout.cluster;
+  }
+
+  async leader(): Promise<LeaderRecord> {
+    const { record } = await readLeader(this.consul, this.cluster);
+    if (!record) throw new Error('no leader record yet');
+    return record;
+  }
+
+  /** The topology as the control-plane leader sees it. */
+  async topology(): Promise<GetTopologyResponse> {
+    const leader = await readControlPlaneLeader(this.consul, this.cluster);
+    if (!leader) throw new Error('no control-plane leader');
+    const client = new ScaleClient(leader.grpcAddress, credentials.createInsecure());
+    try {
+      return await unaryCall<GetTopologyResponse>((m, o, cb) => client.getTopology({}, m, o, cb), Date.now() + 2000);
+    } finally {
+      client.close();
+    }
+  }
+
+  async controlPlaneLeaderId(): Promise<string | undefined> {
+    return (await readControlPlaneLeader(this.consul, this.cluster))?.id;
+  }
+
+  /** Every running node process, per host, from the agents that answer. */
+  async processes(): Promise<{ host: string; process: AgentProcess }[]> {
+    const lists = await Promise.all(this.layout.hosts.map((h) => new HostAgentClient(h.agent, 1000).list().catch(() => undefined)));
+    return lists.flatMap((l) => (l ? l.processes.filter((p) => p.running).map((p) => ({ host: l.host, process: p })) : []));
+  }
+
+  /** The host a node runs on now (its agent lists it running). */
+  async hostOf(id: string): Promise<string> {
+    const found = (await this.processes()).find((p) => p.process.id === id);
+    if (!found) throw new Error(`${id} runs on no host that answers`);
+    return found.host;
+  }
+
+  /** Node ids that run on more than one host at once. */
+  async duplicates(): Promise<string[]> {
+    const seen = new Map<string, number>();
+    for (const { process } of await this.processes()) seen.set(process.id, (seen.get(process.id) ?? 0) + 1);
+    return [...seen].filter(([, n]) => n > 1).map(([id]) => id);
+  }
+
+  /** The decision log in Consul, oldest first. */
+  async decisions(): Promise<ClusterEvent[]> {
+    const { value } = await this.consul.kvGet(decisionLogKey(this.cluster));
+    return value ? (JSON.parse(value.value) as unknown[]).map((e) => ClusterEvent.fromJSON(e)) : [];
+  }
+
+  /**
+   * Whole: the leader record's primary serves as primary, every declared state node and as many
+   * workers as declared run with a live status stream, pass in Consul and share the record's term.
+   */
+  async settled(timeoutMs = 90_000): Promise<LeaderRecord> {
+    return waitFor(
+      'the lab cluster to settle',
+      async () => {
+        const record = await this.leader();
+        const t = await this.topology();
+        const declared = t.nodes.filter((n) => n.declaredRole !== NodeRole.NODE_ROLE_UNSPECIFIED);
+        const whole = declared.every(
+          (n) =>
+            n.phase === NodePhase.NODE_PHASE_RUNNING &&
+            n.streamConnected &&
+            n.health === MemberHealth.MEMBER_HEALTH_PASSING &&
+            (n.declaredRole === NodeRole.NODE_ROLE_WORKER || n.term === record.term),
+        );
+        const primary = t.nodes.find((n) => n.id === record.primaryId);
+        return whole && primary?.observedRole === NodeRole.NODE_ROLE_PRIMARY && declared.length >= 5 && record;
+      },
+      {
+        timeoutMs,
+        intervalMs: 250,
+        describe: async () => JSON.stringify((await this.topology().catch(() => undefined))?.nodes.map((n) => [n.id, n.phase, n.host])),
+      },
+    );
+  }
+
+  /** A client of the State API that finds the primary through the lab's Consul servers. */
+  stateClient(deadlineMs = 10_000): StateClient {
+    return new StateClient({ consul: this.consul, cluster: this.cluster, deadlineMs });
+  }
+}
+
+/** One acknowledged write: what was written, in which term, and which node the client had as primary. */
+export interface AckedWrite {
+  key: string;
+  value: string;
+  term: number;
+  position: number;
+  address: string;
+  atMs: number;
+}
+
+/**
+ * Sequential writes of unique keys from one client, as fast as they are acknowledged, each
+ * acknowledged one recorded. `check` proves afterwards that every acknowledged write is on the
+ * primary, and that no two nodes acknowledged writes in one term.
+ */
+export class AckedWriter {
+  readonly acked: AckedWrite[] = [];
+  failed = 0;
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly state: StateClient,
+    private readonly prefix: string,
+  ) {}
+
+  start(): this {
+    this.loop = (async () => {
+      for (let i = 0; !this.stopped; i++) {
+        const key = `${this.prefix}/${i}`;
+        const value = `v${i}`;
+        try {
+          const r = await this.state.put(key, Buffer.from(value));
+          this.acked.push({ key, value, term: r.term, position: r.position, address: this.state.primaryAddress ?? '', atMs: Date.now() });
+        } catch {
+          this.failed += 1;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      }
+    })();
+    return this;
+  }
+
+  /** Acknowledged writes after `sinceMs` (local clock). */
+  ackedSince(sinceMs: number): AckedWrite[] {
+    return this.acked.filter((w) => w.atMs >= sinceMs);
+  }
+
+  /** Waits until `n` more writes have been acknowledged after `sinceMs`; resolves with the first. */
+  async acknowledgedAfter(sinceMs: number, n = 1, timeoutMs = 20_000, what = 'writes to be acknowledged'): Promise<AckedWrite> {
+    return waitFor(what, () => this.ackedSince(sinceMs).length >= n && this.ackedSince(sinceMs)[0], { timeoutMs, intervalMs: 20 });
+  }
+
+  /** The longest time between two acknowledgements, ms. */
+  longestGapMs(): number {
+    let gap = 0;
+    for (let i = 1; i < this.acked.length; i++) gap = Math.max(gap, this.acked[i].atMs - this.acked[i - 1].atMs);
+    return gap;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+
+  /**
+   * Problems with the history, empty when none: an acknowledged write missing from (or
+   * different on) the primary, writes of one term acknowledged through two addresses, or
+   * acknowledgements out of log order.
+   */
+  async check(): Promise<string[]> {
+    const problems: string[] = [];
+    const byTerm = new Map<number, Set<string>>();
+    for (const w of this.acked) byTerm.set(w.term, (byTerm.get(w.term) ?? new Set()).add(w.address));
+    for (const [term, addresses] of byTerm) if (addresses.size > 1) problems.push(`term ${term} was acknowledged by ${[...addresses].join(' and ')}`);
+    for (let i = 1; i < this.acked.length; i++) {
+      const [a, b] = [this.acked[i - 1], this.acked[i]];
+      if (b.term < a.term || (b.term === a.term && b.position <= a.position))
+        problems.push(`${b.key} (term ${b.term}, position ${b.position}) was acknowledged after ${a.key} (term ${a.term}, position ${a.position})`);
+    }
+    for (const w of this.acked) {
+      const got = await this.state.get(w.key);
+      if (!got.found) problems.push(`${w.key}, acknowledged in term ${w.term}, is lost`);
+      else if (got.value.toString() !== w.value) problems.push(`${w.key} reads ${got.value.toString()}, not the acknowledged ${w.value}`);
+    }
+    return problems;
+  }
+}
