@@ -19,6 +19,11 @@ export async function promote(deps: SyncDeps, request: PromoteRequest): Promise<
           `Consul's leader record does not name ${deps.identity.id} primary for term ${request.term} (it says: ${says}); compare-and-set it first`,
         );
       }
+      if (request.incarnation && request.incarnation !== deps.identity.incarnation) {
+        throw failedPrecondition(
+          `this is another start of ${deps.identity.id} (incarnation ${deps.identity.incarnation}, asked for ${request.incarnation}): ask its position again`,
+        );
+      }
       if (request.term < r.term) throw failedPrecondition(`term ${request.term} is older than this node's ${r.term}`);
       const start = await r.promote(request.term, record.reason || 'promoted');
       r.firstWrite.promoted(request.term, span.spanContext());
