@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
-import { ReplicateRequest } from '../../gen/shoal/v1/sync';
+import { PromoteRequest, ReplicateRequest } from '../../gen/shoal/v1/sync';
 import { GetRequest } from '../../gen/shoal/v1/state';
 import { WRITTEN_METADATA_KEY } from '../../common/cluster/primaryMetadataKey';
 import { waitFor } from '../../common/time/waitFor';
@@ -8,7 +8,7 @@ import { LOG_VERSION } from '../../services/node/replication/wire';
 import { call, grpcError } from '../support/grpcClients';
 import { type RpcNode, startRpcNode } from '../support/rpcNode';
 
-describe('the primary lease', function () {
+describe('the primary lease, and Promote of another start', function () {
   let node: RpcNode | undefined;
   afterEach(async () => {
     await node?.stop();
@@ -45,5 +45,12 @@ describe('the primary lease', function () {
     assert.equal(answer.found, false);
     stream.cancel();
     assert.deepEqual(node.internalErrors(), []);
+  });
+
+  it('refuses a Promote that names another incarnation with FAILED_PRECONDITION', async () => {
+    node = await startRpcNode();
+    const err = await grpcError(call(node.sync, node.sync.promote, PromoteRequest.fromPartial({ term: 2, incarnation: 'not-this-one' })));
+    assert.equal(err.code, status.FAILED_PRECONDITION);
+    assert.equal(err.details, 'this is another start of primary (incarnation rpc-test, asked for not-this-one): ask its position again');
   });
 });
