@@ -11,6 +11,13 @@ import { clusterMembers } from './memberFromConsul';
 
 const tracer = trace.getTracer('shoal.cluster');
 
+/**
+ * How long a failover waits for one node's answer (GetPosition, Follow), ms. A live node on a
+ * reachable host answers in a few ms; a node on a host that vanished never answers, and the
+ * failover must not wait seconds on it (all are asked at once, so this bounds each round).
+ */
+export const NODE_ANSWER_MS = 500;
+
 /** Why a primary change could not be made; nothing was changed unless `changed` says so. */
 export class PrimaryChangeError extends Error {}
 
@@ -92,7 +99,21 @@ export function switchover(ctx: Ctx, to: string): Promise<PrimaryChange> {
           }
         }),
       );
-      return await handOver(ctx, steps, read, old, target, members, targetClient, `switchover from ${old.primaryId}`, deadline, old.term + 1);
+      const targetPos = await position(targetClient, old.term + 1, deadline).catch((err: Error) => {
+        throw new PrimaryChangeError(`${to} did not answer its position: ${err.message}; nothing changed`);
+      });
+      return await handOver(
+        ctx,
+        steps,
+        read,
+        old,
+        { member: target, pos: targetPos },
+        members,
+        targetClient,
+        `switchover from ${old.primaryId}`,
+        deadline,
+        old.term + 1,
+      );
     } finally {
       primary.close();
       targetClient.close();
@@ -165,32 +186,44 @@ export function failover(ctx: Ctx & { force?: boolean; expectPrimary?: string; i
       // Nodes may hold a term above the record's already (a failover that fenced them and did
       // not finish): the new term is above every term anyone holds.
       const newTerm = Math.max(term, ...positions.map((p) => p.pos.term));
-      return await handOver(ctx, steps, read, old, chosen.member, candidates, client, `failover from ${old.primaryId}`, deadline, newTerm);
+      return await handOver(ctx, steps, read, old, chosen, candidates, client, `failover from ${old.primaryId}`, deadline, newTerm);
     } finally {
       client.close();
     }
   });
 }
 
-/** Moves the leader record to `target` with the next term, promotes it, repoints the rest. */
+/**
+ * Moves the leader record to `target` with the next term, naming the incarnation and store its
+ * position answer gave (a restart of it in between is refused by Promote), promotes it,
+ * repoints the rest.
+ */
 async function handOver(
   ctx: Ctx,
   steps: ReturnType<typeof stepLog>,
   read: Awaited<ReturnType<typeof readLeader>>,
   old: LeaderRecord,
-  target: Member,
+  { member: target, pos }: { member: Member; pos: GetPositionResponse },
   members: Member[],
   targetClient: SyncClient,
   reason: string,
   deadline: number,
   term: number,
 ): Promise<PrimaryChange> {
-  const record: LeaderRecord = { term, primaryId: target.id, primaryAddress: target.grpcAddress, changedAtMs: Date.now(), reason };
+  const record: LeaderRecord = {
+    term,
+    primaryId: target.id,
+    primaryAddress: target.grpcAddress,
+    changedAtMs: Date.now(),
+    reason,
+    ...(pos.incarnation ? { incarnation: pos.incarnation } : {}),
+    ...(pos.storeId ? { storeId: pos.storeId } : {}),
+  };
   if (!(await casLeader(ctx.consul, ctx.cluster, read, record))) {
     throw new PrimaryChangeError('the leader record in Consul changed meanwhile (another switchover or failover?); nothing changed');
   }
   steps.add(`Consul leader record: term ${term}, primary ${target.id}`);
-  const promoted = await unaryCall<{ startPosition: number }>((m, o, cb) => targetClient.promote({ term, incarnation: '' }, m, o, cb), deadline);
+  const promoted = await unaryCall<{ startPosition: number }>((m, o, cb) => targetClient.promote({ term, incarnation: pos.incarnation }, m, o, cb), deadline);
   steps.add(`${target.id} is primary from position ${promoted.startPosition}`);
   const others = members.filter((m) => m.id !== target.id && m.id !== old.primaryId);
   if (target.id !== old.primaryId) others.push({ id: old.primaryId, grpcAddress: old.primaryAddress } as Member);
@@ -200,7 +233,7 @@ async function handOver(
       try {
         await unaryCall(
           (md, o, cb) => client.follow({ term, primaryId: target.id, primaryAddress: target.grpcAddress }, md, o, cb),
-          Math.min(deadline, Date.now() + 2000),
+          Math.min(deadline, Date.now() + NODE_ANSWER_MS),
         );
         steps.add(`${m.id} follows ${target.id}`);
       } catch {
@@ -234,7 +267,7 @@ async function ask(
     members.map(async (member) => {
       const client = sync(member.grpcAddress);
       try {
-        answers.push({ member, pos: await position(client, term, Math.min(deadline, Date.now() + 2000)) });
+        answers.push({ member, pos: await position(client, term, Math.min(deadline, Date.now() + NODE_ANSWER_MS)) });
       } catch {
         steps.add(`${member.id} did not answer${term ? ` with term ${term}` : ''}; left out`);
       } finally {

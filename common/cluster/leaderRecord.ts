@@ -12,6 +12,18 @@ export interface LeaderRecord {
   changedAtMs: number;
   /** Why it changed: bootstrap, switchover, failover. */
   reason: string;
+  /**
+   * Which start of the primary the record names (NodeIdentity.incarnation): another start of
+   * the same id must take a new term before it acts as primary. Absent in records written
+   * before incarnations existed: no check.
+   */
+  incarnation?: string;
+  /**
+   * The primary's store (StateStore.storeId): a process with the primary's id but another store
+   * (an empty copy on another host) holds none of the data and must not take over. Absent in
+   * older records: no check.
+   */
+  storeId?: string;
 }
 
 export function leaderKey(cluster: string): string {
@@ -45,21 +57,18 @@ export async function casLeader(consul: ConsulApi, cluster: string, read: Leader
   return consul.kvCas(leaderKey(cluster), JSON.stringify(next), read.modifyIndex);
 }
 
-/**
- * Moves the current primary's address (it restarted on another port), keeping its term.
- * @returns false when the record changed meanwhile.
- */
-export async function updateLeaderAddress(consul: ConsulApi, cluster: string, read: LeaderRead, next: LeaderRecord): Promise<boolean> {
-  if (!read.record || read.record.term !== next.term || read.record.primaryId !== next.primaryId) {
-    throw new Error('only the address of the current primary, in its current term, can be updated');
-  }
-  return consul.kvCas(leaderKey(cluster), JSON.stringify(next), read.modifyIndex);
-}
-
 function parseLeader(text: string): LeaderRecord {
   const raw = JSON.parse(text) as Partial<LeaderRecord>;
   if (typeof raw.term !== 'number' || typeof raw.primaryId !== 'string' || typeof raw.primaryAddress !== 'string') {
     throw new Error(`malformed leader record in Consul: ${text}`);
   }
-  return { term: raw.term, primaryId: raw.primaryId, primaryAddress: raw.primaryAddress, changedAtMs: raw.changedAtMs ?? 0, reason: raw.reason ?? '' };
+  return {
+    term: raw.term,
+    primaryId: raw.primaryId,
+    primaryAddress: raw.primaryAddress,
+    changedAtMs: raw.changedAtMs ?? 0,
+    reason: raw.reason ?? '',
+    ...(typeof raw.incarnation === 'string' && raw.incarnation ? { incarnation: raw.incarnation } : {}),
+    ...(typeof raw.storeId === 'string' && raw.storeId ? { storeId: raw.storeId } : {}),
+  };
 }

@@ -9,8 +9,8 @@ import type { NodeIdentity } from './NodeIdentity';
 export class DuplicateNodeError extends Error {}
 
 /**
- * Keeps this node registered in Consul: service ID = node id, tags = [role], meta = ports and
- * version, and a GRPC check that Consul runs against grpc.health.v1. Registration retries with
+ * Keeps this node registered in Consul: service ID = node id, tags = [role], meta = ports,
+ * version and incarnation, and a GRPC check that Consul runs against grpc.health.v1. Registration retries with
  * backoff while Consul is unreachable, so a node can start before Consul and keeps serving
  * while Consul is away.
  */
@@ -124,6 +124,8 @@ export class ConsulRegistration {
       meta: {
         role: this.identity.role,
         version: this.identity.version,
+        // Which start of the node this is, for operators comparing it with the leader record.
+        incarnation: this.identity.incarnation,
         grpc_port: String(port),
         http_port: splitHostPort(this.identity.httpAddress)[1].toString(),
         cluster: this.config.name,

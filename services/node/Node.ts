@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { service as standardHealthService } from 'grpc-health-check';
 import { once } from 'node:events';
@@ -16,6 +17,7 @@ import { eventsServer } from './events/server';
 import { EventWorker } from './worker/EventWorker';
 import { ConsulApi, serviceNameOf } from '../../common/consul/ConsulApi';
 import type { RoleName } from '../../common/config/clusterConfig';
+import { nodeIdsOf } from '../../common/config/nodeIds';
 import { SHOAL_VERSION } from '../../common/cluster/version';
 import { REPO_ROOT } from '../../common/paths';
 import { addReflection } from '../../common/grpc/addReflection';
@@ -98,6 +100,7 @@ export class Node {
       cluster: opts.config.name,
       version: SHOAL_VERSION,
       startedAtMs: Date.now(),
+      incarnation: randomUUID().slice(0, 8),
       grpcAddress: `${opts.advertiseHost}:${grpcPort}`,
       httpAddress: `${opts.advertiseHost}:${httpPort}`,
       role: opts.role,
@@ -173,11 +176,16 @@ export class Node {
     return new Replication({
       store,
       nodeId: identity.id,
+      incarnation: identity.incarnation,
       cluster: identity.cluster,
       consul: this.consul,
       sync: opts.config.sync,
       address: () => identity.grpcAddress,
       initialRole: opts.role === 'primary' ? 'primary' : 'replica',
+      declaredReplicas: opts.config.nodes
+        .filter((t) => t.type !== 'worker')
+        .flatMap(nodeIdsOf)
+        .filter((id) => id !== identity.id).length,
       logger: opts.logger,
       events: {
         roleChanged: (role) => {

@@ -16,7 +16,7 @@ export function lonePrimary(store: StateStore, logger: Logger): { deps: EventQue
   const writer = new PrimaryWriter(store, new EntryFeed(store), new AckTracker(0), new HybridClock(), 'primary', 1, logger);
   const deps: EventQueueDeps = {
     identity: { id: 'primary' },
-    replication: { role: 'primary', term: 1, store, writer, firstWrite: new FirstWriteInTerm(), primaryAddress: () => undefined },
+    replication: { role: 'primary', term: 1, store, writer, firstWrite: new FirstWriteInTerm(), primaryAddress: () => undefined, assertLease: () => undefined },
     membership: { snapshot: () => ({ members: [] }) },
     sync: { minAcks: 0, ackTimeout: 5000 },
     logger,

@@ -39,6 +39,10 @@ export interface RpcNode {
 export interface RpcNodeOptions {
   /** sync.minAcks. @default 0 (a write is acknowledged once committed here) */
   minAcks?: number;
+  /** Replicas the config declares, whose majority renews the primary's lease. @default 0 (the lease always holds) */
+  declaredReplicas?: number;
+  /** sync.primaryLease, ms. @default the config's */
+  primaryLeaseMs?: number;
 }
 
 /**
@@ -56,7 +60,7 @@ export async function startRpcNode(opts: RpcNodeOptions = {}): Promise<RpcNode> 
   };
   try {
     const config: ClusterConfig = parseClusterConfig({ name: 'rpc-test' });
-    const sync = { ...config.sync, minAcks: opts.minAcks ?? 0 };
+    const sync = { ...config.sync, minAcks: opts.minAcks ?? 0, primaryLease: opts.primaryLeaseMs ?? config.sync.primaryLease };
     const logs: Record<string, unknown>[] = [];
     const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
     const store = new StateStore(join(dir, 'state.db'), 'batch');
@@ -67,6 +71,7 @@ export async function startRpcNode(opts: RpcNodeOptions = {}): Promise<RpcNode> 
       cluster: config.name,
       version: 'test',
       startedAtMs: Date.now(),
+      incarnation: 'rpc-test',
       grpcAddress: '',
       httpAddress: '',
       role: 'primary',
@@ -74,11 +79,13 @@ export async function startRpcNode(opts: RpcNodeOptions = {}): Promise<RpcNode> 
     const replication = new Replication({
       store,
       nodeId: identity.id,
+      incarnation: identity.incarnation,
       cluster: identity.cluster,
       consul,
       sync,
       address: () => identity.grpcAddress,
       initialRole: 'primary',
+      declaredReplicas: opts.declaredReplicas ?? 0,
       logger,
       events: { roleChanged: () => undefined, replicationLag: () => undefined, repaired: () => undefined, conflictResolved: () => undefined },
     });

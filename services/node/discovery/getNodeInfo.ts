@@ -15,8 +15,8 @@ export function getNodeInfo(ctx: Pick<DiscoveryDeps, 'identity' | 'replication'>
       version: id.version,
       startedAtUnixMs: id.startedAtMs,
       logPosition: ctx.replication?.store.lastPosition ?? 0,
-      incarnation: '',
-      storeId: '',
+      incarnation: id.incarnation,
+      storeId: ctx.replication?.store.storeId ?? '',
     },
   };
 }

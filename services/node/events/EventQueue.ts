@@ -32,7 +32,7 @@ function newRecord(id: string, request: PublishRequest, traceparent: string): Ev
 }
 
 /** What the queue reads of the node's replication: the write path's, plus the term and the store. */
-export type QueueReplication = WriteReplication & Pick<Replication, 'term' | 'store'>;
+export type QueueReplication = WriteReplication & Pick<Replication, 'term' | 'store' | 'assertLease'>;
 
 /** What the queue needs of its node: the write path's dependencies and a logger. */
 export interface EventQueueDeps extends WriteDeps<QueueReplication> {
@@ -241,6 +241,8 @@ export class EventQueue {
     const until = Date.now() + waitMs;
     for (;;) {
       this.ready();
+      // A primary that may have been replaced must not hand out events another primary also leases.
+      this.ctx.replication?.assertLease();
       if (signal.aborted) return [];
       const leased = this.take(workerId, max, leaseMs);
       if (leased.length > 0 || Date.now() >= until) return leased;

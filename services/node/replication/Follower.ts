@@ -58,6 +58,12 @@ export class Follower {
   /** The primary's last position as it last told us. */
   primaryLast = 0;
   connected = false;
+  /**
+   * When this node last heard anything from the primary (entries, a heartbeat, a snapshot
+   * chunk); when it began following until it first does. The control plane reads the silence
+   * as this replica's view of whether the primary lives.
+   */
+  lastHeardAtMs = Date.now();
 
   constructor(
     private readonly deps: FollowerDeps,
@@ -145,6 +151,7 @@ export class Follower {
 
       call.on('data', (msg: ReplicateResponse) => {
         if (settled || reconciling) return;
+        this.lastHeardAtMs = Date.now();
         alive();
         if (msg.term < store.term) return finish('failed', `the primary's term ${msg.term} is older than ours (${store.term})`);
         if (msg.term > store.term) this.deps.onNewerTerm(msg.term);
@@ -196,7 +203,8 @@ export class Follower {
             }
             case 'heartbeat':
               this.primaryLast = m.value.lastPosition;
-              return;
+              // Answered, so the primary knows this replica still hears it (its lease counts on that).
+              return ack();
           }
         } catch (err) {
           finish('failed', (err as Error).message);

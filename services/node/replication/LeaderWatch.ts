@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { casLeader, type LeaderRead, type LeaderRecord, readLeader, updateLeaderAddress } from '../../../common/cluster/leaderRecord';
+import { casLeader, type LeaderRead, type LeaderRecord, readLeader } from '../../../common/cluster/leaderRecord';
 import type { ConsulApi } from '../../../common/consul/ConsulApi';
 import { Backoff } from '../../../common/net/Backoff';
 import type { StateStore } from '../store/StateStore';
@@ -10,11 +10,13 @@ export interface LeaderWatchDeps {
   consul: ConsulApi;
   cluster: string;
   nodeId: string;
+  /** This start of the node (NodeIdentity.incarnation). */
+  incarnation: string;
   /** This node's gRPC address, as others reach it. */
   address: () => string;
   /** The role the config gives: the primary bootstraps the cluster's first term. */
   initialRole: 'primary' | 'replica';
-  store: Pick<StateStore, 'term' | 'adoptTerm' | 'lastPosition' | 'lastRole'>;
+  store: Pick<StateStore, 'term' | 'adoptTerm' | 'lastPosition' | 'lastRole' | 'storeId'>;
   logger: Logger;
   /** The node's role now ('unknown' until Consul has told it). */
   role(): 'primary' | 'replica' | 'unknown';
@@ -26,6 +28,8 @@ export interface LeaderWatchDeps {
   becomePrimary(term: number, reason: string): Promise<void>;
   /** Follows another primary (Replication.follow). */
   follow(target: FollowTarget, reason: string): Promise<void>;
+  /** Serves as a replica with no primary to follow yet (a record names this id, but not this store). */
+  standBy(reason: string): Promise<void>;
 }
 
 /**
@@ -36,6 +40,8 @@ export interface LeaderWatchDeps {
  */
 export class LeaderWatch {
   private latest: LeaderRecord | undefined;
+  /** The store id of the record we last refused to act on, to say why once. */
+  private refusedStore: string | undefined;
 
   constructor(private readonly deps: LeaderWatchDeps) {}
 
@@ -90,11 +96,17 @@ export class LeaderWatch {
 
   private async bootstrap(read: LeaderRead): Promise<void> {
     const term = this.deps.store.term + 1;
-    const record: LeaderRecord = { term, primaryId: this.deps.nodeId, primaryAddress: this.deps.address(), changedAtMs: Date.now(), reason: 'bootstrap' };
+    const record = this.naming(term, 'bootstrap');
     if (await casLeader(this.deps.consul, this.deps.cluster, read, record)) {
       this.deps.logger.info({ term }, 'no primary in Consul: this node takes the first term');
       await this.onLeaderRecord(record);
     }
+  }
+
+  /** A record naming this process primary for `term`: its address, incarnation and store. */
+  private naming(term: number, reason: string): LeaderRecord {
+    const { nodeId, address, incarnation, store } = this.deps;
+    return { term, primaryId: nodeId, primaryAddress: address(), changedAtMs: Date.now(), reason, incarnation, storeId: store.storeId };
   }
 
   private async onLeaderRecord(record: LeaderRecord, read?: LeaderRead): Promise<void> {
@@ -107,13 +119,27 @@ export class LeaderWatch {
       return;
     }
     this.latest = record;
-    if (record.primaryId === nodeId && record.primaryAddress !== this.deps.address() && read) {
-      // Restarted on another address: tell the replicas where to find us (same term, same node).
-      const moved = { ...record, primaryAddress: this.deps.address(), changedAtMs: Date.now() };
-      if (await updateLeaderAddress(this.deps.consul, this.deps.cluster, read, moved))
-        logger.info({ address: moved.primaryAddress }, 'updated our address in the leader record');
-    }
     if (record.primaryId === nodeId) {
+      if (record.storeId && record.storeId !== store.storeId) return this.notOurData(record);
+      // Another start of this node (a restart with its data), or a record from before
+      // incarnations that names another address: the replicas and the control plane know the
+      // process the record names, so take over only with a new term, by compare-and-set.
+      const another = record.incarnation ? record.incarnation !== this.deps.incarnation : record.primaryAddress !== this.deps.address();
+      if (another) {
+        if (!read) return;
+        const next = this.naming(Math.max(record.term, store.term) + 1, 'restarted with its data');
+        if (!(await casLeader(this.deps.consul, this.deps.cluster, read, next))) {
+          // Someone changed the record first: the next read acts on what it says now.
+          logger.info({ term: record.term }, 'the leader record changed while this restart took a new term; reading it again');
+          return;
+        }
+        logger.info(
+          { term: next.term, was: record.incarnation ?? '(none)', incarnation: next.incarnation },
+          'named primary by an earlier start of this node: took a new term',
+        );
+        this.latest = next;
+        record = next;
+      }
       if (!this.deps.writesFor(record.term)) {
         store.adoptTerm(record.term);
         await this.deps.becomePrimary(record.term, record.reason || 'named primary in Consul');
@@ -124,5 +150,23 @@ export class LeaderWatch {
       { term: record.term, primaryId: record.primaryId, primaryAddress: record.primaryAddress },
       record.reason || 'named replica in Consul',
     );
+  }
+
+  /**
+   * The record names this id with another store: that primary's data lives elsewhere (this is
+   * an empty or other copy, e.g. started on another host). Acting as primary, or writing our
+   * address into the record, would serve none of it: wait as a replica for a failover.
+   */
+  private async notOurData(record: LeaderRecord): Promise<void> {
+    const { store, logger, nodeId } = this.deps;
+    if (this.refusedStore !== record.storeId) {
+      this.refusedStore = record.storeId;
+      logger.error(
+        { term: record.term, recordStore: record.storeId, ourStore: store.storeId, address: record.primaryAddress },
+        `named primary in Consul with store ${record.storeId}, but this process of ${nodeId} has store ${store.storeId}: its data is elsewhere; not taking over, waiting for a failover`,
+      );
+    }
+    if (this.deps.role() !== 'replica' || this.deps.following())
+      await this.deps.standBy(`named primary with store ${record.storeId}, not ours (${store.storeId})`);
   }
 }

@@ -11,6 +11,10 @@ import { Follower, type FollowTarget } from './Follower';
 import { PrimaryWriter } from './PrimaryWriter';
 import { FirstWriteInTerm } from './FirstWriteInTerm';
 import { LeaderWatch } from './LeaderWatch';
+import { PrimaryLease } from './PrimaryLease';
+import { readLeader } from '../../../common/cluster/leaderRecord';
+import { WRITTEN_METADATA_KEY } from '../../../common/cluster/primaryMetadataKey';
+import { DomainError } from '../../../common/errors/DomainError';
 
 /** What a state-holding node is right now. 'unknown' until Consul has told it. */
 export type StateRole = 'primary' | 'replica' | 'unknown';
@@ -28,6 +32,8 @@ export interface ReplicationEvents {
 export interface ReplicationOptions {
   store: StateStore;
   nodeId: string;
+  /** This start of the node (NodeIdentity.incarnation), named in the leader record while it is primary. */
+  incarnation: string;
   cluster: string;
   consul: ConsulApi;
   sync: SyncConfig;
@@ -35,6 +41,8 @@ export interface ReplicationOptions {
   address: () => string;
   /** The role the config gives: the primary bootstraps the cluster's first term. */
   initialRole: 'primary' | 'replica';
+  /** The state nodes the config declares besides this one: the replicas whose majority renews a primary's lease. */
+  declaredReplicas: number;
   logger: Logger;
   events: ReplicationEvents;
 }
@@ -54,6 +62,12 @@ export class Replication {
   private current: StateRole = 'unknown';
   private writerRef: PrimaryWriter | undefined;
   private followerRef: Follower | undefined;
+  /** Held while this node is primary (PrimaryLease.ts); undefined otherwise. */
+  private leaseRef: PrimaryLease | undefined;
+  /** Whether the lease was held at the last check, to log when it is lost and regained. */
+  private leaseWasHeld = true;
+  /** When this node began waiting as a replica with no primary to follow (or started). */
+  private waitingSinceMs = Date.now();
   private readonly leader: LeaderWatch;
   private readonly streams = new Set<(reason: string) => void>();
   private readonly stopping = new AbortController();
@@ -65,11 +79,12 @@ export class Replication {
     this.feed = new EntryFeed(opts.store);
     // After a restart, new writes must still order after everything already stored.
     this.clock.observe(opts.store.latestHybridTimeAtOpen);
-    const { consul, cluster, nodeId, address, initialRole, store, logger } = opts;
+    const { consul, cluster, nodeId, incarnation, address, initialRole, store, logger } = opts;
     this.leader = new LeaderWatch({
       consul,
       cluster,
       nodeId,
+      incarnation,
       address,
       initialRole,
       store,
@@ -79,6 +94,7 @@ export class Replication {
       following: () => this.followerRef !== undefined,
       becomePrimary: (term, reason) => this.change(() => this.toPrimary(term, reason)),
       follow: (target, reason) => this.follow(target, reason),
+      standBy: (reason) => this.change(() => this.toReplica(undefined, reason)),
     });
   }
 
@@ -117,7 +133,78 @@ export class Replication {
     this.watch ??= context.with(ROOT_CONTEXT, () => this.leader.run(this.stopping.signal));
     const retention = setInterval(() => this.truncateLog(), this.opts.sync.interval);
     retention.unref();
-    this.stopping.signal.addEventListener('abort', () => clearInterval(retention), { once: true });
+    // Four reads per lease: one lost or slow read does not cost the lease.
+    const leaseCheck = setInterval(() => void context.with(ROOT_CONTEXT, () => this.renewLease()), this.opts.sync.primaryLease / 4);
+    leaseCheck.unref();
+    this.stopping.signal.addEventListener(
+      'abort',
+      () => {
+        clearInterval(retention);
+        clearInterval(leaseCheck);
+      },
+      { once: true },
+    );
+  }
+
+  /** Whether this node is the primary and holds its lease (PrimaryLease.ts). */
+  get leaseHeld(): boolean {
+    return this.current === 'primary' && this.leaseRef !== undefined && this.leaseRef.held();
+  }
+
+  /**
+   * How long this replica has not heard from the primary, ms: since the last message of its
+   * stream, or since it began following or waiting when it never heard. 0 on the primary.
+   */
+  primarySilenceMs(): number {
+    if (this.current === 'primary') return 0;
+    return Math.max(0, Date.now() - (this.followerRef?.lastHeardAtMs ?? this.waitingSinceMs));
+  }
+
+  /** A message on a replica's Replicate stream: the replica still hears this primary. */
+  heardFromReplica(replicaId: string): void {
+    this.leaseRef?.heardFromReplica(replicaId);
+  }
+
+  /**
+   * Refuses a read (or an event lease) served as primary once the lease ran out: another node
+   * may have been promoted meanwhile and taken writes this one never saw. Nothing was written,
+   * so clients may try elsewhere.
+   */
+  assertLease(): void {
+    const lease = this.leaseRef;
+    if (this.current !== 'primary' || !lease || lease.held()) return;
+    throw new DomainError(
+      'unavailable',
+      `primary ${this.opts.nodeId} has heard from neither Consul nor a majority of its replicas for ${lease.silenceMs()} ms (sync.primaryLease ${lease.leaseMs} ms): it may have been replaced`,
+      { [WRITTEN_METADATA_KEY]: 'false' },
+    );
+  }
+
+  /**
+   * While primary: reads the leader record (not blocking, within a quarter lease) and renews the
+   * lease if it still names this node in its term; a newer term steps down (observeTerm). Then
+   * logs a lost or regained lease.
+   */
+  private async renewLease(): Promise<void> {
+    const lease = this.leaseRef;
+    if (this.current !== 'primary' || !lease) return;
+    try {
+      const { record } = await readLeader(this.opts.consul, this.opts.cluster, { timeoutMs: Math.max(50, this.opts.sync.primaryLease / 4 - 50) });
+      if (record && record.primaryId === this.opts.nodeId && record.term === this.writerRef?.term) lease.heardFromConsul();
+      else if (record && record.term > this.term) this.observeTerm(record.term, 'the leader record');
+    } catch {
+      // Consul unreachable: the replicas' half of the lease may still hold it.
+    }
+    if (lease !== this.leaseRef) return;
+    const held = lease.held();
+    if (held === this.leaseWasHeld) return;
+    this.leaseWasHeld = held;
+    if (held) this.opts.logger.info({ term: this.term }, 'regained the primary lease: serving reads and event leases again');
+    else
+      this.opts.logger.warn(
+        { term: this.term, silenceMs: lease.silenceMs(), primaryLeaseMs: lease.leaseMs },
+        'lost the primary lease: heard from neither Consul nor a majority of the replicas; refusing reads and event leases until one answers',
+      );
   }
 
   /** Keeps the last sync.retainEntries entries; replicas further behind get a snapshot. */
@@ -212,6 +299,7 @@ export class Replication {
   private stopWriting(reason: string): void {
     this.writerRef?.close(`this node stopped being the primary (${reason})`);
     this.writerRef = undefined;
+    this.leaseRef = undefined;
     for (const end of this.streams) end(`this node stopped being the primary (${reason})`);
   }
 
@@ -226,6 +314,8 @@ export class Replication {
     store.setLastRole('primary');
     const acks = new AckTracker(this.opts.sync.minAcks, (id, ms) => this.opts.events.replicationLag(id, ms));
     this.writerRef = new PrimaryWriter(store, this.feed, acks, this.clock, this.opts.nodeId, term, logger);
+    this.leaseRef = new PrimaryLease({ leaseMs: this.opts.sync.primaryLease, declaredReplicas: this.opts.declaredReplicas });
+    this.leaseWasHeld = true;
     this.current = 'primary';
     logger.info({ term, position: store.lastPosition, reason }, 'serving as primary');
     this.opts.events.roleChanged('primary', term, reason);
@@ -240,6 +330,7 @@ export class Replication {
     this.followerRef = undefined;
     await old?.stop();
     this.current = 'replica';
+    this.waitingSinceMs = Date.now();
     if (target) {
       this.followerRef = new Follower(
         {

@@ -1,7 +1,7 @@
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import type { GetRequest, GetResponse } from '../../../gen/shoal/v1/state';
 import { DomainError } from '../../../common/errors/DomainError';
-import { replicationOf } from '../sync/primaryRedirect';
+import { readableReplication } from '../sync/primaryRedirect';
 import { checkKey } from './limits';
 import type { StateDeps } from './server';
 import { answerBy } from './write';
@@ -18,7 +18,7 @@ export async function get(
   signal: AbortSignal,
 ): Promise<GetResponse> {
   checkKey(request.key);
-  const r = replicationOf(deps, 'a read');
+  const r = readableReplication(deps, 'a read');
   if (request.minPosition > r.store.lastPosition) {
     const wait = AbortSignal.timeout(Math.max(0, answerBy(call, deps.sync.ackTimeout) - Date.now()));
     const reached = await r.feed.waitFor(request.minPosition, AbortSignal.any([wait, signal]));

@@ -1,6 +1,6 @@
 import type { ListRequest, ListResponse } from '../../../gen/shoal/v1/state';
 import { invalidArgument } from '../../../common/grpc/ServerError';
-import { replicationOf } from '../sync/primaryRedirect';
+import { readableReplication } from '../sync/primaryRedirect';
 import { checkPrefix, DEFAULT_PAGE, MAX_PAGE } from './limits';
 import type { StateDeps } from './server';
 
@@ -11,7 +11,7 @@ export function list(deps: Pick<StateDeps, 'identity' | 'replication' | 'members
   const limit = request.limit || DEFAULT_PAGE;
   const after = request.pageToken ? Buffer.from(request.pageToken, 'base64url').toString('utf8') : '';
   if (after && !after.startsWith(request.prefix)) throw invalidArgument('page_token does not belong to this prefix');
-  const r = replicationOf(deps, 'a read');
+  const r = readableReplication(deps, 'a read');
   const rows = r.store.list(request.prefix, after, limit + 1);
   const page = rows.slice(0, limit);
   return {

@@ -11,7 +11,7 @@ import { watch } from './watch';
 import type { WriteDeps, WriteReplication } from './write';
 
 /** What the State RPCs read of the node's replication: the write path's, plus the store and its feed. */
-export type StateReplication = WriteReplication & Pick<Replication, 'store' | 'feed'>;
+export type StateReplication = WriteReplication & Pick<Replication, 'store' | 'feed' | 'assertLease'>;
 
 /** What the State RPCs need: the write path's dependencies, a logger, and the drain signal. */
 export interface StateDeps extends WriteDeps<StateReplication> {

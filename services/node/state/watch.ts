@@ -3,7 +3,7 @@ import { ChangeKind, type WatchRequest, type WatchResponse } from '../../../gen/
 import { unavailable } from '../../../common/grpc/ServerError';
 import { writeWithBackpressure } from '../../../common/grpc/writeWithBackpressure';
 import type { Entry } from '../store/types';
-import { replicationOf } from '../sync/primaryRedirect';
+import { readableReplication } from '../sync/primaryRedirect';
 import { isSystemKey } from '../store/systemKeys';
 import { checkPrefix } from './limits';
 import type { StateDeps } from './server';
@@ -22,7 +22,7 @@ export async function watch(
   cancelled: AbortSignal,
 ): Promise<void> {
   checkPrefix(request.prefix);
-  const r = replicationOf(deps, 'a watch');
+  const r = readableReplication(deps, 'a watch');
   const pending: Entry[] = [];
   let problem: string | undefined;
   let wake: (() => void) | undefined;

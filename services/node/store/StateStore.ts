@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { BucketDigests, type RowChange } from './BucketDigests';
 import { ConflictLog } from './ConflictLog';
@@ -32,6 +33,12 @@ export class StateStore {
   private readonly conflictLog: ConflictLog;
   private latestHlc: HybridTime = { physicalMs: 0, logical: 0 };
   /**
+   * Names this store (its data), made once when the file is created and kept across restarts:
+   * the leader record names the primary's store, so an empty store started under the primary's
+   * id (a copy on another host) knows the data it is named for is elsewhere.
+   */
+  readonly storeId: string;
+  /**
    * Runs `fn` in one transaction (a savepoint inside another). Built once: better-sqlite3 takes
    * about 8 µs to build a transaction function, as much as a small write's statements.
    */
@@ -47,6 +54,7 @@ export class StateStore {
     this.conflictLog = new ConflictLog(this.db);
     this.buckets = new BucketDigests({ path, stmt: this.stmt, atomically: this.atomically, changedAfter: (position) => this.changedAfter(position) });
     this.last = Number(this.meta('position') ?? 0);
+    this.storeId = this.meta('store_id') ?? this.makeStoreId();
     this.terms = new TermHistory(this.stmt, this.atomically);
     // openSchema made every stored hash match its row: the digests can be summed from them.
     for (const row of this.db
@@ -288,6 +296,13 @@ export class StateStore {
   /** Up to `limit` of the conflict resolutions kept, newest first. */
   conflicts(limit: number): ConflictRecord[] {
     return this.conflictLog.latest(limit);
+  }
+
+  /** A store made before store ids existed gets one on open, as a new one does. */
+  private makeStoreId(): string {
+    const id = randomUUID().slice(0, 8);
+    this.stmt.setMeta.run('store_id', id);
+    return id;
   }
 
   private meta(name: string): string | undefined {

@@ -16,7 +16,7 @@ export function getPosition(deps: SyncDeps, request: GetPositionRequest): GetPos
     position: r.store.lastPosition,
     primaryId,
     lastEntryTerm: r.store.lastEntryTerm(),
-    incarnation: '',
-    storeId: '',
+    incarnation: deps.identity.incarnation,
+    storeId: r.store.storeId,
   };
 }

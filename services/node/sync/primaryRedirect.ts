@@ -48,3 +48,14 @@ export function replicationOf<R extends RedirectReplication>(deps: RedirectDeps<
   if (!deps.replication) throw notPrimary(deps, what);
   return deps.replication;
 }
+
+/**
+ * The node's replication for a read (State Get, List, Watch; event leases): as replicationOf,
+ * and refused with UNAVAILABLE on a primary whose lease ran out (Replication.assertLease), the
+ * one place reads check it.
+ */
+export function readableReplication<R extends RedirectReplication & Pick<Replication, 'assertLease'>>(deps: RedirectDeps<R>, what: string): R {
+  const r = replicationOf(deps, what);
+  r.assertLease();
+  return r;
+}

@@ -12,6 +12,12 @@ export async function promote(deps: SyncDeps, request: PromoteRequest): Promise<
   const r = replicationOf(deps, 'Promote');
   return tracer.startActiveSpan('sync.promote', { attributes: { 'shoal.term': request.term, 'shoal.node': deps.identity.id } }, async (span) => {
     try {
+      // The caller chose this node from the position another start of it gave: it may lack what that one held.
+      if (request.incarnation && request.incarnation !== deps.identity.incarnation) {
+        throw failedPrecondition(
+          `this is another start of ${deps.identity.id} (incarnation ${deps.identity.incarnation}, asked for ${request.incarnation}): ask its position again`,
+        );
+      }
       const { record } = await readLeader(deps.consul, deps.identity.cluster);
       if (!record || record.primaryId !== deps.identity.id || record.term !== request.term) {
         const says = record ? `term ${record.term}, primary ${record.primaryId}` : 'no record';

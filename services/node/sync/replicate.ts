@@ -42,6 +42,9 @@ export function replicate(deps: SyncDeps, call: ServerDuplexStream<ReplicateRequ
   let session: ReplicaSession | undefined;
   call.on('data', (msg: ReplicateRequest) => {
     const m = msg.message;
+    // Any word from a replica renews the primary's lease (its majority half).
+    if (m?.$case === 'hello') deps.replication?.heardFromReplica(m.value.replicaId);
+    else if (session) session.heard();
     if (m?.$case === 'hello') {
       if (session) return fail(new ServerError(status.INVALID_ARGUMENT, 'hello sent twice on one stream'));
       try {
@@ -88,6 +91,10 @@ class ReplicaSession {
     }
     this.term = r.writer.term;
     this.acks = r.writer.acks;
+  }
+
+  heard(): void {
+    this.r.heardFromReplica(this.hello.replicaId);
   }
 
   ack(term: number, applied: number): void {

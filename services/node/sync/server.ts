@@ -21,7 +21,7 @@ import { replicate } from './replicate';
  * Consul (Promote reads the leader record), the sync settings, a logger and the drain signal.
  */
 export interface SyncDeps extends RedirectDeps<Replication> {
-  identity: Pick<NodeIdentity, 'id' | 'cluster'>;
+  identity: Pick<NodeIdentity, 'id' | 'cluster' | 'incarnation'>;
   consul: ConsulApi;
   sync: Pick<SyncConfig, 'ackTimeout' | 'heartbeatInterval'>;
   logger: Logger;

@@ -1,0 +1,64 @@
+/** How many of `n` declared replicas make a majority. */
+export function majorityOf(n: number): number {
+  return Math.floor(n / 2) + 1;
+}
+
+export interface PrimaryLeaseOptions {
+  /** sync.primaryLease, ms. */
+  leaseMs: number;
+  /** How many replicas the config declares. */
+  declaredReplicas: number;
+  /** @default Date.now */
+  now?: () => number;
+}
+
+/**
+ * Whether a primary may still act as one. A primary cut off from everyone cannot know it was
+ * replaced, so it holds its lease only while, within leaseMs, it has heard from Consul (a read
+ * of the leader record that still names it in its term) or from a majority of the replicas the
+ * config declares: the control plane fails over only when it and a majority of the replicas
+ * lost the primary, so one of the two still seeing it means no failover has happened behind
+ * its back within the lease. With no declared replica the replica half is always met (nobody
+ * could be promoted in its place). The lease starts held: becoming primary follows a read of
+ * the record naming this node.
+ */
+export class PrimaryLease {
+  private readonly now: () => number;
+  private consulAt: number;
+  private readonly replicaAt = new Map<string, number>();
+
+  constructor(private readonly opts: PrimaryLeaseOptions) {
+    this.now = opts.now ?? Date.now;
+    this.consulAt = this.now();
+  }
+
+  get leaseMs(): number {
+    return this.opts.leaseMs;
+  }
+
+  heardFromConsul(): void {
+    this.consulAt = this.now();
+  }
+
+  heardFromReplica(replicaId: string): void {
+    this.replicaAt.set(replicaId, this.now());
+  }
+
+  /** When a majority of the declared replicas had last all been heard from; -Infinity when not yet. */
+  private majorityAt(): number {
+    const n = this.opts.declaredReplicas;
+    if (n === 0) return Infinity;
+    const latest = [...this.replicaAt.values()].sort((a, b) => b - a);
+    return latest[majorityOf(n) - 1] ?? -Infinity;
+  }
+
+  /** How long since the lease was last renewed by either half, ms (0 while a majority is trivially met). */
+  silenceMs(): number {
+    const renewed = Math.max(this.consulAt, this.majorityAt());
+    return renewed === Infinity ? 0 : Math.max(0, this.now() - renewed);
+  }
+
+  held(): boolean {
+    return this.silenceMs() < this.opts.leaseMs;
+  }
+}

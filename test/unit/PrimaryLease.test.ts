@@ -1,0 +1,51 @@
+import { strict as assert } from 'node:assert';
+import { majorityOf, PrimaryLease } from '../../services/node/replication/PrimaryLease';
+
+describe('PrimaryLease', () => {
+  let now = 0;
+  const lease = (declaredReplicas: number) => new PrimaryLease({ leaseMs: 2000, declaredReplicas, now: () => now });
+  beforeEach(() => (now = 1_000_000));
+
+  it('a majority of n is floor(n/2)+1', () => {
+    assert.deepEqual([1, 2, 3, 4, 5].map(majorityOf), [1, 2, 2, 3, 3]);
+  });
+
+  it('starts held and runs out leaseMs after the last word from Consul', () => {
+    const l = lease(1);
+    assert.equal(l.held(), true);
+    now += 1999;
+    assert.equal(l.held(), true);
+    now += 1;
+    assert.equal(l.held(), false);
+    assert.equal(l.silenceMs(), 2000);
+    l.heardFromConsul();
+    assert.equal(l.held(), true);
+    assert.equal(l.silenceMs(), 0);
+  });
+
+  it('with no declared replica, the replica half is always met', () => {
+    const l = lease(0);
+    now += 60_000;
+    assert.equal(l.held(), true);
+    assert.equal(l.silenceMs(), 0);
+  });
+
+  it('a majority of the declared replicas renews it; a minority does not', () => {
+    const l = lease(3);
+    now += 2500;
+    assert.equal(l.held(), false);
+    l.heardFromReplica('r1');
+    assert.equal(l.held(), false, 'one of three is not a majority');
+    l.heardFromReplica('r1');
+    assert.equal(l.held(), false, 'hearing one replica twice is still one');
+    now += 500;
+    l.heardFromReplica('r2');
+    assert.equal(l.held(), true);
+    // The majority was last whole when r1 spoke: the lease runs from then.
+    now += 1500;
+    assert.equal(l.silenceMs(), 2000);
+    assert.equal(l.held(), false);
+    l.heardFromReplica('r3');
+    assert.equal(l.held(), true, 'r2 and r3 are a majority again');
+  });
+});
