@@ -6,6 +6,8 @@ import { NodeRole } from '../../gen/shoal/v1/node';
 import { ChangeKind, type WatchResponse } from '../../gen/shoal/v1/state';
 import { unaryCall } from '../../common/client/grpcCall';
 import { waitFor } from '../../common/time/waitFor';
+import { readLeader } from '../../common/cluster/leaderRecord';
+import { ConsulApi } from '../../common/consul/ConsulApi';
 import { grpcError } from '../support/grpcClients';
 import { runCli } from '../support/runCli';
 import { StateCluster } from '../support/stateCluster';
@@ -225,6 +227,9 @@ describe('the replicated state store (a primary, 2 replicas, a worker; minAcks 1
     for (const key of acked) assert.equal((await get('primary', key)).found, true, key);
     await c.waitForReplicas('primary', 2);
     const after = await put('primary', 'durable/after-restart', 'ok');
-    assert.equal(after.result!.term, 1, 'the restarted primary keeps its term');
+    // Another start of the primary takes over only with a new term (by compare-and-set), named with its incarnation.
+    assert.equal(after.result!.term, 2, 'the restarted primary took a new term');
+    const { record } = await readLeader(new ConsulApi(c.consul.address), c.name);
+    assert.equal(record?.reason, 'restarted with its data');
   });
 });
