@@ -50,6 +50,8 @@ async function primaryHostTrial(
   const before = await cluster.settled();
   const host = await cluster.hostOf(before.primaryId);
   const state = cluster.stateClient(15_000);
+  // A long-lived client, as an application's would be: it follows the leader record.
+  state.followLeader();
   const writer = new AckedWriter(state, `bench/${trial}`).start();
   try {
     await writer.acknowledgedAfter(0, 20);
