@@ -107,6 +107,7 @@ export class ControlPlane {
       consul: this.consul,
       cluster: config.name,
       samplePeriodMs: config.health.samplePeriod,
+      failoverAfterMs: config.controlPlane.failoverAfter,
       logger,
       wake,
       observe: (kind, nodeId, reason) => journal.observe(kind, nodeId, reason),

@@ -52,18 +52,18 @@ class PrimaryMoved extends Error {
  *
  * An attempt is sent with the call's whole deadline: the node uses it to wait for replica acks
  * (sync.ackTimeout applies only to calls without one), and cutting a slow write short to send it
- * again would apply it twice. Instead, an attempt unanswered after `attemptTimeoutMs` makes the
- * router read the leader record (again every 500 ms): when it names another node, the attempt
- * is cancelled, the old node's connection dropped, and the call sent to the new primary. A
- * compare-and-set cancelled that way may have been applied: it fails, saying so. With
- * `follow()`, the record is followed with blocking queries and the cached primary switches as
- * soon as it changes; an overdue attempt then moves at once.
+ * again would apply it twice. Instead, an attempt moves only when the primary does: whenever the
+ * router learns that the leader record names another node, the attempt is cancelled, the old
+ * node's connection dropped, and the call sent to the new primary. It learns it from a blocking
+ * query at once with `follow()` (a long-lived client), and otherwise from a read of the record
+ * that an attempt unanswered after `attemptTimeoutMs` makes (again every 500 ms). A
+ * compare-and-set cancelled that way may have been applied: it fails, saying so.
  */
 export class PrimaryRouter<C extends Client> {
   private readonly clients = new Map<string, C>();
   private primary: string | undefined;
   private follower: LeaderFollower | undefined;
-  /** Overdue attempts, told when the cached primary changes. */
+  /** Attempts in flight, told when the cached primary changes. */
   private readonly moveListeners = new Set<(address: string) => void>();
   /** One read of the leader record at a time, shared by every attempt that needs it. */
   private refreshing: Promise<string | undefined> | undefined;
@@ -158,8 +158,8 @@ export class PrimaryRouter<C extends Client> {
   }
 
   /**
-   * One attempt on `address` with the call's deadline; once overdue, cancelled (PrimaryMoved)
-   * as soon as the cached primary is another node, which it asks Consul about meanwhile.
+   * One attempt on `address` with the call's deadline, cancelled (PrimaryMoved) as soon as the
+   * cached primary is another node; once overdue, it asks Consul about that itself.
    */
   private async attempt<T>(
     address: string,
@@ -174,9 +174,9 @@ export class PrimaryRouter<C extends Client> {
       moved = new PrimaryMoved(address, to);
       abandon.abort();
     };
+    this.moveListeners.add(onMove);
     let timer: NodeJS.Timeout | undefined;
     const recheck = () => {
-      this.moveListeners.add(onMove);
       if (this.primary !== undefined && this.primary !== address) return onMove(this.primary);
       void this.refresh().then(() => {
         if (!moved && !abandon.signal.aborted) timer = setTimeout(recheck, RECHECK_MS);

@@ -13,6 +13,8 @@ export interface ClusterObserverOptions {
   cluster: string;
   /** Period asked of each node's status stream, ms. */
   samplePeriodMs: number;
+  /** controlPlane.failoverAfter: a replica's sample saying it has not heard from the primary this long wakes the loop. */
+  failoverAfterMs: number;
   logger: Logger;
   /** Something was observed that the reconcile loop should look at now. */
   wake: () => void;
@@ -71,7 +73,7 @@ export class ClusterObserver {
   watchNode(id: string, address: string): void {
     const existing = this.streams.get(id);
     if (existing) existing.retarget(address);
-    else this.streams.set(id, new NodeStream(id, address, this.opts.samplePeriodMs, (s, what, reason) => this.onStream(s, what, reason)));
+    else this.streams.set(id, new NodeStream(id, address, this.opts.samplePeriodMs, this.opts.failoverAfterMs, (s, what, reason) => this.onStream(s, what, reason)));
   }
 
   start(): void {
@@ -86,7 +88,7 @@ export class ClusterObserver {
     this.streams.clear();
   }
 
-  private onStream(stream: NodeStream, what: 'connected' | 'broke', reason: string): void {
+  private onStream(stream: NodeStream, what: 'connected' | 'broke' | 'primary-silent', reason: string): void {
     if (what === 'broke') {
       this.opts.observe(ClusterEventKind.CLUSTER_EVENT_KIND_NODE_SUSPECTED, stream.nodeId, `status stream broke: ${reason}`);
       // A node that already left Consul (drained, say) is not dialled any further.

@@ -27,12 +27,17 @@ export class NodeStream {
   /** The address changed: dial the new one at once, whatever the backoff says. */
   private retargeted = false;
 
-  /** @param onChange called on connect, on break and on the first sample after each connect. */
+  /**
+   * @param onChange called on connect, on break, and when a sample's primary_silence_ms first
+   * reaches `primarySilentAfterMs` (the node's vote that the primary is lost, which the
+   * failover rule wants counted at once, not at the next periodic pass).
+   */
   constructor(
     readonly nodeId: string,
     private address: string,
     private readonly periodMs: number,
-    private readonly onChange: (stream: NodeStream, what: 'connected' | 'broke', reason: string) => void,
+    private readonly primarySilentAfterMs: number,
+    private readonly onChange: (stream: NodeStream, what: 'connected' | 'broke' | 'primary-silent', reason: string) => void,
   ) {
     // Its callbacks must not run inside whatever span created it (a decision's, say).
     context.with(ROOT_CONTEXT, () => void this.run());
@@ -87,8 +92,12 @@ export class NodeStream {
       const call = client.streamStatus({ periodMs: this.periodMs });
       this.call = call;
       call.on('data', (sample: StreamStatusResponse) => {
+        const silentBefore = (this.state.sample?.primarySilenceMs ?? 0) >= this.primarySilentAfterMs;
         this.state.lastSampleAt = Date.now();
         this.state.sample = sample;
+        if (!silentBefore && sample.primarySilenceMs >= this.primarySilentAfterMs) {
+          this.onChange(this, 'primary-silent', `has not heard from the primary for ${sample.primarySilenceMs} ms`);
+        }
         if (!this.state.connected) {
           this.state.connected = true;
           this.backoff.reset();

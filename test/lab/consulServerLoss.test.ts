@@ -3,8 +3,7 @@ import { serviceNameOf } from '../../common/consul/ConsulApi';
 import { waitFor } from '../../common/time/waitFor';
 import { ClusterEventKind } from '../../gen/shoal/v1/scale';
 import { consulServers } from '../../lab/layout';
-import { AckedWriter, LabCluster } from '../support/labCluster';
-import { useLab } from '../support/lab';
+import { AckedWriter, useLabCluster } from '../support/labCluster';
 
 const ACTIONS = [
   ClusterEventKind.CLUSTER_EVENT_KIND_FAILED_OVER,
@@ -16,19 +15,18 @@ const ACTIONS = [
 // Scenario 7 of issue 14: one of three Consul servers dies, the Raft leader.
 describe('lab: a Consul server dies, the Raft leader (root)', function () {
   this.timeout(240_000);
-  const lab = useLab({ hosts: 5, cluster: true });
+  const lab = useLabCluster();
 
   it('fails nothing over, restarts nothing and starts no node anywhere, even once Consul drops that server’s services', async () => {
-    const cluster = new LabCluster(lab.layout);
-    await cluster.settled();
-    const raftLeader = (await cluster.consul.leader()).split(':')[0];
+    await lab.cluster.settled();
+    const raftLeader = (await lab.cluster.consul.leader()).split(':')[0];
     const servers = consulServers(lab.layout);
     const index = servers.findIndex((s) => s.address === raftLeader);
     assert.ok(index >= 0, `the Raft leader ${raftLeader} is one of the servers`);
     const deadHost = servers[index];
-    const running = await cluster.processes();
+    const running = await lab.cluster.processes();
     const onDeadHost = running.filter((p) => p.host === deadHost.name).map((p) => p.process.id);
-    const state = cluster.stateClient(15_000);
+    const state = lab.cluster.stateClient(15_000);
     const writer = new AckedWriter(state, `lab/consul-loss/${Date.now()}`).start();
     try {
       await writer.acknowledgedAfter(0, 5);
@@ -40,7 +38,7 @@ describe('lab: a Consul server dies, the Raft leader (root)', function () {
         await waitFor(
           `${onDeadHost.join(', ')} to leave Consul's catalog or turn critical`,
           async () => {
-            const { value } = await cluster.consul.healthService(serviceNameOf(cluster.cluster));
+            const { value } = await lab.cluster.consul.healthService(serviceNameOf(lab.cluster.cluster));
             return onDeadHost.every((id) => {
               const e = value.find((v) => v.Service.ID === id);
               return !e || e.Checks.some((c) => c.Status === 'critical');
@@ -52,14 +50,14 @@ describe('lab: a Consul server dies, the Raft leader (root)', function () {
       // Then a bounded look (the point is what does not happen): ten reconcile passes.
       const until = Date.now() + 5000;
       while (Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 500));
-      const acted = (await cluster.decisions()).filter((e) => ACTIONS.includes(e.kind) && e.atUnixMs >= killedAt);
+      const acted = (await lab.cluster.decisions()).filter((e) => ACTIONS.includes(e.kind) && e.atUnixMs >= killedAt);
       assert.deepEqual(
         acted.map((e) => [e.kind, e.nodeId, e.reason]),
         [],
         'no failover, restart or start',
       );
-      assert.deepEqual(await cluster.duplicates(), []);
-      const after = (await cluster.processes()).map((p) => `${p.process.id}@${p.host}:${p.process.pid}`).sort();
+      assert.deepEqual(await lab.cluster.duplicates(), []);
+      const after = (await lab.cluster.processes()).map((p) => `${p.process.id}@${p.host}:${p.process.pid}`).sort();
       assert.deepEqual(after, running.map((p) => `${p.process.id}@${p.host}:${p.process.pid}`).sort(), 'the same processes run where they ran');
       await writer.acknowledgedAfter(Date.now(), 5, 20_000, 'writes still acknowledged');
       await writer.stop();

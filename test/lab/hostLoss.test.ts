@@ -7,8 +7,7 @@ import { REPO_ROOT } from '../../common/paths';
 import { waitFor } from '../../common/time/waitFor';
 import { NodeRole } from '../../gen/shoal/v1/node';
 import { NodePhase } from '../../gen/shoal/v1/scale';
-import { AckedWriter, LabCluster } from '../support/labCluster';
-import { useLab } from '../support/lab';
+import { AckedWriter, useLabCluster } from '../support/labCluster';
 
 const run = promisify(execFile);
 
@@ -33,23 +32,13 @@ async function readFromInside(namespace: string, address: string, key: string): 
 // Each test starts from a settled cluster and heals what it broke; none needs another's leftovers.
 describe('lab: a host vanishes (root)', function () {
   this.timeout(240_000);
-  const lab = useLab({ hosts: 5, cluster: true, configOverrides: { events: EVENTS } });
-  let cluster: LabCluster;
-
-  before(function () {
-    cluster = new LabCluster(lab.layout);
-  });
-
-  afterEach(async function () {
-    this.timeout(30_000);
-    await lab.heal();
-  });
+  const lab = useLabCluster({ configOverrides: { events: EVENTS } });
 
   it("isolating the primary's host promotes a replica elsewhere; the old primary stops serving reads within its lease and rejoins as a replica after heal; nothing is lost or duplicated", async () => {
-    const before = await cluster.settled();
-    const oldHost = await cluster.hostOf(before.primaryId);
-    const oldPid = (await cluster.processes()).find((p) => p.process.id === before.primaryId)!.process.pid;
-    const state = cluster.stateClient(15_000);
+    const before = await lab.cluster.settled();
+    const oldHost = await lab.cluster.hostOf(before.primaryId);
+    const oldPid = (await lab.cluster.processes()).find((p) => p.process.id === before.primaryId)!.process.pid;
+    const state = lab.cluster.stateClient(15_000);
     const writer = new AckedWriter(state, `lab/isolate-primary/${Date.now()}`).start();
     try {
       await writer.acknowledgedAfter(0, 20);
@@ -61,9 +50,9 @@ describe('lab: a host vanishes (root)', function () {
         intervalMs: 20,
         describe: () => Promise.resolve(`acknowledged since the isolation: ${writer.ackedSince(cutAt).length}, failed: ${writer.failed}`),
       });
-      const after = await cluster.leader();
+      const after = await lab.cluster.leader();
       assert.notEqual(after.primaryId, before.primaryId, 'a new primary');
-      assert.notEqual(await cluster.hostOf(after.primaryId), oldHost, 'the new primary is on another host');
+      assert.notEqual(await lab.cluster.hostOf(after.primaryId), oldHost, 'the new primary is on another host');
 
       // Inside its isolated host, the old primary stops answering reads once its lease ends.
       const refused = await waitFor(
@@ -80,7 +69,7 @@ describe('lab: a host vanishes (root)', function () {
       await waitFor(
         `${before.primaryId} to rejoin as a replica`,
         async () => {
-          const t = await cluster.topology();
+          const t = await lab.cluster.topology();
           const old = t.nodes.find((n) => n.id === before.primaryId);
           return old?.observedRole === NodeRole.NODE_ROLE_REPLICA && old.streamConnected && old.term === after.term;
         },
@@ -88,8 +77,8 @@ describe('lab: a host vanishes (root)', function () {
       );
       await writer.stop();
       assert.deepEqual(await writer.check(), []);
-      assert.deepEqual(await cluster.duplicates(), [], 'no node runs twice');
-      const now = (await cluster.processes()).find((p) => p.process.id === before.primaryId)!;
+      assert.deepEqual(await lab.cluster.duplicates(), [], 'no node runs twice');
+      const now = (await lab.cluster.processes()).find((p) => p.process.id === before.primaryId)!;
       assert.equal(now.host, oldHost, 'the old primary was not started anywhere else');
       assert.equal(now.process.pid, oldPid, 'nor restarted: the same process rejoined');
     } finally {
@@ -99,19 +88,19 @@ describe('lab: a host vanishes (root)', function () {
   });
 
   it("isolating a replica's host leaves writes going (minAcks 1 of 2 replicas), and the replica catches up after heal", async () => {
-    const record = await cluster.settled();
-    const t = await cluster.topology();
+    const record = await lab.cluster.settled();
+    const t = await lab.cluster.topology();
     const replica = t.nodes.find((n) => n.observedRole === NodeRole.NODE_ROLE_REPLICA && n.id !== record.primaryId)!;
-    const host = await cluster.hostOf(replica.id);
-    assert.notEqual(host, await cluster.hostOf(record.primaryId));
-    const state = cluster.stateClient(15_000);
+    const host = await lab.cluster.hostOf(replica.id);
+    assert.notEqual(host, await lab.cluster.hostOf(record.primaryId));
+    const state = lab.cluster.stateClient(15_000);
     const writer = new AckedWriter(state, `lab/isolate-replica/${Date.now()}`).start();
     try {
       await writer.acknowledgedAfter(0, 5);
       const cutAt = Date.now();
       await lab.isolate(host);
       await writer.acknowledgedAfter(cutAt + 3000, 20, 30_000, 'writes acknowledged with the replica gone');
-      assert.equal((await cluster.leader()).primaryId, record.primaryId, 'no failover');
+      assert.equal((await lab.cluster.leader()).primaryId, record.primaryId, 'no failover');
       await lab.heal();
       const last = writer.acked.at(-1)!;
       await waitFor(
@@ -122,7 +111,7 @@ describe('lab: a host vanishes (root)', function () {
       );
       await writer.stop();
       assert.deepEqual(await writer.check(), []);
-      assert.deepEqual(await cluster.duplicates(), []);
+      assert.deepEqual(await lab.cluster.duplicates(), []);
     } finally {
       await writer.stop();
       state.close();
@@ -130,19 +119,19 @@ describe('lab: a host vanishes (root)', function () {
   });
 
   it("isolating a worker's host gets its leased events processed elsewhere, and a new worker serving on another host", async () => {
-    await cluster.settled();
-    const events = new EventsClient({ consul: cluster.consul, cluster: cluster.cluster });
+    await lab.cluster.settled();
+    const events = new EventsClient({ consul: lab.cluster.consul, cluster: lab.cluster.cluster });
     try {
       const start = await events.backlog();
       const count = 16;
       await events.publishBatch(Array.from({ length: count }, () => ({ type: 'sleep', payload: Buffer.from(JSON.stringify({ ms: 2500 })) })));
       // The worker to lose: one holding leases, on a host without the control-plane leader when there is a choice.
       const holding = await waitFor('a worker holding leases', async () => (await events.backlog()).workers.filter((w) => w.leased > 0), { timeoutMs: 20_000 });
-      const hosts = await Promise.all(holding.map(async (w) => ({ id: w.workerId, host: await cluster.hostOf(w.workerId) })));
-      const cpLeader = await cluster.controlPlaneLeaderId();
+      const hosts = await Promise.all(holding.map(async (w) => ({ id: w.workerId, host: await lab.cluster.hostOf(w.workerId) })));
+      const cpLeader = await lab.cluster.controlPlaneLeaderId();
       const cpHost = lab.layout.controlPlanes.find((c) => c.id === cpLeader)?.host;
       const victim = hosts.find((h) => h.host !== cpHost) ?? hosts[0];
-      const workersBefore = new Set((await cluster.topology()).nodes.filter((n) => n.declaredRole === NodeRole.NODE_ROLE_WORKER).map((n) => n.id));
+      const workersBefore = new Set((await lab.cluster.topology()).nodes.filter((n) => n.declaredRole === NodeRole.NODE_ROLE_WORKER).map((n) => n.id));
       await lab.isolate(victim.host);
 
       await waitFor(
@@ -156,7 +145,7 @@ describe('lab: a host vanishes (root)', function () {
       const replacement = await waitFor(
         `a new worker serving on a host other than ${victim.host}`,
         async () => {
-          const t = await cluster.topology();
+          const t = await lab.cluster.topology();
           return t.nodes.find(
             (n) =>
               n.declaredRole === NodeRole.NODE_ROLE_WORKER &&
@@ -171,11 +160,11 @@ describe('lab: a host vanishes (root)', function () {
       assert.ok(replacement.id !== victim.id);
       await lab.heal();
       // Back in sight, the lost worker is stopped rather than kept beside its replacement.
-      await waitFor(`${victim.id} to be stopped once its host answers`, async () => !(await cluster.processes()).some((p) => p.process.id === victim.id), {
+      await waitFor(`${victim.id} to be stopped once its host answers`, async () => !(await lab.cluster.processes()).some((p) => p.process.id === victim.id), {
         timeoutMs: 30_000,
         intervalMs: 250,
       });
-      assert.deepEqual(await cluster.duplicates(), []);
+      assert.deepEqual(await lab.cluster.duplicates(), []);
     } finally {
       events.close();
     }

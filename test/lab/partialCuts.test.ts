@@ -1,7 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { ClusterEventKind } from '../../gen/shoal/v1/scale';
-import { AckedWriter, LabCluster } from '../support/labCluster';
-import { useLab } from '../support/lab';
+import { AckedWriter, type LabCluster, useLabCluster } from '../support/labCluster';
 
 /**
  * Watches for `ms` (a bounded observation: the point is that something does NOT happen) and
@@ -21,33 +20,23 @@ async function failoversDuring(cluster: LabCluster, sinceMs: number, ms: number)
 // Scenarios 3 and 4 of issue 14: the primary is cut off from part of the cluster only.
 describe('lab: the primary is cut off from part of the cluster (root)', function () {
   this.timeout(240_000);
-  const lab = useLab({ hosts: 5, cluster: true });
-  let cluster: LabCluster;
-
-  before(function () {
-    cluster = new LabCluster(lab.layout);
-  });
-
-  afterEach(async function () {
-    this.timeout(30_000);
-    await lab.heal();
-  });
+  const lab = useLabCluster();
 
   it("cut from the control plane's host only, the primary keeps its role: the replicas still hear it", async () => {
-    const record = await cluster.settled();
-    const primaryHost = await cluster.hostOf(record.primaryId);
-    const leaderId = await cluster.controlPlaneLeaderId();
+    const record = await lab.cluster.settled();
+    const primaryHost = await lab.cluster.hostOf(record.primaryId);
+    const leaderId = await lab.cluster.controlPlaneLeaderId();
     const cpHost = lab.layout.controlPlanes.find((c) => c.id === leaderId)!.host;
     assert.notEqual(cpHost, primaryHost);
-    const state = cluster.stateClient(15_000);
+    const state = lab.cluster.stateClient(15_000);
     const writer = new AckedWriter(state, `lab/cut-cp/${Date.now()}`).start();
     try {
       await writer.acknowledgedAfter(0, 5);
       const cutAt = Date.now();
       await lab.cut(primaryHost, cpHost);
       // Five times controlPlane.failoverAfter: the control plane has long stopped hearing it.
-      assert.deepEqual(await failoversDuring(cluster, cutAt, 5000), [], 'no failover');
-      const now = await cluster.leader();
+      assert.deepEqual(await failoversDuring(lab.cluster, cutAt, 5000), [], 'no failover');
+      const now = await lab.cluster.leader();
       assert.equal(now.primaryId, record.primaryId);
       assert.equal(now.term, record.term);
       assert.ok(writer.ackedSince(cutAt + 4000).length > 0, 'writes went on through the cut');
@@ -60,9 +49,9 @@ describe('lab: the primary is cut off from part of the cluster (root)', function
   });
 
   it('cut from the Consul servers only: no second primary, no duplicate node, and writes never down for long', async () => {
-    const record = await cluster.settled();
-    const primaryHost = await cluster.hostOf(record.primaryId);
-    const state = cluster.stateClient(15_000);
+    const record = await lab.cluster.settled();
+    const primaryHost = await lab.cluster.hostOf(record.primaryId);
+    const state = lab.cluster.stateClient(15_000);
     const writer = new AckedWriter(state, `lab/cut-consul/${Date.now()}`).start();
     try {
       await writer.acknowledgedAfter(0, 5);
@@ -70,12 +59,12 @@ describe('lab: the primary is cut off from part of the cluster (root)', function
       await lab.cut(primaryHost, 'consul');
       // Long enough for Consul to mark the host's agent failed (its services go critical).
       await writer.acknowledgedAfter(cutAt + 12_000, 1, 30_000, 'writes acknowledged 12 s into the cut');
-      assert.deepEqual(await cluster.duplicates(), [], 'no node runs twice during the cut');
+      assert.deepEqual(await lab.cluster.duplicates(), [], 'no node runs twice during the cut');
       await lab.heal();
-      await cluster.settled();
+      await lab.cluster.settled();
       await writer.stop();
       assert.deepEqual(await writer.check(), []);
-      assert.deepEqual(await cluster.duplicates(), [], 'no node runs twice after it');
+      assert.deepEqual(await lab.cluster.duplicates(), [], 'no node runs twice after it');
       // Either no failover or a clean one: never an outage like the 6.5 minutes seen before.
       assert.ok(writer.longestGapMs() < 10_000, `writes were down for ${writer.longestGapMs()} ms`);
     } finally {

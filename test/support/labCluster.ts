@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { credentials } from '@grpc/grpc-js';
 import { StateClient } from '../../common/client/StateClient';
 import { unaryCall } from '../../common/client/grpcCall';
 import { readControlPlaneLeader } from '../../common/cluster/controlPlaneLeader';
 import { type LeaderRecord, readLeader } from '../../common/cluster/leaderRecord';
 import { ConsulApi } from '../../common/consul/ConsulApi';
+import { declaredNodeIds, parseClusterConfig } from '../../common/config/clusterConfig';
 import { waitFor } from '../../common/time/waitFor';
 import { HostAgentClient } from '../../control-plane/placement/HostAgentClient';
 import { decisionLogKey } from '../../control-plane/events/DecisionLog';
@@ -11,6 +13,7 @@ import { MemberHealth, NodeRole } from '../../gen/shoal/v1/node';
 import { ClusterEvent, type GetTopologyResponse, NodePhase, ScaleClient } from '../../gen/shoal/v1/scale';
 import { consulServers, type LabLayout } from '../../lab/layout';
 import type { AgentProcess } from '../../common/lab/hostAgentProtocol';
+import { type TestLabOptions, useLab } from './lab';
 
 /**
  * The cluster a lab runs, seen from the machine's own namespace (a client on no lab host): its
@@ -20,9 +23,13 @@ import type { AgentProcess } from '../../common/lab/hostAgentProtocol';
 export class LabCluster {
   readonly consul: ConsulApi;
 
+  /** How many nodes the lab's cluster config declares. */
+  private readonly declaredCount: number;
+
   constructor(readonly layout: LabLayout) {
     const [first, ...rest] = consulServers(layout).map((h) => h.consulHttp);
     this.consul = new ConsulApi(first, { fallbackAddresses: rest, maxTimeoutMs: 1000 });
+    this.declaredCount = declaredNodeIds(parseClusterConfig(JSON.parse(readFileSync(layout.clusterConfig, 'utf8')))).length;
   }
 
   get cluster(): string {
@@ -78,13 +85,38 @@ export class LabCluster {
   }
 
   /**
-   * Whole: the leader record's primary serves as primary, every declared state node and as many
-   * workers as declared run with a live status stream, pass in Consul and share the record's term.
+   * Every Consul server answers, names the same Raft leader and lists all of the servers as
+   * peers: a server that was cut off or killed has rejoined, so the next fault on another server
+   * still leaves a quorum.
+   */
+  async consulWhole(): Promise<boolean> {
+    const servers = consulServers(this.layout);
+    const views = await Promise.all(
+      servers.map(async (s) => {
+        const api = new ConsulApi(s.consulHttp, { maxTimeoutMs: 1000 });
+        return { leader: await api.leader(1000), peers: await api.peers(1000) };
+      }),
+    ).catch(() => undefined);
+    if (!views) return false;
+    const addresses = servers.map((s) => s.address);
+    return views.every(
+      (v) =>
+        v.leader !== '' &&
+        v.leader === views[0].leader &&
+        addresses.every((a) => v.peers.some((p) => p.split(':')[0] === a)),
+    );
+  }
+
+  /**
+   * Whole: Consul's three servers are (consulWhole), the leader record's primary serves as
+   * primary, and every declared node runs with a live status stream, passes in Consul and (state
+   * nodes) shares the record's term.
    */
   async settled(timeoutMs = 90_000): Promise<LeaderRecord> {
     return waitFor(
       'the lab cluster to settle',
       async () => {
+        if (!(await this.consulWhole())) return false;
         const record = await this.leader();
         const t = await this.topology();
         const declared = t.nodes.filter((n) => n.declaredRole !== NodeRole.NODE_ROLE_UNSPECIFIED);
@@ -96,7 +128,7 @@ export class LabCluster {
             (n.declaredRole === NodeRole.NODE_ROLE_WORKER || n.term === record.term),
         );
         const primary = t.nodes.find((n) => n.id === record.primaryId);
-        return whole && primary?.observedRole === NodeRole.NODE_ROLE_PRIMARY && declared.length >= 5 && record;
+        return whole && primary?.observedRole === NodeRole.NODE_ROLE_PRIMARY && declared.length >= this.declaredCount && record;
       },
       {
         timeoutMs,
@@ -199,4 +231,27 @@ export class AckedWriter {
     }
     return problems;
   }
+}
+
+/**
+ * A lab with the cluster placed on it, for one suite (useLab with the control planes), with a
+ * LabCluster of it as `.cluster`, and after each test every fault healed, so the next starts from a lab with
+ * all its links (each test still waits for `settled()` itself).
+ */
+export function useLabCluster(opts: Omit<TestLabOptions, 'cluster'> = {}) {
+  const lab = useLab({ hosts: 5, ...opts, cluster: true });
+  let cluster: LabCluster | undefined;
+  before(function () {
+    cluster = new LabCluster(lab.layout);
+  });
+  afterEach(async function () {
+    this.timeout(30_000);
+    await lab.heal();
+  });
+  return Object.defineProperty(lab, 'cluster', {
+    get(): LabCluster {
+      if (!cluster) throw new Error('the lab is not up (its before hook failed)');
+      return cluster;
+    },
+  }) as typeof lab & { readonly cluster: LabCluster };
 }
