@@ -7,7 +7,9 @@
 //             write (so longer than detection) → the same;
 //   false failovers: a pause of 300 ms and of 1 s → how many trials failed over.
 // Each counts acknowledged writes lost (must be 0). lab-heal: a worker's host isolated → the
-// replacement worker serving on another host. Prints p50/p90/min/max; asserts nothing.
+// replacement worker serving on another host. Prints p50/p90/min/max; asserts nothing. The
+// lab's logs are kept (test-output/bench-lab/<prefix>) when a run fails, or always with
+// BENCH_KEEP_LAB_LOGS=1.
 // Run: npm run bench -- lab-failover lab-heal
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -30,13 +32,18 @@ async function withLab<T>(fn: (layout: LabLayout, cluster: LabCluster) => Promis
   const runDir = join(REPO_ROOT, 'test-output', 'bench-lab', prefix);
   const started = Date.now();
   const layout = await upLab({ hosts: 5, prefix, subnet: '10.78.0.0/24', runDir, controlPlanes: true, dashboardPort: 0 });
+  let failed = true;
   try {
     const cluster = new LabCluster(layout);
     await cluster.settled(120_000);
     console.log(`lab up and settled in ${Date.now() - started} ms`);
-    return await fn(layout, cluster);
+    const result = await fn(layout, cluster);
+    failed = false;
+    return result;
   } finally {
-    await downLab(prefix, runDir);
+    const keep = failed || process.env.BENCH_KEEP_LAB_LOGS === '1';
+    await downLab(prefix, runDir, { keepRunDir: keep });
+    if (keep) console.log(`lab logs kept in ${runDir}`);
   }
 }
 
@@ -46,7 +53,7 @@ async function primaryHostTrial(
   trial: string,
   fault: (host: string) => Promise<void>,
   undo: (host: string) => Promise<void>,
-): Promise<{ ms: number; lost: number; acknowledged: number }> {
+): Promise<{ ms: number; lost: number; acknowledged: number; host: string }> {
   const before = await cluster.settled();
   const host = await cluster.hostOf(before.primaryId);
   const state = cluster.stateClient(15_000);
@@ -66,7 +73,7 @@ async function primaryHostTrial(
     await writer.stop();
     const problems = await writer.check();
     if (problems.length) console.log(`  ${trial}: ${problems.slice(0, 3).join('; ')}`);
-    return { ms: first.atMs - at, lost: problems.filter((p) => p.includes('is lost')).length, acknowledged: writer.acked.length };
+    return { ms: first.atMs - at, lost: problems.filter((p) => p.includes('is lost')).length, acknowledged: writer.acked.length, host };
   } finally {
     await writer.stop();
     state.close();
@@ -99,7 +106,7 @@ export async function labFailover(): Promise<Record<string, unknown>> {
         (h) => isolate(layout, h).then(() => undefined),
         () => heal(layout).then(() => undefined),
       );
-      console.log(`  isolate trial ${i}: writes again after ${r.ms} ms, ${r.lost} lost of ${r.acknowledged}`);
+      console.log(`  isolate trial ${i} (primary on ${r.host}): writes again after ${r.ms} ms, ${r.lost} lost of ${r.acknowledged}`);
       isolated.push(r.ms);
       lost += r.lost;
       acknowledged += r.acknowledged;
@@ -111,7 +118,7 @@ export async function labFailover(): Promise<Record<string, unknown>> {
         (h) => pause(layout, h).then(() => undefined),
         (h) => resume(layout, h).then(() => undefined),
       );
-      console.log(`  pause trial ${i}: writes again after ${r.ms} ms, ${r.lost} lost of ${r.acknowledged}`);
+      console.log(`  pause trial ${i} (primary on ${r.host}): writes again after ${r.ms} ms, ${r.lost} lost of ${r.acknowledged}`);
       paused.push(r.ms);
       lost += r.lost;
       acknowledged += r.acknowledged;

@@ -174,16 +174,20 @@ function startAgent(layout: LabLayout, host: LabHost): number {
 
 /**
  * Removes the lab: every process in its namespaces or started by it, its namespaces and
- * links (found by prefix, so also after a crash that left no lab.json), and its run dir.
- * Safe to run twice.
+ * links (found by prefix, so also after a crash that left no lab.json), and its run dir unless
+ * `keepRunDir` (its logs explain a failed test or benchmark). Safe to run twice.
  */
-export async function downLab(prefix: string, runDir: string): Promise<{ namespaces: string[]; processes: number; links: string[]; runDir?: string }> {
+export async function downLab(
+  prefix: string,
+  runDir: string,
+  opts: { keepRunDir?: boolean } = {},
+): Promise<{ namespaces: string[]; processes: number; links: string[]; runDir?: string }> {
   await checkLabRequirements();
   const removed = await removeByPrefix(checkPrefix(prefix));
   const dir = resolve(runDir);
   const layout = readLayout(dir);
   // Only a run dir that is this lab's (or holds no other lab's layout) is removed.
-  if (existsSync(dir) && (!layout || layout.prefix === prefix)) {
+  if (!opts.keepRunDir && existsSync(dir) && (!layout || layout.prefix === prefix)) {
     rmSync(dir, { recursive: true, force: true });
     return { ...removed, runDir: dir };
   }

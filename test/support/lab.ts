@@ -29,7 +29,8 @@ function subnetOf(prefix: string): string {
 
 /**
  * A lab for one suite: `before` builds it with a unique prefix, subnet and run dir
- * (test-output/lab/<prefix>), `after` removes it even when a test failed. Where the kernel
+ * (test-output/lab/<prefix>), `after` removes it even when a test failed (keeping the run dir,
+ * with the logs, when one did). Where the kernel
  * refuses network namespaces (not root, not Linux), `before` fails with the reason.
  */
 export function useLab(opts: TestLabOptions = {}) {
@@ -87,7 +88,10 @@ export function useLab(opts: TestLabOptions = {}) {
   });
   after(async function () {
     this.timeout(30_000);
-    await downLab(prefix, runDir);
+    // A suite with a failure keeps its run dir: the hosts' logs say what happened.
+    const failed = this.test?.parent?.tests.some((t) => t.state === 'failed') ?? false;
+    await downLab(prefix, runDir, { keepRunDir: failed });
+    if (failed) console.log(`    lab logs kept in ${runDir}`);
   });
   return lab;
 }

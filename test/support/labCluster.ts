@@ -133,7 +133,14 @@ export class LabCluster {
       {
         timeoutMs,
         intervalMs: 250,
-        describe: async () => JSON.stringify((await this.topology().catch(() => undefined))?.nodes.map((n) => [n.id, n.phase, n.host])),
+        describe: async () => {
+          const consul = (await this.consulWhole()) ? 'Consul whole' : 'Consul not whole (a server is down, has no leader or is not a peer)';
+          const record = await this.leader().catch((err: Error) => err.message);
+          const nodes = (await this.topology().catch(() => undefined))?.nodes.map((n) =>
+            [n.id, NodePhase[n.phase], n.host, n.streamConnected ? 'streaming' : 'no stream', MemberHealth[n.health], `term ${n.term}`, NodeRole[n.observedRole]].join(' '),
+          );
+          return `${consul}; leader record: ${typeof record === 'string' ? record : `${record.primaryId} term ${record.term}`}; nodes: ${JSON.stringify(nodes)}`;
+        },
       },
     );
   }
