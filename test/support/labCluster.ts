@@ -90,21 +90,28 @@ export class LabCluster {
    * still leaves a quorum.
    */
   async consulWhole(): Promise<boolean> {
+    return (await this.consulViews()).whole;
+  }
+
+  /** Each Consul server's Raft leader and peers as it answers (or why it does not), and whether they make a whole. */
+  async consulViews(): Promise<{ whole: boolean; views: string[] }> {
     const servers = consulServers(this.layout);
+    const addresses = servers.map((s) => s.address);
     const views = await Promise.all(
       servers.map(async (s) => {
         const api = new ConsulApi(s.consulHttp, { maxTimeoutMs: 1000 });
-        return { leader: await api.leader(1000), peers: await api.peers(1000) };
+        try {
+          const [leader, peers] = await Promise.all([api.leader(1000), api.peers(1000)]);
+          return { leader, peers, text: `${s.name}: leader ${leader || 'none'}, peers ${peers.join(' ') || 'none'}` };
+        } catch (err) {
+          return { leader: '', peers: [], text: `${s.name}: ${(err as Error).message}` };
+        }
       }),
-    ).catch(() => undefined);
-    if (!views) return false;
-    const addresses = servers.map((s) => s.address);
-    return views.every(
-      (v) =>
-        v.leader !== '' &&
-        v.leader === views[0].leader &&
-        addresses.every((a) => v.peers.some((p) => p.split(':')[0] === a)),
     );
+    const whole = views.every(
+      (v) => v.leader !== '' && v.leader === views[0].leader && addresses.every((a) => v.peers.some((p) => p.split(':')[0] === a)),
+    );
+    return { whole, views: views.map((v) => v.text) };
   }
 
   /**
@@ -134,7 +141,8 @@ export class LabCluster {
         timeoutMs,
         intervalMs: 250,
         describe: async () => {
-          const consul = (await this.consulWhole()) ? 'Consul whole' : 'Consul not whole (a server is down, has no leader or is not a peer)';
+          const { whole, views } = await this.consulViews();
+          const consul = whole ? 'Consul whole' : `Consul not whole (${views.join('; ')})`;
           const record = await this.leader().catch((err: Error) => err.message);
           const nodes = (await this.topology().catch(() => undefined))?.nodes.map((n) =>
             [n.id, NodePhase[n.phase], n.host, n.streamConnected ? 'streaming' : 'no stream', MemberHealth[n.health], `term ${n.term}`, NodeRole[n.observedRole]].join(' '),
