@@ -23,12 +23,17 @@ import { type TestLabOptions, useLab } from './lab';
 export class LabCluster {
   readonly consul: ConsulApi;
 
+  /** Each Consul server on its own, for consulViews. */
+  private readonly servers: { name: string; address: string; api: ConsulApi }[];
   /** How many nodes the lab's cluster config declares. */
   private readonly declaredCount: number;
 
   constructor(readonly layout: LabLayout) {
     const [first, ...rest] = consulServers(layout).map((h) => h.consulHttp);
     this.consul = new ConsulApi(first, { fallbackAddresses: rest, maxTimeoutMs: 1000 });
+    // One client per server for the whole run: each client keeps its own keep-alive sockets,
+    // and Consul resets a client address's connections past 200 (limits.http_max_conns_per_client).
+    this.servers = consulServers(layout).map((s) => ({ name: s.name, address: s.address, api: new ConsulApi(s.consulHttp, { maxTimeoutMs: 1000 }) }));
     this.declaredCount = declaredNodeIds(parseClusterConfig(JSON.parse(readFileSync(layout.clusterConfig, 'utf8')))).length;
   }
 
@@ -95,13 +100,11 @@ export class LabCluster {
 
   /** Each Consul server's Raft leader and peers as it answers (or why it does not), and whether they make a whole. */
   async consulViews(): Promise<{ whole: boolean; views: string[] }> {
-    const servers = consulServers(this.layout);
-    const addresses = servers.map((s) => s.address);
+    const addresses = this.servers.map((s) => s.address);
     const views = await Promise.all(
-      servers.map(async (s) => {
-        const api = new ConsulApi(s.consulHttp, { maxTimeoutMs: 1000 });
+      this.servers.map(async (s) => {
         try {
-          const [leader, peers] = await Promise.all([api.leader(1000), api.peers(1000)]);
+          const [leader, peers] = await Promise.all([s.api.leader(1000), s.api.peers(1000)]);
           return { leader, peers, text: `${s.name}: leader ${leader || 'none'}, peers ${peers.join(' ') || 'none'}` };
         } catch (err) {
           return { leader: '', peers: [], text: `${s.name}: ${(err as Error).message}` };
