@@ -50,7 +50,10 @@ describe('the diverged suffix an old primary hands over', function () {
       store.truncateBelow(21);
       const { entries, unretained } = readDivergedSuffix(store, 10);
       assert.deepEqual(unretained, { from: 11, to: 20 });
-      assert.deepEqual(positions(entries), Array.from({ length: 10 }, (_, i) => 21 + i));
+      assert.deepEqual(
+        positions(entries),
+        Array.from({ length: 10 }, (_, i) => 21 + i),
+      );
     });
 
     it('reports the whole suffix as unretained when the log holds none of it', function () {
@@ -71,18 +74,28 @@ describe('the diverged suffix an old primary hands over', function () {
       // Room for about two keys' worth of entries per call.
       const calls = reconcileCalls(suffix, 400);
       assert.ok(calls.length > 1, 'split into several calls');
-      for (const call of calls) assert.deepEqual(positions(call), [...positions(call)].sort((x, y) => x - y));
+      for (const call of calls)
+        assert.deepEqual(
+          positions(call),
+          [...positions(call)].sort((x, y) => x - y),
+        );
       for (const key of ['a', 'b', 'c']) {
         assert.equal(calls.filter((c) => c.some((e) => e.key === key)).length, 1, `${key} in one call`);
       }
-      assert.deepEqual(positions(calls.flat()).sort((x, y) => x - y), [1, 2, 3, 4, 5]);
+      assert.deepEqual(
+        positions(calls.flat()).sort((x, y) => x - y),
+        [1, 2, 3, 4, 5],
+      );
     });
 
     it('splits a key whose entries alone exceed a call, in log order, and never sends an empty call', function () {
       const suffix = Array.from({ length: 10 }, (_, i) => entry(i + 1, 'hot', 100));
       const calls = reconcileCalls(suffix, 450);
       assert.ok(calls.length >= 3);
-      assert.deepEqual(positions(calls.flat()), Array.from({ length: 10 }, (_, i) => i + 1));
+      assert.deepEqual(
+        positions(calls.flat()),
+        Array.from({ length: 10 }, (_, i) => i + 1),
+      );
       assert.ok(calls.every((c) => c.length > 0));
       assert.deepEqual(reconcileCalls([]), []);
     });

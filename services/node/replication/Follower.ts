@@ -265,8 +265,7 @@ export class Follower {
     const result = { applied: 0, discarded: 0, conflicts: 0 };
     for (const part of reconcileCalls(entries)) {
       const r = await unaryCall<typeof result>(
-        (m, o, cb) =>
-          this.client.reconcile({ term: store.term, fromNode: this.deps.nodeId, entries: part.map(entryToProto), forkPosition: fork }, m, o, cb),
+        (m, o, cb) => this.client.reconcile({ term: store.term, fromNode: this.deps.nodeId, entries: part.map(entryToProto), forkPosition: fork }, m, o, cb),
         Date.now() + 30_000,
       );
       result.applied += r.applied;

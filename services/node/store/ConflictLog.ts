@@ -26,7 +26,14 @@ export class ConflictLog {
 
   /** Keeps a resolution, forgetting the oldest beyond CONFLICTS_KEPT (1000). */
   record(c: ConflictRecord): void {
-    this.stmt.add.run(c.resolvedAtMs, c.key, JSON.stringify(c.winner ? storedToJson(c.winner) : null), JSON.stringify(storedToJson(c.loser)), c.reason, c.resolvedBy);
+    this.stmt.add.run(
+      c.resolvedAtMs,
+      c.key,
+      JSON.stringify(c.winner ? storedToJson(c.winner) : null),
+      JSON.stringify(storedToJson(c.loser)),
+      c.reason,
+      c.resolvedBy,
+    );
     this.stmt.trim.run(CONFLICTS_KEPT);
   }
 
