@@ -105,7 +105,7 @@ export async function reconcile(deps: SyncDeps, request: ReconcileRequest, writt
     { from: request.fromNode, entries: request.entries.length, fork, applied: applied.length, discarded, conflicts },
     'reconciled entries of an old primary',
   );
-  if (applied.length > 0) written(applied);
+  if (applied.length > 0) written([...new Set(applied)]);
   return { applied: applied.length, discarded, conflicts };
 }
 
