@@ -27,6 +27,7 @@ describe("the store's row codec", function () {
     origin: 'primary',
     vclock: '[["primary",3]]',
     trace_parent: '',
+    expected_version: null,
   });
 
   it("reads a version back from the kv row it writes, with the row's own hash", function () {

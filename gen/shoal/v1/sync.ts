@@ -103,6 +103,12 @@ export interface LogEntry {
   vclock: VectorClockEntry[];
   /** W3C traceparent of the write, so replication spans link to it. */
   traceParent: string;
+  /**
+   * Set when the change was a compare-and-set: the version the key had to have (0 = no live
+   * key). Reconcile replays such an entry only if that still holds on the new primary. Unset
+   * for an unconditional write (and for entries logged before shoal recorded conditions).
+   */
+  expectedVersion?: number | undefined;
 }
 
 /** A stored key as a snapshot or a repair carries it (deleted keys are kept as tombstones). */
@@ -272,6 +278,12 @@ export interface ReconcileRequest {
   /** The node whose unacknowledged entries these are. */
   fromNode: string;
   entries: LogEntry[];
+  /**
+   * Where the two logs parted (the Diverged message's fork_position): the primary's own changes
+   * after it are what the old primary's writes may no longer hold against. Unset by nodes
+   * older than this field: the first entry's position - 1 is taken then.
+   */
+  forkPosition?: number | undefined;
 }
 
 export interface ReconcileResponse {
@@ -519,6 +531,7 @@ function createBaseLogEntry(): LogEntry {
     origin: "",
     vclock: [],
     traceParent: "",
+    expectedVersion: undefined,
   };
 }
 
@@ -553,6 +566,9 @@ export const LogEntry: MessageFns<LogEntry> = {
     }
     if (message.traceParent !== "") {
       writer.uint32(82).string(message.traceParent);
+    }
+    if (message.expectedVersion !== undefined) {
+      writer.uint32(88).uint64(message.expectedVersion);
     }
     return writer;
   },
@@ -650,6 +666,14 @@ export const LogEntry: MessageFns<LogEntry> = {
             message.traceParent = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.expectedVersion = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -680,6 +704,11 @@ export const LogEntry: MessageFns<LogEntry> = {
         : isSet(object.trace_parent)
         ? globalThis.String(object.trace_parent)
         : "",
+      expectedVersion: isSet(object.expectedVersion)
+        ? globalThis.Number(object.expectedVersion)
+        : isSet(object.expected_version)
+        ? globalThis.Number(object.expected_version)
+        : undefined,
     };
   },
 
@@ -715,6 +744,9 @@ export const LogEntry: MessageFns<LogEntry> = {
     if (message.traceParent !== "") {
       obj.traceParent = message.traceParent;
     }
+    if (message.expectedVersion !== undefined) {
+      obj.expectedVersion = Math.round(message.expectedVersion);
+    }
     return obj;
   },
 
@@ -733,6 +765,7 @@ export const LogEntry: MessageFns<LogEntry> = {
     message.origin = object.origin ?? "";
     message.vclock = object.vclock?.map((e) => VectorClockEntry.fromPartial(e)) || [];
     message.traceParent = object.traceParent ?? "";
+    message.expectedVersion = object.expectedVersion ?? undefined;
     return message;
   },
 };
@@ -2993,7 +3026,7 @@ export const FollowResponse: MessageFns<FollowResponse> = {
 };
 
 function createBaseReconcileRequest(): ReconcileRequest {
-  return { term: 0, fromNode: "", entries: [] };
+  return { term: 0, fromNode: "", entries: [], forkPosition: undefined };
 }
 
 export const ReconcileRequest: MessageFns<ReconcileRequest> = {
@@ -3006,6 +3039,9 @@ export const ReconcileRequest: MessageFns<ReconcileRequest> = {
     }
     for (const v of message.entries) {
       LogEntry.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.forkPosition !== undefined) {
+      writer.uint32(32).uint64(message.forkPosition);
     }
     return writer;
   },
@@ -3047,6 +3083,14 @@ export const ReconcileRequest: MessageFns<ReconcileRequest> = {
             message.entries.push(LogEntry.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.forkPosition = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3068,6 +3112,11 @@ export const ReconcileRequest: MessageFns<ReconcileRequest> = {
         ? globalThis.String(object.from_node)
         : "",
       entries: globalThis.Array.isArray(object?.entries) ? object.entries.map((e: any) => LogEntry.fromJSON(e)) : [],
+      forkPosition: isSet(object.forkPosition)
+        ? globalThis.Number(object.forkPosition)
+        : isSet(object.fork_position)
+        ? globalThis.Number(object.fork_position)
+        : undefined,
     };
   },
 
@@ -3082,6 +3131,9 @@ export const ReconcileRequest: MessageFns<ReconcileRequest> = {
     if (message.entries?.length) {
       obj.entries = message.entries.map((e) => LogEntry.toJSON(e));
     }
+    if (message.forkPosition !== undefined) {
+      obj.forkPosition = Math.round(message.forkPosition);
+    }
     return obj;
   },
 
@@ -3093,6 +3145,7 @@ export const ReconcileRequest: MessageFns<ReconcileRequest> = {
     message.term = object.term ?? 0;
     message.fromNode = object.fromNode ?? "";
     message.entries = object.entries?.map((e) => LogEntry.fromPartial(e)) || [];
+    message.forkPosition = object.forkPosition ?? undefined;
     return message;
   },
 };

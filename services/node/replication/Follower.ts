@@ -9,7 +9,7 @@ import type { StateStore } from '../store/StateStore';
 import type { Stored } from '../store/types';
 import { runAntiEntropy } from './antiEntropy';
 import type { EntryFeed } from './EntryFeed';
-import { capBytes } from './messageSize';
+import { readDivergedSuffix, reconcileCalls } from './divergedSuffix';
 import { entryFromProto, entryToProto, LOG_VERSION, linksOf, storedFromProto, termHistoryFromProto, termHistoryToProto } from './wire';
 
 /** The primary a replica follows. */
@@ -250,22 +250,22 @@ export class Follower {
 
   /**
    * This node holds entries the primary never had (it was a primary whose last writes were not
-   * acknowledged): hand them to the primary to reconcile, then start over from a snapshot.
+   * acknowledged): hand them to the primary to reconcile, each key's in one call where they fit
+   * (see divergedSuffix.ts), then start over from a snapshot. Positions after the fork that the
+   * log no longer holds cannot be handed over: each key last written there is recorded as lost
+   * in this node's conflict log (which the snapshot keeps), and an error names how many.
    */
   private async reconcile(fork: number): Promise<void> {
     const { store, logger } = this.deps;
-    const suffix = store.readEntries(fork + 1, Number.MAX_SAFE_INTEGER);
+    const { entries, unretained } = readDivergedSuffix(store, fork);
     logger.warn(
-      { fork, entries: suffix.length, primary: this.target.primaryId },
+      { fork, entries: entries.length, primary: this.target.primaryId },
       'diverged from the primary; handing our unacknowledged entries over for reconciliation',
     );
     const result = { applied: 0, discarded: 0, conflicts: 0 };
-    // In messages gRPC accepts: a long suffix goes over in several calls, in log order.
-    for (let rest = suffix; rest.length > 0;) {
-      const part = capBytes(rest, (e) => e.value.length);
-      rest = rest.slice(part.length);
+    for (const part of reconcileCalls(entries)) {
       const r = await unaryCall<typeof result>(
-        (m, o, cb) => this.client.reconcile({ term: store.term, fromNode: this.deps.nodeId, entries: part.map(entryToProto) }, m, o, cb),
+        (m, o, cb) => this.client.reconcile({ term: store.term, fromNode: this.deps.nodeId, entries: part.map(entryToProto), forkPosition: fork }, m, o, cb),
         Date.now() + 30_000,
       );
       result.applied += r.applied;
@@ -273,10 +273,25 @@ export class Follower {
       result.conflicts += r.conflicts;
     }
     if (this.stopping.signal.aborted) return;
+    if (unretained) this.recordUnretained(unretained.from, unretained.to);
     logger.info({ ...result }, 'reconciled; replacing local state with a snapshot');
     store.wipe();
     this.deps.feed.reset();
     this.wantSnapshot = true;
+  }
+
+  /** Records the writes of diverged positions `from`..`to`, which the log no longer holds, as lost. */
+  private recordUnretained(from: number, to: number): void {
+    const { store, logger, nodeId } = this.deps;
+    const lost = store.writtenBetween(from, to);
+    const reason =
+      `not handed over for reconciliation: positions ${from}-${to} of this node's diverged log were no longer retained ` +
+      "(more than sync.retainEntries were never acknowledged), so whether this write was a compare-and-set is unknown; the primary's version stands";
+    for (const loser of lost) store.recordConflict({ resolvedAtMs: Date.now(), key: loser.key, loser, reason, resolvedBy: nodeId });
+    logger.error(
+      { from, to, positions: to - from + 1, keys: lost.length, sample: lost.slice(0, 20).map((s) => s.key), primary: this.target.primaryId },
+      'diverged positions could not be handed over for reconciliation: the log no longer held them; their writes are lost (recorded in the conflict log)',
+    );
   }
 
   private async antiEntropy(): Promise<void> {

@@ -197,6 +197,8 @@ export class PrimaryWriter {
           origin: this.nodeId,
           vclock,
           traceParent: op.traceParent ?? q.req.traceParent,
+          // Kept so a reconciliation can tell whether the condition still holds elsewhere.
+          ...(op.expectedVersion !== undefined && { expectedVersion: op.expectedVersion }),
         };
         // A purged key is gone, as if never written: written again, it starts at version 1.
         mine.set(op.key, op.op === 'purge' ? undefined : { version: entry.version, deleted: op.op === 'delete', vclock });

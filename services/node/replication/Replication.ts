@@ -274,7 +274,7 @@ export class Replication {
   recordConflict(conflict: ConflictRecord): void {
     this.opts.store.recordConflict(conflict);
     this.opts.logger.warn(
-      { key: conflict.key, reason: conflict.reason, winner: conflict.winner.origin, loser: conflict.loser.origin },
+      { key: conflict.key, reason: conflict.reason, winner: conflict.winner?.origin, loser: conflict.loser.origin },
       'resolved concurrent versions of a key',
     );
     this.opts.events.conflictResolved(conflict);

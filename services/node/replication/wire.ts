@@ -42,6 +42,7 @@ export function entryToProto(e: Entry): LogEntry {
     origin: e.origin,
     vclock: clockToProto(e.vclock),
     traceParent: e.traceParent,
+    expectedVersion: e.expectedVersion,
   };
 }
 
@@ -57,6 +58,7 @@ export function entryFromProto(e: LogEntry): Entry {
     origin: e.origin,
     vclock: clockFromProto(e.vclock),
     traceParent: e.traceParent,
+    ...(e.expectedVersion !== undefined && { expectedVersion: e.expectedVersion }),
   };
 }
 

@@ -26,7 +26,14 @@ export class ConflictLog {
 
   /** Keeps a resolution, forgetting the oldest beyond CONFLICTS_KEPT (1000). */
   record(c: ConflictRecord): void {
-    this.stmt.add.run(c.resolvedAtMs, c.key, JSON.stringify(storedToJson(c.winner)), JSON.stringify(storedToJson(c.loser)), c.reason, c.resolvedBy);
+    this.stmt.add.run(
+      c.resolvedAtMs,
+      c.key,
+      JSON.stringify(c.winner ? storedToJson(c.winner) : null),
+      JSON.stringify(storedToJson(c.loser)),
+      c.reason,
+      c.resolvedBy,
+    );
     this.stmt.trim.run(CONFLICTS_KEPT);
   }
 
@@ -40,7 +47,7 @@ export class ConflictLog {
     return this.stmt.list.all(limit).map((r) => ({
       resolvedAtMs: r.resolved_at,
       key: r.key,
-      winner: storedFromJson(JSON.parse(r.winner) as StoredJson),
+      ...winnerOf(JSON.parse(r.winner) as StoredJson | null),
       loser: storedFromJson(JSON.parse(r.loser) as StoredJson),
       reason: r.reason,
       resolvedBy: r.resolved_by,
@@ -53,6 +60,11 @@ type StoredJson = Omit<Stored, 'value'> & { value: string };
 
 function storedToJson(s: Stored): StoredJson {
   return { ...s, value: s.value.toString('base64') };
+}
+
+/** The winner as the record spreads it: no property at all when none stood. */
+function winnerOf(j: StoredJson | null): { winner?: Stored } {
+  return j ? { winner: storedFromJson(j) } : {};
 }
 
 function storedFromJson(j: StoredJson): Stored {

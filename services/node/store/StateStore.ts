@@ -165,6 +165,7 @@ export class StateStore {
           e.origin,
           row?.vclock ?? clockToJson(e.vclock),
           e.traceParent,
+          e.expectedVersion ?? null,
         );
         changes.push({ key: e.key, before: this.stmt.getHash.get(e.key), after: row?.hash });
         if (row) upsertRow(this.stmt, row);
@@ -211,6 +212,11 @@ export class StateStore {
   /** Keys last written (or purged, while the log holds the purge) after `position`. */
   changedAfter(position: number): string[] {
     return [...new Set([...this.stmt.changedAfter.all(position), ...this.purgedAfter(position)])];
+  }
+
+  /** The keys' versions last written at positions `from` to `to` (tombstones included), in log order. */
+  writtenBetween(from: number, to: number): Stored[] {
+    return this.stmt.writtenBetween.all(from, to).map(fromKvRow);
   }
 
   /** Keys purged after `position`, as far as the log still holds them (a purge leaves no row). */

@@ -35,6 +35,8 @@ export interface LogRow {
   origin: string;
   vclock: string;
   trace_parent: string;
+  /** NULL for an unconditional write (and in rows logged before the column existed). */
+  expected_version: number | null;
 }
 
 /** Each op's code in the log's op column. */
@@ -56,6 +58,7 @@ export function fromLogRow(r: LogRow): Entry {
     origin: r.origin,
     vclock: clockFromJson(r.vclock),
     traceParent: r.trace_parent,
+    ...(r.expected_version !== null && { expectedVersion: r.expected_version }),
   };
 }
 

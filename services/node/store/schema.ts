@@ -13,7 +13,7 @@ CREATE TABLE IF NOT EXISTS terms (term INTEGER PRIMARY KEY, start_position INTEG
 CREATE TABLE IF NOT EXISTS log (
   position INTEGER PRIMARY KEY, term INTEGER NOT NULL, op INTEGER NOT NULL, key TEXT NOT NULL,
   value BLOB, version INTEGER NOT NULL, hlc_ms INTEGER NOT NULL, hlc_logical INTEGER NOT NULL,
-  origin TEXT NOT NULL, vclock TEXT NOT NULL, trace_parent TEXT NOT NULL);
+  origin TEXT NOT NULL, vclock TEXT NOT NULL, trace_parent TEXT NOT NULL, expected_version INTEGER);
 CREATE TABLE IF NOT EXISTS kv (
   key TEXT PRIMARY KEY, value BLOB, version INTEGER NOT NULL, position INTEGER NOT NULL,
   deleted INTEGER NOT NULL, hlc_ms INTEGER NOT NULL, hlc_logical INTEGER NOT NULL,
@@ -26,7 +26,9 @@ CREATE TABLE IF NOT EXISTS conflicts (
 
 /**
  * Creates the tables in a new file, or brings an existing one up to date, in one transaction:
- * a file written before kv kept row hashes gets the column. Then every row whose stored hash
+ * a file written before kv kept row hashes gets the column, one written before the log kept
+ * a compare-and-set's expected version gets that one (NULL in the rows already there: they
+ * reconcile as unconditional writes, as they did when they were written). Then every row whose stored hash
  * does not match it gets it recomputed (all of them after that migration; otherwise only a row
  * changed behind the store's back while it was closed), so the digests built from the stored
  * hashes describe the rows.
@@ -43,6 +45,8 @@ export function openSchema(db: Database.Database): void {
     db.exec(SCHEMA);
     const columns = db.pragma('table_info(kv)') as { name: string }[];
     if (!columns.some((c) => c.name === 'hash')) db.exec("ALTER TABLE kv ADD COLUMN hash BLOB NOT NULL DEFAULT x''");
+    const logColumns = db.pragma('table_info(log)') as { name: string }[];
+    if (!logColumns.some((c) => c.name === 'expected_version')) db.exec('ALTER TABLE log ADD COLUMN expected_version INTEGER');
     db.exec(`UPDATE kv SET hash = unhex(${hashOf}) WHERE lower(hex(hash)) IS NOT ${hashOf}`);
   })();
 }

@@ -23,9 +23,9 @@ export function prepareStatements(db: Database.Database) {
     ),
     setHash: db.prepare<[string, string]>('UPDATE kv SET hash = unhex(?) WHERE key = ?'),
     deleteKv: db.prepare<[string]>('DELETE FROM kv WHERE key = ?'),
-    insertLog: db.prepare<[number, number, number, string, Buffer, number, number, number, string, string, string]>(
-      `INSERT INTO log (position, term, op, key, value, version, hlc_ms, hlc_logical, origin, vclock, trace_parent)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    insertLog: db.prepare<[number, number, number, string, Buffer, number, number, number, string, string, string, number | null]>(
+      `INSERT INTO log (position, term, op, key, value, version, hlc_ms, hlc_logical, origin, vclock, trace_parent, expected_version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     readLog: db.prepare<[number, number], LogRow>('SELECT * FROM log WHERE position >= ? ORDER BY position LIMIT ?'),
     firstLog: db.prepare<[], { position: number | null }>('SELECT MIN(position) AS position FROM log'),
@@ -35,6 +35,7 @@ export function prepareStatements(db: Database.Database) {
     ),
     prefixAll: db.prepare<[string, string], StoredRow>(`SELECT ${STORED_COLUMNS} FROM kv WHERE deleted = 0 AND key >= ? AND key < ? ORDER BY key`),
     changedAfter: db.prepare<[number], string>('SELECT key FROM kv WHERE position > ?').pluck(),
+    writtenBetween: db.prepare<[number, number], StoredRow>(`SELECT ${STORED_COLUMNS} FROM kv WHERE position >= ? AND position <= ? ORDER BY position`),
     purgedAfter: db.prepare<[number, number], string>('SELECT DISTINCT key FROM log WHERE position > ? AND op = ?').pluck(),
     terms: db.prepare<[], { term: number; start_position: number }>('SELECT term, start_position FROM terms ORDER BY term'),
     addTerm: db.prepare<[number, number]>('INSERT OR REPLACE INTO terms (term, start_position) VALUES (?, ?)'),

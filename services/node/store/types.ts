@@ -19,6 +19,12 @@ export interface Entry {
   origin: string;
   vclock: VectorClock;
   traceParent: string;
+  /**
+   * Set when the change was a compare-and-set: the version the key had to have (0 = no live
+   * key). Reconciliation replays such an entry only if that still holds. Absent for an
+   * unconditional write, and for entries logged before shoal recorded conditions.
+   */
+  expectedVersion?: number;
 }
 
 /** A key's current version (deleted keys stay as tombstones, so replicas can compare them). */
@@ -50,7 +56,11 @@ export interface TermStart {
 export interface ConflictRecord {
   resolvedAtMs: number;
   key: string;
-  winner: Stored;
+  /**
+   * The version that stands; absent when none does where this was resolved (the key has no row
+   * there), or when it is the primary's and this node could not see it (see Follower.ts).
+   */
+  winner?: Stored;
   loser: Stored;
   reason: string;
   /** Id of the node that resolved it. */

@@ -11,7 +11,7 @@ export function listConflicts(deps: SyncDeps, request: ListConflictsRequest): Li
     conflicts: r.store.conflicts(request.limit || 100).map((c) => ({
       resolvedAtUnixMs: c.resolvedAtMs,
       key: c.key,
-      winner: storedToProto(c.winner),
+      winner: c.winner && storedToProto(c.winner),
       loser: storedToProto(c.loser),
       reason: c.reason,
       resolvedBy: c.resolvedBy,

@@ -4,16 +4,19 @@ import type { ReconcileRequest, ReconcileResponse } from '../../../gen/shoal/v1/
 import { ServerError } from '../../../common/grpc/ServerError';
 import type { SyncDeps } from './server';
 import { entryFromProto } from '../replication/wire';
-import { resolveVersions } from '../store/resolveVersions';
+import { VersionMismatch } from '../replication/PrimaryWriter';
 import type { Entry, Stored } from '../store/types';
+import { judgeReplay, type PreviousReplay } from './judgeReplay';
 import { notPrimary, replicationOf } from './primaryRedirect';
 
 /**
- * Takes the entries an old primary wrote but never got acknowledged. For each key, its latest
- * such entry is weighed against this primary's current version: the causally newer one wins;
- * truly concurrent ones resolve last-write-wins (and are recorded as conflicts). Winning
- * entries are written again, in this term, so they replicate like any write; `written` hears
- * their keys once they are.
+ * Takes the entries an old primary wrote but never got acknowledged, each key's in log order.
+ * What the old primary overwrote itself with an unconditional write is passed over; from there
+ * on each entry is judged against this primary's version of the key (judgeReplay.ts): an
+ * unconditional write by causality, then last-write-wins (recorded as a conflict when
+ * concurrent); a compare-and-set only if what it expected still holds here, or else recorded as
+ * a conflict and not applied. Entries that stand are written again, in this term, so they
+ * replicate like any write; `written` hears their keys once they are.
  */
 export async function reconcile(deps: SyncDeps, request: ReconcileRequest, written: (keys: string[]) => void): Promise<ReconcileResponse> {
   const r = replicationOf(deps, 'Reconcile');
@@ -23,71 +26,99 @@ export async function reconcile(deps: SyncDeps, request: ReconcileRequest, writt
   }
   const writer = r.writer;
   if (r.role !== 'primary' || !writer) throw notPrimary(deps, 'Reconcile');
-  const latest = new Map<string, Entry>();
-  /** Each key's first entry in the old primary's suffix: version 1 when the key was created there. */
-  const first = new Map<string, Entry>();
   const entries = request.entries.map(entryFromProto).sort((a, b) => a.position - b.position);
+  const chains = new Map<string, Entry[]>();
   for (const e of entries) {
-    latest.set(e.key, e);
-    if (!first.has(e.key)) first.set(e.key, e);
+    const chain = chains.get(e.key);
+    if (chain) chain.push(e);
+    else chains.set(e.key, [e]);
   }
+  // Older nodes send no fork: their first entry is the one after it.
+  const fork = request.forkPosition ?? (entries.length > 0 ? entries[0].position - 1 : 0);
   // Keys purged here since the two logs parted.
-  const purgedHere = new Set(entries.length > 0 ? r.store.purgedAfter(entries[0].position - 1) : []);
+  const purgedHere = new Set(r.store.purgedAfter(fork));
   let discarded = 0;
   let conflicts = 0;
   const applied: string[] = [];
-  for (const e of latest.values()) {
-    // A purge is the old primary's housekeeping of a done event: this primary does its own. The
-    // event may be delivered once more here (delivery is at least once).
-    if (e.op === 'purge') {
-      discarded += 1;
-      continue;
-    }
-    const current = r.store.stored(e.key);
+  for (const [key, chain] of chains) {
+    let current = r.store.stored(key);
     // The key existed when the logs parted, and this primary purged it since (or holds no row of
     // it): what the old primary wrote of it belongs to what is gone here (a done event), and
     // writing it back would bring that back, or overwrite the key published anew.
-    if (first.get(e.key)!.version > 1 && (!current || purgedHere.has(e.key))) {
+    if (chain[0].version > 1 && (!current || purgedHere.has(key))) {
       discarded += 1;
       continue;
     }
-    const incoming: Stored = {
-      key: e.key,
-      value: e.value,
-      version: e.version,
-      position: e.position,
-      deleted: e.op === 'delete',
-      hlc: e.hlc,
-      origin: e.origin,
-      vclock: e.vclock,
-    };
-    const resolution = current ? resolveVersions(current, incoming) : { winner: 'incoming' as const, concurrent: false, reason: 'the key is new here' };
-    if (resolution.winner === 'incoming') {
-      const carrier: Record<string, string> = {};
-      propagation.inject(context.active(), carrier);
-      await writer.write({
-        op: e.op,
-        key: e.key,
-        value: e.value,
-        traceParent: carrier.traceparent ?? '',
-        deadlineMs: Date.now() + deps.sync.ackTimeout,
-        waitForAcks: false,
-        mergeClock: e.vclock,
-      });
-      applied.push(e.key);
-    } else {
-      discarded += 1;
-    }
-    if (resolution.concurrent && current) {
-      conflicts += 1;
-      const [winner, loser] = resolution.winner === 'incoming' ? [incoming, current] : [current, incoming];
-      r.recordConflict({ resolvedAtMs: Date.now(), key: e.key, winner, loser, reason: resolution.reason, resolvedBy: deps.identity.id });
+    // An unconditional write made whatever the old primary wrote of the key before it moot.
+    let from = chain.length - 1;
+    while (from > 0 && chain[from].expectedVersion !== undefined) from -= 1;
+    const changedSinceFork = (current !== undefined && current.position > fork) || purgedHere.has(key);
+    let previous: PreviousReplay = 'none';
+    for (const e of chain.slice(from)) {
+      // A purge is the old primary's housekeeping of a done event: this primary does its own. The
+      // event may be delivered once more here (delivery is at least once).
+      if (e.op === 'purge') {
+        discarded += 1;
+        previous = 'dropped';
+        continue;
+      }
+      const decision = judgeReplay(e, { current, changedSinceFork, previous });
+      let stands = decision.apply;
+      let reason = decision.reason;
+      if (stands) {
+        const carrier: Record<string, string> = {};
+        propagation.inject(context.active(), carrier);
+        try {
+          await writer.write({
+            op: e.op,
+            key: e.key,
+            value: e.value,
+            expectedVersion: decision.expectedVersion,
+            traceParent: carrier.traceparent ?? '',
+            deadlineMs: Date.now() + deps.sync.ackTimeout,
+            waitForAcks: false,
+            mergeClock: e.vclock,
+          });
+          applied.push(e.key);
+        } catch (err) {
+          if (!(err instanceof VersionMismatch)) throw err;
+          // A client's write took the key between the decision and the commit.
+          stands = false;
+          reason = `compare-and-set at version ${e.expectedVersion} no longer holds: ${err.message}`;
+        }
+      }
+      if (!stands) discarded += 1;
+      const before = current;
+      current = r.store.stored(key);
+      if (decision.conflict || stands !== decision.apply) {
+        conflicts += 1;
+        // Applied, it replaced `before` (a conflict is only ever resolved against a version
+        // here); not applied, whatever is here stands (nothing, when the key has no row).
+        const incoming = storedOf(e);
+        const resolution = stands ? { winner: incoming, loser: before! } : { winner: current, loser: incoming };
+        r.recordConflict({ resolvedAtMs: Date.now(), key, ...resolution, reason, resolvedBy: deps.identity.id });
+      }
+      previous = stands ? 'replayed' : 'dropped';
     }
   }
   deps.logger.info(
-    { from: request.fromNode, entries: request.entries.length, applied: applied.length, discarded, conflicts },
+    { from: request.fromNode, entries: request.entries.length, fork, applied: applied.length, discarded, conflicts },
     'reconciled entries of an old primary',
   );
-  if (applied.length > 0) written(applied);
+  if (applied.length > 0) written([...new Set(applied)]);
   return { applied: applied.length, discarded, conflicts };
+}
+
+/** The version an entry wrote, as the conflict log keeps it. */
+function storedOf(e: Entry): Stored {
+  return {
+    key: e.key,
+    value: e.value,
+    version: e.version,
+    position: e.position,
+    deleted: e.op === 'delete',
+    hlc: e.hlc,
+    origin: e.origin,
+    vclock: e.vclock,
+  };
 }
