@@ -8,7 +8,7 @@ import { type ConsulApi, serviceNameOf } from '../consul/ConsulApi';
 import { waitFor } from '../time/waitFor';
 import { casLeader, type LeaderRecord, readLeader } from './leaderRecord';
 import { memberFromConsul } from './memberFromConsul';
-import { roleChangeQuorum } from './roleChangeQuorum';
+import { RoleChangeQuorum } from './RoleChangeQuorum';
 
 const tracer = trace.getTracer('shoal.cluster');
 
@@ -239,30 +239,13 @@ export function failover(ctx: Ctx & { force?: boolean; expectPrimary?: string; i
   });
 }
 
-/**
- * The quorum a role change needs among the replicas that may hold acknowledged writes: those
- * Consul lists (`listed`) and those the caller declares that Consul does not list now
- * (deregistered for a restart, or dropped after deregisterCriticalAfter), which cannot answer.
- * `exclude` is the primary being replaced.
- */
+/** The quorum of a change that replaces `exclude`, over the listed and declared state nodes. */
 function quorumOf(ctx: Ctx, listed: Listed[], exclude: string | undefined) {
-  const minAcks = ctx.minAcks ?? 1;
-  const expected = [...new Set([...listed.map((l) => l.member.id), ...(ctx.stateNodeIds ?? [])])].filter((id) => id !== exclude).sort();
-  const needed = roleChangeQuorum(expected.length, minAcks);
-  const missing = (answered: Answer[]) => expected.filter((id) => !answered.some((a) => a.member.id === id));
-  const mode = minAcks === 0 ? 'with minAcks 0 (async, the lossy mode: one answering replica is enough)' : `with minAcks ${minAcks}`;
+  const quorum = new RoleChangeQuorum({ listed: listed.map((l) => l.member.id), declared: ctx.stateNodeIds ?? [], exclude, minAcks: ctx.minAcks ?? 1 });
+  const ids = (answered: Answer[]) => answered.map((a) => a.member.id);
   return {
-    /** Why `answered` is not a quorum, naming who did not answer; undefined when it is. */
-    shortOf(answered: Answer[], what = 'answered'): string | undefined {
-      if (answered.length >= needed) return undefined;
-      const gone = missing(answered);
-      return `only ${answered.length} of ${expected.length} replicas ${what}; ${mode} at least ${needed} must, or an acknowledged write could be lost (not reached: ${gone.join(', ') || 'none'})`;
-    },
-    /** What going ahead with only `answered` risks. */
-    risk(answered: Answer[]): string {
-      const gone = missing(answered).join(', ');
-      return `going ahead without ${gone}: writes acknowledged by them (sync.minAcks ${minAcks}) and not on a replica that answered are lost, and until they read the new leader record the old primary may still get writes acknowledged by them`;
-    },
+    shortOf: (answered: Answer[], what?: string) => quorum.shortOf(ids(answered), what),
+    risk: (answered: Answer[]) => quorum.risk(ids(answered)),
   };
 }
 

@@ -13,7 +13,7 @@ import { FirstWriteInTerm } from './FirstWriteInTerm';
 import { LeaderWatch } from './LeaderWatch';
 import { PrimaryLease } from './PrimaryLease';
 import { readLeader } from '../../../common/cluster/leaderRecord';
-import { stillPrimaryQuorum } from '../../../common/cluster/roleChangeQuorum';
+import { stillPrimaryQuorum } from '../../../common/cluster/RoleChangeQuorum';
 import { WRITTEN_METADATA_KEY } from '../../../common/cluster/primaryMetadataKey';
 import { DomainError } from '../../../common/errors/DomainError';
 

@@ -111,8 +111,9 @@ export class WriteFence {
   }
 
   private replicasConfirm(): boolean {
+    // Strictly after: a message in the very millisecond the fence ended may predate it.
     const since = this.fencedUntil;
-    const heard = [...this.heardAt.values()].filter((t) => t >= since).length;
+    const heard = [...this.heardAt.values()].filter((t) => t > since).length;
     return heard >= this.check.replicasToConfirm;
   }
 
