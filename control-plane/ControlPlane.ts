@@ -8,6 +8,7 @@ import { ClusterEventKind, ScaleService } from '../gen/shoal/v1/scale';
 import { ConsulApi } from '../common/consul/ConsulApi';
 import { EventsClient } from '../common/client/EventsClient';
 import { type ControlPlaneLeader, controlPlaneServiceName } from '../common/cluster/controlPlaneLeader';
+import { publishTopology, topologyKey, topologyOf } from '../common/cluster/declaredTopology';
 import { SHOAL_VERSION } from '../common/cluster/version';
 import { addReflection } from '../common/grpc/addReflection';
 import { CallTracker } from '../common/grpc/CallTracker';
@@ -244,6 +245,7 @@ export class ControlPlane {
     const ctx = this.ctx;
     if (!ctx) return;
     if (leading) {
+      void this.publishTopology();
       void ctx.journal
         .decide(ClusterEventKind.CLUSTER_EVENT_KIND_LEADER_CHANGED, '', `${this.opts.id} holds the control-plane lock and acts`, () =>
           Promise.resolve({ leader: this.opts.id }),
@@ -255,6 +257,27 @@ export class ControlPlane {
         '',
         holder ? `${holder.id} leads; ${this.opts.id} stands by` : `nobody holds the control-plane lock; ${this.opts.id} stands by`,
       );
+    }
+  }
+
+  /**
+   * Publishes the declared state nodes and minAcks to Consul KV while this instance leads, so
+   * that every role change, from any machine, counts its quorum against them (retried while
+   * Consul is away). The config is fixed for the process's life: taking the lead is when it changes.
+   */
+  private async publishTopology(): Promise<void> {
+    const { config, id, logger } = this.opts;
+    const backoff = new Backoff({ initialMs: 200, maxMs: 5000 });
+    while (!this.stopping.signal.aborted && this.lock?.isLeader) {
+      try {
+        const topology = topologyOf(config, id);
+        await publishTopology(this.consul, topology);
+        logger.info({ key: topologyKey(config.name), replicas: topology.replicaIds, minAcks: topology.minAcks }, 'published the declared topology');
+        return;
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, 'cannot publish the declared topology to Consul; retrying');
+        await backoff.wait(this.stopping.signal);
+      }
     }
   }
 

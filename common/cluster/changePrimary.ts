@@ -4,10 +4,11 @@ import { MemberHealth, NodeRole } from '../../gen/shoal/v1/node';
 import type { Member } from '../../gen/shoal/v1/discovery';
 import { type GetPositionResponse, SyncClient } from '../../gen/shoal/v1/sync';
 import { unaryCall } from '../client/grpcCall';
-import type { ConsulApi } from '../consul/ConsulApi';
+import { type ConsulApi, serviceNameOf } from '../consul/ConsulApi';
 import { waitFor } from '../time/waitFor';
 import { casLeader, type LeaderRecord, readLeader } from './leaderRecord';
-import { clusterMembers } from './memberFromConsul';
+import { memberFromConsul } from './memberFromConsul';
+import { RoleChangeQuorum } from './RoleChangeQuorum';
 
 const tracer = trace.getTracer('shoal.cluster');
 
@@ -17,6 +18,9 @@ const tracer = trace.getTracer('shoal.cluster');
  * failover must not wait seconds on it (all are asked at once, so this bounds each round).
  */
 export const NODE_ANSWER_MS = 500;
+
+/** How long the leader record's compare-and-set may take (ConsulApi.kvCas's default timeout), ms. */
+const CAS_TIMEOUT_MS = 5000;
 
 /** Why a primary change could not be made; nothing was changed unless `changed` says so. */
 export class PrimaryChangeError extends Error {}
@@ -29,6 +33,8 @@ export interface PrimaryChange {
   startPosition: number;
   /** What happened, step by step, for the operator. */
   steps: string[];
+  /** What a forced change risks (the replicas it went ahead without); absent when it risks nothing. */
+  warnings?: string[];
 }
 
 interface Ctx {
@@ -41,18 +47,32 @@ interface Ctx {
   /** Progress lines, as they happen. */
   progress?: (line: string) => void;
   /**
-   * Every node that holds the replicated state by declaration (the control plane passes the
-   * config's primary and replicas), so a replica missing from Consul still counts as one that
-   * did not answer. @default the ones Consul lists
+   * Every node that holds the replicated state by declaration (the config's primary and
+   * replicas: the control plane passes its own, the CLI the topology the control plane published
+   * in Consul), so a replica missing from Consul still counts as one that did not answer.
+   * @default the ones Consul lists
    */
   stateNodeIds?: string[];
 }
 
+/** A state node as Consul lists it, with the incarnation its registration names (if any). */
+interface Listed {
+  member: Member;
+  incarnation?: string;
+}
+
+interface Answer {
+  member: Member;
+  pos: GetPositionResponse;
+}
+
 /**
  * Planned, lossless role swap (like `patronictl switchover`): the primary stops taking writes,
- * the target catches up to its last position, Consul's leader record moves to the target with
- * the next term (compare-and-set), the target is promoted and every other node follows it,
- * the old primary included.
+ * the target catches up to its last position, a quorum of the replicas (see roleChangeQuorum,
+ * the count a failover needs) takes the next term, Consul's leader record moves to the target
+ * with that term (compare-and-set), the target is promoted and every other node follows it, the
+ * old primary included. Refused before anything changes when too few replicas answer; aborted,
+ * with the old primary's fence lifted at once, when too few take the new term.
  */
 export function switchover(ctx: Ctx, to: string): Promise<PrimaryChange> {
   return traced('cluster.switchover', { 'shoal.to': to }, async () => {
@@ -62,58 +82,65 @@ export function switchover(ctx: Ctx, to: string): Promise<PrimaryChange> {
     const old = read.record;
     if (!old) throw new PrimaryChangeError(`cluster ${ctx.cluster} has no primary yet`);
     if (old.primaryId === to) throw new PrimaryChangeError(`${to} is the primary already (term ${old.term})`);
-    const members = await stateMembers(ctx);
+    const listed = await stateMembers(ctx);
+    const members = listed.map((l) => l.member);
     const target = members.find((m) => m.id === to);
     if (!target) throw new PrimaryChangeError(`no replica "${to}" in cluster ${ctx.cluster} (state nodes: ${members.map((m) => m.id).join(', ') || 'none'})`);
     if (target.health !== MemberHealth.MEMBER_HEALTH_PASSING)
       throw new PrimaryChangeError(`${to} is not passing its health check; switch over to a healthy replica`);
+    const replicas = listed.filter((l) => l.member.id !== old.primaryId);
+    const quorum = quorumOf(ctx, replicas, old.primaryId);
+    const term = old.term + 1;
+    // Who answers at all, before anything changes: a switchover that cannot get its quorum to
+    // take the new term must not fence the primary in vain.
+    const reachable = await ask(replicas, 0, deadline, steps);
+    const short = quorum.shortOf(reachable);
+    if (short) throw new PrimaryChangeError(`${short}; nothing changed`);
 
     const primary = sync(old.primaryAddress);
     const targetClient = sync(target.grpcAddress);
+    let fenced = false;
     try {
-      const fenced = await unaryCall<{ term: number; lastPosition: number }>(
-        (m, o, cb) => primary.fence({ timeoutMs: Math.max(1000, deadline - Date.now()), term: old.term }, m, o, cb),
+      // The fence outlasts every step of this switchover, the leader record's compare-and-set
+      // included (Consul's 5 s timeout): it must not run out while that may still land.
+      const fenceMs = Math.min(60_000, Math.max(1000, deadline - Date.now()) + CAS_TIMEOUT_MS);
+      const fence = await unaryCall<{ term: number; lastPosition: number }>(
+        (m, o, cb) => primary.fence({ timeoutMs: fenceMs, term: old.term, lift: false }, m, o, cb),
         deadline,
       );
-      steps.add(`fenced ${old.primaryId}: no new writes; its last position is ${fenced.lastPosition}`);
-      await waitFor(`${to} to reach position ${fenced.lastPosition}`, async () => (await position(targetClient, 0, deadline)).position >= fenced.lastPosition, {
+      fenced = true;
+      steps.add(`fenced ${old.primaryId}: no new writes; its last position is ${fence.lastPosition}`);
+      await waitFor(`${to} to reach position ${fence.lastPosition}`, async () => (await position(targetClient, 0, deadline)).position >= fence.lastPosition, {
         timeoutMs: Math.max(0, deadline - Date.now()),
         intervalMs: 20,
       }).catch(() => {
-        throw new PrimaryChangeError(
-          `${to} did not catch up to position ${fenced.lastPosition} in time; nothing changed (${old.primaryId} takes writes again when its fence expires)`,
-        );
+        throw new PrimaryChangeError(`${to} did not catch up to position ${fence.lastPosition} in time`);
       });
-      steps.add(`${to} has applied everything up to ${fenced.lastPosition}`);
-      // The fence is a timer; the next term is not. From here the old primary and every replica
-      // refuse the old term, whatever happens to this switchover.
-      await Promise.all(
-        members.map(async (m) => {
-          const client = m.id === to ? targetClient : sync(m.grpcAddress);
-          try {
-            await position(client, old.term + 1, Math.min(deadline, Date.now() + 2000));
-          } catch {
-            steps.add(`${m.id} did not take term ${old.term + 1} now; it will from the leader record`);
-          } finally {
-            if (client !== targetClient) client.close();
-          }
-        }),
-      );
-      const targetPos = await position(targetClient, old.term + 1, deadline).catch((err: Error) => {
-        throw new PrimaryChangeError(`${to} did not answer its position: ${err.message}; nothing changed`);
-      });
-      return await handOver(
-        ctx,
+      steps.add(`${to} has applied everything up to ${fence.lastPosition}`);
+      // The fence is a timer; the next term is not. Once a quorum holds it, the old primary can
+      // get no write acknowledged in its term, whatever happens to this switchover.
+      const took = await ask(
+        reachable.map((a) => listed.find((l) => l.member.id === a.member.id)!),
+        term,
+        Math.min(deadline, Date.now() + 2000),
         steps,
-        read,
-        old,
-        { member: target, pos: targetPos },
-        members,
-        targetClient,
-        `switchover from ${old.primaryId}`,
-        deadline,
-        old.term + 1,
       );
+      const notEnough = quorum.shortOf(took, `took term ${term}`);
+      if (notEnough) {
+        const inNewTerm = took.map((a) => a.member.id);
+        throw new PrimaryChangeError(
+          `${notEnough}${inNewTerm.length ? `; ${inNewTerm.join(', ')} hold term ${term} now and wait for a primary of a newer term (the control plane names one; without it, run \`shoal failover\`)` : ''}`,
+        );
+      }
+      const targetPos = took.find((a) => a.member.id === to)?.pos;
+      if (!targetPos) throw new PrimaryChangeError(`${to} did not take term ${term}`);
+      steps.add(`${took.map((a) => a.member.id).join(', ')} took term ${term} (they now refuse term ${old.term})`);
+      const change = await handOver(ctx, steps, read, old, { member: target, pos: targetPos }, members, targetClient, `switchover from ${old.primaryId}`, deadline, term);
+      fenced = false;
+      return change;
+    } catch (err) {
+      if (fenced && err instanceof PrimaryChangeError) await liftFence(primary, old, steps, err);
+      throw err;
     } finally {
       primary.close();
       targetClient.close();
@@ -122,15 +149,33 @@ export function switchover(ctx: Ctx, to: string): Promise<PrimaryChange> {
 }
 
 /**
+ * Ends the fence of an aborted switchover at once (the old primary confirms it is still the
+ * primary of its term before it writes again) and says so in `err`'s message.
+ */
+async function liftFence(primary: SyncClient, old: LeaderRecord, steps: ReturnType<typeof stepLog>, err: PrimaryChangeError): Promise<void> {
+  try {
+    const lifted = await unaryCall<{ writing: boolean }>(
+      (m, o, cb) => primary.fence({ timeoutMs: 0, term: old.term, lift: true }, m, o, cb),
+      Date.now() + 2 * NODE_ANSWER_MS,
+    );
+    steps.add(`lifted the fence of ${old.primaryId}`);
+    err.message += `; aborted: nothing changed in Consul, the fence of ${old.primaryId} is lifted and it ${lifted.writing ? 'takes writes again' : 'takes writes again once it confirms it is still the primary'} in term ${old.term}`;
+  } catch (liftErr) {
+    err.message += `; aborted: nothing changed in Consul, but the fence of ${old.primaryId} could not be lifted (${(liftErr as Error).message}): it takes writes again when its fence runs out and it confirms it is still the primary`;
+  }
+}
+
+/**
  * Unplanned change, for a primary that is gone or must be replaced now: every reachable replica
  * is asked whether it answers, then its position with the next term (which it adopts, so it
  * stops accepting the old primary's entries); the most advanced one is promoted through
- * Consul's leader record, and the others follow it. With `to`, that replica must be among the most advanced. Refused when
- * too few replicas answer to be sure none holds an acknowledged write the others lack, unless
- * `force`. With `expectPrimary`, nothing changes unless that node is still the primary (the
- * control plane fails over the primary it saw go, never one promoted meanwhile). With
- * `includeCurrent`, the record's primary is a candidate too: it lives, but lost its term to
- * replicas fenced by a failover that did not finish.
+ * Consul's leader record, and the others follow it. With `to`, that replica must be among the
+ * most advanced. Refused, naming the replicas that did not answer, when fewer answer than
+ * roleChangeQuorum needs to be sure none holds an acknowledged write the others lack, unless
+ * `force` (then `warnings` says what it risks). With `expectPrimary`, nothing changes unless
+ * that node is still the primary (the control plane fails over the primary it saw go, never one
+ * promoted meanwhile). With `includeCurrent`, the record's primary is a candidate too: it lives,
+ * but lost its term to replicas fenced by a failover that did not finish.
  */
 export function failover(ctx: Ctx & { force?: boolean; expectPrimary?: string; includeCurrent?: boolean }, to?: string): Promise<PrimaryChange> {
   return traced('cluster.failover', { 'shoal.to': to ?? '' }, async () => {
@@ -143,30 +188,29 @@ export function failover(ctx: Ctx & { force?: boolean; expectPrimary?: string; i
       throw new PrimaryChangeError(`${old.primaryId} is the primary now (term ${old.term}), not ${ctx.expectPrimary}; nothing changed`);
     }
     const term = old.term + 1;
-    const candidates = (await stateMembers(ctx)).filter((m) => ctx.includeCurrent || m.id !== old.primaryId);
-    // Replicas that may hold acknowledged writes: those Consul lists, and those the caller knows
-    // of that Consul does not list now (deregistered for a restart, say), which cannot answer.
-    const expected = new Set([...candidates.map((m) => m.id), ...(ctx.stateNodeIds ?? []).filter((id) => ctx.includeCurrent || id !== old.primaryId)]);
-    // Every acknowledged write is on minAcks replicas; hearing from all but minAcks - 1 of them
-    // guarantees one of those answered.
-    const needed = Math.max(1, expected.size - (ctx.minAcks ?? 1) + 1);
-    const refuse = (answered: number) => {
-      if (answered >= needed || ctx.force) return;
-      throw new PrimaryChangeError(
-        `only ${answered} of ${expected.size} replicas answered; with minAcks ${ctx.minAcks ?? 1} at least ${needed} must, or an acknowledged write could be lost (--force to promote anyway)`,
-      );
+    const candidates = (await stateMembers(ctx)).filter((l) => ctx.includeCurrent || l.member.id !== old.primaryId);
+    const quorum = quorumOf(ctx, candidates, ctx.includeCurrent ? undefined : old.primaryId);
+    const warnings: string[] = [];
+    const refuse = (answered: Answer[], what?: string) => {
+      const short = quorum.shortOf(answered, what);
+      if (!short) return;
+      if (!ctx.force) throw new PrimaryChangeError(`${short} (--force to promote anyway)`);
+      const warning = quorum.risk(answered);
+      if (!warnings.includes(warning)) warnings.push(warning);
+      steps.add(`--force: ${warning}`);
     };
     // First who answers at all, without the new term: a failover that cannot be made must leave
     // every replica in the old term, still following the old primary should it come back.
     const reachable = await ask(candidates, 0, deadline, steps);
-    refuse(reachable.length);
+    refuse(reachable);
     const positions = await ask(
-      reachable.map((p) => p.member),
+      reachable.map((a) => candidates.find((l) => l.member.id === a.member.id)!),
       term,
       deadline,
       steps,
     );
-    refuse(positions.length);
+    refuse(positions, `took term ${term}`);
+    if (positions.length === 0) throw new PrimaryChangeError(`no replica of cluster ${ctx.cluster} answered; nothing to promote`);
     steps.add(
       `asked ${positions.length} replica(s) with term ${term} (they now refuse term ${old.term}): ${positions.map((p) => `${p.member.id} at ${p.pos.position} (term ${p.pos.lastEntryTerm})`).join(', ')}`,
     );
@@ -186,11 +230,23 @@ export function failover(ctx: Ctx & { force?: boolean; expectPrimary?: string; i
       // Nodes may hold a term above the record's already (a failover that fenced them and did
       // not finish): the new term is above every term anyone holds.
       const newTerm = Math.max(term, ...positions.map((p) => p.pos.term));
-      return await handOver(ctx, steps, read, old, chosen, candidates, client, `failover from ${old.primaryId}`, deadline, newTerm);
+      const members = candidates.map((l) => l.member);
+      const change = await handOver(ctx, steps, read, old, chosen, members, client, `failover from ${old.primaryId}`, deadline, newTerm);
+      return warnings.length ? { ...change, warnings } : change;
     } finally {
       client.close();
     }
   });
+}
+
+/** The quorum of a change that replaces `exclude`, over the listed and declared state nodes. */
+function quorumOf(ctx: Ctx, listed: Listed[], exclude: string | undefined) {
+  const quorum = new RoleChangeQuorum({ listed: listed.map((l) => l.member.id), declared: ctx.stateNodeIds ?? [], exclude, minAcks: ctx.minAcks ?? 1 });
+  const ids = (answered: Answer[]) => answered.map((a) => a.member.id);
+  return {
+    shortOf: (answered: Answer[], what?: string) => quorum.shortOf(ids(answered), what),
+    risk: (answered: Answer[]) => quorum.risk(ids(answered)),
+  };
 }
 
 /**
@@ -246,28 +302,38 @@ async function handOver(
   return { from: old.primaryId, to: target.id, term, startPosition: promoted.startPosition, steps: steps.lines };
 }
 
-/** Primary and replicas, as Consul lists them. */
-async function stateMembers(ctx: Ctx): Promise<Member[]> {
-  return (await clusterMembers(ctx.consul, ctx.cluster)).filter((m) => m.role === NodeRole.NODE_ROLE_PRIMARY || m.role === NodeRole.NODE_ROLE_REPLICA);
+/** Primary and replicas, as Consul lists them, with the incarnation each registration names. */
+async function stateMembers(ctx: Ctx): Promise<Listed[]> {
+  const { value } = await ctx.consul.healthService(serviceNameOf(ctx.cluster));
+  return value
+    .map((entry) => ({ member: memberFromConsul(entry), incarnation: entry.Service.Meta?.incarnation || undefined }))
+    .filter((l) => l.member.role === NodeRole.NODE_ROLE_PRIMARY || l.member.role === NodeRole.NODE_ROLE_REPLICA);
 }
 
 function sync(address: string): SyncClient {
   return new SyncClient(address, credentials.createInsecure());
 }
 
-/** Asks each member its position (adopting `term` when it is not 0); those that answer. */
-async function ask(
-  members: Member[],
-  term: number,
-  deadline: number,
-  steps: ReturnType<typeof stepLog>,
-): Promise<{ member: Member; pos: GetPositionResponse }[]> {
-  const answers: { member: Member; pos: GetPositionResponse }[] = [];
+/**
+ * Asks each member its position (adopting `term` when it is not 0); the answers of those that
+ * answered as themselves. A registration can outlive its process and its port be taken by
+ * another state node: that node's answer is not this member's, and counting it would count one
+ * node twice.
+ */
+async function ask(members: Listed[], term: number, deadline: number, steps: ReturnType<typeof stepLog>): Promise<Answer[]> {
+  const answers: Answer[] = [];
   await Promise.all(
-    members.map(async (member) => {
+    members.map(async ({ member, incarnation }) => {
       const client = sync(member.grpcAddress);
       try {
-        answers.push({ member, pos: await position(client, term, Math.min(deadline, Date.now() + NODE_ANSWER_MS)) });
+        const pos = await position(client, term, Math.min(deadline, Date.now() + NODE_ANSWER_MS));
+        if (pos.nodeId !== member.id) {
+          steps.add(`${member.grpcAddress}, registered as ${member.id}, answered as ${pos.nodeId || 'an unnamed node'}; ${member.id} left out`);
+        } else if (incarnation && pos.incarnation && pos.incarnation !== incarnation) {
+          steps.add(`${member.id} answered from incarnation ${pos.incarnation}, not the registered ${incarnation}; left out`);
+        } else {
+          answers.push({ member, pos });
+        }
       } catch {
         steps.add(`${member.id} did not answer${term ? ` with term ${term}` : ''}; left out`);
       } finally {

@@ -237,15 +237,25 @@ export interface GetPositionResponse {
 }
 
 export interface FenceRequest {
-  /** How long the primary refuses writes unless a new term arrives first (100 to 60000). */
+  /**
+   * How long the primary refuses writes unless a new term arrives first (100 to 60000; ignored
+   * with lift).
+   */
   timeoutMs: number;
   /** The term the caller takes to be the primary's; FAILED_PRECONDITION if it is not. */
   term: number;
+  /**
+   * Ends the fence now instead (a switchover that could not get its quorum to take the new term
+   * aborts): the primary confirms it is still the primary of term, then takes writes again.
+   */
+  lift: boolean;
 }
 
 export interface FenceResponse {
   term: number;
   lastPosition: number;
+  /** Whether the primary takes writes now (after a lift: it confirmed it is still the primary). */
+  writing: boolean;
 }
 
 export interface PromoteRequest {
@@ -2498,7 +2508,7 @@ export const GetPositionResponse: MessageFns<GetPositionResponse> = {
 };
 
 function createBaseFenceRequest(): FenceRequest {
-  return { timeoutMs: 0, term: 0 };
+  return { timeoutMs: 0, term: 0, lift: false };
 }
 
 export const FenceRequest: MessageFns<FenceRequest> = {
@@ -2508,6 +2518,9 @@ export const FenceRequest: MessageFns<FenceRequest> = {
     }
     if (message.term !== 0) {
       writer.uint32(16).uint64(message.term);
+    }
+    if (message.lift !== false) {
+      writer.uint32(24).bool(message.lift);
     }
     return writer;
   },
@@ -2541,6 +2554,14 @@ export const FenceRequest: MessageFns<FenceRequest> = {
             message.term = longToNumber(reader.uint64());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.lift = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2561,6 +2582,7 @@ export const FenceRequest: MessageFns<FenceRequest> = {
         ? globalThis.Number(object.timeout_ms)
         : 0,
       term: isSet(object.term) ? globalThis.Number(object.term) : 0,
+      lift: isSet(object.lift) ? globalThis.Boolean(object.lift) : false,
     };
   },
 
@@ -2572,6 +2594,9 @@ export const FenceRequest: MessageFns<FenceRequest> = {
     if (message.term !== 0) {
       obj.term = Math.round(message.term);
     }
+    if (message.lift !== false) {
+      obj.lift = message.lift;
+    }
     return obj;
   },
 
@@ -2582,12 +2607,13 @@ export const FenceRequest: MessageFns<FenceRequest> = {
     const message = createBaseFenceRequest();
     message.timeoutMs = object.timeoutMs ?? 0;
     message.term = object.term ?? 0;
+    message.lift = object.lift ?? false;
     return message;
   },
 };
 
 function createBaseFenceResponse(): FenceResponse {
-  return { term: 0, lastPosition: 0 };
+  return { term: 0, lastPosition: 0, writing: false };
 }
 
 export const FenceResponse: MessageFns<FenceResponse> = {
@@ -2597,6 +2623,9 @@ export const FenceResponse: MessageFns<FenceResponse> = {
     }
     if (message.lastPosition !== 0) {
       writer.uint32(16).uint64(message.lastPosition);
+    }
+    if (message.writing !== false) {
+      writer.uint32(24).bool(message.writing);
     }
     return writer;
   },
@@ -2630,6 +2659,14 @@ export const FenceResponse: MessageFns<FenceResponse> = {
             message.lastPosition = longToNumber(reader.uint64());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.writing = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2650,6 +2687,7 @@ export const FenceResponse: MessageFns<FenceResponse> = {
         : isSet(object.last_position)
         ? globalThis.Number(object.last_position)
         : 0,
+      writing: isSet(object.writing) ? globalThis.Boolean(object.writing) : false,
     };
   },
 
@@ -2661,6 +2699,9 @@ export const FenceResponse: MessageFns<FenceResponse> = {
     if (message.lastPosition !== 0) {
       obj.lastPosition = Math.round(message.lastPosition);
     }
+    if (message.writing !== false) {
+      obj.writing = message.writing;
+    }
     return obj;
   },
 
@@ -2671,6 +2712,7 @@ export const FenceResponse: MessageFns<FenceResponse> = {
     const message = createBaseFenceResponse();
     message.term = object.term ?? 0;
     message.lastPosition = object.lastPosition ?? 0;
+    message.writing = object.writing ?? false;
     return message;
   },
 };
@@ -3978,7 +4020,10 @@ export const SyncService = {
   },
   /**
    * On the primary, for a planned switchover: stop taking writes for up to timeout_ms and
-   * return the last log position once every write in flight has finished.
+   * return the last log position once every write in flight has finished. When the fence ends
+   * (it runs out, or a switchover that aborted lifts it), the primary takes writes again only
+   * once it has confirmed it is still the primary of its term: Consul's leader record names it,
+   * or enough replicas still stream to it in its term.
    */
   fence: {
     path: "/shoal.v1.Sync/Fence" as const,
@@ -4077,7 +4122,10 @@ export interface SyncServer extends UntypedServiceImplementation {
   getPosition: handleUnaryCall<GetPositionRequest, GetPositionResponse>;
   /**
    * On the primary, for a planned switchover: stop taking writes for up to timeout_ms and
-   * return the last log position once every write in flight has finished.
+   * return the last log position once every write in flight has finished. When the fence ends
+   * (it runs out, or a switchover that aborted lifts it), the primary takes writes again only
+   * once it has confirmed it is still the primary of its term: Consul's leader record names it,
+   * or enough replicas still stream to it in its term.
    */
   fence: handleUnaryCall<FenceRequest, FenceResponse>;
   /**
@@ -4138,7 +4186,10 @@ export interface SyncClient extends Client {
   ): ClientUnaryCall;
   /**
    * On the primary, for a planned switchover: stop taking writes for up to timeout_ms and
-   * return the last log position once every write in flight has finished.
+   * return the last log position once every write in flight has finished. When the fence ends
+   * (it runs out, or a switchover that aborted lifts it), the primary takes writes again only
+   * once it has confirmed it is still the primary of its term: Consul's leader record names it,
+   * or enough replicas still stream to it in its term.
    */
   fence(
     request: FenceRequest,

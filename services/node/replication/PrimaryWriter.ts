@@ -6,6 +6,7 @@ import type { Entry, EntryOpName, KeyHead } from '../store/types';
 import { mergeClocks, tick, type VectorClock } from '../store/vectorClock';
 import { type AckTracker, AckTimeout } from './AckTracker';
 import type { EntryFeed } from './EntryFeed';
+import { type StillPrimaryCheck, WriteFence } from './WriteFence';
 
 /** One key's change. */
 export interface WriteOp {
@@ -86,7 +87,8 @@ export class PrimaryWriter {
   private queue: Queued[] = [];
   private flushScheduled = false;
   private readonly inFlight = new Set<Promise<unknown>>();
-  private fencedUntil = 0;
+  /** The switchover fence (WriteFence.ts). */
+  readonly fenced: WriteFence;
   private closedReason: string | undefined;
 
   constructor(
@@ -98,7 +100,11 @@ export class PrimaryWriter {
     private readonly nodeId: string,
     readonly term: number,
     private readonly logger: Logger,
-  ) {}
+    /** How the fence confirms this is still the primary once it ends. @default see WriteFence */
+    stillPrimary?: StillPrimaryCheck,
+  ) {
+    this.fenced = new WriteFence(term, logger, stillPrimary);
+  }
 
   write(req: WriteRequest): Promise<WriteOutcome> {
     return this.writeAll({ ops: [req], traceParent: req.traceParent, deadlineMs: req.deadlineMs, waitForAcks: req.waitForAcks, signal: req.signal }).then(
@@ -111,7 +117,8 @@ export class PrimaryWriter {
     if (req.ops.length === 0) return Promise.resolve([]);
     if (this.closedReason) return Promise.reject(new NotWriting(this.closedReason));
     if (this.store.term > this.term) return Promise.reject(new NotWriting(`term ${this.store.term} exists; this primary's term ${this.term} is over`));
-    if (Date.now() < this.fencedUntil) return Promise.reject(new NotWriting('the primary is fenced for a switchover; retry shortly'));
+    const fenced = this.fenced.refusal();
+    if (fenced) return Promise.reject(fenced);
     const promise = new Promise<WriteOutcome[]>((resolve, reject) => this.queue.push({ req, resolve, reject }));
     this.track(promise);
     if (!this.flushScheduled) {
@@ -122,11 +129,11 @@ export class PrimaryWriter {
   }
 
   /**
-   * Stops taking writes for `timeoutMs` (a switchover), waits for every write already taken to
-   * finish, and returns the last log position.
+   * Stops taking writes for `timeoutMs` (a switchover; see WriteFence for what happens after),
+   * waits for every write already taken to finish, and returns the last log position.
    */
   async fence(timeoutMs: number): Promise<number> {
-    this.fencedUntil = Date.now() + timeoutMs;
+    this.fenced.fence(timeoutMs);
     await Promise.allSettled([...this.inFlight]);
     return this.store.lastPosition;
   }
@@ -134,6 +141,7 @@ export class PrimaryWriter {
   /** Fails queued and waiting writes; no more are taken. */
   close(reason: string): void {
     this.closedReason = reason;
+    this.fenced.close();
     const queued = this.queue;
     this.queue = [];
     for (const q of queued) q.reject(new NotWriting(reason));

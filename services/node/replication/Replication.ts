@@ -13,6 +13,7 @@ import { FirstWriteInTerm } from './FirstWriteInTerm';
 import { LeaderWatch } from './LeaderWatch';
 import { PrimaryLease } from './PrimaryLease';
 import { readLeader } from '../../../common/cluster/leaderRecord';
+import { stillPrimaryQuorum } from '../../../common/cluster/RoleChangeQuorum';
 import { WRITTEN_METADATA_KEY } from '../../../common/cluster/primaryMetadataKey';
 import { DomainError } from '../../../common/errors/DomainError';
 
@@ -163,6 +164,7 @@ export class Replication {
   /** A message on a replica's Replicate stream: the replica still hears this primary. */
   heardFromReplica(replicaId: string): void {
     this.leaseRef?.heardFromReplica(replicaId);
+    this.writerRef?.fenced.heardFromReplica(replicaId);
   }
 
   /**
@@ -205,6 +207,16 @@ export class Replication {
         { term: this.term, silenceMs: lease.silenceMs(), primaryLeaseMs: lease.leaseMs },
         'lost the primary lease: heard from neither Consul nor a majority of the replicas; refusing reads and event leases until one answers',
       );
+  }
+
+  /**
+   * Whether Consul's leader record names this process primary of `term` (a fenced primary's
+   * confirmation); a newer term in it steps down.
+   */
+  private async recordNames(term: number): Promise<boolean> {
+    const { record } = await readLeader(this.opts.consul, this.opts.cluster, { timeoutMs: Math.max(50, this.opts.sync.primaryLease / 4 - 50) });
+    if (record && record.term > this.term) this.observeTerm(record.term, 'the leader record');
+    return !!record && record.term === term && record.primaryId === this.opts.nodeId && (!record.incarnation || record.incarnation === this.opts.incarnation);
   }
 
   /** Keeps the last sync.retainEntries entries; replicas further behind get a snapshot. */
@@ -313,7 +325,10 @@ export class Replication {
     if (!store.termHistory().some((t) => t.term === term)) store.startTerm(term, store.lastPosition + 1);
     store.setLastRole('primary');
     const acks = new AckTracker(this.opts.sync.minAcks, (id, ms) => this.opts.events.replicationLag(id, ms));
-    this.writerRef = new PrimaryWriter(store, this.feed, acks, this.clock, this.opts.nodeId, term, logger);
+    this.writerRef = new PrimaryWriter(store, this.feed, acks, this.clock, this.opts.nodeId, term, logger, {
+      recordNamesUs: (t) => this.recordNames(t),
+      replicasToConfirm: stillPrimaryQuorum(this.opts.declaredReplicas, this.opts.sync.minAcks),
+    });
     this.leaseRef = new PrimaryLease({ leaseMs: this.opts.sync.primaryLease, declaredReplicas: this.opts.declaredReplicas });
     this.leaseWasHeld = true;
     this.current = 'primary';
