@@ -237,14 +237,14 @@ export class PrimaryWriter {
       }
       // A mismatch, or nothing to do, was decided on versions that may not be acknowledged yet
       // (a first attempt of this very write, timed out, then retried): answered once they are.
-      const keys = q.req.ops.map((op) => op.key);
+      // A mismatch reveals only the key it failed on; "nothing to do" rests on every key.
       if (mismatch) {
         const err = mismatch;
-        unwritten.push({ q, keys, answer: () => q.reject(err) });
+        unwritten.push({ q, keys: [err.key], answer: () => q.reject(err) });
         continue;
       }
       if (made.length === 0) {
-        unwritten.push({ q, keys, answer: () => q.resolve(outcomes) });
+        unwritten.push({ q, keys: q.req.ops.map((op) => op.key), answer: () => q.resolve(outcomes) });
         continue;
       }
       for (const [key, stored] of mine) view.set(key, stored);

@@ -56,7 +56,7 @@ export async function readSite(
     const writer = r.role === 'primary' ? r.writer : undefined;
     return { r, writer, mayBeStale: !(writer && r.leaseHeld) };
   }
-  if (r.role !== 'primary' || !r.writer) throw notPrimary(deps, `a ${mode} ${what} (READ_CONSISTENCY_STALE reads any node)`);
+  if (r.role !== 'primary' || !r.writer) throw notPrimary(deps, `a ${mode} ${what} (only a stale one may go to any node)`);
   if (mode === 'default') r.assertLease();
   else await beforeDeadline(r.confirmPrimary(), deadlineMs, signal, `the confirmation that ${deps.identity.id} is still the primary`);
   const writer = r.writer;
