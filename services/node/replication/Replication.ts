@@ -234,7 +234,7 @@ export class Replication {
   }
 
   /**
-   * While primary: reads the leader record (not blocking, within a quarter lease) and renews the
+   * While primary: reads the leader record (not blocking, within half a lease) and renews the
    * lease if it still names this node in its term; a newer term steps down (observeTerm). Then
    * logs a lost or regained lease.
    */
@@ -244,7 +244,8 @@ export class Replication {
     try {
       // The lease counts from when the question left, not from the answer: a slow answer must not stretch it.
       const sentAt = Date.now();
-      const { record } = await readLeader(this.opts.consul, this.opts.cluster, { timeoutMs: Math.max(50, this.opts.sync.primaryLease / 4 - 50) });
+      // Up to half a lease: a slow answer still renews it as of the sending, and reads overlap.
+      const { record } = await readLeader(this.opts.consul, this.opts.cluster, { timeoutMs: this.opts.sync.primaryLease / 2 });
       if (record && record.primaryId === this.opts.nodeId && record.term === this.writerRef?.term) lease.heardFromConsul(sentAt);
       else if (record && record.term > this.term) this.observeTerm(record.term, 'the leader record');
     } catch {
