@@ -4,15 +4,17 @@ import { CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, connectCluster } from '../cluste
 import { grpcFailure } from '../grpcFailure';
 import { nodeAddress } from '../nodeAddress';
 import { intOption } from '../intOption';
+import { CONSISTENCY_HELP, consistencyOption } from '../consistencyOption';
 
-export const LS_HELP = `Usage: shoal ls [PREFIX] [--limit N] [--from NODE] [--config FILE] [--cluster NAME] [--consul HOST:PORT]
+export const LS_HELP = `Usage: shoal ls [PREFIX] [--limit N] [--consistency MODE] [--from NODE] [--config FILE] [--cluster NAME] [--consul HOST:PORT]
 
 Lists keys under PREFIX (all keys without one) in key order: key, version, and the value's
 first 60 characters.
 
 Options:
   --limit N       stop after N keys (default: all)
-  --from NODE     read from this node instead of the primary
+  --from NODE     read from this node instead of the primary (a stale read)
+${CONSISTENCY_HELP}
 ${CLUSTER_OPTIONS_HELP}
   -h, --help      show this help`;
 
@@ -20,11 +22,18 @@ export async function ls(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { ...CLUSTER_OPTIONS, limit: { type: 'string' }, from: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      ...CLUSTER_OPTIONS,
+      limit: { type: 'string' },
+      from: { type: 'string' },
+      consistency: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) return (console.log(LS_HELP), 0);
   const prefix = positionals[0] ?? '';
   const limit = intOption('--limit', values.limit, Infinity);
+  const consistency = consistencyOption(values.consistency, values.from);
   const { consul, cluster } = await connectCluster(values);
   const address = values.from ? await nodeAddress(consul, cluster, values.from) : undefined;
   const client = new StateClient({ consul, cluster });
@@ -32,7 +41,7 @@ export async function ls(argv: string[]): Promise<number> {
   try {
     let pageToken = '';
     do {
-      const page = await client.list(prefix, { address, limit: Math.min(1000, limit - shown), pageToken });
+      const page = await client.list(prefix, { address, consistency, limit: Math.min(1000, limit - shown), pageToken });
       for (const e of page.entries) {
         const text = Buffer.from(e.value).toString('utf8').replace(/\s+/g, ' ');
         console.log(`${e.key}\tv${e.version}\t${text.length > 60 ? text.slice(0, 57) + '...' : text}`);

@@ -1,8 +1,28 @@
 import { credentials } from '@grpc/grpc-js';
-import { type GetResponse, type ListResponse, StateClient as StateGrpcClient, type WriteResult } from '../../gen/shoal/v1/state';
+import { type GetResponse, type ListResponse, ReadConsistency, StateClient as StateGrpcClient, type WriteResult } from '../../gen/shoal/v1/state';
 import type { ConsulApi } from '../consul/ConsulApi';
 import { unaryCall } from './grpcCall';
 import { PrimaryRouter } from './PrimaryRouter';
+
+/** A read's consistency (docs/consistency.md): default and consistent go to the primary, stale to any node. */
+export type Consistency = 'default' | 'consistent' | 'stale';
+
+export const CONSISTENCIES: readonly Consistency[] = ['default', 'consistent', 'stale'];
+
+const TO_PROTO: Record<Consistency, ReadConsistency> = {
+  default: ReadConsistency.READ_CONSISTENCY_DEFAULT,
+  consistent: ReadConsistency.READ_CONSISTENCY_CONSISTENT,
+  stale: ReadConsistency.READ_CONSISTENCY_STALE,
+};
+
+/** Options of a read. */
+export interface ReadOptions {
+  /** @default 'default' */
+  consistency?: Consistency;
+  /** The node to read from (e.g. a replica); only for 'stale' reads. Without it, the primary. */
+  address?: string;
+  deadlineMs?: number;
+}
 
 export interface StateClientOptions {
   consul: ConsulApi;
@@ -44,19 +64,25 @@ export class StateClient {
     );
   }
 
-  /** Reads from `address` when given (e.g. a replica), else from the primary. */
-  get(key: string, o: { address?: string; minPosition?: number; deadlineMs?: number } = {}): Promise<GetResponse> {
-    const call = (c: StateGrpcClient, deadline: number, signal?: AbortSignal) =>
-      unaryCall<GetResponse>((m, opt, cb) => c.get({ key, minPosition: o.minPosition ?? 0 }, m, opt, cb), deadline, signal);
-    if (o.address) return call(this.router.client(o.address), Date.now() + (o.deadlineMs ?? this.deadline));
-    return this.onPrimary(o.deadlineMs, false, call);
+  /**
+   * Reads a key. 'default' and 'consistent' reads go to the primary wherever it now is (a node
+   * that became a replica redirects, the router follows); a 'stale' read goes to `address` when
+   * given, else to the primary.
+   * @throws Error when `address` is given for a read that is not 'stale'.
+   */
+  get(key: string, o: ReadOptions & { minPosition?: number } = {}): Promise<GetResponse> {
+    const consistency = this.consistencyOf(o);
+    return this.read(o, (c, deadline, signal) =>
+      unaryCall<GetResponse>((m, opt, cb) => c.get({ key, minPosition: o.minPosition ?? 0, consistency }, m, opt, cb), deadline, signal),
+    );
   }
 
-  list(prefix: string, o: { address?: string; limit?: number; pageToken?: string; deadlineMs?: number } = {}): Promise<ListResponse> {
-    const call = (c: StateGrpcClient, deadline: number, signal?: AbortSignal) =>
-      unaryCall<ListResponse>((m, opt, cb) => c.list({ prefix, limit: o.limit ?? 0, pageToken: o.pageToken ?? '' }, m, opt, cb), deadline, signal);
-    if (o.address) return call(this.router.client(o.address), Date.now() + (o.deadlineMs ?? this.deadline));
-    return this.onPrimary(o.deadlineMs, false, call);
+  /** A page of keys under `prefix`, where `get` would read. */
+  list(prefix: string, o: ReadOptions & { limit?: number; pageToken?: string } = {}): Promise<ListResponse> {
+    const consistency = this.consistencyOf(o);
+    return this.read(o, (c, deadline, signal) =>
+      unaryCall<ListResponse>((m, opt, cb) => c.list({ prefix, limit: o.limit ?? 0, pageToken: o.pageToken ?? '', consistency }, m, opt, cb), deadline, signal),
+    );
   }
 
   /** The primary's address as this client last found it (Consul, or a node's redirect). */
@@ -76,6 +102,17 @@ export class StateClient {
   /** The primary's address: Consul's leader record, else the member tagged primary. */
   findPrimary(): Promise<string> {
     return this.router.findPrimary();
+  }
+
+  private consistencyOf(o: ReadOptions): ReadConsistency {
+    const mode = o.consistency ?? 'default';
+    if (o.address && mode !== 'stale') throw new Error(`a ${mode} read goes to the primary; only a stale read names a node (${o.address})`);
+    return TO_PROTO[mode];
+  }
+
+  private read<T>(o: ReadOptions, call: (c: StateGrpcClient, deadline: number, signal?: AbortSignal) => Promise<T>): Promise<T> {
+    if (o.address) return call(this.router.client(o.address), Date.now() + (o.deadlineMs ?? this.deadline));
+    return this.onPrimary(o.deadlineMs, false, call);
   }
 
   private get deadline(): number {

@@ -69,6 +69,12 @@ function crossFieldIssues(c: ClusterConfigShape, replicas: number): z.core.$ZodR
     if (c.placement.kind === 'lab' && unknown.length)
       at(['nodes', String(i), 'config', 'hosts'], `names ${unknown.join(', ')}, not among placement.agents (${hosts.join(', ')})`);
   });
+  if (c.sync.primaryLease >= c.controlPlane.failoverAfter) {
+    at(
+      ['sync', 'primaryLease'],
+      `is ${c.sync.primaryLease}, not below controlPlane.failoverAfter (${c.controlPlane.failoverAfter}): an isolated primary would still answer default reads after a failover promoted another node`,
+    );
+  }
   if (c.sync.minAcks > replicas)
     at(['sync', 'minAcks'], `is ${c.sync.minAcks}, but the config declares only ${replicas} replica(s): no write could ever be acknowledged`);
   return issues;
@@ -77,8 +83,8 @@ function crossFieldIssues(c: ClusterConfigShape, replicas: number): z.core.$ZodR
 interface ClusterConfigShape {
   placement: { kind: string; agents: Record<string, string> };
   nodes: { config: { hosts?: string[] } }[];
-  sync: { minAcks: number };
+  sync: { minAcks: number; primaryLease: number };
   events: { handlerTimeout: number; leaseMs: number };
-  controlPlane: { restartBackoffInitial: number; restartBackoffMax: number };
+  controlPlane: { restartBackoffInitial: number; restartBackoffMax: number; failoverAfter: number };
   scaling: Parameters<typeof scalingIssues>[0];
 }

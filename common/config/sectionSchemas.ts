@@ -42,9 +42,9 @@ export const syncSchema = section({
       "How often the primary tells idle replicas it is alive, and they answer; three missed beats end the stream. A replica's silence since the last beat is its vote on whether the primary is gone.",
     unit: 'ms',
   }),
-  primaryLease: doc(ms(100, 600_000).default(2000), {
+  primaryLease: doc(ms(100, 600_000).default(750), {
     description:
-      'A primary that has heard from neither Consul nor a majority of the declared replicas for this long stops answering reads and leases (UNAVAILABLE, with the reason) until it hears again, and steps down once it reads a leader record naming another.',
+      'A primary that has heard from neither Consul nor a majority of the declared replicas for this long (counted from when the question was sent) stops answering default reads, watches and event leases (UNAVAILABLE, with the reason) until it hears again, and steps down once it reads a leader record naming another. Must be below controlPlane.failoverAfter, so the lease ends before a failover can promote another node; that gap bounds how stale a default read can be.',
     unit: 'ms',
   }),
 });

@@ -58,7 +58,7 @@ describe('scenario 1: a primary, then replicas one by one, started by hand', fun
     await consul.waitForPassing(serviceNameOf(cluster), 2);
     assert.deepEqual(await membersSeenBy(replica1, 2), ['primary', 'replica-1']);
     const first = await state.put('greeting', Buffer.from('hello from the primary'));
-    const onReplica1 = await state.get('greeting', { address: replica1, minPosition: first.position });
+    const onReplica1 = await state.get('greeting', { address: replica1, consistency: 'stale', minPosition: first.position });
     assert.equal(Buffer.from(onReplica1.value).toString(), 'hello from the primary');
 
     const replica2 = await start('replica', 'replica-2');
@@ -67,8 +67,8 @@ describe('scenario 1: a primary, then replicas one by one, started by hand', fun
     // The newcomer catches up on what was written before it came, and follows what comes after.
     const second = await state.put('counter', Buffer.from('2'));
     for (const address of [replica1, replica2]) {
-      const greeting = await state.get('greeting', { address, minPosition: second.position });
-      const counter = await state.get('counter', { address, minPosition: second.position });
+      const greeting = await state.get('greeting', { address, consistency: 'stale', minPosition: second.position });
+      const counter = await state.get('counter', { address, consistency: 'stale', minPosition: second.position });
       assert.equal(Buffer.from(greeting.value).toString(), 'hello from the primary', address);
       assert.equal(Buffer.from(counter.value).toString(), '2', address);
     }

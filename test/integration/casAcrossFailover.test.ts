@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ServiceError, status } from '@grpc/grpc-js';
+import { ReadConsistency } from '../../gen/shoal/v1/state';
 import { unaryCall } from '../../common/client/grpcCall';
 import { waitFor } from '../../common/time/waitFor';
 import type { ConflictResolution } from '../../gen/shoal/v1/sync';
@@ -40,7 +41,7 @@ describe('two compare-and-sets with the same expected version across a failover 
   const read = async (node: string, minPosition: number) => {
     const { state } = c.node(node);
     const r = await unaryCall<{ found: boolean; value: Buffer; version: number }>(
-      (m, o, cb) => state.get({ key: 'race', minPosition }, m, o, cb),
+      (m, o, cb) => state.get({ key: 'race', minPosition, consistency: ReadConsistency.READ_CONSISTENCY_STALE }, m, o, cb),
       Date.now() + 5000,
     );
     return r.found ? Buffer.from(r.value).toString() : undefined;

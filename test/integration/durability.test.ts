@@ -1,3 +1,4 @@
+import { ReadConsistency } from '../../gen/shoal/v1/state';
 import assert from 'node:assert/strict';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { unaryCall } from '../../common/client/grpcCall';
@@ -21,7 +22,10 @@ describe('replicas dying and coming back (minAcks 1, 50 entries retained)', func
   };
   const get = (node: string, key: string, minPosition = 0) => {
     const { state } = c.node(node);
-    return unaryCall<{ found: boolean; value: Buffer }>((m, o, cb) => state.get({ key, minPosition }, m, o, cb), Date.now() + 10000);
+    return unaryCall<{ found: boolean; value: Buffer }>(
+      (m, o, cb) => state.get({ key, minPosition, consistency: ReadConsistency.READ_CONSISTENCY_STALE }, m, o, cb),
+      Date.now() + 10000,
+    );
   };
 
   it('keeps acknowledging writes with one replica killed -9 under load, refuses them with both gone, and loses no acknowledged one', async function () {

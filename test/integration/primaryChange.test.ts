@@ -1,3 +1,4 @@
+import { ReadConsistency } from '../../gen/shoal/v1/state';
 import assert from 'node:assert/strict';
 import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { casLeader, readLeader } from '../../common/cluster/leaderRecord';
@@ -61,7 +62,10 @@ describe('switchover under continuous writes', function () {
     latecomer.close();
     const { state } = c.node('replica-1');
     for (const key of acked) {
-      const read = await unaryCall<{ found: boolean }>((m, o, cb) => state.get({ key, minPosition: 0 }, m, o, cb), Date.now() + 5000);
+      const read = await unaryCall<{ found: boolean }>(
+        (m, o, cb) => state.get({ key, minPosition: 0, consistency: ReadConsistency.READ_CONSISTENCY_DEFAULT }, m, o, cb),
+        Date.now() + 5000,
+      );
       assert.equal(read.found, true, `${key} was acknowledged, so the new primary has it`);
     }
     assert.equal((await c.position('replica-1')).role, PRIMARY);
@@ -141,7 +145,10 @@ describe('fencing a paused primary', function () {
     await waitFor(
       'the old primary to hold the new primary’s writes',
       async () => {
-        const r = await unaryCall<{ found: boolean }>((m, o, cb) => state.get({ key: 'on-new-primary', minPosition: 0 }, m, o, cb), Date.now() + 5000);
+        const r = await unaryCall<{ found: boolean }>(
+          (m, o, cb) => state.get({ key: 'on-new-primary', minPosition: 0, consistency: ReadConsistency.READ_CONSISTENCY_STALE }, m, o, cb),
+          Date.now() + 5000,
+        );
         return r.found;
       },
       { timeoutMs: 10000 },
@@ -185,7 +192,10 @@ describe('an old primary rejoining with writes nobody else has (minAcks 0, the l
   };
   const read = async (node: string, key: string, minPosition = 0) => {
     const { state } = c.node(node);
-    const r = await unaryCall<{ found: boolean; value: Buffer }>((m, o, cb) => state.get({ key, minPosition }, m, o, cb), Date.now() + 5000);
+    const r = await unaryCall<{ found: boolean; value: Buffer }>(
+      (m, o, cb) => state.get({ key, minPosition, consistency: ReadConsistency.READ_CONSISTENCY_STALE }, m, o, cb),
+      Date.now() + 5000,
+    );
     return r.found ? Buffer.from(r.value).toString() : undefined;
   };
 

@@ -3,6 +3,7 @@ import { type ServiceError, status } from '@grpc/grpc-js';
 import { PrimaryChangeError, switchover } from '../../common/cluster/changePrimary';
 import { publishTopology, readTopology, topologyKey, topologyOf } from '../../common/cluster/declaredTopology';
 import { readLeader } from '../../common/cluster/leaderRecord';
+import { ReadConsistency } from '../../gen/shoal/v1/state';
 import { unaryCall } from '../../common/client/grpcCall';
 import { loadClusterConfig } from '../../common/config/loadClusterConfig';
 import { waitFor } from '../../common/time/waitFor';
@@ -190,7 +191,7 @@ describe('a fenced primary whose fence runs out', function () {
     await waitFor('a write acknowledged after the fence', async () => (await put(c, 'primary', 'after-fence').catch(() => undefined))?.result?.term === 1, {
       timeoutMs: 10_000,
     });
-    const r = await unaryCall<{ found: boolean }>((m, o, cb) => c.node('primary').state.get({ key: 'while-fenced', minPosition: 0 }, m, o, cb), Date.now() + 3000);
+    const r = await unaryCall<{ found: boolean }>((m, o, cb) => c.node('primary').state.get({ key: 'while-fenced', minPosition: 0, consistency: ReadConsistency.READ_CONSISTENCY_DEFAULT }, m, o, cb), Date.now() + 3000);
     assert.equal(r.found, false, 'the refused write was not written');
   });
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type ServiceError, status } from '@grpc/grpc-js';
 import Database from 'better-sqlite3';
 import { NodeRole } from '../../gen/shoal/v1/node';
-import { ChangeKind, type WatchResponse } from '../../gen/shoal/v1/state';
+import { ChangeKind, ReadConsistency, type WatchResponse } from '../../gen/shoal/v1/state';
 import { unaryCall } from '../../common/client/grpcCall';
 import { waitFor } from '../../common/time/waitFor';
 import { readLeader } from '../../common/cluster/leaderRecord';
@@ -34,7 +34,7 @@ describe('the replicated state store (a primary, 2 replicas, a worker; minAcks 1
   const get = (node: string, key: string, minPosition = 0, timeoutMs = 5000) => {
     const { state } = c.node(node);
     return unaryCall<{ found: boolean; value: Buffer; version: number; position: number }>(
-      (m, o, cb) => state.get({ key, minPosition }, m, o, cb),
+      (m, o, cb) => state.get({ key, minPosition, consistency: ReadConsistency.READ_CONSISTENCY_STALE }, m, o, cb),
       Date.now() + timeoutMs,
     );
   };
@@ -52,7 +52,7 @@ describe('the replicated state store (a primary, 2 replicas, a worker; minAcks 1
   it('streams Watch on a replica: a snapshot, then changes in log order', async function () {
     await put('primary', 'w/existing', 'before');
     const { state } = c.node('replica-1');
-    const stream = state.watch({ prefix: 'w/' });
+    const stream = state.watch({ prefix: 'w/', consistency: ReadConsistency.READ_CONSISTENCY_STALE, fromPosition: 0 });
     const messages: WatchResponse[] = [];
     stream.on('data', (m: WatchResponse) => messages.push(m));
     stream.on('error', () => undefined);
@@ -149,7 +149,7 @@ describe('the replicated state store (a primary, 2 replicas, a worker; minAcks 1
     let pageToken = '';
     do {
       const page = await unaryCall<{ entries: { key: string }[]; nextPageToken: string }>(
-        (m, o, cb) => state.list({ prefix: 'page/', limit: 3, pageToken }, m, o, cb),
+        (m, o, cb) => state.list({ prefix: 'page/', limit: 3, pageToken, consistency: ReadConsistency.READ_CONSISTENCY_DEFAULT }, m, o, cb),
         Date.now() + 5000,
       );
       keys.push(...page.entries.map((e) => e.key));

@@ -4,7 +4,7 @@ import { ConsulApi } from '../../common/consul/ConsulApi';
 import { clusterMembers } from '../../common/cluster/memberFromConsul';
 import { waitFor } from '../../common/time/waitFor';
 import { MemberHealth, NodeRole } from '../../gen/shoal/v1/node';
-import { type GetResponse, type PutResponse, StateClient } from '../../gen/shoal/v1/state';
+import { type GetResponse, type PutResponse, ReadConsistency, StateClient } from '../../gen/shoal/v1/state';
 import { consulServers } from '../../lab/layout';
 import { nodeHosts } from '../../lab/nodeHosts';
 import { call } from '../support/grpcClients';
@@ -49,7 +49,12 @@ describe('lab: the cluster forms across hosts (root)', function () {
         const replica = members.find((m) => m.id === id)!;
         const reader = new StateClient(replica.grpcAddress, credentials.createInsecure());
         try {
-          const got: GetResponse = await call(reader, reader.get, { key: 'lab/formed', minPosition: put.result.position }, 10_000);
+          const got: GetResponse = await call(
+            reader,
+            reader.get,
+            { key: 'lab/formed', minPosition: put.result.position, consistency: ReadConsistency.READ_CONSISTENCY_STALE },
+            10_000,
+          );
           assert.equal(got.found, true, `${id} has the write`);
           assert.equal(got.value.toString(), 'across hosts');
         } finally {

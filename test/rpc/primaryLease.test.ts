@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
-import { PromoteRequest, ReplicateRequest } from '../../gen/shoal/v1/sync';
+import { PromoteRequest, ReplicateRequest, type ReplicateResponse } from '../../gen/shoal/v1/sync';
 import { GetRequest } from '../../gen/shoal/v1/state';
 import { WRITTEN_METADATA_KEY } from '../../common/cluster/primaryMetadataKey';
 import { waitFor } from '../../common/time/waitFor';
@@ -15,7 +15,7 @@ describe('the primary lease, and Promote of another start', function () {
     node = undefined;
   });
 
-  it('a primary that hears from neither Consul nor its one declared replica refuses reads naming the lease, and serves again once the replica speaks', async () => {
+  it('a primary that hears from neither Consul nor its one declared replica refuses reads naming the lease, and serves again once the replica answers', async () => {
     // No Consul listens where this node looks, and its declared replica has not connected.
     node = await startRpcNode({ declaredReplicas: 1, primaryLeaseMs: 300 });
     const { state, sync, replication, store } = node;
@@ -30,7 +30,10 @@ describe('the primary lease, and Promote of another start', function () {
 
     const stream = sync.replicate();
     stream.on('error', () => undefined);
-    stream.on('data', () => undefined);
+    // The replica answers each message, echoing its sequence: that renews the lease, as from when the primary sent it.
+    stream.on('data', (m: ReplicateResponse) =>
+      stream.write(ReplicateRequest.fromPartial({ message: { $case: 'ack', value: { term: m.term, appliedPosition: 0, echoSequence: m.sequence } } })),
+    );
     const hello = {
       replicaId: 'replica-1',
       term: 1,

@@ -48,4 +48,16 @@ describe('PrimaryLease', () => {
     l.heardFromReplica('r3');
     assert.equal(l.held(), true, 'r2 and r3 are a majority again');
   });
+
+  it('counts a renewal from when its question was sent, never from a slow answer, and never backwards', () => {
+    const l = lease(1);
+    const sent = now;
+    now += 2500;
+    l.heardFromConsul(sent);
+    assert.equal(l.held(), false, 'an answer to a read sent 2.5 s ago does not renew a 2 s lease');
+    l.heardFromReplica('r1', now - 100);
+    assert.equal(l.silenceMs(), 100);
+    l.heardFromReplica('r1', now - 1500);
+    assert.equal(l.silenceMs(), 100, 'an older echo arriving late does not shorten what a newer one renewed');
+  });
 });

@@ -99,6 +99,7 @@ describe('PrimaryWriter: writes of several ops (one replica acknowledging)', fun
 
   it('writes none of the ops when one compare-and-set fails, and leaves the other writes of the flush alone', async function () {
     await writer.write({ op: 'put', key: 'taken', value: Buffer.from('x'), traceParent: '', deadlineMs: deadline(), waitForAcks: false });
+    acks.ack('replica-1', 1);
     const failing = writer.writeAll({
       ops: [
         { op: 'put', key: 'new', value: Buffer.from('1'), expectedVersion: 0 },

@@ -36,7 +36,7 @@ describe('parseClusterConfig', function () {
       fsync: 'always',
       retainEntries: 100000,
       heartbeatInterval: 250,
-      primaryLease: 2000,
+      primaryLease: 750,
     });
     assert.equal(c.health.interval, 30000);
     assert.deepEqual(c.health.endpoints, ['/health/live', '/health/ready']);

@@ -25,6 +25,68 @@ export const protobufPackage = "shoal.v1";
 
 export const protobufFileName = "shoal/v1/state.proto";
 
+/** How fresh a read must be, as Consul's read modes. */
+export enum ReadConsistency {
+  /** READ_CONSISTENCY_UNSPECIFIED - Unset: the same as READ_CONSISTENCY_DEFAULT. */
+  READ_CONSISTENCY_UNSPECIFIED = 0,
+  /**
+   * READ_CONSISTENCY_DEFAULT - Answered by the primary while it holds its lease (sync.primaryLease, shorter than
+   * controlPlane.failoverAfter): it heard from Consul or a majority of the declared replicas
+   * within the lease. Stale by at most the lease in theory (a partition that outlives the clock
+   * drift the lease allows). A replica redirects (FAILED_PRECONDITION, "shoal-primary").
+   */
+  READ_CONSISTENCY_DEFAULT = 1,
+  /**
+   * READ_CONSISTENCY_CONSISTENT - Linearizable: the primary takes its acknowledged position as the read index, confirms with
+   * a quorum that it is still the primary in its term (its declared replicas' majority, or
+   * Consul's leader record when it has none), then answers. A replica redirects.
+   */
+  READ_CONSISTENCY_CONSISTENT = 2,
+  /**
+   * READ_CONSISTENCY_STALE - Any primary or replica answers at once with what it has applied; the response says its
+   * position, term and role. UNAVAILABLE while the node reinstalls its state from a snapshot.
+   */
+  READ_CONSISTENCY_STALE = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function readConsistencyFromJSON(object: any): ReadConsistency {
+  switch (object) {
+    case 0:
+    case "READ_CONSISTENCY_UNSPECIFIED":
+      return ReadConsistency.READ_CONSISTENCY_UNSPECIFIED;
+    case 1:
+    case "READ_CONSISTENCY_DEFAULT":
+      return ReadConsistency.READ_CONSISTENCY_DEFAULT;
+    case 2:
+    case "READ_CONSISTENCY_CONSISTENT":
+      return ReadConsistency.READ_CONSISTENCY_CONSISTENT;
+    case 3:
+    case "READ_CONSISTENCY_STALE":
+      return ReadConsistency.READ_CONSISTENCY_STALE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ReadConsistency.UNRECOGNIZED;
+  }
+}
+
+export function readConsistencyToJSON(object: ReadConsistency): string {
+  switch (object) {
+    case ReadConsistency.READ_CONSISTENCY_UNSPECIFIED:
+      return "READ_CONSISTENCY_UNSPECIFIED";
+    case ReadConsistency.READ_CONSISTENCY_DEFAULT:
+      return "READ_CONSISTENCY_DEFAULT";
+    case ReadConsistency.READ_CONSISTENCY_CONSISTENT:
+      return "READ_CONSISTENCY_CONSISTENT";
+    case ReadConsistency.READ_CONSISTENCY_STALE:
+      return "READ_CONSISTENCY_STALE";
+    case ReadConsistency.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export enum ChangeKind {
   CHANGE_KIND_UNSPECIFIED = 0,
   CHANGE_KIND_PUT = 1,
@@ -89,6 +151,7 @@ export interface GetRequest {
   key: string;
   /** Wait until this node has applied this log position (0 = do not wait). */
   minPosition: number;
+  consistency: ReadConsistency;
 }
 
 export interface GetResponse {
@@ -96,8 +159,20 @@ export interface GetResponse {
   value: Buffer;
   /** The key's version (0 when not found). */
   version: number;
-  /** Log position this node had applied when it answered. */
+  /**
+   * The position the answer reflects: on the primary its acknowledged position, on a replica
+   * what it has applied.
+   */
   position: number;
+  /** The newest term the answering node knew of. */
+  term: number;
+  /** The node that answered. */
+  nodeId: string;
+  /**
+   * False only when a primary holding its lease answered: a replica (or a primary whose lease
+   * ran out) may miss writes acknowledged after its position.
+   */
+  mayBeStale: boolean;
 }
 
 export interface DeleteRequest {
@@ -117,6 +192,7 @@ export interface ListRequest {
   limit: number;
   /** From ListResponse.next_page_token; empty for the first page. */
   pageToken: string;
+  consistency: ReadConsistency;
 }
 
 export interface KeyValue {
@@ -131,13 +207,29 @@ export interface ListResponse {
   entries: KeyValue[];
   /** Empty on the last page. */
   nextPageToken: string;
-  /** Log position this node had applied when it answered. */
+  /** As GetResponse.position. */
   position: number;
+  /** As GetResponse.term, node_id and may_be_stale. */
+  term: number;
+  nodeId: string;
+  mayBeStale: boolean;
 }
 
 export interface WatchRequest {
   /** Keys starting with this (empty = every key). */
   prefix: string;
+  /**
+   * DEFAULT and CONSISTENT watch on the primary (a replica redirects); STALE watches any node
+   * and sees what it applies.
+   */
+  consistency: ReadConsistency;
+  /**
+   * Resume: no snapshot; every change after this position, from the log the node retains, then
+   * live ones. OUT_OF_RANGE when the node no longer retains the log from there (truncated, or
+   * replaced by a snapshot), as etcd answers a watch from a compacted revision: the client must
+   * watch afresh (0) for a new snapshot. 0 = start with a snapshot.
+   */
+  fromPosition: number;
 }
 
 export interface KeyChange {
@@ -155,7 +247,7 @@ export interface WatchResponse {
   position: number;
   event:
     | //
-    /** Always the first message of a stream. */
+    /** The first message of a stream that does not resume (from_position 0). */
     { $case: "snapshot"; value: WatchSnapshot }
     | { $case: "change"; value: KeyChange }
     | undefined;
@@ -437,7 +529,7 @@ export const PutResponse: MessageFns<PutResponse> = {
 };
 
 function createBaseGetRequest(): GetRequest {
-  return { key: "", minPosition: 0 };
+  return { key: "", minPosition: 0, consistency: 0 };
 }
 
 export const GetRequest: MessageFns<GetRequest> = {
@@ -447,6 +539,9 @@ export const GetRequest: MessageFns<GetRequest> = {
     }
     if (message.minPosition !== 0) {
       writer.uint32(16).uint64(message.minPosition);
+    }
+    if (message.consistency !== 0) {
+      writer.uint32(24).int32(message.consistency);
     }
     return writer;
   },
@@ -480,6 +575,14 @@ export const GetRequest: MessageFns<GetRequest> = {
             message.minPosition = longToNumber(reader.uint64());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.consistency = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -500,6 +603,7 @@ export const GetRequest: MessageFns<GetRequest> = {
         : isSet(object.min_position)
         ? globalThis.Number(object.min_position)
         : 0,
+      consistency: isSet(object.consistency) ? readConsistencyFromJSON(object.consistency) : 0,
     };
   },
 
@@ -511,6 +615,9 @@ export const GetRequest: MessageFns<GetRequest> = {
     if (message.minPosition !== 0) {
       obj.minPosition = Math.round(message.minPosition);
     }
+    if (message.consistency !== 0) {
+      obj.consistency = readConsistencyToJSON(message.consistency);
+    }
     return obj;
   },
 
@@ -521,12 +628,13 @@ export const GetRequest: MessageFns<GetRequest> = {
     const message = createBaseGetRequest();
     message.key = object.key ?? "";
     message.minPosition = object.minPosition ?? 0;
+    message.consistency = object.consistency ?? 0;
     return message;
   },
 };
 
 function createBaseGetResponse(): GetResponse {
-  return { found: false, value: Buffer.alloc(0), version: 0, position: 0 };
+  return { found: false, value: Buffer.alloc(0), version: 0, position: 0, term: 0, nodeId: "", mayBeStale: false };
 }
 
 export const GetResponse: MessageFns<GetResponse> = {
@@ -542,6 +650,15 @@ export const GetResponse: MessageFns<GetResponse> = {
     }
     if (message.position !== 0) {
       writer.uint32(32).uint64(message.position);
+    }
+    if (message.term !== 0) {
+      writer.uint32(40).uint64(message.term);
+    }
+    if (message.nodeId !== "") {
+      writer.uint32(50).string(message.nodeId);
+    }
+    if (message.mayBeStale !== false) {
+      writer.uint32(56).bool(message.mayBeStale);
     }
     return writer;
   },
@@ -591,6 +708,30 @@ export const GetResponse: MessageFns<GetResponse> = {
             message.position = longToNumber(reader.uint64());
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.term = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.mayBeStale = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -609,6 +750,17 @@ export const GetResponse: MessageFns<GetResponse> = {
       value: isSet(object.value) ? Buffer.from(bytesFromBase64(object.value)) : Buffer.alloc(0),
       version: isSet(object.version) ? globalThis.Number(object.version) : 0,
       position: isSet(object.position) ? globalThis.Number(object.position) : 0,
+      term: isSet(object.term) ? globalThis.Number(object.term) : 0,
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      mayBeStale: isSet(object.mayBeStale)
+        ? globalThis.Boolean(object.mayBeStale)
+        : isSet(object.may_be_stale)
+        ? globalThis.Boolean(object.may_be_stale)
+        : false,
     };
   },
 
@@ -626,6 +778,15 @@ export const GetResponse: MessageFns<GetResponse> = {
     if (message.position !== 0) {
       obj.position = Math.round(message.position);
     }
+    if (message.term !== 0) {
+      obj.term = Math.round(message.term);
+    }
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.mayBeStale !== false) {
+      obj.mayBeStale = message.mayBeStale;
+    }
     return obj;
   },
 
@@ -638,6 +799,9 @@ export const GetResponse: MessageFns<GetResponse> = {
     message.value = object.value ?? Buffer.alloc(0);
     message.version = object.version ?? 0;
     message.position = object.position ?? 0;
+    message.term = object.term ?? 0;
+    message.nodeId = object.nodeId ?? "";
+    message.mayBeStale = object.mayBeStale ?? false;
     return message;
   },
 };
@@ -819,7 +983,7 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
 };
 
 function createBaseListRequest(): ListRequest {
-  return { prefix: "", limit: 0, pageToken: "" };
+  return { prefix: "", limit: 0, pageToken: "", consistency: 0 };
 }
 
 export const ListRequest: MessageFns<ListRequest> = {
@@ -832,6 +996,9 @@ export const ListRequest: MessageFns<ListRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(26).string(message.pageToken);
+    }
+    if (message.consistency !== 0) {
+      writer.uint32(32).int32(message.consistency);
     }
     return writer;
   },
@@ -873,6 +1040,14 @@ export const ListRequest: MessageFns<ListRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.consistency = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -894,6 +1069,7 @@ export const ListRequest: MessageFns<ListRequest> = {
         : isSet(object.page_token)
         ? globalThis.String(object.page_token)
         : "",
+      consistency: isSet(object.consistency) ? readConsistencyFromJSON(object.consistency) : 0,
     };
   },
 
@@ -908,6 +1084,9 @@ export const ListRequest: MessageFns<ListRequest> = {
     if (message.pageToken !== "") {
       obj.pageToken = message.pageToken;
     }
+    if (message.consistency !== 0) {
+      obj.consistency = readConsistencyToJSON(message.consistency);
+    }
     return obj;
   },
 
@@ -919,6 +1098,7 @@ export const ListRequest: MessageFns<ListRequest> = {
     message.prefix = object.prefix ?? "";
     message.limit = object.limit ?? 0;
     message.pageToken = object.pageToken ?? "";
+    message.consistency = object.consistency ?? 0;
     return message;
   },
 };
@@ -1041,7 +1221,7 @@ export const KeyValue: MessageFns<KeyValue> = {
 };
 
 function createBaseListResponse(): ListResponse {
-  return { entries: [], nextPageToken: "", position: 0 };
+  return { entries: [], nextPageToken: "", position: 0, term: 0, nodeId: "", mayBeStale: false };
 }
 
 export const ListResponse: MessageFns<ListResponse> = {
@@ -1054,6 +1234,15 @@ export const ListResponse: MessageFns<ListResponse> = {
     }
     if (message.position !== 0) {
       writer.uint32(24).uint64(message.position);
+    }
+    if (message.term !== 0) {
+      writer.uint32(32).uint64(message.term);
+    }
+    if (message.nodeId !== "") {
+      writer.uint32(42).string(message.nodeId);
+    }
+    if (message.mayBeStale !== false) {
+      writer.uint32(48).bool(message.mayBeStale);
     }
     return writer;
   },
@@ -1095,6 +1284,30 @@ export const ListResponse: MessageFns<ListResponse> = {
             message.position = longToNumber(reader.uint64());
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.term = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.mayBeStale = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1116,6 +1329,17 @@ export const ListResponse: MessageFns<ListResponse> = {
         ? globalThis.String(object.next_page_token)
         : "",
       position: isSet(object.position) ? globalThis.Number(object.position) : 0,
+      term: isSet(object.term) ? globalThis.Number(object.term) : 0,
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      mayBeStale: isSet(object.mayBeStale)
+        ? globalThis.Boolean(object.mayBeStale)
+        : isSet(object.may_be_stale)
+        ? globalThis.Boolean(object.may_be_stale)
+        : false,
     };
   },
 
@@ -1130,6 +1354,15 @@ export const ListResponse: MessageFns<ListResponse> = {
     if (message.position !== 0) {
       obj.position = Math.round(message.position);
     }
+    if (message.term !== 0) {
+      obj.term = Math.round(message.term);
+    }
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.mayBeStale !== false) {
+      obj.mayBeStale = message.mayBeStale;
+    }
     return obj;
   },
 
@@ -1141,18 +1374,27 @@ export const ListResponse: MessageFns<ListResponse> = {
     message.entries = object.entries?.map((e) => KeyValue.fromPartial(e)) || [];
     message.nextPageToken = object.nextPageToken ?? "";
     message.position = object.position ?? 0;
+    message.term = object.term ?? 0;
+    message.nodeId = object.nodeId ?? "";
+    message.mayBeStale = object.mayBeStale ?? false;
     return message;
   },
 };
 
 function createBaseWatchRequest(): WatchRequest {
-  return { prefix: "" };
+  return { prefix: "", consistency: 0, fromPosition: 0 };
 }
 
 export const WatchRequest: MessageFns<WatchRequest> = {
   encode(message: WatchRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.prefix !== "") {
       writer.uint32(10).string(message.prefix);
+    }
+    if (message.consistency !== 0) {
+      writer.uint32(16).int32(message.consistency);
+    }
+    if (message.fromPosition !== 0) {
+      writer.uint32(24).uint64(message.fromPosition);
     }
     return writer;
   },
@@ -1178,6 +1420,22 @@ export const WatchRequest: MessageFns<WatchRequest> = {
             message.prefix = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.consistency = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.fromPosition = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1191,13 +1449,27 @@ export const WatchRequest: MessageFns<WatchRequest> = {
   },
 
   fromJSON(object: any): WatchRequest {
-    return { prefix: isSet(object.prefix) ? globalThis.String(object.prefix) : "" };
+    return {
+      prefix: isSet(object.prefix) ? globalThis.String(object.prefix) : "",
+      consistency: isSet(object.consistency) ? readConsistencyFromJSON(object.consistency) : 0,
+      fromPosition: isSet(object.fromPosition)
+        ? globalThis.Number(object.fromPosition)
+        : isSet(object.from_position)
+        ? globalThis.Number(object.from_position)
+        : 0,
+    };
   },
 
   toJSON(message: WatchRequest): unknown {
     const obj: any = {};
     if (message.prefix !== "") {
       obj.prefix = message.prefix;
+    }
+    if (message.consistency !== 0) {
+      obj.consistency = readConsistencyToJSON(message.consistency);
+    }
+    if (message.fromPosition !== 0) {
+      obj.fromPosition = Math.round(message.fromPosition);
     }
     return obj;
   },
@@ -1208,6 +1480,8 @@ export const WatchRequest: MessageFns<WatchRequest> = {
   fromPartial(object: DeepPartial<WatchRequest>): WatchRequest {
     const message = createBaseWatchRequest();
     message.prefix = object.prefix ?? "";
+    message.consistency = object.consistency ?? 0;
+    message.fromPosition = object.fromPosition ?? 0;
     return message;
   },
 };
@@ -1487,9 +1761,11 @@ export const WatchResponse: MessageFns<WatchResponse> = {
 
 /**
  * State is a replicated key-value store for users' own data. Every node serves it: the
- * primary takes writes; replicas serve reads; a write sent to a replica or a worker fails with
+ * primary takes writes and answers reads of every consistency; replicas answer only stale
+ * reads. A write, or a default or consistent read, sent to a replica or a worker fails with
  * FAILED_PRECONDITION and the primary's gRPC address in the trailing metadata key
- * "shoal-primary", so a client can redirect.
+ * "shoal-primary", so a client can redirect. No read on the primary, of any consistency, shows
+ * a write that is not yet acknowledged (docs/consistency.md states the whole contract).
  *
  * Limits: a key is 1 to 1024 bytes of UTF-8 without NUL; a value is at most 1 MiB; List returns
  * at most 1000 entries a page. Past them: INVALID_ARGUMENT naming the limit.
@@ -1512,8 +1788,10 @@ export const StateService = {
     responseDeserialize: (value: Buffer): PutResponse => PutResponse.decode(value),
   },
   /**
-   * Reads a value. On a replica, min_position waits (up to the deadline) until the replica has
-   * applied that log position, for read-your-writes; then UNAVAILABLE if it has not.
+   * Reads a value at the request's consistency. min_position waits (up to the deadline) until
+   * the node has applied that log position, for read-your-writes on a replica; then UNAVAILABLE
+   * if it has not. On the primary, a key with a write not yet acknowledged waits for its acks
+   * (up to the deadline, then UNAVAILABLE): the read never shows it before.
    */
   get: {
     path: "/shoal.v1.State/Get" as const,
@@ -1534,7 +1812,10 @@ export const StateService = {
     responseSerialize: (value: DeleteResponse): Buffer => Buffer.from(DeleteResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DeleteResponse => DeleteResponse.decode(value),
   },
-  /** Keys under a prefix in key order, a page at a time. */
+  /**
+   * Keys under a prefix in key order, a page at a time, at the request's consistency; waits for
+   * acks on the primary as Get does.
+   */
   list: {
     path: "/shoal.v1.State/List" as const,
     requestStream: false as const,
@@ -1544,7 +1825,11 @@ export const StateService = {
     responseSerialize: (value: ListResponse): Buffer => Buffer.from(ListResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListResponse => ListResponse.decode(value),
   },
-  /** A snapshot of the keys under a prefix, then every change to them in log order. */
+  /**
+   * A snapshot of the keys under a prefix, then every change to them in log order (on the
+   * primary: only acknowledged changes). When the primary steps down, or its term ends, the
+   * stream ends UNAVAILABLE naming the position to resume from (WatchRequest.from_position).
+   */
   watch: {
     path: "/shoal.v1.State/Watch" as const,
     requestStream: false as const,
@@ -1565,15 +1850,24 @@ export interface StateServer extends UntypedServiceImplementation {
    */
   put: handleUnaryCall<PutRequest, PutResponse>;
   /**
-   * Reads a value. On a replica, min_position waits (up to the deadline) until the replica has
-   * applied that log position, for read-your-writes; then UNAVAILABLE if it has not.
+   * Reads a value at the request's consistency. min_position waits (up to the deadline) until
+   * the node has applied that log position, for read-your-writes on a replica; then UNAVAILABLE
+   * if it has not. On the primary, a key with a write not yet acknowledged waits for its acks
+   * (up to the deadline, then UNAVAILABLE): the read never shows it before.
    */
   get: handleUnaryCall<GetRequest, GetResponse>;
   /** Deletes a key, with the same acknowledgement rules and optional compare-and-set as Put. */
   delete: handleUnaryCall<DeleteRequest, DeleteResponse>;
-  /** Keys under a prefix in key order, a page at a time. */
+  /**
+   * Keys under a prefix in key order, a page at a time, at the request's consistency; waits for
+   * acks on the primary as Get does.
+   */
   list: handleUnaryCall<ListRequest, ListResponse>;
-  /** A snapshot of the keys under a prefix, then every change to them in log order. */
+  /**
+   * A snapshot of the keys under a prefix, then every change to them in log order (on the
+   * primary: only acknowledged changes). When the primary steps down, or its term ends, the
+   * stream ends UNAVAILABLE naming the position to resume from (WatchRequest.from_position).
+   */
   watch: handleServerStreamingCall<WatchRequest, WatchResponse>;
 }
 
@@ -1597,8 +1891,10 @@ export interface StateClient extends Client {
     callback: (error: ServiceError | null, response: PutResponse) => void,
   ): ClientUnaryCall;
   /**
-   * Reads a value. On a replica, min_position waits (up to the deadline) until the replica has
-   * applied that log position, for read-your-writes; then UNAVAILABLE if it has not.
+   * Reads a value at the request's consistency. min_position waits (up to the deadline) until
+   * the node has applied that log position, for read-your-writes on a replica; then UNAVAILABLE
+   * if it has not. On the primary, a key with a write not yet acknowledged waits for its acks
+   * (up to the deadline, then UNAVAILABLE): the read never shows it before.
    */
   get(request: GetRequest, callback: (error: ServiceError | null, response: GetResponse) => void): ClientUnaryCall;
   get(
@@ -1628,7 +1924,10 @@ export interface StateClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DeleteResponse) => void,
   ): ClientUnaryCall;
-  /** Keys under a prefix in key order, a page at a time. */
+  /**
+   * Keys under a prefix in key order, a page at a time, at the request's consistency; waits for
+   * acks on the primary as Get does.
+   */
   list(request: ListRequest, callback: (error: ServiceError | null, response: ListResponse) => void): ClientUnaryCall;
   list(
     request: ListRequest,
@@ -1641,7 +1940,11 @@ export interface StateClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListResponse) => void,
   ): ClientUnaryCall;
-  /** A snapshot of the keys under a prefix, then every change to them in log order. */
+  /**
+   * A snapshot of the keys under a prefix, then every change to them in log order (on the
+   * primary: only acknowledged changes). When the primary steps down, or its term ends, the
+   * stream ends UNAVAILABLE naming the position to resume from (WatchRequest.from_position).
+   */
   watch(request: WatchRequest, options?: Partial<CallOptions>): ClientReadableStream<WatchResponse>;
   watch(
     request: WatchRequest,

@@ -146,6 +146,12 @@ export interface ReplicateHello {
 export interface ReplicateAck {
   term: number;
   appliedPosition: number;
+  /**
+   * The highest ReplicateResponse.sequence this replica had received when it sent the ack: the
+   * primary knows the replica still followed it in its term after it sent that message (its
+   * lease counts from then; a read index is confirmed by it). 0 from an older replica.
+   */
+  echoSequence: number;
 }
 
 export interface ReplicateRequest {
@@ -199,6 +205,11 @@ export interface Heartbeat {
 export interface ReplicateResponse {
   /** The primary's term; every message carries it. */
   term: number;
+  /**
+   * Grows with every message the primary sends in its term, across its streams; echoed back
+   * in ReplicateAck.echo_sequence.
+   */
+  sequence: number;
   message:
     | { $case: "start"; value: ReplicateStart }
     | { $case: "diverged"; value: Diverged }
@@ -1231,7 +1242,7 @@ export const ReplicateHello: MessageFns<ReplicateHello> = {
 };
 
 function createBaseReplicateAck(): ReplicateAck {
-  return { term: 0, appliedPosition: 0 };
+  return { term: 0, appliedPosition: 0, echoSequence: 0 };
 }
 
 export const ReplicateAck: MessageFns<ReplicateAck> = {
@@ -1241,6 +1252,9 @@ export const ReplicateAck: MessageFns<ReplicateAck> = {
     }
     if (message.appliedPosition !== 0) {
       writer.uint32(16).uint64(message.appliedPosition);
+    }
+    if (message.echoSequence !== 0) {
+      writer.uint32(24).uint64(message.echoSequence);
     }
     return writer;
   },
@@ -1274,6 +1288,14 @@ export const ReplicateAck: MessageFns<ReplicateAck> = {
             message.appliedPosition = longToNumber(reader.uint64());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.echoSequence = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1294,6 +1316,11 @@ export const ReplicateAck: MessageFns<ReplicateAck> = {
         : isSet(object.applied_position)
         ? globalThis.Number(object.applied_position)
         : 0,
+      echoSequence: isSet(object.echoSequence)
+        ? globalThis.Number(object.echoSequence)
+        : isSet(object.echo_sequence)
+        ? globalThis.Number(object.echo_sequence)
+        : 0,
     };
   },
 
@@ -1305,6 +1332,9 @@ export const ReplicateAck: MessageFns<ReplicateAck> = {
     if (message.appliedPosition !== 0) {
       obj.appliedPosition = Math.round(message.appliedPosition);
     }
+    if (message.echoSequence !== 0) {
+      obj.echoSequence = Math.round(message.echoSequence);
+    }
     return obj;
   },
 
@@ -1315,6 +1345,7 @@ export const ReplicateAck: MessageFns<ReplicateAck> = {
     const message = createBaseReplicateAck();
     message.term = object.term ?? 0;
     message.appliedPosition = object.appliedPosition ?? 0;
+    message.echoSequence = object.echoSequence ?? 0;
     return message;
   },
 };
@@ -2016,13 +2047,16 @@ export const Heartbeat: MessageFns<Heartbeat> = {
 };
 
 function createBaseReplicateResponse(): ReplicateResponse {
-  return { term: 0, message: undefined };
+  return { term: 0, sequence: 0, message: undefined };
 }
 
 export const ReplicateResponse: MessageFns<ReplicateResponse> = {
   encode(message: ReplicateResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.term !== 0) {
       writer.uint32(8).uint64(message.term);
+    }
+    if (message.sequence !== 0) {
+      writer.uint32(72).uint64(message.sequence);
     }
     switch (message.message?.$case) {
       case "start":
@@ -2069,6 +2103,14 @@ export const ReplicateResponse: MessageFns<ReplicateResponse> = {
             }
 
             message.term = longToNumber(reader.uint64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.sequence = longToNumber(reader.uint64());
             continue;
           }
           case 2: {
@@ -2142,6 +2184,7 @@ export const ReplicateResponse: MessageFns<ReplicateResponse> = {
   fromJSON(object: any): ReplicateResponse {
     return {
       term: isSet(object.term) ? globalThis.Number(object.term) : 0,
+      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
       message: isSet(object.start)
         ? { $case: "start", value: ReplicateStart.fromJSON(object.start) }
         : isSet(object.diverged)
@@ -2171,6 +2214,9 @@ export const ReplicateResponse: MessageFns<ReplicateResponse> = {
     if (message.term !== 0) {
       obj.term = Math.round(message.term);
     }
+    if (message.sequence !== 0) {
+      obj.sequence = Math.round(message.sequence);
+    }
     if (message.message?.$case === "start") {
       obj.start = ReplicateStart.toJSON(message.message.value);
     } else if (message.message?.$case === "diverged") {
@@ -2195,6 +2241,7 @@ export const ReplicateResponse: MessageFns<ReplicateResponse> = {
   fromPartial(object: DeepPartial<ReplicateResponse>): ReplicateResponse {
     const message = createBaseReplicateResponse();
     message.term = object.term ?? 0;
+    message.sequence = object.sequence ?? 0;
     switch (object.message?.$case) {
       case "start": {
         if (object.message?.value !== undefined && object.message?.value !== null) {

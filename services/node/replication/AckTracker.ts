@@ -9,7 +9,8 @@ interface Waiter {
 
 /**
  * What each connected replica has applied, on the primary, and the writes waiting until enough
- * replicas have applied them (sync.minAcks).
+ * replicas have applied them (sync.minAcks). The acknowledged position (what a failover keeps:
+ * minAcks replicas have applied it) only grows; reads on the primary show nothing past it.
  */
 export class AckTracker {
   private readonly applied = new Map<string, number>();
@@ -19,11 +20,54 @@ export class AckTracker {
   private waiters: Waiter[] = [];
   /** When each recent position was committed, to measure replication lag at ack time. */
   private readonly committedAt = new Map<number, number>();
+  private lastCommitted: number;
+  private acked: number;
+  /** The log's end when this primary's term began (see the constructor). */
+  readonly startPosition: number;
+  private readonly advanced = new Set<(acknowledged: number) => void>();
+  private readonly closed = new Set<(reason: string) => void>();
+  private closedReason: string | undefined;
 
+  /**
+   * @param startPosition the log's end when this primary's term began. What it inherited counts
+   *   as acknowledged only once minAcks replicas report holding it (with minAcks 0, at once), as
+   *   a Raft leader commits its predecessors' entries only through its own term.
+   */
   constructor(
     private readonly minAcks: number,
     private readonly onLag: (replicaId: string, lagMs: number) => void = () => undefined,
-  ) {}
+    startPosition = 0,
+  ) {
+    this.startPosition = startPosition;
+    this.lastCommitted = startPosition;
+    this.acked = minAcks === 0 ? startPosition : 0;
+  }
+
+  /** The highest position that minAcks replicas have applied (with minAcks 0: the last committed). Never decreases. */
+  get acknowledged(): number {
+    return this.acked;
+  }
+
+  /** Calls `listener` each time the acknowledged position grows; returns the unsubscribe function. */
+  onAdvance(listener: (acknowledged: number) => void): () => void {
+    this.advanced.add(listener);
+    return () => this.advanced.delete(listener);
+  }
+
+  /** Calls `listener` once when this primary's term ends here (failAll); at once if it has. */
+  onClose(listener: (reason: string) => void): () => void {
+    if (this.closedReason !== undefined) {
+      listener(this.closedReason);
+      return () => undefined;
+    }
+    this.closed.add(listener);
+    return () => this.closed.delete(listener);
+  }
+
+  /** Why the term ended here, once it has (failAll). */
+  get closedBecause(): string | undefined {
+    return this.closedReason;
+  }
 
   get connected(): number {
     return this.applied.size;
@@ -37,7 +81,7 @@ export class AckTracker {
   connect(replicaId: string, applied: number): number {
     const token = this.nextGeneration++;
     this.generation.set(replicaId, token);
-    this.applied.set(replicaId, applied);
+    this.applied.set(replicaId, Math.min(applied, this.lastCommitted));
     this.settle();
     return token;
   }
@@ -50,6 +94,7 @@ export class AckTracker {
   }
 
   committed(position: number): void {
+    this.lastCommitted = Math.max(this.lastCommitted, position);
     this.committedAt.set(position, performance.now());
     // Keep the map small: positions are acked in order, old ones are never asked again.
     if (this.committedAt.size > 50_000) {
@@ -72,12 +117,20 @@ export class AckTracker {
     return this.waiters.length;
   }
 
+  /** Calls `committed` for each entry just committed, then moves the acknowledged position (minAcks 0 acknowledges at commit). */
+  committedAll(positions: number[]): void {
+    for (const p of positions) this.committed(p);
+    this.settle();
+  }
+
   /**
-   * Resolves once minAcks replicas have applied `position`; rejects with AckTimeout at the
-   * deadline, or with `signal`'s reason when it aborts first (the caller stopped waiting).
+   * Resolves once the acknowledged position reaches `position`; rejects with AckTimeout at the
+   * deadline (or when the term ends here), or with `signal`'s reason when it aborts first (the
+   * caller stopped waiting).
    */
   waitFor(position: number, deadlineMs: number, signal?: AbortSignal): Promise<void> {
-    if (this.count(position) >= this.minAcks) return Promise.resolve();
+    if (this.acked >= position) return Promise.resolve();
+    if (this.closedReason !== undefined) return Promise.reject(new AckTimeout(this.closedReason));
     if (signal?.aborted) return Promise.reject(signal.reason as Error);
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { position, resolve, reject };
@@ -109,11 +162,15 @@ export class AckTracker {
     });
   }
 
-  /** Fails every waiting write (the node stopped being primary). */
+  /** Fails every waiting write and ends what follows the acknowledged position (the node stopped being primary). */
   failAll(reason: string): void {
+    this.closedReason ??= reason;
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w.reject(new AckTimeout(reason));
+    const closed = [...this.closed];
+    this.closed.clear();
+    for (const listener of closed) listener(reason);
   }
 
   private count(position: number): number {
@@ -122,14 +179,27 @@ export class AckTracker {
     return n;
   }
 
+  /** The minAcks-th highest applied position: what minAcks replicas all hold. */
+  private quorumApplied(): number {
+    if (this.minAcks === 0) return this.lastCommitted;
+    const sorted = [...this.applied.values()].sort((a, b) => b - a);
+    return sorted[this.minAcks - 1] ?? 0;
+  }
+
   private settle(): void {
-    if (this.waiters.length === 0) return;
-    const still: Waiter[] = [];
-    for (const w of this.waiters) {
-      if (this.count(w.position) >= this.minAcks) w.resolve();
-      else still.push(w);
+    if (this.closedReason !== undefined) return;
+    const next = Math.min(this.lastCommitted, this.quorumApplied());
+    if (next <= this.acked) return;
+    this.acked = next;
+    if (this.waiters.length > 0) {
+      const still: Waiter[] = [];
+      for (const w of this.waiters) {
+        if (w.position <= next) w.resolve();
+        else still.push(w);
+      }
+      this.waiters = still;
     }
-    this.waiters = still;
+    for (const listener of this.advanced) listener(next);
   }
 }
 

@@ -129,7 +129,9 @@ export class Follower {
         clearTimeout(watchdog);
         watchdog = setTimeout(() => finish('failed', `no word from the primary for ${this.deps.heartbeatMs * 3} ms`), this.deps.heartbeatMs * 3);
       };
-      const ack = () => call.write({ message: { $case: 'ack', value: { term: store.term, appliedPosition: store.lastPosition } } });
+      // Echoes the primary's latest message: it renews the primary's lease from when that was sent.
+      let echoSequence = 0;
+      const ack = () => call.write({ message: { $case: 'ack', value: { term: store.term, appliedPosition: store.lastPosition, echoSequence } } });
       // Batches that arrive while this node is busy (a commit blocks it) are applied together:
       // one transaction and one fsync, then one ack.
       let received: { entries: ReturnType<typeof entryFromProto>[]; term: number } | undefined;
@@ -155,6 +157,7 @@ export class Follower {
         alive();
         if (msg.term < store.term) return finish('failed', `the primary's term ${msg.term} is older than ours (${store.term})`);
         if (msg.term > store.term) this.deps.onNewerTerm(msg.term);
+        echoSequence = Math.max(echoSequence, msg.sequence);
         const m = msg.message;
         try {
           switch (m?.$case) {

@@ -17,10 +17,12 @@ export interface PrimaryLeaseOptions {
  * replaced, so it holds its lease only while, within leaseMs, it has heard from Consul (a read
  * of the leader record that still names it in its term) or from a majority of the replicas the
  * config declares: the control plane fails over only when it and a majority of the replicas
- * lost the primary, so one of the two still seeing it means no failover has happened behind
- * its back within the lease. With no declared replica the replica half is always met (nobody
- * could be promoted in its place). The lease starts held: becoming primary follows a read of
- * the record naming this node.
+ * lost the primary for controlPlane.failoverAfter, longer than the lease (the config refuses
+ * otherwise), so one of the two still seeing it means no failover has happened behind its back
+ * within the lease. Each renewal counts from when its question was sent (the Consul read, the
+ * Replicate message a replica's ack echoes), never from when the answer came. With no declared
+ * replica the replica half is always met (nobody could be promoted in its place). The lease
+ * starts held: becoming primary follows a read of the record naming this node.
  */
 export class PrimaryLease {
   private readonly now: () => number;
@@ -36,12 +38,14 @@ export class PrimaryLease {
     return this.opts.leaseMs;
   }
 
-  heardFromConsul(): void {
-    this.consulAt = this.now();
+  /** Consul's leader record named this primary in its term, in a read sent at `sentAtMs`. */
+  heardFromConsul(sentAtMs = this.now()): void {
+    this.consulAt = Math.max(this.consulAt, sentAtMs);
   }
 
-  heardFromReplica(replicaId: string): void {
-    this.replicaAt.set(replicaId, this.now());
+  /** A replica acknowledged, in this term, a message sent at `sentAtMs`. */
+  heardFromReplica(replicaId: string, sentAtMs = this.now()): void {
+    this.replicaAt.set(replicaId, Math.max(this.replicaAt.get(replicaId) ?? -Infinity, sentAtMs));
   }
 
   /** When a majority of the declared replicas had last all been heard from; -Infinity when not yet. */

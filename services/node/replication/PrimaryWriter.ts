@@ -6,6 +6,7 @@ import type { Entry, EntryOpName, KeyHead } from '../store/types';
 import { mergeClocks, tick, type VectorClock } from '../store/vectorClock';
 import { type AckTracker, AckTimeout } from './AckTracker';
 import type { EntryFeed } from './EntryFeed';
+import { PendingKeys } from './PendingKeys';
 import { type StillPrimaryCheck, WriteFence } from './WriteFence';
 
 /** One key's change. */
@@ -77,6 +78,13 @@ interface Queued {
   reject: (e: Error) => void;
 }
 
+/** A write of this batch that wrote nothing: its answer waits for the acks of the keys it looked at. */
+interface Unwritten {
+  q: Queued;
+  keys: string[];
+  answer: () => void;
+}
+
 /**
  * The primary's write path. Writes queue up and are committed together once per turn of the
  * event loop (group commit: one transaction, one fsync, for every write that arrived meanwhile),
@@ -90,6 +98,8 @@ export class PrimaryWriter {
   /** The switchover fence (WriteFence.ts). */
   readonly fenced: WriteFence;
   private closedReason: string | undefined;
+  /** Keys whose latest write here is not yet acknowledged (see `unacknowledged`). */
+  private readonly pending = new PendingKeys();
 
   constructor(
     private readonly store: StateStore,
@@ -138,6 +148,27 @@ export class PrimaryWriter {
     return this.store.lastPosition;
   }
 
+  /**
+   * The position that must be acknowledged before a read may show `keys`, or before a write
+   * that found nothing to do may answer: their latest write here, and what this primary
+   * inherited at its term's start. 0 when nothing touching them is unacknowledged.
+   */
+  unacknowledged(keys: Iterable<string>): number {
+    const acknowledged = this.acks.acknowledged;
+    this.pending.prune(acknowledged);
+    let need = this.acks.startPosition;
+    for (const key of keys) need = Math.max(need, this.pending.of(key));
+    return need > acknowledged ? need : 0;
+  }
+
+  /** As `unacknowledged`, for every key under `prefix` after `afterKey` (up to `throughKey`, when given). */
+  unacknowledgedUnder(prefix: string, afterKey?: string, throughKey?: string): number {
+    const acknowledged = this.acks.acknowledged;
+    this.pending.prune(acknowledged);
+    const need = Math.max(this.acks.startPosition, this.pending.under(prefix, afterKey, throughKey));
+    return need > acknowledged ? need : 0;
+  }
+
   /** Fails queued and waiting writes; no more are taken. */
   close(reason: string): void {
     this.closedReason = reason;
@@ -169,6 +200,7 @@ export class PrimaryWriter {
     const view = this.store.heads(batch.flatMap((q) => q.req.ops.map((op) => op.key)));
     const entries: Entry[] = [];
     const accepted: { q: Queued; outcomes: WriteOutcome[]; last: number }[] = [];
+    const unwritten: Unwritten[] = [];
     let position = this.store.lastPosition;
     for (const q of batch) {
       // This write's own changes: adopted into the view only if every op of it passes.
@@ -213,12 +245,16 @@ export class PrimaryWriter {
         made.push(entry);
         outcomes.push({ written: true, position: next, term: this.term, version: entry.version });
       }
+      // A mismatch, or nothing to do, was decided on versions that may not be acknowledged yet
+      // (a first attempt of this very write, timed out, then retried): answered once they are.
+      // A mismatch reveals only the key it failed on; "nothing to do" rests on every key.
       if (mismatch) {
-        q.reject(mismatch);
+        const err = mismatch;
+        unwritten.push({ q, keys: [err.key], answer: () => q.reject(err) });
         continue;
       }
       if (made.length === 0) {
-        q.resolve(outcomes);
+        unwritten.push({ q, keys: q.req.ops.map((op) => op.key), answer: () => q.resolve(outcomes) });
         continue;
       }
       for (const [key, stored] of mine) view.set(key, stored);
@@ -226,26 +262,29 @@ export class PrimaryWriter {
       entries.push(...made);
       accepted.push({ q, outcomes, last: next });
     }
-    if (entries.length === 0) return;
-    try {
-      this.store.applyEntries(entries);
-    } catch (err) {
-      this.logger.error({ err }, 'could not commit writes to the log');
-      for (const { q } of accepted) q.reject(new NotWriting(`the primary could not commit the write: ${(err as Error).message}`));
-      return;
-    }
-    for (const e of entries) this.acks.committed(e.position);
-    this.feed.publish(entries);
-    for (const { q, outcomes, last } of accepted) {
-      if (q.req.waitForAcks === false) {
-        q.resolve(outcomes);
-        continue;
+    if (entries.length > 0) {
+      try {
+        this.store.applyEntries(entries);
+      } catch (err) {
+        this.logger.error({ err }, 'could not commit writes to the log');
+        // The unwritten ones were decided on this batch's view, which now never happened.
+        for (const { q } of [...accepted, ...unwritten]) q.reject(new NotWriting(`the primary could not commit the write: ${(err as Error).message}`));
+        return;
       }
-      const { signal } = q.req;
-      this.acks.waitFor(last, q.req.deadlineMs, signal).then(
-        () => q.resolve(outcomes),
-        (err: Error) => q.reject(err instanceof AckTimeout || (signal?.aborted && err === signal.reason) ? err : new AckTimeout(err.message)),
-      );
+      this.pending.add(entries);
+      this.acks.committedAll(entries.map((e) => e.position));
+      this.feed.publish(entries);
     }
+    for (const { q, outcomes, last } of accepted) this.answerWhenAcknowledged(q, last, () => q.resolve(outcomes));
+    for (const { q, keys, answer } of unwritten) this.answerWhenAcknowledged(q, this.unacknowledged(keys), answer);
+  }
+
+  /** Answers `q` once `position` is acknowledged (at once for 0 or a write no client waits on); else its AckTimeout or the caller's leaving. */
+  private answerWhenAcknowledged(q: Queued, position: number, answer: () => void): void {
+    if (q.req.waitForAcks === false || position === 0) return answer();
+    const { signal } = q.req;
+    this.acks
+      .waitFor(position, q.req.deadlineMs, signal)
+      .then(answer, (err: Error) => q.reject(err instanceof AckTimeout || (signal?.aborted && err === signal.reason) ? err : new AckTimeout(err.message)));
   }
 }

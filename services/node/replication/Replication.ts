@@ -12,6 +12,8 @@ import { PrimaryWriter } from './PrimaryWriter';
 import { FirstWriteInTerm } from './FirstWriteInTerm';
 import { LeaderWatch } from './LeaderWatch';
 import { PrimaryLease } from './PrimaryLease';
+import { ReadIndex } from './ReadIndex';
+import { ReplicaEchoes } from './ReplicaEchoes';
 import { readLeader } from '../../../common/cluster/leaderRecord';
 import { stillPrimaryQuorum } from '../../../common/cluster/RoleChangeQuorum';
 import { WRITTEN_METADATA_KEY } from '../../../common/cluster/primaryMetadataKey';
@@ -65,6 +67,11 @@ export class Replication {
   private followerRef: Follower | undefined;
   /** Held while this node is primary (PrimaryLease.ts); undefined otherwise. */
   private leaseRef: PrimaryLease | undefined;
+  /** The primary's Replicate sequences and their echoes, and its batched read-index rounds; undefined when not primary. */
+  private echoesRef: ReplicaEchoes | undefined;
+  private readIndexRef: ReadIndex | undefined;
+  /** Between a wipe (after reconciliation) and the snapshot that refills the store: it reads as empty. */
+  private wiped = false;
   /** Whether the lease was held at the last check, to log when it is lost and regained. */
   private leaseWasHeld = true;
   /** When this node began waiting as a replica with no primary to follow (or started). */
@@ -78,6 +85,8 @@ export class Replication {
 
   constructor(private readonly opts: ReplicationOptions) {
     this.feed = new EntryFeed(opts.store);
+    // A reset with nothing left is a wipe; the snapshot's reset that follows refills the store.
+    this.feed.onReset(() => (this.wiped = opts.store.lastPosition === 0 && opts.store.termHistory().length === 0));
     // After a restart, new writes must still order after everything already stored.
     this.clock.observe(opts.store.latestHybridTimeAtOpen);
     const { consul, cluster, nodeId, incarnation, address, initialRole, store, logger } = opts;
@@ -161,10 +170,56 @@ export class Replication {
     return Math.max(0, Date.now() - (this.followerRef?.lastHeardAtMs ?? this.waitingSinceMs));
   }
 
-  /** A message on a replica's Replicate stream: the replica still hears this primary. */
-  heardFromReplica(replicaId: string): void {
-    this.leaseRef?.heardFromReplica(replicaId);
-    this.writerRef?.fenced.heardFromReplica(replicaId);
+  /** True while this node's store is empty awaiting a snapshot (it was wiped to reconcile): stale reads are refused. */
+  get reinstalling(): boolean {
+    return this.wiped;
+  }
+
+  /** The sequences of this primary's Replicate messages (ReplicaEchoes.ts); undefined when not primary. */
+  get echoes(): ReplicaEchoes | undefined {
+    return this.echoesRef;
+  }
+
+  /** A replica's ack in this primary's term echoed `sequence`: it still followed us when that was sent (renews the lease from then). */
+  echoFromReplica(replicaId: string, sequence: number): void {
+    const sentAt = this.echoesRef?.echo(replicaId, sequence);
+    if (sentAt === undefined) return;
+    this.leaseRef?.heardFromReplica(replicaId, sentAt);
+    // A switchover's fence that ended is confirmed by replicas following in this term since.
+    this.writerRef?.fenced.heardFromReplica(replicaId, sentAt);
+  }
+
+  /**
+   * Confirms with a quorum that this node is still the primary in its term, for a linearizable
+   * read (ReadIndex.ts batches the rounds): a majority of the declared replicas echo a message
+   * sent after the read arrived, or, with none declared, Consul's leader record names this node
+   * in its term. UNAVAILABLE when that does not happen within sync.primaryLease.
+   */
+  confirmPrimary(): Promise<void> {
+    if (this.current !== 'primary' || !this.readIndexRef) return Promise.reject(new DomainError('unavailable', `${this.opts.nodeId} is no longer the primary`));
+    return this.readIndexRef.confirm();
+  }
+
+  /** One read-index round; see confirmPrimary. */
+  private async confirmRound(term: number, echoes: ReplicaEchoes): Promise<void> {
+    const withinMs = this.opts.sync.primaryLease;
+    const unconfirmed = (why: string) =>
+      new DomainError('unavailable', `primary ${this.opts.nodeId} could not confirm it is still the primary of term ${term}: ${why}`, {
+        [WRITTEN_METADATA_KEY]: 'false',
+      });
+    if (this.opts.declaredReplicas === 0) {
+      const { record } = await readLeader(this.opts.consul, this.opts.cluster, { timeoutMs: withinMs }).catch((err: Error) => {
+        throw unconfirmed(`Consul did not answer (${err.message})`);
+      });
+      if (record?.primaryId !== this.opts.nodeId || record.term !== term)
+        throw unconfirmed(`the leader record names ${record?.primaryId ?? 'nobody'} in term ${record?.term ?? 0}`);
+      return;
+    }
+    try {
+      await echoes.confirm(AbortSignal.timeout(withinMs));
+    } catch {
+      throw unconfirmed(`a majority of the ${this.opts.declaredReplicas} declared replicas did not answer within ${withinMs} ms (sync.primaryLease)`);
+    }
   }
 
   /**
@@ -183,7 +238,7 @@ export class Replication {
   }
 
   /**
-   * While primary: reads the leader record (not blocking, within a quarter lease) and renews the
+   * While primary: reads the leader record (not blocking, within half a lease) and renews the
    * lease if it still names this node in its term; a newer term steps down (observeTerm). Then
    * logs a lost or regained lease.
    */
@@ -191,8 +246,11 @@ export class Replication {
     const lease = this.leaseRef;
     if (this.current !== 'primary' || !lease) return;
     try {
-      const { record } = await readLeader(this.opts.consul, this.opts.cluster, { timeoutMs: Math.max(50, this.opts.sync.primaryLease / 4 - 50) });
-      if (record && record.primaryId === this.opts.nodeId && record.term === this.writerRef?.term) lease.heardFromConsul();
+      // The lease counts from when the question left, not from the answer: a slow answer must not stretch it.
+      const sentAt = Date.now();
+      // Up to half a lease: a slow answer still renews it as of the sending, and reads overlap.
+      const { record } = await readLeader(this.opts.consul, this.opts.cluster, { timeoutMs: this.opts.sync.primaryLease / 2 });
+      if (record && record.primaryId === this.opts.nodeId && record.term === this.writerRef?.term) lease.heardFromConsul(sentAt);
       else if (record && record.term > this.term) this.observeTerm(record.term, 'the leader record');
     } catch {
       // Consul unreachable: the replicas' half of the lease may still hold it.
@@ -312,6 +370,8 @@ export class Replication {
     this.writerRef?.close(`this node stopped being the primary (${reason})`);
     this.writerRef = undefined;
     this.leaseRef = undefined;
+    this.echoesRef = undefined;
+    this.readIndexRef = undefined;
     for (const end of this.streams) end(`this node stopped being the primary (${reason})`);
   }
 
@@ -324,12 +384,15 @@ export class Replication {
     await follower?.stop();
     if (!store.termHistory().some((t) => t.term === term)) store.startTerm(term, store.lastPosition + 1);
     store.setLastRole('primary');
-    const acks = new AckTracker(this.opts.sync.minAcks, (id, ms) => this.opts.events.replicationLag(id, ms));
+    const acks = new AckTracker(this.opts.sync.minAcks, (id, ms) => this.opts.events.replicationLag(id, ms), store.lastPosition);
     this.writerRef = new PrimaryWriter(store, this.feed, acks, this.clock, this.opts.nodeId, term, logger, {
       recordNamesUs: (t) => this.recordNames(t),
       replicasToConfirm: stillPrimaryQuorum(this.opts.declaredReplicas, this.opts.sync.minAcks),
     });
     this.leaseRef = new PrimaryLease({ leaseMs: this.opts.sync.primaryLease, declaredReplicas: this.opts.declaredReplicas });
+    const echoes = new ReplicaEchoes({ declaredReplicas: this.opts.declaredReplicas, keepMs: this.opts.sync.primaryLease });
+    this.echoesRef = echoes;
+    this.readIndexRef = new ReadIndex(() => this.confirmRound(term, echoes));
     this.leaseWasHeld = true;
     this.current = 'primary';
     logger.info({ term, position: store.lastPosition, reason }, 'serving as primary');

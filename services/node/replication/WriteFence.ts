@@ -79,9 +79,9 @@ export class WriteFence {
     );
   }
 
-  /** A replica streamed to this primary in its term (any message on its Replicate stream). */
-  heardFromReplica(replicaId: string): void {
-    this.heardAt.set(replicaId, Date.now());
+  /** A replica followed this primary in its term as of `atMs` (it echoed a message sent then). */
+  heardFromReplica(replicaId: string, atMs = Date.now()): void {
+    this.heardAt.set(replicaId, atMs);
     if (this.unconfirmed && Date.now() >= this.fencedUntil && this.replicasConfirm()) this.confirmed('replicas');
   }
 

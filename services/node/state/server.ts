@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { StateServer } from '../../../gen/shoal/v1/state';
+import type { SyncConfig } from '../../../common/config/clusterConfig';
 import { rpcHandlers } from '../../../common/grpc/handlers';
 import type { Lifecycle } from '../Lifecycle';
 import type { Replication } from '../replication/Replication';
@@ -11,10 +12,12 @@ import { watch } from './watch';
 import type { WriteDeps, WriteReplication } from './write';
 
 /** What the State RPCs read of the node's replication: the write path's, plus the store and its feed. */
-export type StateReplication = WriteReplication & Pick<Replication, 'store' | 'feed' | 'assertLease'>;
+export type StateReplication = WriteReplication &
+  Pick<Replication, 'store' | 'feed' | 'assertLease' | 'leaseHeld' | 'reinstalling' | 'confirmPrimary' | 'term'>;
 
 /** What the State RPCs need: the write path's dependencies, a logger, and the drain signal. */
 export interface StateDeps extends WriteDeps<StateReplication> {
+  sync: Pick<SyncConfig, 'minAcks' | 'ackTimeout' | 'primaryLease'>;
   logger: Logger;
   lifecycle: Pick<Lifecycle, 'drainSignal'>;
 }
@@ -26,7 +29,7 @@ export function stateServer(deps: StateDeps): StateServer {
     put: unary('Put', (request, call, signal) => put(deps, request, call, signal)),
     get: unary('Get', (request, call, signal) => get(deps, request, call, signal)),
     delete: unary('Delete', (request, call, signal) => deleteKey(deps, request, call, signal)),
-    list: unary('List', (request) => list(deps, request)),
+    list: unary('List', (request, call, signal) => list(deps, request, call, signal)),
     watch: serverStream('Watch', (request, call, cancelled) => watch(deps, request, call, cancelled)),
   };
 }

@@ -7,6 +7,7 @@ import { writeWithBackpressure } from '../../../common/grpc/writeWithBackpressur
 import type { SyncDeps } from './server';
 import { forkPoint } from '../replication/forkPoint';
 import type { AckTracker } from '../replication/AckTracker';
+import type { ReplicaEchoes } from '../replication/ReplicaEchoes';
 import type { Replication } from '../replication/Replication';
 import type { Entry } from '../store/types';
 import { entryToProto, LOG_VERSION, linksOf, storedToProto, termHistoryFromProto, termHistoryToProto } from '../replication/wire';
@@ -42,9 +43,6 @@ export function replicate(deps: SyncDeps, call: ServerDuplexStream<ReplicateRequ
   let session: ReplicaSession | undefined;
   call.on('data', (msg: ReplicateRequest) => {
     const m = msg.message;
-    // Any word from a replica renews the primary's lease (its majority half).
-    if (m?.$case === 'hello') deps.replication?.heardFromReplica(m.value.replicaId);
-    else if (session) session.heard();
     if (m?.$case === 'hello') {
       if (session) return fail(new ServerError(status.INVALID_ARGUMENT, 'hello sent twice on one stream'));
       try {
@@ -55,7 +53,7 @@ export function replicate(deps: SyncDeps, call: ServerDuplexStream<ReplicateRequ
       }
     } else if (m?.$case === 'ack') {
       if (!session) return fail(new ServerError(status.INVALID_ARGUMENT, 'the first message must be a hello'));
-      session.ack(m.value.term, m.value.appliedPosition);
+      session.ack(m.value.term, m.value.appliedPosition, m.value.echoSequence);
     }
   });
 }
@@ -65,7 +63,12 @@ class ReplicaSession {
   private readonly term: number;
   /** The acks of the term this session started in: a later term's tracker never sees this stream. */
   private readonly acks: AckTracker;
+  /** The sequences of this term's messages; a replica's echo of one renews the lease and confirms read-index rounds. */
+  private readonly echoes: ReplicaEchoes;
   private token: number | undefined;
+  /** A read-index round asked for a message at once; any message sent serves. */
+  private pinged = false;
+  private wake: AbortController | undefined;
 
   constructor(
     private readonly deps: SyncDeps,
@@ -91,17 +94,16 @@ class ReplicaSession {
     }
     this.term = r.writer.term;
     this.acks = r.writer.acks;
+    this.echoes = r.echoes!;
   }
 
-  heard(): void {
-    this.r.heardFromReplica(this.hello.replicaId);
-  }
-
-  ack(term: number, applied: number): void {
+  ack(term: number, applied: number, echoSequence: number): void {
     if (term > this.term) {
       this.r.observeTerm(term, `ack from ${this.hello.replicaId}`);
       return;
     }
+    // Only an ack in this very term says the replica still follows this primary.
+    if (term === this.term && this.r.echoes === this.echoes) this.r.echoFromReplica(this.hello.replicaId, echoSequence);
     if (this.token !== undefined) this.acks.ack(this.hello.replicaId, applied);
   }
 
@@ -109,6 +111,10 @@ class ReplicaSession {
     const { hello, r } = this;
     const store = r.store;
     const untrack = r.trackStream((reason) => this.fail(new ServerError(status.UNAVAILABLE, reason)));
+    const offPing = this.echoes.onPing(() => {
+      this.pinged = true;
+      this.wake?.abort();
+    });
     try {
       let from: number;
       const fork = forkPoint(store.termHistory(), store.lastPosition, termHistoryFromProto(hello.termHistory), hello.lastPosition);
@@ -130,6 +136,7 @@ class ReplicaSession {
     } catch (err) {
       this.fail(err);
     } finally {
+      offPing();
       untrack();
       if (this.token !== undefined) this.acks.disconnect(hello.replicaId, this.token);
       if (this.token !== undefined) this.deps.logger.info({ replica: hello.replicaId }, 'replica disconnected');
@@ -150,8 +157,13 @@ class ReplicaSession {
         next = entries[entries.length - 1].position + 1;
         continue;
       }
-      const more = await feed.waitFor(next, AbortSignal.any([this.signal, AbortSignal.timeout(heartbeatMs)]));
-      if (!more && !this.signal.aborted) {
+      if (this.pinged) {
+        await this.send({ $case: 'heartbeat', value: { lastPosition: this.r.store.lastPosition, sentAtUnixMs: Date.now() } });
+        continue;
+      }
+      this.wake = new AbortController();
+      const more = await feed.waitFor(next, AbortSignal.any([this.signal, AbortSignal.timeout(heartbeatMs), this.wake.signal]));
+      if (!more && !this.signal.aborted && !this.pinged) {
         await this.send({ $case: 'heartbeat', value: { lastPosition: this.r.store.lastPosition, sentAtUnixMs: Date.now() } });
       }
     }
@@ -204,6 +216,7 @@ class ReplicaSession {
   }
 
   private send(message: ReplicateResponse['message']): Promise<void> {
-    return writeWithBackpressure(this.call, { term: this.term, message }, this.signal);
+    this.pinged = false;
+    return writeWithBackpressure(this.call, { term: this.term, sequence: this.echoes.stamp(), message }, this.signal);
   }
 }
