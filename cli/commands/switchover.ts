@@ -65,7 +65,8 @@ async function changePrimary(argv: string[], kind: 'switchover' | 'failover'): P
   });
   if (values.help) return (console.log(kind === 'switchover' ? SWITCHOVER_HELP : FAILOVER_HELP), 0);
   if (kind === 'switchover' && !values.to) throw new CliError('switchover needs --to NODE (see `shoal switchover --help`)');
-  if (kind === 'switchover' && values.force) throw new CliError('switchover takes no --force: a planned change never goes ahead without its quorum (see `shoal failover --help`)');
+  if (kind === 'switchover' && values.force)
+    throw new CliError('switchover takes no --force: a planned change never goes ahead without its quorum (see `shoal failover --help`)');
   const timeoutMs = intOption('--timeout', values.timeout);
   const { consul, cluster, config } = await connectCluster(values);
   const declared = await declaredStateNodes(consul, cluster, values.config === undefined ? undefined : config);
@@ -107,12 +108,20 @@ async function declaredStateNodes(
   if (topology) {
     const ids = stateNodeIdsOf(topology);
     const when = topology.writtenAtMs ? ` at ${new Date(topology.writtenAtMs).toISOString()}` : '';
-    return { stateNodeIds: ids, minAcks: topology.minAcks, source: `declared state nodes ${ids.join(', ')} (minAcks ${topology.minAcks}), published by ${topology.writtenBy || 'the control plane'}${when}` };
+    return {
+      stateNodeIds: ids,
+      minAcks: topology.minAcks,
+      source: `declared state nodes ${ids.join(', ')} (minAcks ${topology.minAcks}), published by ${topology.writtenBy || 'the control plane'}${when}`,
+    };
   }
   const none = `no declared topology in Consul (${topologyKey(cluster)}; the control plane publishes it)`;
   if (explicitConfig) {
     const ids = explicitConfig.nodes.filter((t) => t.type !== 'worker').flatMap(nodeIdsOf);
-    return { stateNodeIds: ids, minAcks: explicitConfig.sync.minAcks, source: `${none}: counting the state nodes --config declares, ${ids.join(', ')} (minAcks ${explicitConfig.sync.minAcks})` };
+    return {
+      stateNodeIds: ids,
+      minAcks: explicitConfig.sync.minAcks,
+      source: `${none}: counting the state nodes --config declares, ${ids.join(', ')} (minAcks ${explicitConfig.sync.minAcks})`,
+    };
   }
   return {
     minAcks: 1,

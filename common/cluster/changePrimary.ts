@@ -135,7 +135,18 @@ export function switchover(ctx: Ctx, to: string): Promise<PrimaryChange> {
       const targetPos = took.find((a) => a.member.id === to)?.pos;
       if (!targetPos) throw new PrimaryChangeError(`${to} did not take term ${term}`);
       steps.add(`${took.map((a) => a.member.id).join(', ')} took term ${term} (they now refuse term ${old.term})`);
-      const change = await handOver(ctx, steps, read, old, { member: target, pos: targetPos }, members, targetClient, `switchover from ${old.primaryId}`, deadline, term);
+      const change = await handOver(
+        ctx,
+        steps,
+        read,
+        old,
+        { member: target, pos: targetPos },
+        members,
+        targetClient,
+        `switchover from ${old.primaryId}`,
+        deadline,
+        term,
+      );
       fenced = false;
       return change;
     } catch (err) {

@@ -90,8 +90,16 @@ describe('a CLI failover when Consul dropped a declared replica', function () {
     assert.equal(await readTopology(c.consul.api, 'dropped'), undefined);
     const result = await runCli(['failover', '--cluster', 'dropped', '--config', c.configPath, '--timeout', '10000'], env());
     assert.equal(result.code, 1, result.stdout);
-    assert.match(result.stdout, new RegExp(`no declared topology in Consul \\(${topologyKey('dropped')}; .*\\): counting the state nodes --config declares, primary, replica-1, replica-2 \\(minAcks 1\\)`));
-    assert.match(result.stderr, /failover refused: only 1 of 2 replicas answered; with minAcks 1 at least 2 must, or an acknowledged write could be lost \(not reached: replica-2\)/);
+    assert.match(
+      result.stdout,
+      new RegExp(
+        `no declared topology in Consul \\(${topologyKey('dropped')}; .*\\): counting the state nodes --config declares, primary, replica-1, replica-2 \\(minAcks 1\\)`,
+      ),
+    );
+    assert.match(
+      result.stderr,
+      /failover refused: only 1 of 2 replicas answered; with minAcks 1 at least 2 must, or an acknowledged write could be lost \(not reached: replica-2\)/,
+    );
     assert.equal((await readLeader(c.consul.api, 'dropped')).record?.primaryId, 'primary', 'nothing changed');
   });
 
@@ -191,7 +199,10 @@ describe('a fenced primary whose fence runs out', function () {
     await waitFor('a write acknowledged after the fence', async () => (await put(c, 'primary', 'after-fence').catch(() => undefined))?.result?.term === 1, {
       timeoutMs: 10_000,
     });
-    const r = await unaryCall<{ found: boolean }>((m, o, cb) => c.node('primary').state.get({ key: 'while-fenced', minPosition: 0, consistency: ReadConsistency.READ_CONSISTENCY_DEFAULT }, m, o, cb), Date.now() + 3000);
+    const r = await unaryCall<{ found: boolean }>(
+      (m, o, cb) => c.node('primary').state.get({ key: 'while-fenced', minPosition: 0, consistency: ReadConsistency.READ_CONSISTENCY_DEFAULT }, m, o, cb),
+      Date.now() + 3000,
+    );
     assert.equal(r.found, false, 'the refused write was not written');
   });
 

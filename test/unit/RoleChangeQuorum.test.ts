@@ -29,7 +29,12 @@ describe('RoleChangeQuorum', function () {
     const listedOnly = new RoleChangeQuorum({ listed: ['primary', 'replica-1'], declared: [], exclude: 'primary', minAcks: 1 });
     assert.equal(listedOnly.shortOf(['replica-1']), undefined, 'only what Consul lists: one replica, and it answered');
 
-    const declared = new RoleChangeQuorum({ listed: ['primary', 'replica-1'], declared: ['primary', 'replica-1', 'replica-2'], exclude: 'primary', minAcks: 1 });
+    const declared = new RoleChangeQuorum({
+      listed: ['primary', 'replica-1'],
+      declared: ['primary', 'replica-1', 'replica-2'],
+      exclude: 'primary',
+      minAcks: 1,
+    });
     assert.deepEqual(declared.expected, ['replica-1', 'replica-2']);
     assert.equal(declared.needed, 2);
     assert.equal(
@@ -45,7 +50,12 @@ describe('RoleChangeQuorum', function () {
   });
 
   it('promotes with one answering replica in the asynchronous mode, and says so when none answers', function () {
-    const q = new RoleChangeQuorum({ listed: ['primary', 'replica-1', 'replica-2'], declared: ['primary', 'replica-1', 'replica-2'], exclude: 'primary', minAcks: 0 });
+    const q = new RoleChangeQuorum({
+      listed: ['primary', 'replica-1', 'replica-2'],
+      declared: ['primary', 'replica-1', 'replica-2'],
+      exclude: 'primary',
+      minAcks: 0,
+    });
     assert.equal(q.shortOf(['replica-2']), undefined);
     assert.match(q.shortOf([])!, /with minAcks 0 \(asynchronous, the lossy mode: one answering replica is enough\) at least 1 must/);
     assert.match(q.risk([]), /writes the old primary acknowledged alone \(minAcks 0\) are lost/);

@@ -104,7 +104,10 @@ export class WriteFence {
       if (await this.check.recordNamesUs(this.term)) return this.confirmed('the leader record');
       this.logger.warn({ term: this.term }, 'fence ended, but the leader record no longer names this node in its term: not writing');
     } catch (err) {
-      this.logger.warn({ term: this.term, err: (err as Error).message }, 'fence ended and Consul cannot be read: not writing until it or the replicas confirm this primary');
+      this.logger.warn(
+        { term: this.term, err: (err as Error).message },
+        'fence ended and Consul cannot be read: not writing until it or the replicas confirm this primary',
+      );
     }
     // Replicas may have been heard while Consul was asked.
     return !this.unconfirmed || this.replicasConfirm() ? this.confirmed('replicas') : false;

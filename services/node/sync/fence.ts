@@ -5,7 +5,8 @@ import { notPrimary, replicationOf } from './primaryRedirect';
 
 /** Fences the primary for a switchover, or lifts the fence of one that aborted (see WriteFence). */
 export async function fence(deps: SyncDeps, request: FenceRequest): Promise<FenceResponse> {
-  if (!request.lift && (request.timeoutMs < 100 || request.timeoutMs > 60_000)) throw invalidArgument(`timeout_ms must be from 100 to 60000, got ${request.timeoutMs}`);
+  if (!request.lift && (request.timeoutMs < 100 || request.timeoutMs > 60_000))
+    throw invalidArgument(`timeout_ms must be from 100 to 60000, got ${request.timeoutMs}`);
   const r = replicationOf(deps, 'Fence');
   const writer = r.writer;
   if (r.role !== 'primary' || !writer) throw notPrimary(deps, 'Fence');
