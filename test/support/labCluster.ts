@@ -108,12 +108,7 @@ export class LabCluster {
     ).catch(() => undefined);
     if (!views) return false;
     const addresses = servers.map((s) => s.address);
-    return views.every(
-      (v) =>
-        v.leader !== '' &&
-        v.leader === views[0].leader &&
-        addresses.every((a) => v.peers.some((p) => p.split(':')[0] === a)),
-    );
+    return views.every((v) => v.leader !== '' && v.leader === views[0].leader && addresses.every((a) => v.peers.some((p) => p.split(':')[0] === a)));
   }
 
   /**
