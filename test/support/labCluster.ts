@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { StateClient } from '../../common/client/StateClient';
 import { unaryCall } from '../../common/client/grpcCall';
@@ -7,6 +8,14 @@ import { type LeaderRecord, readLeader } from '../../common/cluster/leaderRecord
 import { ConsulApi } from '../../common/consul/ConsulApi';
 import { declaredNodeIds, parseClusterConfig } from '../../common/config/clusterConfig';
 import { waitFor } from '../../common/time/waitFor';
+import { REPO_ROOT } from '../../common/paths';
+import type { HistoryEvent, KeyValue } from '../../common/history/event';
+import { HistoryRecorder } from '../../common/history/HistoryRecorder';
+import { RecordedStateClient } from '../../common/history/RecordedStateClient';
+import { checkAckedWrites } from '../../common/history/checkAckedWrites';
+import { checkReadValues } from '../../common/history/checkReadValues';
+import { checkOneWriterPerTerm } from '../../common/history/checkOneWriterPerTerm';
+import { problemsOf } from '../../common/history/verdict';
 import { HostAgentClient } from '../../control-plane/placement/HostAgentClient';
 import { decisionLogKey } from '../../control-plane/events/DecisionLog';
 import { MemberHealth, NodeRole } from '../../gen/shoal/v1/node';
@@ -172,21 +181,38 @@ export interface AckedWrite {
   atMs: number;
 }
 
+export interface AckedWriterOptions {
+  /** The history its operations go to, shared with a scenario's other clients. @default one of its own */
+  recorder?: HistoryRecorder;
+  /** Where stop() and check() save the history. @default test-output/history/<prefix>.jsonl */
+  historyFile?: string;
+}
+
 /**
  * Sequential writes of unique keys from one client, as fast as they are acknowledged, each
- * acknowledged one recorded. `check` proves afterwards that every acknowledged write is on the
- * primary, and that no two nodes acknowledged writes in one term.
+ * one an operation in a history (`recorder`, saved to `historyFile`) and each acknowledged one
+ * also listed in `acked`. `check` reads every key back from the primary and judges the history:
+ * every acknowledged write is there, no read shows a value never written, and no two nodes
+ * acknowledged writes in one term or in overlapping time.
  */
 export class AckedWriter {
   readonly acked: AckedWrite[] = [];
   failed = 0;
+  readonly recorder: HistoryRecorder;
+  readonly historyFile: string;
+  private readonly client: RecordedStateClient;
   private stopped = false;
   private loop: Promise<void> | undefined;
 
   constructor(
     private readonly state: StateClient,
     private readonly prefix: string,
-  ) {}
+    opts: AckedWriterOptions = {},
+  ) {
+    this.recorder = opts.recorder ?? new HistoryRecorder();
+    this.client = new RecordedStateClient(state, this.recorder, `writer ${prefix}`);
+    this.historyFile = opts.historyFile ?? join(REPO_ROOT, 'test-output', 'history', `${prefix.replace(/[^\w.-]+/g, '_')}.jsonl`);
+  }
 
   start(): this {
     this.loop = (async () => {
@@ -194,7 +220,7 @@ export class AckedWriter {
         const key = `${this.prefix}/${i}`;
         const value = `v${i}`;
         try {
-          const r = await this.state.put(key, Buffer.from(value));
+          const r = await this.client.write(key, value);
           this.acked.push({ key, value, term: r.term, position: r.position, address: this.state.primaryAddress ?? '', atMs: Date.now() });
         } catch {
           this.failed += 1;
@@ -225,28 +251,40 @@ export class AckedWriter {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.loop;
+    this.recorder.save(this.historyFile);
+  }
+
+  /** The history of this writer's keys (a shared recorder also holds other clients'). */
+  history(): HistoryEvent[] {
+    return this.recorder.history.filter((e) => e.key.startsWith(`${this.prefix}/`));
   }
 
   /**
-   * Problems with the history, empty when none: an acknowledged write missing from (or
-   * different on) the primary, writes of one term acknowledged through two addresses, or
-   * acknowledgements out of log order.
+   * Problems with the history, empty when none: after a final read of every key it wrote (from
+   * the primary, recorded too), the checkers' problems (an acknowledged write lost or replaced,
+   * a read of a value never written, two nodes acknowledging in one term or an old term
+   * acknowledged after a newer one), and acknowledgements out of log order. Call after stop().
    */
   async check(): Promise<string[]> {
     const problems: string[] = [];
-    const byTerm = new Map<number, Set<string>>();
-    for (const w of this.acked) byTerm.set(w.term, (byTerm.get(w.term) ?? new Set()).add(w.address));
-    for (const [term, addresses] of byTerm) if (addresses.size > 1) problems.push(`term ${term} was acknowledged by ${[...addresses].join(' and ')}`);
     for (let i = 1; i < this.acked.length; i++) {
       const [a, b] = [this.acked[i - 1], this.acked[i]];
       if (b.term < a.term || (b.term === a.term && b.position <= a.position))
         problems.push(`${b.key} (term ${b.term}, position ${b.position}) was acknowledged after ${a.key} (term ${a.term}, position ${a.position})`);
     }
-    for (const w of this.acked) {
-      const got = await this.state.get(w.key);
-      if (!got.found) problems.push(`${w.key}, acknowledged in term ${w.term}, is lost`);
-      else if (got.value.toString() !== w.value) problems.push(`${w.key} reads ${got.value.toString()}, not the acknowledged ${w.value}`);
+    const finalReads = new Map<string, KeyValue>();
+    const reader = new RecordedStateClient(this.state, this.recorder, `final reads ${this.prefix}`);
+    for (const key of new Set(this.history().map((e) => e.key))) {
+      try {
+        const r = await reader.read(key);
+        finalReads.set(key, r.found ? r.value.toString('utf8') : null);
+      } catch (err) {
+        problems.push(`${key} could not be read back from the primary: ${(err as Error).message}`);
+      }
     }
+    this.recorder.save(this.historyFile);
+    const history = this.history();
+    problems.push(...problemsOf([checkAckedWrites(history, finalReads), checkReadValues(history), checkOneWriterPerTerm(history)]));
     return problems;
   }
 }
