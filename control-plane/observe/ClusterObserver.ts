@@ -73,7 +73,11 @@ export class ClusterObserver {
   watchNode(id: string, address: string): void {
     const existing = this.streams.get(id);
     if (existing) existing.retarget(address);
-    else this.streams.set(id, new NodeStream(id, address, this.opts.samplePeriodMs, this.opts.failoverAfterMs, (s, what, reason) => this.onStream(s, what, reason)));
+    else
+      this.streams.set(
+        id,
+        new NodeStream(id, address, this.opts.samplePeriodMs, this.opts.failoverAfterMs, (s, what, reason) => this.onStream(s, what, reason)),
+      );
   }
 
   start(): void {

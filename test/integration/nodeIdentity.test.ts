@@ -47,7 +47,10 @@ describe('a primary restarted without its data', function () {
       assert.equal(position.role, REPLICA, 'it waits as a replica');
       assert.notEqual(position.storeId, before.storeId);
 
-      const refused = await unaryCall((m, o, cb) => c.node('primary').state.put({ key: 'identity/on-empty', value: Buffer.from('x') }, m, o, cb), Date.now() + 3000).then(
+      const refused = await unaryCall(
+        (m, o, cb) => c.node('primary').state.put({ key: 'identity/on-empty', value: Buffer.from('x') }, m, o, cb),
+        Date.now() + 3000,
+      ).then(
         () => undefined,
         (err: ServiceError) => err,
       );
@@ -61,7 +64,9 @@ describe('a primary restarted without its data', function () {
         'the leader record is untouched',
       );
 
-      const failover = await runCli(['failover', '--cluster', 'identity', '--config', c.configPath, '--timeout', '10000'], { CONSUL_HTTP_ADDR: c.consul.address });
+      const failover = await runCli(['failover', '--cluster', 'identity', '--config', c.configPath, '--timeout', '10000'], {
+        CONSUL_HTTP_ADDR: c.consul.address,
+      });
       assert.equal(failover.code, 0, failover.stdout + failover.stderr);
       const after = (await readLeader(c.consul.api, 'identity')).record!;
       assert.notEqual(after.primaryId, 'primary', 'a replica with the data is promoted');

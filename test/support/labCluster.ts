@@ -120,9 +120,7 @@ export class LabCluster {
         }
       }),
     );
-    const whole = views.every(
-      (v) => v.leader !== '' && v.leader === views[0].leader && addresses.every((a) => v.peers.some((p) => p.split(':')[0] === a)),
-    );
+    const whole = views.every((v) => v.leader !== '' && v.leader === views[0].leader && addresses.every((a) => v.peers.some((p) => p.split(':')[0] === a)));
     return { whole, views: views.map((v) => v.text) };
   }
 
@@ -157,7 +155,15 @@ export class LabCluster {
           const consul = whole ? 'Consul whole' : `Consul not whole (${views.join('; ')})`;
           const record = await this.leader().catch((err: Error) => err.message);
           const nodes = (await this.topology().catch(() => undefined))?.nodes.map((n) =>
-            [n.id, NodePhase[n.phase], n.host, n.streamConnected ? 'streaming' : 'no stream', MemberHealth[n.health], `term ${n.term}`, NodeRole[n.observedRole]].join(' '),
+            [
+              n.id,
+              NodePhase[n.phase],
+              n.host,
+              n.streamConnected ? 'streaming' : 'no stream',
+              MemberHealth[n.health],
+              `term ${n.term}`,
+              NodeRole[n.observedRole],
+            ].join(' '),
           );
           return `${consul}; leader record: ${typeof record === 'string' ? record : `${record.primaryId} term ${record.term}`}; nodes: ${JSON.stringify(nodes)}`;
         },
