@@ -14,18 +14,26 @@ const run = promisify(execFile);
 // Short leases, so events held by a worker on a lost host go to another within seconds.
 const EVENTS = { leaseMs: 6000, maxAttempts: 5, handlerTimeout: 5000, concurrency: 4, dedupeWindow: 120000 };
 
-/** A Get on `address` from inside `namespace` (a client on that host): the status code and message it got. */
-async function readFromInside(namespace: string, address: string, key: string): Promise<{ code: number; details: string }> {
+interface InsideRead {
+  code: number;
+  details: string;
+  found?: boolean;
+  term?: number;
+  mayBeStale?: boolean;
+}
+
+/** A Get on `address` in a read mode from inside `namespace` (a client on that host): what it got. */
+async function readFromInside(namespace: string, address: string, key: string, mode: 'default' | 'consistent' | 'stale' = 'default'): Promise<InsideRead> {
   const { stdout } = await run(
     'ip',
-    ['netns', 'exec', namespace, process.execPath, '--import', 'tsx', join(REPO_ROOT, 'test/support/labRead.ts'), address, key],
+    ['netns', 'exec', namespace, process.execPath, '--import', 'tsx', join(REPO_ROOT, 'test/support/labRead.ts'), address, key, mode],
     {
       cwd: REPO_ROOT,
       timeout: 10_000,
       encoding: 'utf8',
     },
   );
-  return JSON.parse(stdout) as { code: number; details: string };
+  return JSON.parse(stdout) as InsideRead;
 }
 
 // Scenarios 2, 5 and 8 of issue 14: a host vanishes (all its links down, no socket closes).
@@ -64,6 +72,26 @@ describe('lab: a host vanishes (root)', function () {
         { timeoutMs: 15_000, intervalMs: 250 },
       );
       assert.match(refused.details, /lease|not the primary|primary/i, `refused with a reason: ${refused.details}`);
+      // The read modes there (issue 15, scenario 2): consistent fails too; stale answers and says so.
+      const key = writer.acked[0].key;
+      const consistent = await readFromInside(lab.host(oldHost).namespace, before.primaryAddress, key, 'consistent');
+      assert.notEqual(consistent.code, 0, `a consistent read on the isolated old primary fails: ${JSON.stringify(consistent)}`);
+      const stale = await readFromInside(lab.host(oldHost).namespace, before.primaryAddress, key, 'stale');
+      assert.equal(stale.code, 0, `a stale read is answered there: ${stale.details}`);
+      assert.equal(stale.found, true);
+      assert.equal(stale.mayBeStale, true, 'and says it may be stale');
+      assert.equal(stale.term, before.term, 'at the old term');
+      // Outside, the new primary serves all three.
+      for (const consistency of ['default', 'consistent'] as const) {
+        const r = await state.get(key, { consistency, deadlineMs: 5000 });
+        assert.ok(r.found && r.term === after.term, `a ${consistency} read from outside is answered by the new primary in term ${after.term}`);
+      }
+      const replica = (await lab.cluster.topology()).nodes.find(
+        (n) => n.id !== after.primaryId && n.id !== before.primaryId && n.observedRole === NodeRole.NODE_ROLE_REPLICA,
+      );
+      assert.ok(replica, 'a replica outside the isolated host');
+      const fromReplica = await state.get(key, { consistency: 'stale', address: replica.grpcAddress, deadlineMs: 5000 });
+      assert.ok(fromReplica.found, 'a stale read from outside is answered by a replica');
 
       await lab.heal();
       await waitFor(

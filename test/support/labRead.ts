@@ -1,16 +1,25 @@
-// Run inside a lab host's namespace (test/lab): one State.Get on `address`, printed as
-// {"code": <gRPC status>, "details": "..."} (code 0 when it answered). A client on that host.
+// Run inside a lab host's namespace (test/lab): one State.Get on `address` in a read mode
+// (default, consistent or stale; default when not given), printed as
+// {"code": <gRPC status>, "details": "...", "found": …, "term": …, "mayBeStale": …} (code 0 when
+// it answered). A client on that host.
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { ReadConsistency, StateClient } from '../../gen/shoal/v1/state';
+import { type GetResponse, ReadConsistency, StateClient } from '../../gen/shoal/v1/state';
 
-const [address, key] = process.argv.slice(2);
+const MODES: Record<string, ReadConsistency> = {
+  default: ReadConsistency.READ_CONSISTENCY_DEFAULT,
+  consistent: ReadConsistency.READ_CONSISTENCY_CONSISTENT,
+  stale: ReadConsistency.READ_CONSISTENCY_STALE,
+};
+
+const [address, key, mode = 'default'] = process.argv.slice(2);
 const client = new StateClient(address, credentials.createInsecure());
 client.get(
-  { key, minPosition: 0, consistency: ReadConsistency.READ_CONSISTENCY_DEFAULT },
+  { key, minPosition: 0, consistency: MODES[mode] },
   new Metadata(),
   { deadline: Date.now() + 1500 },
-  (err: ServiceError | null) => {
-    process.stdout.write(JSON.stringify({ code: err ? err.code : 0, details: err ? err.details : '' }) + '\n');
+  (err: ServiceError | null, res?: GetResponse) => {
+    const answer = err ? { code: err.code, details: err.details } : { code: 0, details: '', found: res!.found, term: res!.term, mayBeStale: res!.mayBeStale };
+    process.stdout.write(JSON.stringify(answer) + '\n');
     client.close();
     process.exit(0);
   },
