@@ -1,58 +1,19 @@
 // Acknowledged Put throughput and latency at concurrency 1 and 64 with minAcks 0 and 1 (and
 // fsync "batch" for comparison), replication lag at steady load, and a bare grpc-js echo on
 // the same machine for scale. Prints figures; asserts nothing. Run: npm run bench -- replication
+// (then the read modes, readModes.ts; `-- read-modes` runs those alone)
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Client, credentials, Metadata } from '@grpc/grpc-js';
 import { StateCluster } from '../test/support/stateCluster';
 import { echoService } from './echoService';
-import { histogramBuckets, histogramQuantile, percentile } from './stats';
+import { readModes } from './readModes';
+import { LOAD_SECONDS, type LoadResult, load, round } from './load';
+import { histogramBuckets, histogramQuantile } from './stats';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const VALUE = Buffer.alloc(100, 'v');
 /** The steady load replication lag is measured at. */
 const STEADY_PER_SECOND = 500;
-
-interface LoadResult {
-  concurrency: number;
-  callsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  errors: number;
-}
-
-/** Runs `call` from `concurrency` loops for SECONDS; latency per call. */
-async function load(concurrency: number, call: (i: number) => Promise<unknown>): Promise<LoadResult> {
-  const end = performance.now() + SECONDS * 1000;
-  const latencies: number[] = [];
-  let errors = 0;
-  let n = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) {
-        const started = performance.now();
-        try {
-          await call(n++);
-          latencies.push(performance.now() - started);
-        } catch {
-          errors += 1;
-        }
-      }
-    }),
-  );
-  latencies.sort((a, b) => a - b);
-  return {
-    concurrency,
-    callsPerSecond: Math.round(latencies.length / SECONDS),
-    p50Ms: round(percentile(latencies, 50)),
-    p99Ms: round(percentile(latencies, 99)),
-    errors,
-  };
-}
-
-function round(n: number): number {
-  return Math.round(n * 100) / 100;
-}
 
 async function bareEcho(concurrency: number): Promise<LoadResult> {
   const server = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'echoServer.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -78,7 +39,7 @@ async function bareEcho(concurrency: number): Promise<LoadResult> {
 
 /** Puts at a fixed rate, well below saturation: replication lag without queueing behind a full machine. */
 async function steady(call: (i: number) => Promise<unknown>, perSecond: number): Promise<number> {
-  const total = perSecond * SECONDS;
+  const total = perSecond * LOAD_SECONDS;
   const started = performance.now();
   const pending: Promise<unknown>[] = [];
   for (let i = 0; i < total; i++) {
@@ -129,7 +90,7 @@ async function puts(minAcks: number, fsync: 'always' | 'batch'): Promise<{ runs:
 export async function replication(): Promise<Record<string, unknown>> {
   const echo = await bareEcho(64);
   console.log(`bare grpc-js unary echo (100 B), concurrency 64: ${echo.callsPerSecond} calls/s, p50 ${echo.p50Ms} ms, p99 ${echo.p99Ms} ms`);
-  const results: Record<string, unknown> = { seconds: SECONDS, valueBytes: VALUE.length, bareEcho: echo };
+  const results: Record<string, unknown> = { seconds: LOAD_SECONDS, valueBytes: VALUE.length, bareEcho: echo };
   for (const [minAcks, fsync] of [
     [0, 'always'],
     [1, 'always'],
@@ -150,5 +111,6 @@ export async function replication(): Promise<Record<string, unknown>> {
   const ratio = round((semiSync / echo.callsPerSecond) * 100);
   console.log(`minAcks 1 at concurrency 64 is ${ratio}% of the bare echo's throughput (target: at least 60%)`);
   results.semiSyncToEchoPercent = ratio;
+  results.readModes = await readModes();
   return results;
 }

@@ -8,6 +8,7 @@ import { killAll } from '../test/support/processRegistry';
 import { clusterUp } from './clusterUp';
 import { dashboard } from './dashboard';
 import { replication } from './replication';
+import { readModes } from './readModes';
 import { events } from './events';
 import { scale } from './scale';
 import { store } from './store';
@@ -17,6 +18,7 @@ import { labFailover, labHeal } from './labFailover';
 const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'cluster-up': clusterUp,
   replication,
+  'read-modes': async () => ({ ...(await readModes()) }),
   failover,
   heal,
   handover,
