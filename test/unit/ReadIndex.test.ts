@@ -39,8 +39,8 @@ describe('ReadIndex: batched leadership confirmations for consistent reads', fun
 });
 
 describe('ReplicaEchoes: sequences the primary sends and replicas echo', function () {
-  it('confirms a round once a majority of the declared replicas echo a message sent after it began', async function () {
-    const echoes = new ReplicaEchoes({ declaredReplicas: 3, keepMs: 1000 });
+  it('confirms a round once the needed replicas echo a message sent after it began', async function () {
+    const echoes = new ReplicaEchoes({ needed: 2, keepMs: 1000 });
     const old = echoes.stamp();
     let pinged = 0;
     echoes.onPing(() => (pinged += 1));
@@ -54,22 +54,22 @@ describe('ReplicaEchoes: sequences the primary sends and replicas echo', functio
     const fresh = echoes.stamp();
     echoes.echo('r1', fresh);
     await new Promise((r) => setImmediate(r));
-    assert.equal(confirmed, false, 'one of three is not a majority');
+    assert.equal(confirmed, false, 'one echo is not the two needed');
     echoes.echo('r3', fresh);
     await round;
   });
 
   it('returns when an echoed message was sent, for the lease; nothing for one never sent', function () {
     let now = 1000;
-    const echoes = new ReplicaEchoes({ declaredReplicas: 1, keepMs: 500, now: () => now });
+    const echoes = new ReplicaEchoes({ needed: 1, keepMs: 500, now: () => now });
     const s = echoes.stamp();
     now = 1300;
     assert.equal(echoes.echo('r1', s), 1000, 'the lease counts from the send, not the answer');
     assert.equal(echoes.echo('r1', s + 5), undefined);
   });
 
-  it('ends a round that gets no majority with the signal’s reason', async function () {
-    const echoes = new ReplicaEchoes({ declaredReplicas: 2, keepMs: 1000 });
+  it('ends a round that gets too few echoes with the signal’s reason', async function () {
+    const echoes = new ReplicaEchoes({ needed: 2, keepMs: 1000 });
     await assert.rejects(echoes.confirm(AbortSignal.timeout(20)), /timeout|aborted/i);
   });
 });

@@ -3,6 +3,15 @@ export function majorityOf(n: number): number {
   return Math.floor(n / 2) + 1;
 }
 
+/**
+ * How many of `n` declared replicas must still hear a primary for it to keep its lease: enough
+ * that a majority of them (what the control plane needs to fail it over) cannot at the same time
+ * have lost it — n − majority + 1, so 1 of 2, 2 of 3 or 4.
+ */
+export function leaseQuorum(n: number): number {
+  return n - majorityOf(n) + 1;
+}
+
 export interface PrimaryLeaseOptions {
   /** sync.primaryLease, ms. */
   leaseMs: number;
@@ -15,11 +24,11 @@ export interface PrimaryLeaseOptions {
 /**
  * Whether a primary may still act as one. A primary cut off from everyone cannot know it was
  * replaced, so it holds its lease only while, within leaseMs, it has heard from Consul (a read
- * of the leader record that still names it in its term) or from a majority of the replicas the
- * config declares: the control plane fails over only when it and a majority of the replicas
- * lost the primary for controlPlane.failoverAfter, longer than the lease (the config refuses
- * otherwise), so one of the two still seeing it means no failover has happened behind its back
- * within the lease. Each renewal counts from when its question was sent (the Consul read, the
+ * of the leader record that still names it in its term) or from leaseQuorum of the replicas
+ * the config declares: the control plane fails over only when it and a majority of the
+ * replicas lost the primary for controlPlane.failoverAfter, longer than the lease (the config
+ * refuses otherwise), and a majority cannot have lost it while leaseQuorum of them hear it, so
+ * no failover has happened behind its back within the lease. Each renewal counts from when its question was sent (the Consul read, the
  * Replicate message a replica's ack echoes), never from when the answer came. With no declared
  * replica the replica half is always met (nobody could be promoted in its place). The lease
  * starts held: becoming primary follows a read of the record naming this node.
@@ -48,17 +57,17 @@ export class PrimaryLease {
     this.replicaAt.set(replicaId, Math.max(this.replicaAt.get(replicaId) ?? -Infinity, sentAtMs));
   }
 
-  /** When a majority of the declared replicas had last all been heard from; -Infinity when not yet. */
-  private majorityAt(): number {
+  /** When leaseQuorum of the declared replicas had last all been heard from; -Infinity when not yet. */
+  private quorumAt(): number {
     const n = this.opts.declaredReplicas;
     if (n === 0) return Infinity;
     const latest = [...this.replicaAt.values()].sort((a, b) => b - a);
-    return latest[majorityOf(n) - 1] ?? -Infinity;
+    return latest[leaseQuorum(n) - 1] ?? -Infinity;
   }
 
-  /** How long since the lease was last renewed by either half, ms (0 while a majority is trivially met). */
+  /** How long since the lease was last renewed by either half, ms (0 while the replica half is trivially met). */
   silenceMs(): number {
-    const renewed = Math.max(this.consulAt, this.majorityAt());
+    const renewed = Math.max(this.consulAt, this.quorumAt());
     return renewed === Infinity ? 0 : Math.max(0, this.now() - renewed);
   }
 

@@ -1,11 +1,9 @@
-import { majorityOf } from './PrimaryLease';
-
 /**
  * On the primary, for its term: every Replicate message it sends carries a growing sequence,
  * and each replica's ack echoes the highest one it had received. An echo of sequence s proves
  * the replica still followed this primary in its term after s was sent, which is what the lease
  * counts from (sent, not received: a slow answer must not stretch the lease) and what confirms a
- * read index: a round is confirmed once a majority of the declared replicas echo a sequence sent
+ * read index: a round is confirmed once `needed` replicas echo a sequence sent
  * after the round began.
  */
 export class ReplicaEchoes {
@@ -19,7 +17,12 @@ export class ReplicaEchoes {
 
   constructor(
     private readonly opts: {
-      declaredReplicas: number;
+      /**
+       * How many replicas must echo a message sent after a round began to confirm it: enough
+       * that no role change can have had its quorum take a newer term meanwhile
+       * (RoleChangeQuorum.ts stillPrimaryQuorum).
+       */
+      needed: number;
       /** Sent times older than this are forgotten: an echo of them could not renew the lease. */
       keepMs: number;
       now?: () => number;
@@ -57,7 +60,7 @@ export class ReplicaEchoes {
   }
 
   /**
-   * One confirmation round: every stream sends a message now, and this resolves once a majority
+   * One confirmation round: every stream sends a message now, and this resolves once `needed`
    * of the declared replicas have echoed one sent after the round began; rejects with the
    * signal's reason when it aborts first.
    */
@@ -90,7 +93,7 @@ export class ReplicaEchoes {
   }
 
   private settle(): void {
-    const needed = majorityOf(this.opts.declaredReplicas);
+    const { needed } = this.opts;
     const still = [];
     for (const w of this.waiters) {
       if (this.echoedSince(w.from) >= needed) w.resolve();

@@ -44,7 +44,7 @@ export interface ReplicationOptions {
   address: () => string;
   /** The role the config gives: the primary bootstraps the cluster's first term. */
   initialRole: 'primary' | 'replica';
-  /** The state nodes the config declares besides this one: the replicas whose majority renews a primary's lease. */
+  /** The state nodes the config declares besides this one: the replicas that renew a primary's lease (PrimaryLease.leaseQuorum) and confirm its reads. */
   declaredReplicas: number;
   logger: Logger;
   events: ReplicationEvents;
@@ -191,7 +191,8 @@ export class Replication {
 
   /**
    * Confirms with a quorum that this node is still the primary in its term, for a linearizable
-   * read (ReadIndex.ts batches the rounds): a majority of the declared replicas echo a message
+   * read (ReadIndex.ts batches the rounds): stillPrimaryQuorum of the declared replicas (enough
+   * that no role change's quorum can have taken a newer term meanwhile) echo a message
    * sent after the read arrived, or, with none declared, Consul's leader record names this node
    * in its term. UNAVAILABLE when that does not happen within sync.primaryLease.
    */
@@ -218,7 +219,9 @@ export class Replication {
     try {
       await echoes.confirm(AbortSignal.timeout(withinMs));
     } catch {
-      throw unconfirmed(`a majority of the ${this.opts.declaredReplicas} declared replicas did not answer within ${withinMs} ms (sync.primaryLease)`);
+      throw unconfirmed(
+        `${stillPrimaryQuorum(this.opts.declaredReplicas, this.opts.sync.minAcks)} of the ${this.opts.declaredReplicas} declared replicas did not answer within ${withinMs} ms (sync.primaryLease)`,
+      );
     }
   }
 
@@ -232,7 +235,7 @@ export class Replication {
     if (this.current !== 'primary' || !lease || lease.held()) return;
     throw new DomainError(
       'unavailable',
-      `primary ${this.opts.nodeId} has heard from neither Consul nor a majority of its replicas for ${lease.silenceMs()} ms (sync.primaryLease ${lease.leaseMs} ms): it may have been replaced`,
+      `primary ${this.opts.nodeId} has heard from neither Consul nor enough of its replicas for ${lease.silenceMs()} ms (sync.primaryLease ${lease.leaseMs} ms): it may have been replaced`,
       { [WRITTEN_METADATA_KEY]: 'false' },
     );
   }
@@ -263,7 +266,7 @@ export class Replication {
     else
       this.opts.logger.warn(
         { term: this.term, silenceMs: lease.silenceMs(), primaryLeaseMs: lease.leaseMs },
-        'lost the primary lease: heard from neither Consul nor a majority of the replicas; refusing reads and event leases until one answers',
+        'lost the primary lease: heard from neither Consul nor enough of the replicas; refusing reads and event leases until one answers',
       );
   }
 
@@ -390,7 +393,7 @@ export class Replication {
       replicasToConfirm: stillPrimaryQuorum(this.opts.declaredReplicas, this.opts.sync.minAcks),
     });
     this.leaseRef = new PrimaryLease({ leaseMs: this.opts.sync.primaryLease, declaredReplicas: this.opts.declaredReplicas });
-    const echoes = new ReplicaEchoes({ declaredReplicas: this.opts.declaredReplicas, keepMs: this.opts.sync.primaryLease });
+    const echoes = new ReplicaEchoes({ needed: stillPrimaryQuorum(this.opts.declaredReplicas, this.opts.sync.minAcks), keepMs: this.opts.sync.primaryLease });
     this.echoesRef = echoes;
     this.readIndexRef = new ReadIndex(() => this.confirmRound(term, echoes));
     this.leaseWasHeld = true;
