@@ -24,7 +24,7 @@ describe('the primary lease, and Promote of another start', function () {
     assert.equal(err.code, status.UNAVAILABLE);
     assert.match(
       err.details,
-      /primary primary has heard from neither Consul nor a majority of its replicas for \d+ ms \(sync.primaryLease 300 ms\): it may have been replaced/,
+      /primary primary has heard from neither Consul nor enough of its replicas for \d+ ms \(sync.primaryLease 300 ms\): it may have been replaced/,
     );
     assert.equal(err.metadata.get(WRITTEN_METADATA_KEY)[0], 'false');
 
