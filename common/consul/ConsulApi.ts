@@ -296,14 +296,6 @@ export class ConsulApi {
     return typeof leader === 'string' ? leader : '';
   }
 
-  /** The Raft peers (server host:port) as the agent's servers list them; throws when it cannot be reached. */
-  async peers(timeoutMs = 2000): Promise<string[]> {
-    const peers: unknown = await this.anyAgent(timeoutMs, (client, timeout) =>
-      client.status.peers({ timeout } as unknown as Parameters<Consul['status']['peers']>[0]),
-    );
-    return Array.isArray(peers) ? peers.filter((p): p is string => typeof p === 'string') : [];
-  }
-
   /** True when the agent answers and its cluster has a leader. */
   async isReachable(timeoutMs = 2000): Promise<boolean> {
     try {

@@ -20,7 +20,7 @@ import { HostAgentClient } from '../../control-plane/placement/HostAgentClient';
 import { decisionLogKey } from '../../control-plane/events/DecisionLog';
 import { MemberHealth, NodeRole } from '../../gen/shoal/v1/node';
 import { ClusterEvent, type GetTopologyResponse, NodePhase, ScaleClient } from '../../gen/shoal/v1/scale';
-import { consulServers, type LabLayout } from '../../lab/layout';
+import { consulServers, type LabHost, type LabLayout } from '../../lab/layout';
 import type { AgentProcess } from '../../common/lab/hostAgentProtocol';
 import { type TestLabOptions, useLab } from './lab';
 
@@ -32,17 +32,15 @@ import { type TestLabOptions, useLab } from './lab';
 export class LabCluster {
   readonly consul: ConsulApi;
 
-  /** Each Consul server on its own, for consulViews. */
-  private readonly servers: { name: string; address: string; api: ConsulApi }[];
+  /** The Consul servers, each asked on its own by consulViews. */
+  private readonly servers: LabHost[];
   /** How many nodes the lab's cluster config declares. */
   private readonly declaredCount: number;
 
   constructor(readonly layout: LabLayout) {
     const [first, ...rest] = consulServers(layout).map((h) => h.consulHttp);
     this.consul = new ConsulApi(first, { fallbackAddresses: rest, maxTimeoutMs: 1000 });
-    // One client per server for the whole run: each client keeps its own keep-alive sockets,
-    // and Consul resets a client address's connections past 200 (limits.http_max_conns_per_client).
-    this.servers = consulServers(layout).map((s) => ({ name: s.name, address: s.address, api: new ConsulApi(s.consulHttp, { maxTimeoutMs: 1000 }) }));
+    this.servers = consulServers(layout);
     this.declaredCount = declaredNodeIds(parseClusterConfig(JSON.parse(readFileSync(layout.clusterConfig, 'utf8')))).length;
   }
 
@@ -99,28 +97,33 @@ export class LabCluster {
   }
 
   /**
-   * Every Consul server answers, names the same Raft leader and lists all of the servers as
-   * peers: a server that was cut off or killed has rejoined, so the next fault on another server
-   * still leaves a quorum.
+   * Every Consul server answers and reports a Raft configuration of all the servers as voters
+   * with a leader: a server that was cut off or killed has rejoined as a voter (autopilot
+   * removes a dead server and adds it back as a non-voter for a while), so the next fault on
+   * another server still leaves a quorum.
    */
   async consulWhole(): Promise<boolean> {
     return (await this.consulViews()).whole;
   }
 
-  /** Each Consul server's Raft leader and peers as it answers (or why it does not), and whether they make a whole. */
+  /** Each Consul server's Raft configuration as it answers (or why it does not), and whether they make a whole. */
   async consulViews(): Promise<{ whole: boolean; views: string[] }> {
     const addresses = this.servers.map((s) => s.address);
     const views = await Promise.all(
       this.servers.map(async (s) => {
         try {
-          const [leader, peers] = await Promise.all([s.api.leader(1000), s.api.peers(1000)]);
-          return { leader, peers, text: `${s.name}: leader ${leader || 'none'}, peers ${peers.join(' ') || 'none'}` };
+          const res = await fetch(`http://${s.consulHttp}/v1/operator/raft/configuration`, { signal: AbortSignal.timeout(1000) });
+          if (!res.ok) throw new Error(`HTTP ${res.status}: ${(await res.text()).trim()}`);
+          const { Servers } = (await res.json()) as { Servers: { Address: string; Leader: boolean; Voter: boolean }[] };
+          const leader = Servers.find((v) => v.Leader)?.Address ?? '';
+          const voters = Servers.filter((v) => v.Voter).map((v) => v.Address.split(':')[0]);
+          return { leader, voters, text: `${s.name}: leader ${leader || 'none'}, voters ${voters.join(' ') || 'none'}` };
         } catch (err) {
-          return { leader: '', peers: [], text: `${s.name}: ${(err as Error).message}` };
+          return { leader: '', voters: [] as string[], text: `${s.name}: ${(err as Error).message}` };
         }
       }),
     );
-    const whole = views.every((v) => v.leader !== '' && v.leader === views[0].leader && addresses.every((a) => v.peers.some((p) => p.split(':')[0] === a)));
+    const whole = views.every((v) => v.leader !== '' && v.leader === views[0].leader && addresses.every((a) => v.voters.includes(a)));
     return { whole, views: views.map((v) => v.text) };
   }
 
