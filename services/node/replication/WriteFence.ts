@@ -52,10 +52,21 @@ export class WriteFence {
   fence(timeoutMs: number): void {
     this.fencedUntil = Date.now() + timeoutMs;
     this.unconfirmed = true;
-    clearTimeout(this.expiry);
     // Confirm as soon as the fence runs out, not at the next write: a client waiting to retry
     // should find the primary writing again.
-    this.expiry = setTimeout(() => void this.confirm(), timeoutMs);
+    this.confirmAt(this.fencedUntil);
+  }
+
+  /** Confirms at `atMs`; a timer that fires early by the clock (timers and Date.now differ by a millisecond) waits the rest. */
+  private confirmAt(atMs: number): void {
+    clearTimeout(this.expiry);
+    this.expiry = setTimeout(
+      () => {
+        if (Date.now() < atMs) this.confirmAt(atMs);
+        else void this.confirm();
+      },
+      Math.max(1, atMs - Date.now()),
+    );
     this.expiry.unref();
   }
 
