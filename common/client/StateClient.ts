@@ -9,7 +9,8 @@ export type Consistency = 'default' | 'consistent' | 'stale';
 
 export const CONSISTENCIES: readonly Consistency[] = ['default', 'consistent', 'stale'];
 
-const TO_PROTO: Record<Consistency, ReadConsistency> = {
+/** A read mode's value on the wire. */
+export const READ_CONSISTENCY: Readonly<Record<Consistency, ReadConsistency>> = {
   default: ReadConsistency.READ_CONSISTENCY_DEFAULT,
   consistent: ReadConsistency.READ_CONSISTENCY_CONSISTENT,
   stale: ReadConsistency.READ_CONSISTENCY_STALE,
@@ -107,7 +108,7 @@ export class StateClient {
   private consistencyOf(o: ReadOptions): ReadConsistency {
     const mode = o.consistency ?? 'default';
     if (o.address && mode !== 'stale') throw new Error(`a ${mode} read goes to the primary; only a stale read names a node (${o.address})`);
-    return TO_PROTO[mode];
+    return READ_CONSISTENCY[mode];
   }
 
   private read<T>(o: ReadOptions, call: (c: StateGrpcClient, deadline: number, signal?: AbortSignal) => Promise<T>): Promise<T> {

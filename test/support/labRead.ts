@@ -3,18 +3,13 @@
 // {"code": <gRPC status>, "details": "...", "found": …, "term": …, "mayBeStale": …} (code 0 when
 // it answered). A client on that host.
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { type GetResponse, ReadConsistency, StateClient } from '../../gen/shoal/v1/state';
-
-const MODES: Record<string, ReadConsistency> = {
-  default: ReadConsistency.READ_CONSISTENCY_DEFAULT,
-  consistent: ReadConsistency.READ_CONSISTENCY_CONSISTENT,
-  stale: ReadConsistency.READ_CONSISTENCY_STALE,
-};
+import { type Consistency, READ_CONSISTENCY } from '../../common/client/StateClient';
+import { type GetResponse, StateClient } from '../../gen/shoal/v1/state';
 
 const [address, key, mode = 'default'] = process.argv.slice(2);
 const client = new StateClient(address, credentials.createInsecure());
 client.get(
-  { key, minPosition: 0, consistency: MODES[mode] },
+  { key, minPosition: 0, consistency: READ_CONSISTENCY[mode as Consistency] },
   new Metadata(),
   { deadline: Date.now() + 1500 },
   (err: ServiceError | null, res?: GetResponse) => {
