@@ -36,6 +36,8 @@ import { ScalingController } from './scaling/ScalingController';
 
 /** The longest one Consul request of the control plane may take on one agent, ms. */
 const CONSUL_TIMEOUT_MS = 1000;
+/** A read one agent has not answered in this long is also asked of the next (ConsulApi). */
+const CONSUL_HEDGE_MS = 250;
 
 export interface ControlPlaneOptions extends ControlPlaneFlags {
   logger: Logger;
@@ -65,7 +67,11 @@ export class ControlPlane {
 
   constructor(private readonly opts: ControlPlaneOptions) {
     // A decision waits on these requests: a second per address at most, then the next agent.
-    this.consul = new ConsulApi(opts.config.consul.address, { fallbackAddresses: opts.config.consul.fallbackAddresses, maxTimeoutMs: CONSUL_TIMEOUT_MS });
+    this.consul = new ConsulApi(opts.config.consul.address, {
+      fallbackAddresses: opts.config.consul.fallbackAddresses,
+      maxTimeoutMs: CONSUL_TIMEOUT_MS,
+      hedgeReadsAfterMs: CONSUL_HEDGE_MS,
+    });
     this.events = new EventsClient({ consul: this.consul, cluster: opts.config.name });
     this.metrics = new ControlPlaneMetrics(() => this.ctx);
     this.http = createControlPlaneEndpoints(() => this.ctx, this.metrics);

@@ -10,7 +10,7 @@ type RawConfig = { name?: string; consul?: Record<string, unknown>; placement?: 
  * The declared cluster with the lab's placement: the host agents by host name, the primary
  * pinned to h1, the replicas to h2 and h3 (so isolating h1 takes the primary and nothing
  * else), workers anywhere, and a Consul server as the config's address (each process still
- * gets its own host's agent with --consul). Written to <run dir>/cluster.json and checked.
+ * gets its own host's agent with --consul) with the servers as every process's fallbacks. Written to <run dir>/cluster.json and checked.
  * @returns the file's path and the cluster's name.
  */
 export function writeLabClusterConfig(
@@ -21,8 +21,9 @@ export function writeLabClusterConfig(
 ): { path: string; cluster: string } {
   const raw = { ...(JSON.parse(readFileSync(declared ?? join(REPO_ROOT, 'deploy', 'local', 'cluster.json'), 'utf8')) as RawConfig), ...overrides };
   delete (raw as Record<string, unknown>).$schema;
-  const server = hosts.find((h) => h.consul === 'server')!;
-  raw.consul = { ...raw.consul, address: server.consulHttp };
+  const servers = hosts.filter((h) => h.consul === 'server');
+  // Every process falls back to the servers when its own host's agent hangs on a lost one.
+  raw.consul = { ...raw.consul, address: servers[0].consulHttp, fallbackAddresses: servers.map((s) => s.consulHttp) };
   raw.placement = { kind: 'lab', agents: Object.fromEntries(hosts.map((h) => [h.name, h.agent])) };
   const pins: Record<string, string[] | undefined> = { primary: ['h1'], replica: ['h2', 'h3'] };
   raw.nodes = (raw.nodes ?? []).map((n) => ({ ...n, config: { ...n.config, hosts: pins[n.type] ?? n.config?.hosts } }));

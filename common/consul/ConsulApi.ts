@@ -64,6 +64,13 @@ export interface ConsulApiOptions {
    * off agent costs a second, not five. @default no cap
    */
   maxTimeoutMs?: number;
+  /**
+   * A plain read (a KV get, a health list, the Raft leader) not answered within this many ms is
+   * also sent to the next address, and so on; the first answer wins. An agent whose link to its
+   * server hangs then costs this, not a whole timeout per address. Writes are never sent twice
+   * (a compare-and-set that succeeded on one agent would fail on the other). @default no hedging
+   */
+  hedgeReadsAfterMs?: number;
 }
 
 /**
@@ -72,9 +79,10 @@ export interface ConsulApiOptions {
  * `includeResponse`, and cancels a request when that ctx emits `cancel`; both are wrapped here.
  *
  * It survives the loss of one agent: a non-blocking request that cannot connect, times out or
- * finds an agent cut off from its servers (its 5xx says so) is tried on the next address within the call; a
- * blocking query that fails so moves the next query to the next address. The address that last
- * answered is tried first.
+ * finds an agent cut off from its servers (its 5xx says so) is tried on the next address within the call
+ * (a plain read, with hedgeReadsAfterMs, also on the next once one is slow); a blocking query
+ * that fails so moves the next query to the next address. The address that last answered is
+ * tried first.
  */
 export class ConsulApi {
   /** Every address, the first one first. */
@@ -122,6 +130,54 @@ export class ConsulApi {
     }
     if (this.clients.length === 1) throw last;
     throw new Error(`no Consul agent answered (${tried.join('; ')})`, { cause: last });
+  }
+
+  /**
+   * A read for anyAgent, hedged when hedgeReadsAfterMs is set: from the current address, each
+   * next address is asked too once the previous ones have been silent that long (or failed), and
+   * the first answer wins. Fails, naming every address, once all have failed.
+   */
+  private read<T>(timeoutMs: number, run: (client: Consul, timeoutMs: number) => Promise<T>): Promise<T> {
+    const hedgeMs = this.options.hedgeReadsAfterMs;
+    if (hedgeMs === undefined || this.clients.length === 1) return this.anyAgent(timeoutMs, run);
+    const timeout = Math.min(timeoutMs, this.options.maxTimeoutMs ?? timeoutMs);
+    return new Promise<T>((resolve, reject) => {
+      const tried: string[] = [];
+      let asked = 0;
+      let failed = 0;
+      let done = false;
+      let timer: NodeJS.Timeout | undefined;
+      const askNext = () => {
+        clearTimeout(timer);
+        if (done || asked === this.clients.length) return;
+        const at = (this.current + asked++) % this.clients.length;
+        run(this.clients[at], timeout).then(
+          (answer) => {
+            if (done) return;
+            done = true;
+            clearTimeout(timer);
+            this.current = at;
+            resolve(answer);
+          },
+          (err: Error) => {
+            if (done) return;
+            if (!agentFailed(err)) {
+              done = true;
+              clearTimeout(timer);
+              reject(err);
+              return;
+            }
+            tried.push(`${this.addresses[at]}: ${err.message}`);
+            if (++failed === this.clients.length) {
+              done = true;
+              reject(new Error(`no Consul agent answered (${tried.join('; ')})`, { cause: err }));
+            } else askNext();
+          },
+        );
+        if (asked < this.clients.length) timer = setTimeout(askNext, hedgeMs);
+      };
+      askNext();
+    });
   }
 
   async registerService(reg: ServiceRegistration, timeoutMs = 5000): Promise<void> {
@@ -220,7 +276,7 @@ export class ConsulApi {
 
   /** Whether the session still exists (a critical check invalidates it). */
   async sessionExists(id: string, timeoutMs = 5000): Promise<boolean> {
-    const info: unknown = await this.anyAgent(timeoutMs, (client, timeout) =>
+    const info: unknown = await this.read(timeoutMs, (client, timeout) =>
       client.session.info({ id, timeout } as unknown as Parameters<Consul['session']['info']>[0]),
     );
     return info !== undefined && info !== null && !(Array.isArray(info) && info.length === 0);
@@ -252,7 +308,7 @@ export class ConsulApi {
     params: Record<string, unknown>,
     opts: BlockingOptions,
   ): Promise<Indexed<T>> {
-    if (opts.index === undefined) return this.anyAgent(opts.timeoutMs ?? 5000, (client, timeout) => this.indexed<T>(client, call, params, opts, timeout));
+    if (opts.index === undefined) return this.read(opts.timeoutMs ?? 5000, (client, timeout) => this.indexed<T>(client, call, params, opts, timeout));
     const at = this.current;
     try {
       // Consul holds a blocking query for `wait` plus up to wait/16 of jitter.
@@ -290,7 +346,7 @@ export class ConsulApi {
 
   /** The address of the Consul raft leader; throws when the agent cannot be reached. */
   async leader(timeoutMs = 2000): Promise<string> {
-    const leader: unknown = await this.anyAgent(timeoutMs, (client, timeout) =>
+    const leader: unknown = await this.read(timeoutMs, (client, timeout) =>
       client.status.leader({ timeout } as unknown as Parameters<Consul['status']['leader']>[0]),
     );
     return typeof leader === 'string' ? leader : '';

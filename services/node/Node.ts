@@ -41,6 +41,11 @@ import { StateStore } from './store/StateStore';
 import { syncServer } from './sync/server';
 import type { NodeFlags } from './nodeFlags';
 
+/** The longest one Consul request of a node may take on one agent before the next is tried, ms. */
+const CONSUL_TIMEOUT_MS = 1000;
+/** A read one agent has not answered in this long is also asked of the next (ConsulApi). */
+const CONSUL_HEDGE_MS = 250;
+
 /** The parsed flags (see nodeFlags.ts), plus what the process gives the node. */
 export interface NodeOptions extends NodeFlags {
   logger: Logger;
@@ -61,7 +66,14 @@ export class Node {
   private readonly calls: CallTracker;
   private readonly grpc: Server;
   private readonly http: HttpServer;
+  /** Reads and writes of the cluster's records: this host's agent first, then consul.fallbackAddresses. */
   private readonly consul: ConsulApi;
+  /**
+   * This host's agent only, for the node's own registration: a service belongs to the agent it
+   * was registered with (its check runs there), so registering through another agent would
+   * list the node twice, on two Consul nodes.
+   */
+  private readonly agent: ConsulApi;
   private readonly membership: MembershipView;
   private registration: ConsulRegistration | undefined;
   private replication: Replication | undefined;
@@ -75,7 +87,14 @@ export class Node {
     this.calls = new CallTracker((method, code, ms) => this.metrics.callFinished(method, code, ms));
     this.grpc = new Server({ interceptors: [this.calls.interceptor] });
     this.http = createHttpEndpoints(() => this.context, this.metrics);
-    this.consul = new ConsulApi(opts.config.consul.address);
+    // Promote, the primary lease and the leader watch wait on these: an agent whose link to a lost
+    // server hangs must cost a fraction of a second (then a server answers), not the agent's own RPC timeout.
+    this.consul = new ConsulApi(opts.config.consul.address, {
+      fallbackAddresses: opts.config.consul.fallbackAddresses,
+      maxTimeoutMs: CONSUL_TIMEOUT_MS,
+      hedgeReadsAfterMs: CONSUL_HEDGE_MS,
+    });
+    this.agent = new ConsulApi(opts.config.consul.address);
     this.membership = new MembershipView(this.consul, serviceNameOf(opts.config.name), opts.logger);
   }
 
@@ -105,7 +124,7 @@ export class Node {
       httpAddress: `${opts.advertiseHost}:${httpPort}`,
       role: opts.role,
     };
-    const registration = new ConsulRegistration(this.consul, opts.config, identity, opts.logger, (r) => (this.lifecycle.registered = r));
+    const registration = new ConsulRegistration(this.agent, opts.config, identity, opts.logger, (r) => (this.lifecycle.registered = r));
     this.registration = registration;
     this.replication = opts.role === 'worker' ? undefined : this.openState(identity, registration);
     this.ctx = {

@@ -53,6 +53,26 @@ describe('ConsulApi with fallback addresses', function () {
     assert.equal(await api.isReachable(1000), true);
   });
 
+  it('asks the next address too when a read is slow, without waiting out the first one', async function () {
+    await new ConsulApi(consul.address).kvPut('fallback/hedged', 'answered');
+    const api = new ConsulApi(silentAddress, { fallbackAddresses: [consul.address], maxTimeoutMs: 5000, hedgeReadsAfterMs: 100 });
+    const started = Date.now();
+    assert.equal((await api.kvGet('fallback/hedged', { timeoutMs: 5000 })).value?.value, 'answered');
+    const took = Date.now() - started;
+    // The silent agent would have held it 5 s; the hedge asks the live one after 100 ms.
+    assert.ok(took >= 100 && took < 1500, `took ${took} ms`);
+    assert.equal(api.currentAddress, consul.address, 'the address that answered is tried first next time');
+  });
+
+  it('fails a hedged read when no address answers, naming each', async function () {
+    const api = new ConsulApi(silentAddress, { fallbackAddresses: [refusedAddress], maxTimeoutMs: 300, hedgeReadsAfterMs: 50 });
+    await assert.rejects(api.kvGet('fallback/none'), (err: Error) => {
+      assert.match(err.message, /no Consul agent answered/);
+      assert.ok(err.message.includes(silentAddress) && err.message.includes(refusedAddress), err.message);
+      return true;
+    });
+  });
+
   it('fails when no address answers, naming each', async function () {
     const api = new ConsulApi(silentAddress, { fallbackAddresses: [refusedAddress], maxTimeoutMs: 200 });
     await assert.rejects(api.kvGet('fallback/none'), (err: Error) => {
