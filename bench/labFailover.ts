@@ -6,11 +6,13 @@
 //   pause:    SIGSTOP of every process on the primary's host until a new primary acknowledges a
 //             write (so longer than detection) → the same;
 //   false failovers: a pause of 300 ms and of 1 s → how many trials failed over.
-// Each counts acknowledged writes lost (must be 0). lab-heal: a worker's host isolated → the
+// Each counts acknowledged writes lost (must be 0). lab-failover-raft: the isolate trials with
+// the primary moved (by switchover) to h3, whose Consul server is made the Raft leader first
+// (the leader's Consul process paused for a moment until h3's wins an election). lab-heal: a worker's host isolated → the
 // replacement worker serving on another host. Prints p50/p90/min/max; asserts nothing. The
 // lab's logs are kept (test-output/bench-lab/<prefix>) when a run fails, or always with
 // BENCH_KEEP_LAB_LOGS=1.
-// Run: npm run bench -- lab-failover lab-heal
+// Run: npm run bench -- lab-failover lab-failover-raft lab-heal
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { REPO_ROOT } from '../common/paths';
@@ -22,6 +24,8 @@ import type { LabLayout } from '../lab/layout';
 import { heal } from '../lab/faults/heal';
 import { isolate } from '../lab/faults/networkFaults';
 import { pause, resume } from '../lab/faults/processFaults';
+import { switchover } from '../common/cluster/changePrimary';
+import { readTopology, stateNodeIdsOf } from '../common/cluster/declaredTopology';
 import { AckedWriter, LabCluster } from '../test/support/labCluster';
 import { summarize } from './stats';
 
@@ -135,6 +139,68 @@ export async function labFailover(): Promise<Record<string, unknown>> {
       isolate: summarize('host isolated → writes on a new primary', isolated),
       pause: summarize('host paused → writes on a new primary', paused),
       failoversUnderShortPause: falseFailovers,
+      acknowledgedWrites: acknowledged,
+      lostWrites: lost,
+    };
+  });
+}
+
+/** The lab host with a Consul server where the lab places a replica (h3 of five): the primary can be moved there. */
+const RAFT_HOST = 'h3';
+
+/**
+ * Makes h3's Consul server the Raft leader: while another server leads, its Consul process is
+ * stopped for 2 s (an election among the other two follows) and continued, until h3's wins.
+ */
+async function raftLeaderTo(cluster: LabCluster, layout: LabLayout): Promise<number> {
+  for (let elections = 0; elections < 12; elections++) {
+    await cluster.settled();
+    const leaderHost = await cluster.raftLeaderHost();
+    if (leaderHost === RAFT_HOST) return elections;
+    const pid = layout.pids[`consul-${leaderHost}`];
+    process.kill(pid, 'SIGSTOP');
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    process.kill(pid, 'SIGCONT');
+  }
+  throw new Error(`the Consul Raft leader did not move to ${RAFT_HOST} in 12 elections`);
+}
+
+/** Moves the primary (by switchover) to the state node placed on h3. */
+async function primaryTo(cluster: LabCluster): Promise<void> {
+  const before = await cluster.settled();
+  if ((await cluster.hostOf(before.primaryId)) === RAFT_HOST) return;
+  const topology = await readTopology(cluster.consul, cluster.cluster);
+  if (!topology) throw new Error('no declared topology in Consul');
+  const state = stateNodeIdsOf(topology);
+  const onHost = (await Promise.all(state.map(async (id) => ((await cluster.hostOf(id)) === RAFT_HOST ? id : undefined)))).find(Boolean);
+  if (!onHost) throw new Error(`no state node on ${RAFT_HOST}`);
+  await switchover({ consul: cluster.consul, cluster: cluster.cluster, minAcks: topology.minAcks, stateNodeIds: state, timeoutMs: 15_000 }, onHost);
+}
+
+export async function labFailoverRaft(): Promise<Record<string, unknown>> {
+  return withLab(async (layout, cluster) => {
+    const isolated: number[] = [];
+    let lost = 0;
+    let acknowledged = 0;
+    for (let i = 1; i <= TRIALS; i++) {
+      await primaryTo(cluster);
+      const elections = await raftLeaderTo(cluster, layout);
+      const r = await primaryHostTrial(
+        cluster,
+        `isolate-raft-${i}`,
+        (h) => isolate(layout, h).then(() => undefined),
+        () => heal(layout).then(() => undefined),
+      );
+      console.log(
+        `  trial ${i} (primary and Raft leader on ${r.host}, ${elections} elections to get there): writes again after ${r.ms} ms, ${r.lost} lost of ${r.acknowledged}`,
+      );
+      isolated.push(r.ms);
+      lost += r.lost;
+      acknowledged += r.acknowledged;
+    }
+    console.log(`acknowledged writes lost: ${lost} of ${acknowledged}`);
+    return {
+      isolateWithRaftLeader: summarize("host of the primary and Consul's Raft leader isolated → writes on a new primary", isolated),
       acknowledgedWrites: acknowledged,
       lostWrites: lost,
     };

@@ -13,7 +13,7 @@ import { events } from './events';
 import { scale } from './scale';
 import { store } from './store';
 import { failover, handover, heal } from './selfHealing';
-import { labFailover, labHeal } from './labFailover';
+import { labFailover, labFailoverRaft, labHeal } from './labFailover';
 
 const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'cluster-up': clusterUp,
@@ -27,13 +27,14 @@ const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   dashboard,
   store,
   'lab-failover': labFailover,
+  'lab-failover-raft': labFailoverRaft,
   'lab-heal': labHeal,
 };
 
 async function main(names: string[]): Promise<void> {
   if (names.includes('--help') || names.includes('-h')) {
     console.log(
-      `Usage: npm run bench [-- NAME …]\nBenchmarks: ${Object.keys(BENCHMARKS).join(', ')} (all when none is named).\nEnvironment: BENCH_SECONDS (load duration, default 5), BENCH_RUNS (cluster-up runs, default 3), BENCH_TRIALS (failover, heal, handover, lab-failover, lab-heal trials, default 10; dashboard, default 5; store, default 3), BENCH_EVENTS (events, default 5000; store, default 10000).`,
+      `Usage: npm run bench [-- NAME …]\nBenchmarks: ${Object.keys(BENCHMARKS).join(', ')} (all when none is named).\nEnvironment: BENCH_SECONDS (load duration, default 5), BENCH_RUNS (cluster-up runs, default 3), BENCH_TRIALS (failover, heal, handover, lab-failover, lab-failover-raft, lab-heal trials, default 10; dashboard, default 5; store, default 3), BENCH_EVENTS (events, default 5000; store, default 10000).`,
     );
     return;
   }

@@ -1,21 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { ClusterEventKind } from '../../gen/shoal/v1/scale';
-import { AckedWriter, type LabCluster, useLabCluster } from '../support/labCluster';
-
-/**
- * Watches for `ms` (a bounded observation: the point is that something does NOT happen) and
- * resolves with the failovers decided meanwhile.
- */
-async function failoversDuring(cluster: LabCluster, sinceMs: number, ms: number): Promise<string[]> {
-  const until = Date.now() + ms;
-  const seen = new Set<string>();
-  while (Date.now() < until) {
-    for (const e of await cluster.decisions().catch(() => []))
-      if (e.kind === ClusterEventKind.CLUSTER_EVENT_KIND_FAILED_OVER && e.atUnixMs >= sinceMs) seen.add(`${e.nodeId}: ${e.reason}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  return [...seen];
-}
+import { AckedWriter, useLabCluster } from '../support/labCluster';
 
 // Scenarios 3 and 4 of issue 14: the primary is cut off from part of the cluster only.
 describe('lab: the primary is cut off from part of the cluster (root)', function () {
@@ -35,7 +19,7 @@ describe('lab: the primary is cut off from part of the cluster (root)', function
       const cutAt = Date.now();
       await lab.cut(primaryHost, cpHost);
       // Five times controlPlane.failoverAfter: the control plane has long stopped hearing it.
-      assert.deepEqual(await failoversDuring(lab.cluster, cutAt, 5000), [], 'no failover');
+      assert.deepEqual(await lab.cluster.failoversDuring(cutAt, 5000), [], 'no failover');
       const now = await lab.cluster.leader();
       assert.equal(now.primaryId, record.primaryId);
       assert.equal(now.term, record.term);

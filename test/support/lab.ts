@@ -9,6 +9,7 @@ import { findHost, type LabLayout } from '../../lab/layout';
 import { cut, isolate, resolvePeers } from '../../lab/faults/networkFaults';
 import { killTarget, pause, resume } from '../../lab/faults/processFaults';
 import { heal } from '../../lab/faults/heal';
+import { runCli } from './runCli';
 
 const run = promisify(execFile);
 
@@ -64,6 +65,9 @@ export function useLab(opts: TestLabOptions = {}) {
         return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '' };
       }
     },
+    /** Runs `shoal ARGS…` inside a host's namespace, with that host's Consul agent (CONSUL_HTTP_ADDR). */
+    cliIn: (host: string, args: string[], timeoutMs = 60_000) =>
+      runCli(args, { CONSUL_HTTP_ADDR: lab.host(host).consulHttp }, timeoutMs, lab.host(host).namespace),
     /** Whether `from` gets an HTTP answer from `to`'s host agent within a second. */
     async reaches(from: string, to: string): Promise<boolean> {
       const url = `http://${lab.host(to).agent}/v1/processes`;

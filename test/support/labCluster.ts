@@ -19,7 +19,7 @@ import { problemsOf } from '../../common/history/verdict';
 import { HostAgentClient } from '../../control-plane/placement/HostAgentClient';
 import { decisionLogKey } from '../../control-plane/events/DecisionLog';
 import { MemberHealth, NodeRole } from '../../gen/shoal/v1/node';
-import { ClusterEvent, type GetTopologyResponse, NodePhase, ScaleClient } from '../../gen/shoal/v1/scale';
+import { ClusterEvent, ClusterEventKind, type GetTopologyResponse, NodePhase, ScaleClient } from '../../gen/shoal/v1/scale';
 import { consulServers, type LabHost, type LabLayout } from '../../lab/layout';
 import type { AgentProcess } from '../../common/lab/hostAgentProtocol';
 import { type TestLabOptions, useLab } from './lab';
@@ -94,6 +94,29 @@ export class LabCluster {
   async decisions(): Promise<ClusterEvent[]> {
     const { value } = await this.consul.kvGet(decisionLogKey(this.cluster));
     return value ? (JSON.parse(value.value) as unknown[]).map((e) => ClusterEvent.fromJSON(e)) : [];
+  }
+
+  /**
+   * Watches the decision log for `ms` (a bounded observation: the point is that something does
+   * NOT happen) and resolves with the failovers decided since `sinceMs`.
+   */
+  async failoversDuring(sinceMs: number, ms: number): Promise<string[]> {
+    const until = Date.now() + ms;
+    const seen = new Set<string>();
+    while (Date.now() < until) {
+      for (const e of await this.decisions().catch(() => []))
+        if (e.kind === ClusterEventKind.CLUSTER_EVENT_KIND_FAILED_OVER && e.atUnixMs >= sinceMs) seen.add(`${e.nodeId}: ${e.reason}`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    return [...seen];
+  }
+
+  /** The lab host whose Consul server is the Raft leader now (the first server that answers says). */
+  async raftLeaderHost(): Promise<string> {
+    const leader = await this.consul.leader();
+    const host = this.servers.find((s) => leader.startsWith(`${s.address}:`));
+    if (!host) throw new Error(`Consul's Raft leader ${leader || '(none)'} is not one of the lab's servers`);
+    return host.name;
   }
 
   /**
