@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { Metadata, status } from '@grpc/grpc-js';
 import {
   type GetResponse,
@@ -8,12 +10,14 @@ import {
   type WatchResponse,
   type WriteResult,
 } from '../../gen/shoal/v1/state';
+import { failover } from '../../common/cluster/changePrimary';
 import { PRIMARY_METADATA_KEY } from '../../common/cluster/primaryMetadataKey';
 import { unaryCall } from '../../common/client/grpcCall';
 import { waitFor } from '../../common/time/waitFor';
 import { grpcError } from '../support/grpcClients';
 import { runCli } from '../support/runCli';
 import { StateCluster } from '../support/stateCluster';
+import { outputDir } from '../support/testConsul';
 
 const { READ_CONSISTENCY_DEFAULT: DEFAULT, READ_CONSISTENCY_CONSISTENT: CONSISTENT, READ_CONSISTENCY_STALE: STALE } = ReadConsistency;
 
@@ -196,5 +200,52 @@ describe('read consistency: default, consistent and stale reads, and no dirty re
     } finally {
       watch.cancel();
     }
+  });
+});
+
+describe('a Delete retried after a timeout, then the primary lost with its data directory (minAcks 1)', function () {
+  this.timeout(90_000);
+  const cluster = `delete-retry-${process.pid}`;
+  let c: StateCluster;
+
+  before(async function () {
+    c = await StateCluster.start({ cluster, sync: { minAcks: 1 } });
+  });
+
+  after(async function () {
+    for (const id of ['replica-1', 'replica-2']) c?.nodes.node(id).signal('SIGCONT');
+    await c?.stop();
+  });
+
+  const del = (key: string, timeoutMs: number) =>
+    unaryCall<{ deleted: boolean }>((m, o, cb) => c.node('primary').state.delete({ key }, m, o, cb), Date.now() + timeoutMs);
+
+  it('keeps the key deleted on the promoted replica when the primary and its disk go the moment the retry answers', async function () {
+    await unaryCall((m, o, cb) => c.node('primary').state.put({ key: 'gone', value: Buffer.from('v') }, m, o, cb), Date.now() + 5000);
+    const primary = c.nodes.node('primary');
+    for (const id of ['replica-1', 'replica-2']) c.nodes.node(id).signal('SIGSTOP');
+    const err = await grpcError(del('gone', 600));
+    assert.equal(err.code, status.UNAVAILABLE);
+    // The client trusts the answer at once: the primary, and the only copy of the delete it holds
+    // beyond the replicas, is lost the instant the retry is answered.
+    const retry = del('gone', 20_000).then((r) => {
+      primary.signal('SIGKILL');
+      return r;
+    });
+    // Sent after the retry on the same channel: once answered, the retry has been through the
+    // primary's write path while the replicas could not ack.
+    assert.equal((await del('never-written', 5000)).deleted, false);
+    for (const id of ['replica-1', 'replica-2']) c.nodes.node(id).signal('SIGCONT');
+    assert.equal((await retry).deleted, false, 'the first attempt did the delete');
+    await primary.exited;
+    rmSync(join(outputDir('data', cluster), 'primary'), { recursive: true, force: true });
+    const change = await failover({ consul: c.consul.api, cluster, stateNodeIds: ['primary', 'replica-1', 'replica-2'], timeoutMs: 15_000 });
+    assert.notEqual(change.to, 'primary');
+
+    const read = await unaryCall<GetResponse>(
+      (m, o, cb) => c.node(change.to).state.get({ key: 'gone', minPosition: 0, consistency: CONSISTENT }, m, o, cb),
+      Date.now() + 5000,
+    );
+    assert.equal(read.found, false, `the new primary ${change.to} shows the key the retry said was deleted`);
   });
 });
