@@ -1,4 +1,5 @@
-import { ConsulApi } from '../common/consul/ConsulApi';
+import type { ConsulApi } from '../common/consul/ConsulApi';
+import { clusterConsul } from '../common/consul/clusterConsul';
 import type { ClusterConfig } from '../common/config/clusterConfig';
 import { hostPort } from '../common/config/fields';
 import { loadClusterConfig } from '../common/config/loadClusterConfig';
@@ -30,13 +31,16 @@ export async function connectCluster(values: {
   // With --consul, CONSUL_HTTP_ADDR is not read at all (a malformed one must not stop the command).
   const config = loadClusterConfig(values.config, flag ? { ...process.env, CONSUL_HTTP_ADDR: undefined } : process.env);
   if (flag) config.consul.address = flag;
-  const consul = new ConsulApi(config.consul.address);
-  if (!(await consul.isReachable())) throw new CliError(`cannot reach Consul at ${config.consul.address}; is the cluster up? (make up)`);
+  const consul = clusterConsul(config.consul);
+  if (!(await consul.isReachable())) {
+    const fallbacks = config.consul.fallbackAddresses.length > 0 ? ` nor at ${config.consul.fallbackAddresses.join(', ')} (consul.fallbackAddresses)` : '';
+    throw new CliError(`cannot reach Consul at ${config.consul.address}${fallbacks}; is the cluster up? (make up)`);
+  }
   return { consul, cluster: values.cluster ?? config.name, config };
 }
 
 /** --consul as host:port (an http:// prefix dropped, as Consul's tools take it). */
-function consulFlag(value: string): string {
+export function consulFlag(value: string): string {
   const parsed = hostPort().safeParse(value);
   if (!parsed.success) throw new CliError(`--consul must be HOST:PORT of Consul's HTTP API, e.g. 127.0.0.1:8500 (got "${value}")`);
   return parsed.data;

@@ -5,7 +5,8 @@ import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ClusterEventKind, ScaleService } from '../gen/shoal/v1/scale';
-import { ConsulApi } from '../common/consul/ConsulApi';
+import type { ConsulApi } from '../common/consul/ConsulApi';
+import { clusterConsul } from '../common/consul/clusterConsul';
 import { EventsClient } from '../common/client/EventsClient';
 import { type ControlPlaneLeader, controlPlaneServiceName } from '../common/cluster/controlPlaneLeader';
 import { publishTopology, topologyKey, topologyOf } from '../common/cluster/declaredTopology';
@@ -33,11 +34,6 @@ import { Reconciler } from './reconcile/Reconciler';
 import type { ScaleContext } from './scale/ScaleContext';
 import { scaleServer } from './scale/server';
 import { ScalingController } from './scaling/ScalingController';
-
-/** The longest one Consul request of the control plane may take on one agent, ms. */
-const CONSUL_TIMEOUT_MS = 1000;
-/** A read one agent has not answered in this long is also asked of the next (ConsulApi). */
-const CONSUL_HEDGE_MS = 250;
 
 export interface ControlPlaneOptions extends ControlPlaneFlags {
   logger: Logger;
@@ -67,11 +63,7 @@ export class ControlPlane {
 
   constructor(private readonly opts: ControlPlaneOptions) {
     // A decision waits on these requests: a second per address at most, then the next agent.
-    this.consul = new ConsulApi(opts.config.consul.address, {
-      fallbackAddresses: opts.config.consul.fallbackAddresses,
-      maxTimeoutMs: CONSUL_TIMEOUT_MS,
-      hedgeReadsAfterMs: CONSUL_HEDGE_MS,
-    });
+    this.consul = clusterConsul(opts.config.consul);
     this.events = new EventsClient({ consul: this.consul, cluster: opts.config.name });
     this.metrics = new ControlPlaneMetrics(() => this.ctx);
     this.http = createControlPlaneEndpoints(() => this.ctx, this.metrics);

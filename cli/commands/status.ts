@@ -32,7 +32,7 @@ export async function status(argv: string[]): Promise<number> {
   if (values.json) {
     console.log(JSON.stringify({ nodes: rows, controlPlane }, null, 2));
   } else if (rows.length === 0) {
-    console.log(`No nodes of cluster "${cluster}" are registered in Consul at ${config.consul.address}.`);
+    console.log(`No nodes of cluster "${cluster}" are registered in Consul at ${consul.currentAddress}.`);
     console.log(formatControlPlane(controlPlane));
   } else {
     console.log(formatStatusTable(rows));

@@ -18,11 +18,12 @@ import { spawnControlPlane } from '../local/spawnControlPlane';
 import { type MonitorLaunch, spawnMonitor } from '../local/spawnMonitor';
 import { formatUrls } from '../local/urls';
 import { intOption } from '../intOption';
+import { consulFlag } from '../clusterOptions';
 
-export const UP_HELP = `Usage: shoal up [--config FILE] [--run-dir DIR] [--timeout MS] [--control-planes N] [--dashboard-port N]
+export const UP_HELP = `Usage: shoal up [--config FILE] [--consul HOST:PORT] [--run-dir DIR] [--timeout MS] [--control-planes N] [--dashboard-port N]
 
 Starts a local cluster in the background and returns once every node is healthy in Consul:
-  1. Consul: uses the agent at CONSUL_HTTP_ADDR (default 127.0.0.1:8500) if it answers, else
+  1. Consul: uses the agent at --consul or CONSUL_HTTP_ADDR (default 127.0.0.1:8500) if it answers, else
      starts a dev agent there (UI at http://127.0.0.1:8500/ui), data under the run directory.
   2. Two control-plane instances (control-plane-1, control-plane-2); one takes the Consul lock
      and starts the nodes the config declares (default: 1 primary, 2 replicas, 2 workers), each
@@ -34,6 +35,8 @@ Running it again while the cluster runs starts nothing and prints the status.
 
 Options:
   --config FILE   cluster config (JSON, the seed's clusterSchema shape); default: built-in
+  --consul HOST:PORT  Consul agent to use (or start, on 127.0.0.1); wins over CONSUL_HTTP_ADDR
+                  and the config's consul.address
   --run-dir DIR   where pids, logs and Consul's data go (default: .run in the checkout, or SHOAL_RUN_DIR)
   --timeout MS    how long to wait for every node to pass its Consul check (default: 60000)
   --control-planes N  control-plane instances to start (default: 2)
@@ -45,6 +48,7 @@ export async function up(argv: string[]): Promise<number> {
     args: argv,
     options: {
       config: { type: 'string' },
+      consul: { type: 'string' },
       'run-dir': { type: 'string' },
       timeout: { type: 'string' },
       'control-planes': { type: 'string' },
@@ -58,7 +62,10 @@ export async function up(argv: string[]): Promise<number> {
   const instances = intOption('--control-planes', values['control-planes'], 2, { min: 1, max: 9 });
   const dashboardPort = intOption('--dashboard-port', values['dashboard-port'], 3000, { max: 65535 });
   const configPath = values.config ? resolve(values.config) : undefined;
-  const config = loadClusterConfig(configPath);
+  const consulAddress = values.consul === undefined ? undefined : consulFlag(values.consul);
+  // With --consul, CONSUL_HTTP_ADDR is not read at all (a malformed one must not stop the command).
+  const config = loadClusterConfig(configPath, consulAddress ? { ...process.env, CONSUL_HTTP_ADDR: undefined } : process.env);
+  if (consulAddress) config.consul.address = consulAddress;
   const runDir = new RunDir(values['run-dir'] ?? defaultRunDir());
 
   const existing = runDir.read();

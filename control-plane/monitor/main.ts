@@ -1,6 +1,6 @@
 // Entry point of the shoal monitor: the dashboard on :3000. It exports no traces: it only reads.
 import { once } from 'node:events';
-import { ConsulApi } from '../../common/consul/ConsulApi';
+import { clusterConsul } from '../../common/consul/clusterConsul';
 import { runMain } from '../../common/process/runMain';
 import { createLogger } from '../../common/telemetry/createLogger';
 import { ClusterFeed } from './ClusterFeed';
@@ -16,7 +16,7 @@ runMain({
   parseFlags: (argv) => parseMonitorFlags(argv),
   logger: (flags) => createLogger({ component: 'monitor', cluster: flags.config.name }),
   create: (flags, logger) => {
-    const feed = new ClusterFeed({ consul: new ConsulApi(flags.config.consul.address), cluster: flags.config.name, periodMs: PERIOD_MS, logger });
+    const feed = new ClusterFeed({ consul: clusterConsul(flags.config.consul), cluster: flags.config.name, periodMs: PERIOD_MS, logger });
     const server = createMonitorServer(feed, logger, flags.host);
     const start = async () => {
       server.listen(flags.port, flags.host);

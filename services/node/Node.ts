@@ -16,6 +16,7 @@ import { EventQueue } from './events/EventQueue';
 import { eventsServer } from './events/server';
 import { EventWorker } from './worker/EventWorker';
 import { ConsulApi, serviceNameOf } from '../../common/consul/ConsulApi';
+import { clusterConsul } from '../../common/consul/clusterConsul';
 import type { RoleName } from '../../common/config/clusterConfig';
 import { nodeIdsOf } from '../../common/config/nodeIds';
 import { SHOAL_VERSION } from '../../common/cluster/version';
@@ -40,11 +41,6 @@ import { stateServer } from './state/server';
 import { StateStore } from './store/StateStore';
 import { syncServer } from './sync/server';
 import type { NodeFlags } from './nodeFlags';
-
-/** The longest one Consul request of a node may take on one agent before the next is tried, ms. */
-const CONSUL_TIMEOUT_MS = 1000;
-/** A read one agent has not answered in this long is also asked of the next (ConsulApi). */
-const CONSUL_HEDGE_MS = 250;
 
 /** The parsed flags (see nodeFlags.ts), plus what the process gives the node. */
 export interface NodeOptions extends NodeFlags {
@@ -87,13 +83,8 @@ export class Node {
     this.calls = new CallTracker((method, code, ms) => this.metrics.callFinished(method, code, ms));
     this.grpc = new Server({ interceptors: [this.calls.interceptor] });
     this.http = createHttpEndpoints(() => this.context, this.metrics);
-    // Promote, the primary lease and the leader watch wait on these: an agent whose link to a lost
-    // server hangs must cost a fraction of a second (then a server answers), not the agent's own RPC timeout.
-    this.consul = new ConsulApi(opts.config.consul.address, {
-      fallbackAddresses: opts.config.consul.fallbackAddresses,
-      maxTimeoutMs: CONSUL_TIMEOUT_MS,
-      hedgeReadsAfterMs: CONSUL_HEDGE_MS,
-    });
+    // Promote, the primary lease and the leader watch wait on these.
+    this.consul = clusterConsul(opts.config.consul);
     this.agent = new ConsulApi(opts.config.consul.address);
     this.membership = new MembershipView(this.consul, serviceNameOf(opts.config.name), opts.logger);
   }

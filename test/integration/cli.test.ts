@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../common/net/freePort';
 import { isRunning } from '../../common/local/processRecord';
@@ -46,9 +46,32 @@ describe('the shoal command', function () {
     } finally {
       await consul.stop();
     }
-    const malformed = await runCli(['ls', '--consul', 'consul.local']);
-    assert.equal(malformed.code, 1);
-    assert.match(malformed.stderr, /--consul must be HOST:PORT of Consul's HTTP API, e\.g\. 127\.0\.0\.1:8500 \(got "consul\.local"\)/);
+    for (const command of ['ls', 'up']) {
+      const malformed = await runCli([command, '--consul', 'consul.local']);
+      assert.equal(malformed.code, 1, command);
+      assert.match(malformed.stderr, /--consul must be HOST:PORT of Consul's HTTP API, e\.g\. 127\.0\.0\.1:8500 \(got "consul\.local"\)/);
+    }
+  });
+
+  it("asks the config's consul.fallbackAddresses when the agent does not answer, and names them all when none does", async function () {
+    const consul = await startTestConsul();
+    const dir = mkdtempSync(join(outputDir('cli'), 'fallback-'));
+    try {
+      const agent = `127.0.0.1:${await freePort()}`;
+      const config = join(dir, 'cluster.json');
+      writeFileSync(config, JSON.stringify({ name: 'no-such-cluster', consul: { fallbackAddresses: [consul.address] } }));
+      const answered = await runCli(['status', '--config', config, '--consul', agent]);
+      assert.doesNotMatch(answered.stderr, /cannot reach Consul/);
+      assert.match(answered.stdout, new RegExp(`No nodes of cluster "no-such-cluster" are registered in Consul at ${consul.address.replace(/\./g, '\\.')}`));
+      const none = `127.0.0.1:${await freePort()}`;
+      writeFileSync(config, JSON.stringify({ name: 'no-such-cluster', consul: { fallbackAddresses: [none] } }));
+      const refused = await runCli(['status', '--config', config, '--consul', agent]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, new RegExp(`cannot reach Consul at ${agent} nor at ${none} \\(consul\\.fallbackAddresses\\)`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await consul.stop();
+    }
   });
 
   describe('up, status and down on a fresh machine (no Consul running)', function () {
