@@ -20,6 +20,7 @@ import { publish } from './commands/publish';
 import { load } from './commands/load';
 import { forget } from './commands/forget';
 import { lab } from './commands/lab';
+import { certs } from './commands/certs';
 
 const HELP = `Usage: shoal COMMAND [options]
 
@@ -47,6 +48,7 @@ Commands:
   failover    promote the most advanced replica now (the primary is gone or hung)
   forget      a node's unreachable host is gone for good: start the node on another host
   lab         hosts as network namespaces on this machine, and faults as commands (Linux, root)
+  certs       make the cluster's TLS material: a CA and a certificate per process (openssl)
 
 Run \`shoal COMMAND --help\` for a command's options. Single nodes: \`npm run start:primary\`,
 \`npm run start:replica -- --id replica-1\`, \`npm run start:worker -- --id worker-1\`.
@@ -72,6 +74,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   failover,
   forget,
   lab,
+  certs,
 };
 
 async function main(argv: string[]): Promise<number> {
