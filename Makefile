@@ -4,7 +4,7 @@ SHELL := bash
 NPM_STAMP := node_modules/.package-lock.json
 SHOAL := node bin/shoal.js
 
-.PHONY: help install consul chromium proto config-reference up down status logs lab lab-down test typecheck lint format clean
+.PHONY: help install consul chromium openssl proto config-reference up down status logs lab lab-down test typecheck lint format clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-16s %s\n", $$1, $$2 }'
@@ -45,7 +45,10 @@ lab-down: $(NPM_STAMP) ## remove everything `make lab` made
 chromium: ## install Debian's Chromium for the browser tests unless one is there
 	@bash scripts/install-chromium.sh >/dev/null
 
-test: install chromium ## type-check, lint, check gen/ and the config reference are current, run every test (browser tests included)
+openssl: ## install Debian's openssl CLI (shoal certs) unless it is there
+	@bash scripts/install-openssl.sh
+
+test: install chromium openssl ## type-check, lint, check gen/ and the config reference are current, run every test (browser tests included)
 	@PATH="$$(dirname "$$(bash scripts/install-consul.sh)"):$$PATH" CHROMIUM_PATH="$$(bash scripts/install-chromium.sh)" bash scripts/test.sh
 
 typecheck: $(NPM_STAMP) ## tsc --noEmit
