@@ -46,9 +46,12 @@ describe('WriteFence', function () {
     fence.fence(100);
     await waitFor('the expiry to try Consul', () => asked.length >= 1, { timeoutMs: 2000 });
     assert.ok(fence.refusal(), 'replicas heard before the fence ended do not count');
-    fence.heardFromReplica('replica-1');
+    // Consul was asked, so the fence has ended by now; a message echoed in the very millisecond it
+    // ended does not count (it may predate it), so these are heard a millisecond on.
+    const after = Date.now() + 1;
+    fence.heardFromReplica('replica-1', after);
     assert.ok(fence.refusal(), 'one of the two it needs');
-    fence.heardFromReplica('replica-2');
+    fence.heardFromReplica('replica-2', after);
     assert.equal(fence.refusal(), undefined);
   });
 
