@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { Metadata, type ServiceError, status } from '@grpc/grpc-js';
-import { FenceRequest, FollowRequest, GetBucketRequest, GetDigestRequest, ListConflictsRequest, ReplicateRequest } from '../../gen/shoal/v1/sync';
+import {
+  FenceRequest,
+  FollowRequest,
+  GetBucketRequest,
+  GetDigestRequest,
+  ListConflictsRequest,
+  ReplicateRequest,
+  type ReplicateResponse,
+} from '../../gen/shoal/v1/sync';
 import { PutRequest } from '../../gen/shoal/v1/state';
 import { waitFor } from '../../common/time/waitFor';
 import { LOG_VERSION } from '../../services/node/replication/wire';
@@ -65,6 +73,49 @@ describe('Sync, served in-process by a primary', function () {
       const err = await ended;
       assert.equal(err.code, status.INVALID_ARGUMENT);
       assert.match(err.details, /^the first message must be a hello/);
+    });
+  });
+
+  describe('from a made-up replica', function () {
+    it('should refuse an ack past what the stream sent, ending it INVALID_ARGUMENT, and count only the acks of what was sent', async function () {
+      node = await startRpcNode({ minAcks: 1 });
+      const { state, sync, replication, store } = node;
+      const put = (key: string) =>
+        startCall((done) => state.put(PutRequest.fromPartial({ key, value: Buffer.from('v') }), new Metadata(), { deadline: Date.now() + 5000 }, done));
+      const open = () => {
+        const stream = sync.replicate();
+        const batches: number[] = [];
+        stream.on('data', (r: ReplicateResponse) => r.message?.$case === 'batch' && batches.push(...r.message.value.entries.map((e) => e.position)));
+        const ended = new Promise<ServiceError>((resolve) => stream.on('error', resolve));
+        const termHistory = store.termHistory().map((t) => ({ term: t.term, startPosition: t.startPosition }));
+        stream.write(
+          ReplicateRequest.fromPartial({
+            message: { $case: 'hello', value: { replicaId: 'replica-1', term: 1, lastPosition: 0, termHistory, logVersion: LOG_VERSION } },
+          }),
+        );
+        const ack = (appliedPosition: number) => stream.write(ReplicateRequest.fromPartial({ message: { $case: 'ack', value: { term: 1, appliedPosition } } }));
+        return { stream, batches, ended, ack };
+      };
+
+      const rogue = open();
+      await waitFor('the replica to connect', () => replication.acks!.connected === 1, { timeoutMs: 2000, intervalMs: 5 });
+      const first = put('a');
+      await waitFor('the write to be sent', () => rogue.batches.length === 1, { timeoutMs: 2000, intervalMs: 5 });
+      rogue.ack(rogue.batches[0] + 1000);
+      const err = await Promise.race([rogue.ended, first.outcome.then(() => assert.fail('the write was acknowledged on an ack of what was never sent'))]);
+      assert.equal(err.code, status.INVALID_ARGUMENT);
+      assert.match(
+        err.details,
+        new RegExp(`^ack of position ${rogue.batches[0] + 1000} is past position ${rogue.batches[0]}, the last this stream sent to replica-1`),
+      );
+      assert.equal(replication.acks!.acknowledged, 0, 'nothing counts as acknowledged');
+
+      const honest = open();
+      await waitFor('the write to be sent again', () => honest.batches.length === 1, { timeoutMs: 2000, intervalMs: 5 });
+      honest.ack(honest.batches[0]);
+      assert.equal(await first.outcome, null, 'an ack of what was sent acknowledges the write');
+      honest.stream.cancel();
+      assert.deepEqual(node.internalErrors(), []);
     });
   });
 

@@ -66,6 +66,12 @@ class ReplicaSession {
   /** The sequences of this term's messages; a replica's echo of one renews the lease and confirms read-index rounds. */
   private readonly echoes: ReplicaEchoes;
   private token: number | undefined;
+  /**
+   * The highest position this stream has given the replica (what it said it held and the
+   * primary confirmed, a snapshot, then each batch): an ack past it claims entries the replica
+   * was never sent, and would count writes as held by nobody.
+   */
+  private sentThrough = 0;
   /** A read-index round asked for a message at once; any message sent serves. */
   private pinged = false;
   private wake: AbortController | undefined;
@@ -104,7 +110,17 @@ class ReplicaSession {
     }
     // Only an ack in this very term says the replica still follows this primary.
     if (term === this.term && this.r.echoes === this.echoes) this.r.echoFromReplica(this.hello.replicaId, echoSequence);
-    if (this.token !== undefined) this.acks.ack(this.hello.replicaId, applied);
+    if (this.token === undefined) return;
+    if (applied > this.sentThrough) {
+      this.deps.logger.warn({ replica: this.hello.replicaId, applied, sentThrough: this.sentThrough }, 'refused an ack past what was sent on the stream');
+      return this.fail(
+        new ServerError(
+          status.INVALID_ARGUMENT,
+          `ack of position ${applied} is past position ${this.sentThrough}, the last this stream sent to ${this.hello.replicaId}`,
+        ),
+      );
+    }
+    this.acks.ack(this.hello.replicaId, applied);
   }
 
   async run(): Promise<void> {
@@ -125,9 +141,12 @@ class ReplicaSession {
       }
       if (hello.wantSnapshot || hello.lastPosition + 1 < store.firstRetained()) {
         from = (await this.sendSnapshot()) + 1;
+        this.sentThrough = from - 1;
         this.token = this.acks.connect(hello.replicaId, 0);
       } else {
         from = hello.lastPosition + 1;
+        // Not diverged (above): every entry the replica says it holds is this primary's too.
+        this.sentThrough = hello.lastPosition;
         await this.send({ $case: 'start', value: { primaryId: this.deps.identity.id, fromPosition: from, primaryLastPosition: store.lastPosition } });
         this.token = this.acks.connect(hello.replicaId, hello.lastPosition);
       }
@@ -179,6 +198,8 @@ class ReplicaSession {
         'shoal.first_position': entries[0].position,
       },
     });
+    // Before the send: the replica's ack of the batch may arrive before the write returns.
+    this.sentThrough = entries[entries.length - 1].position;
     try {
       await this.send({ $case: 'batch', value: { entries: entries.map(entryToProto) } });
     } finally {
