@@ -84,6 +84,40 @@ describe('EventQueue over a real store (a primary with no replicas, no gRPC)', f
     );
   });
 
+  it('rebuilding, skips a malformed record with an error naming its key and position, and queues the records after it', async function () {
+    const malformed = (position: number, id: string, value: Buffer): Entry => ({ ...stored(position, id, 'pending'), value });
+    store.applyEntries([
+      stored(1, 'before', 'pending'),
+      malformed(2, 'not-json', Buffer.from('{"id": "not-json", ')),
+      malformed(3, 'no-state', Buffer.from(JSON.stringify({ id: 'no-state', type: 'hash', attempts: 0 }))),
+      stored(4, 'after', 'pending'),
+      stored(5, 'failed', 'dead'),
+    ]);
+    const logged: Record<string, unknown>[] = [];
+    const primary = lonePrimary(store, pino({ level: 'error' }, { write: (line: string) => logged.push(JSON.parse(line) as Record<string, unknown>) }));
+    writer = primary.writer;
+    queue = new EventQueue(primary.deps, { leaseMs: 30_000, maxAttempts: 5, handlerTimeout: 25_000, concurrency: 4, dedupeWindow: 60_000 });
+
+    const backlog = queue.backlog();
+    assert.deepEqual([backlog.pending, backlog.dead], [2, 1], 'the events before and after the malformed ones are queued');
+    const skipped = logged.filter((l) => l.msg === 'skipped a malformed event record');
+    assert.deepEqual(
+      skipped.map((l) => [l.key, l.position]),
+      [
+        [eventKey('not-json'), 2],
+        [eventKey('no-state'), 3],
+      ],
+    );
+    assert.match(String(skipped[0].err), /^malformed event record: not JSON/);
+    assert.match(String(skipped[1].err), /^malformed event record: key: Invalid input: expected string, received undefined/);
+    assert.deepEqual(
+      queue.deadLetters(10).map((e) => e.id),
+      ['failed'],
+    );
+    await assert.rejects(queue.redrive('no-state', Date.now() + 1000), /event no-state cannot be redriven: its stored malformed event record/);
+    assert.ok(store.stored(eventKey('not-json')), 'the malformed record stays in the store for an operator');
+  });
+
   it('does not remove a keyed event that is no longer the done one (its key was published anew)', async function () {
     store.applyEntries([stored(1, 'k-b25l', 'done'), stored(2, 'k-dHdv', 'done')]);
     start(300);

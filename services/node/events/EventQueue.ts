@@ -12,7 +12,8 @@ import { EVENTS_PREFIX, eventKey } from '../store/systemKeys';
 import { notPrimary } from '../sync/primaryRedirect';
 import { eventIdOf, isKeyedEventId } from './eventId';
 import { MAX_MESSAGE_BYTES } from './limits';
-import { decodeRecord, encodeRecord, type EventRecord, toEvent } from './eventRecord';
+import { decodeRecord, encodeRecord, type EventRecord, MalformedRecord, toEvent } from './eventRecord';
+import type { Stored } from '../store/types';
 
 const tracer = trace.getTracer('shoal.events');
 
@@ -358,8 +359,8 @@ export class EventQueue {
       if (!key.startsWith(EVENTS_PREFIX)) continue;
       const stored = r.store.stored(key);
       if (!stored || stored.deleted) continue;
-      const record = decodeRecord(stored.value);
-      if (this.records.has(record.id)) continue;
+      const [record] = this.decodeRows([stored]).map((d) => d.record);
+      if (!record || this.records.has(record.id)) continue;
       this.takeIn(record, stored.position, now);
       adopted += 1;
     }
@@ -379,9 +380,8 @@ export class EventQueue {
 
   deadLetters(limit: number): Event[] {
     this.ready();
-    return this.ctx
-      .replication!.store.listAll(EVENTS_PREFIX)
-      .map((s) => decodeRecord(s.value))
+    return this.decodeRows(this.ctx.replication!.store.listAll(EVENTS_PREFIX))
+      .map((d) => d.record)
       .filter((r) => r.state === 'dead')
       .slice(0, limit)
       .map((r) => toEvent(r));
@@ -392,7 +392,13 @@ export class EventQueue {
     this.ready();
     const stored = this.ctx.replication!.store.stored(eventKey(eventId));
     if (!stored) throw new DomainError('not-found', `no event ${eventId}`);
-    const record = decodeRecord(stored.value);
+    let record: EventRecord;
+    try {
+      record = decodeRecord(stored.value);
+    } catch (err) {
+      if (!(err instanceof MalformedRecord)) throw err;
+      throw new DomainError('precondition', `event ${eventId} cannot be redriven: its stored ${err.message}`);
+    }
     if (record.state !== 'dead') throw new DomainError('precondition', `event ${eventId} is not dead-lettered (it is ${record.state})`);
     const next: EventRecord = { ...record, state: 'pending', attempts: 0, lastError: '' };
     // Compare-and-set: of two redrives of one event, one wins.
@@ -417,12 +423,30 @@ export class EventQueue {
     this.done = 0;
     const now = Date.now();
     const rows = r.store.listAll(EVENTS_PREFIX).sort((a, b) => a.position - b.position);
-    for (const row of rows) this.takeIn(decodeRecord(row.value), row.position, now);
+    for (const { row, record } of this.decodeRows(rows)) this.takeIn(record, row.position, now);
     this.expiring.sort((a, b) => a.at - b.at);
     this.ctx.logger.info(
       { term: r.term, pending: this.pending.size, dead: this.dead.size, doneToRemove: this.expiring.length },
       'event queue rebuilt from the store',
     );
+  }
+
+  /**
+   * The event records of stored rows. One that is malformed (written by a bug, a tool, or a
+   * peer's bad reconcile entry) is logged with its key and position and skipped: the rows after
+   * it are read all the same, and it stays in the store for an operator to look at.
+   */
+  private decodeRows(rows: Stored[]): { row: Stored; record: EventRecord }[] {
+    const decoded: { row: Stored; record: EventRecord }[] = [];
+    for (const row of rows) {
+      try {
+        decoded.push({ row, record: decodeRecord(row.value) });
+      } catch (err) {
+        if (!(err instanceof MalformedRecord)) throw err;
+        this.ctx.logger.error({ key: row.key, position: row.position, err: err.message }, 'skipped a malformed event record');
+      }
+    }
+    return decoded;
   }
 
   /** A stored record (at `position`) into the queue: pending is queued, dead counted, done to be removed. */

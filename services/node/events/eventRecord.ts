@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { type Event, EventState } from '../../../gen/shoal/v1/events';
 
 /** An event as the replicated store keeps it (JSON under its system key). */
@@ -22,8 +23,43 @@ export function encodeRecord(record: EventRecord): Buffer {
   return Buffer.from(JSON.stringify(record));
 }
 
+/** What a stored record must hold to be an event; unknown fields are kept (a newer version's). */
+const RECORD_SCHEMA = z.looseObject({
+  id: z.string().min(1),
+  type: z.string(),
+  key: z.string(),
+  payload: z.string(),
+  publishedAtMs: z.number(),
+  attempts: z.number().int().min(0),
+  state: z.enum(['pending', 'done', 'dead']),
+  lastError: z.string(),
+  result: z.string(),
+  doneAtMs: z.number().optional(),
+  traceparent: z.string(),
+});
+
+/** A stored value that is not an event record (not JSON, or without the fields of one). */
+export class MalformedRecord extends Error {
+  constructor(reason: string) {
+    super(`malformed event record: ${reason}`);
+    this.name = 'MalformedRecord';
+  }
+}
+
+/** @throws MalformedRecord saying what is wrong with it. */
 export function decodeRecord(value: Buffer): EventRecord {
-  return JSON.parse(value.toString('utf8')) as EventRecord;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value.toString('utf8'));
+  } catch (err) {
+    throw new MalformedRecord(`not JSON (${(err as Error).message})`);
+  }
+  const record = RECORD_SCHEMA.safeParse(parsed);
+  if (!record.success) {
+    const issue = record.error.issues[0];
+    throw new MalformedRecord(`${issue.path.join('.') || 'the record'}: ${issue.message}`);
+  }
+  return record.data;
 }
 
 /** The record as the Events API shows it; `leased` for a pending event a worker holds. */
