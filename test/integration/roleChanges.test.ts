@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ServiceError, status } from '@grpc/grpc-js';
-import { PrimaryChangeError, switchover } from '../../common/cluster/changePrimary';
+import { failover, PrimaryChangeError, switchover } from '../../common/cluster/changePrimary';
 import { publishTopology, readTopology, topologyKey, topologyOf } from '../../common/cluster/declaredTopology';
 import { readLeader } from '../../common/cluster/leaderRecord';
 import { ReadConsistency } from '../../gen/shoal/v1/state';
@@ -214,5 +214,39 @@ describe('a fenced primary whose fence runs out', function () {
     );
     const lifted = await unaryCall<{ writing: boolean }>((m, o, cb) => sync.fence({ timeoutMs: 0, term: 1, lift: true }, m, o, cb), Date.now() + 3000);
     assert.equal(lifted.writing, true);
+  });
+});
+
+describe('a far newer term pushed at a node by a peer', function () {
+  const cluster = `far-term-${process.pid}`;
+  let c: StateCluster;
+
+  before(async function () {
+    c = await StateCluster.start({ cluster, sync: { minAcks: 1 } });
+  });
+
+  after(async function () {
+    await c?.stop();
+  });
+
+  it('is refused FAILED_PRECONDITION naming the leader record’s term, and the next failover takes the term after the record’s', async function () {
+    const before = (await readLeader(c.consul.api, cluster)).record!;
+    for (const id of ['primary', 'replica-1']) {
+      const err = await c.position(id, 2 ** 52).then(
+        () => assert.fail(`${id} took the far term`),
+        (e: ServiceError) => e,
+      );
+      assert.equal(err.code, status.FAILED_PRECONDITION, id);
+      assert.match(
+        err.details,
+        new RegExp(`^term 4503599627370496 \\(GetPosition\\) is beyond what Consul's leader record justifies: it is at term ${before.term}`),
+      );
+      assert.equal((await c.position(id)).term, before.term, `${id} keeps its term`);
+    }
+    assert.equal((await put(c, 'primary', 'still-writing')).result?.term, before.term, 'the primary still takes writes');
+
+    await c.nodes.node('primary').kill();
+    const change = await failover({ consul: c.consul.api, cluster, stateNodeIds: ['primary', 'replica-1', 'replica-2'], timeoutMs: 15_000 });
+    assert.equal(change.term, before.term + 1);
   });
 });

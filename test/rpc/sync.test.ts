@@ -5,6 +5,7 @@ import {
   FollowRequest,
   GetBucketRequest,
   GetDigestRequest,
+  GetPositionRequest,
   ListConflictsRequest,
   ReplicateRequest,
   type ReplicateResponse,
@@ -116,6 +117,34 @@ describe('Sync, served in-process by a primary', function () {
       assert.equal(await first.outcome, null, 'an ack of what was sent acknowledges the write');
       honest.stream.cancel();
       assert.deepEqual(node.internalErrors(), []);
+    });
+  });
+
+  describe('given a term no role change could have made', function () {
+    it('should refuse it in a replica hello (FAILED_PRECONDITION) and stay primary of its term', async function () {
+      node = await startRpcNode();
+      const { sync, replication, store } = node;
+      const stream = sync.replicate();
+      stream.on('data', () => undefined);
+      const ended = new Promise<ServiceError>((resolve) => stream.on('error', resolve));
+      const termHistory = store.termHistory().map((t) => ({ term: t.term, startPosition: t.startPosition }));
+      const hello = { replicaId: 'replica-1', term: 2 ** 52, lastPosition: 0, termHistory, logVersion: LOG_VERSION };
+      stream.write(ReplicateRequest.fromPartial({ message: { $case: 'hello', value: hello } }));
+      const err = await ended;
+      assert.equal(err.code, status.FAILED_PRECONDITION);
+      assert.match(err.details, /^replica replica-1 sent term 4503599627370496, beyond what any leader-record change justifies; not adopted/);
+      assert.deepEqual([replication.role, replication.term], ['primary', 1]);
+    });
+
+    it('should take the next term from GetPosition at once, and refuse a far one UNAVAILABLE when Consul cannot be read to judge it', async function () {
+      node = await startRpcNode();
+      const { sync, replication } = node;
+      const far = await grpcError(call(sync, sync.getPosition, GetPositionRequest.fromPartial({ term: 1000 }), 5000));
+      assert.equal(far.code, status.UNAVAILABLE);
+      assert.match(far.details, /^cannot check term 1000 \(GetPosition\) against Consul's leader record/);
+      assert.equal(replication.term, 1, 'the far term is not adopted');
+      const next = await call(sync, sync.getPosition, GetPositionRequest.fromPartial({ term: 2 }), 5000);
+      assert.equal(next.term, 2, 'the next term needs no Consul: a failover pushes it before it writes the record');
     });
   });
 

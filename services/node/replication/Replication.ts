@@ -50,6 +50,9 @@ export interface ReplicationOptions {
   events: ReplicationEvents;
 }
 
+/** How long a peer's far newer term may wait on a read of the leader record, ms. */
+const PEER_TERM_CHECK_MS = 1000;
+
 /**
  * The state-holding side of a node (primary or replica) and the moves between them. Consul's
  * leader record (`shoal/<cluster>/leader`) says who the primary is for which term; this node
@@ -301,6 +304,40 @@ export class Replication {
   trackStream(end: (reason: string) => void): () => void {
     this.streams.add(end);
     return () => this.streams.delete(end);
+  }
+
+  /**
+   * Whether a peer's `term` is one a role change could have made, without asking Consul: at most
+   * one above the newer of this node's term and the leader record it last read (a failover or
+   * switchover pushes the record's term + 1 before it writes the record).
+   */
+  termWithinReach(term: number): boolean {
+    return term <= Math.max(this.term, this.leader.record?.term ?? 0) + 1;
+  }
+
+  /**
+   * Adopts a newer term a peer sent (GetPosition, Follow, Reconcile) once it is justified: within
+   * reach, or within one of Consul's leader record read now (this node may have missed record
+   * changes). A term far beyond them, pushed by a bad or buggy peer, would leave every later
+   * failover needing a term above it; it is refused and logged instead.
+   * @throws DomainError 'precondition' for a term beyond the record, 'unavailable' when Consul cannot be read to judge it.
+   */
+  async observePeerTerm(term: number, source: string): Promise<void> {
+    if (term <= this.term) return;
+    if (!this.termWithinReach(term)) {
+      const { record } = await readLeader(this.opts.consul, this.opts.cluster, { timeoutMs: PEER_TERM_CHECK_MS }).catch((err: Error) => {
+        throw new DomainError('unavailable', `cannot check term ${term} (${source}) against Consul's leader record: ${err.message}`);
+      });
+      const recordTerm = record?.term ?? 0;
+      if (term > Math.max(this.term, recordTerm) + 1) {
+        this.opts.logger.warn({ term, source, recordTerm, ownTerm: this.term }, 'refused a term no leader-record change justifies');
+        throw new DomainError(
+          'precondition',
+          `term ${term} (${source}) is beyond what Consul's leader record justifies: it is at term ${recordTerm}, and a role change takes at most the next term`,
+        );
+      }
+    }
+    this.observeTerm(term, source);
   }
 
   /** Adopts a newer term seen anywhere; a primary then steps down and waits to be told whom to follow. */

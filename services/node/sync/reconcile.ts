@@ -21,7 +21,7 @@ import { notPrimary, replicationOf } from './primaryRedirect';
 export async function reconcile(deps: SyncDeps, request: ReconcileRequest, written: (keys: string[]) => void): Promise<ReconcileResponse> {
   const r = replicationOf(deps, 'Reconcile');
   if (request.term > r.term) {
-    r.observeTerm(request.term, `Reconcile from ${request.fromNode}`);
+    await r.observePeerTerm(request.term, `Reconcile from ${request.fromNode}`);
     throw new ServerError(status.FAILED_PRECONDITION, `term ${request.term} is newer than this node's; it is no longer primary`);
   }
   const writer = r.writer;

@@ -58,6 +58,11 @@ export function replicate(deps: SyncDeps, call: ServerDuplexStream<ReplicateRequ
   });
 }
 
+/** A replica's term further ahead than any role change could have taken it: not adopted. */
+function farTerm(term: number, replicaId: string): ServerError {
+  return new ServerError(status.FAILED_PRECONDITION, `replica ${replicaId} sent term ${term}, beyond what any leader-record change justifies; not adopted`);
+}
+
 class ReplicaSession {
   private readonly r: Replication;
   private readonly term: number;
@@ -88,6 +93,7 @@ class ReplicaSession {
     if (!r) throw notPrimary(deps, 'replication');
     this.r = r;
     if (hello.term > r.term) {
+      if (!r.termWithinReach(hello.term)) throw farTerm(hello.term, hello.replicaId);
       r.observeTerm(hello.term, `replica ${hello.replicaId}`);
       throw new ServerError(status.FAILED_PRECONDITION, `replica ${hello.replicaId} is at term ${hello.term}, newer than this primary's; stepping down`);
     }
@@ -105,6 +111,7 @@ class ReplicaSession {
 
   ack(term: number, applied: number, echoSequence: number): void {
     if (term > this.term) {
+      if (!this.r.termWithinReach(term)) return this.fail(farTerm(term, this.hello.replicaId));
       this.r.observeTerm(term, `ack from ${this.hello.replicaId}`);
       return;
     }
