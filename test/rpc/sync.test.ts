@@ -67,6 +67,43 @@ describe('Sync, served in-process by a primary', function () {
       }
     });
 
+    it('should end a Replicate stream whose hello has a term history that is no history with INVALID_ARGUMENT saying what is wrong', async function () {
+      const helloWith = async (termHistory: { term: number; startPosition: number }[], lastPosition = 0) => {
+        const stream = node!.sync.replicate();
+        stream.on('data', () => undefined);
+        const ended = new Promise<ServiceError>((resolve) => stream.on('error', resolve));
+        stream.write(
+          ReplicateRequest.fromPartial({
+            message: { $case: 'hello', value: { replicaId: 'replica-1', term: 1, lastPosition, termHistory, logVersion: LOG_VERSION } },
+          }),
+        );
+        return ended;
+      };
+      for (const [history, message] of [
+        [Array.from({ length: 10_001 }, (_, i) => ({ term: 1, startPosition: i })), /lists 10001 terms, more than 10000/],
+        [[{ term: 5, startPosition: 1 }], /names term 5, newer than the hello's term 1/],
+        [[{ term: 1, startPosition: 9 }], /starts term 1 at 9, past its last position 0/],
+        [
+          [
+            { term: 1, startPosition: 1 },
+            { term: 1, startPosition: 1 },
+          ],
+          /is out of order at term 1 \(after term 1 from 1\)/,
+        ],
+      ] as const) {
+        const err = await helloWith([...history]);
+        assert.equal(err.code, status.INVALID_ARGUMENT);
+        assert.match(err.details, message);
+      }
+      assert.equal(node!.replication.role, 'primary');
+    });
+
+    it('should answer a GetDigest at a position past the primary’s log INVALID_ARGUMENT naming where the log ends', async function () {
+      const err = await grpcError(call(node!.sync, node!.sync.getDigest, GetDigestRequest.fromPartial({ term: 1, atPosition: 2 ** 40 })));
+      assert.equal(err.code, status.INVALID_ARGUMENT);
+      assert.match(err.details, /^at_position 1099511627776 is past this primary's log, which ends at 0/);
+    });
+
     it('should end a Replicate stream whose first message is not a hello with INVALID_ARGUMENT', async function () {
       const stream = node!.sync.replicate();
       const ended = new Promise<ServiceError>((resolve) => stream.on('error', resolve));

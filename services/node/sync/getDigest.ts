@@ -14,6 +14,7 @@ function primaryFor(deps: SyncDeps, what: string, term: number, atPosition: numb
   const r = replicationOf(deps, what);
   if (r.role !== 'primary') throw notPrimary(deps, what);
   if (term !== r.term) throw failedPrecondition(`term ${term} is not this primary's term ${r.term}`);
+  if (atPosition > r.store.lastPosition) throw invalidArgument(`at_position ${atPosition} is past this primary's log, which ends at ${r.store.lastPosition}`);
   const retained = r.store.firstRetained();
   if (atPosition + 1 < retained)
     throw failedPrecondition(`position ${atPosition} is behind this primary's log, which starts at ${retained}; compare once caught up`);

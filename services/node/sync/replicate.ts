@@ -58,6 +58,25 @@ export function replicate(deps: SyncDeps, call: ServerDuplexStream<ReplicateRequ
   });
 }
 
+/** The most terms a replica's hello may list: far more failovers than a cluster sees, and a bound on the work of judging it. */
+const MAX_TERM_HISTORY = 10_000;
+
+/** A hello's term history must be a history: bounded, terms rising, each starting at or after the one before, none past its log. */
+function checkTermHistory(hello: ReplicateHello): void {
+  const history = hello.termHistory;
+  const bad = (why: string) => new ServerError(status.INVALID_ARGUMENT, `replica ${hello.replicaId}'s term_history ${why}`);
+  if (history.length > MAX_TERM_HISTORY) throw bad(`lists ${history.length} terms, more than ${MAX_TERM_HISTORY}`);
+  for (let i = 0; i < history.length; i++) {
+    const t = history[i];
+    if (t.term > hello.term) throw bad(`names term ${t.term}, newer than the hello's term ${hello.term}`);
+    if (t.startPosition > hello.lastPosition + 1) throw bad(`starts term ${t.term} at ${t.startPosition}, past its last position ${hello.lastPosition}`);
+    const before = history[i - 1];
+    if (before && (t.term <= before.term || t.startPosition < before.startPosition)) {
+      throw bad(`is out of order at term ${t.term} (after term ${before.term} from ${before.startPosition})`);
+    }
+  }
+}
+
 /** A replica's term further ahead than any role change could have taken it: not adopted. */
 function farTerm(term: number, replicaId: string): ServerError {
   return new ServerError(status.FAILED_PRECONDITION, `replica ${replicaId} sent term ${term}, beyond what any leader-record change justifies; not adopted`);
@@ -98,6 +117,7 @@ class ReplicaSession {
       throw new ServerError(status.FAILED_PRECONDITION, `replica ${hello.replicaId} is at term ${hello.term}, newer than this primary's; stepping down`);
     }
     if (r.role !== 'primary' || !r.writer) throw notPrimary(deps, 'replication');
+    checkTermHistory(hello);
     if (hello.logVersion < LOG_VERSION) {
       throw new ServerError(
         status.FAILED_PRECONDITION,
