@@ -1,7 +1,7 @@
 // A bare grpc-js server with one unary method that returns its request bytes: the floor that
 // shoal's own layers are measured against. Prints its port on stdout, runs until killed.
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { echoService } from './echoService';
+import { echoService } from '../test/support/echoService';
 
 const server = new Server();
 server.addService(echoService, { echo: (call: { request: Buffer }, callback: (err: null, res: Buffer) => void) => callback(null, call.request) });

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Client, credentials, Metadata } from '@grpc/grpc-js';
 import { StateCluster } from '../test/support/stateCluster';
-import { echoService } from './echoService';
+import { echoService } from '../test/support/echoService';
 import { readModes } from './readModes';
 import { LOAD_SECONDS, type LoadResult, load, round } from './load';
 import { histogramBuckets, histogramQuantile } from './stats';

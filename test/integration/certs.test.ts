@@ -13,26 +13,13 @@ import {
   type sendUnaryData,
   type ServerUnaryCall,
   type ServiceError,
-  type ServiceDefinition,
   status,
 } from '@grpc/grpc-js';
 import { unaryCall } from '../../common/client/grpcCall';
 import { openssl } from '../../common/tls/openssl';
+import { echoService } from '../support/echoService';
 import { runCli } from '../support/runCli';
 import { outputDir } from '../support/testConsul';
-
-/** A one-method service that answers with the caller's certificate identity, to try the material with grpc-js. */
-const WHO_AM_I: ServiceDefinition = {
-  whoAmI: {
-    path: '/test.Certs/WhoAmI',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: (b: Buffer) => b,
-    requestDeserialize: (b: Buffer) => b,
-    responseSerialize: (b: Buffer) => b,
-    responseDeserialize: (b: Buffer) => b,
-  },
-};
 
 describe('shoal certs create', function () {
   this.timeout(60_000);
@@ -73,18 +60,19 @@ describe('shoal certs create', function () {
 
   it('works for mutual TLS with grpc-js: a client certificate of the CA is let in and seen; none, or another CA’s, is refused at the handshake', async function () {
     const server = new Server();
-    server.addService(WHO_AM_I, {
-      whoAmI: (call: ServerUnaryCall<Buffer, Buffer>, cb: sendUnaryData<Buffer>) =>
+    // The echo method answers with the caller's certificate identity instead of its request.
+    server.addService(echoService, {
+      echo: (call: ServerUnaryCall<Buffer, Buffer>, cb: sendUnaryData<Buffer>) =>
         cb(null, Buffer.from(call.getAuthContext()?.sslPeerCertificate?.subjectaltname ?? '')),
     });
     const read = (name: string, ca = 'cluster') => readFileSync(file(name, ca));
     const serverCreds = ServerCredentials.createSsl(read('ca.crt'), [{ cert_chain: read('primary.crt'), private_key: read('primary.key') }], true);
     const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', serverCreds, (err, p) => (err ? reject(err) : resolve(p))));
-    const CertsClient = makeGenericClientConstructor(WHO_AM_I, 'Certs');
+    const EchoClient = makeGenericClientConstructor(echoService, 'Echo');
     const call = (creds: ChannelCredentials, host = '127.0.0.1') => {
-      const client = new CertsClient(`${host}:${port}`, creds);
-      const whoAmI = client.whoAmI as (req: Buffer, m: Metadata, o: CallOptions, cb: (err: ServiceError | null, res: Buffer) => void) => unknown;
-      return unaryCall<Buffer>((m, o, cb) => whoAmI.call(client, Buffer.alloc(0), m, o, cb), Date.now() + 5000).finally(() => client.close());
+      const client = new EchoClient(`${host}:${port}`, creds);
+      const echo = client.echo as (req: Buffer, m: Metadata, o: CallOptions, cb: (err: ServiceError | null, res: Buffer) => void) => unknown;
+      return unaryCall<Buffer>((m, o, cb) => echo.call(client, Buffer.alloc(0), m, o, cb), Date.now() + 5000).finally(() => client.close());
     };
     try {
       const seen = await call(credentials.createSsl(read('ca.crt'), read('operator.key'), read('operator.crt')));

@@ -8,6 +8,7 @@ import {
   GetPositionRequest,
   ListConflictsRequest,
   ReplicateRequest,
+  type ReplicateHello,
   type ReplicateResponse,
 } from '../../gen/shoal/v1/sync';
 import { PutRequest } from '../../gen/shoal/v1/state';
@@ -16,6 +17,23 @@ import { LOG_VERSION } from '../../services/node/replication/wire';
 import { BUCKETS } from '../../services/node/store/StateStore';
 import { call, grpcError } from '../support/grpcClients';
 import { type RpcNode, startCall, startRpcNode } from '../support/rpcNode';
+
+/**
+ * Opens a Replicate stream on `node` as replica-1 and sends its hello (term 1, at position 0,
+ * with the primary's term history, unless `hello` says otherwise); collects the positions of the
+ * batches it is sent.
+ */
+function openReplicate(node: RpcNode, hello: Partial<ReplicateHello> = {}) {
+  const stream = node.sync.replicate();
+  const batches: number[] = [];
+  stream.on('data', (r: ReplicateResponse) => r.message?.$case === 'batch' && batches.push(...r.message.value.entries.map((e) => e.position)));
+  const ended = new Promise<ServiceError>((resolve) => stream.on('error', resolve));
+  const termHistory = node.store.termHistory().map((t) => ({ term: t.term, startPosition: t.startPosition }));
+  const value = { replicaId: 'replica-1', term: 1, lastPosition: 0, termHistory, logVersion: LOG_VERSION, ...hello };
+  stream.write(ReplicateRequest.fromPartial({ message: { $case: 'hello', value } }));
+  const ack = (appliedPosition: number) => stream.write(ReplicateRequest.fromPartial({ message: { $case: 'ack', value: { term: 1, appliedPosition } } }));
+  return { stream, batches, ended, ack };
+}
 
 describe('Sync, served in-process by a primary', function () {
   let node: RpcNode | undefined;
@@ -68,17 +86,7 @@ describe('Sync, served in-process by a primary', function () {
     });
 
     it('should end a Replicate stream whose hello has a term history that is no history with INVALID_ARGUMENT saying what is wrong', async function () {
-      const helloWith = async (termHistory: { term: number; startPosition: number }[], lastPosition = 0) => {
-        const stream = node!.sync.replicate();
-        stream.on('data', () => undefined);
-        const ended = new Promise<ServiceError>((resolve) => stream.on('error', resolve));
-        stream.write(
-          ReplicateRequest.fromPartial({
-            message: { $case: 'hello', value: { replicaId: 'replica-1', term: 1, lastPosition, termHistory, logVersion: LOG_VERSION } },
-          }),
-        );
-        return ended;
-      };
+      const helloWith = (termHistory: { term: number; startPosition: number }[]) => openReplicate(node!, { termHistory }).ended;
       for (const [history, message] of [
         [Array.from({ length: 10_001 }, (_, i) => ({ term: 1, startPosition: i })), /lists 10001 terms, more than 10000/],
         [[{ term: 5, startPosition: 1 }], /names term 5, newer than the hello's term 1/],
@@ -117,23 +125,10 @@ describe('Sync, served in-process by a primary', function () {
   describe('from a made-up replica', function () {
     it('should refuse an ack past what the stream sent, ending it INVALID_ARGUMENT, and count only the acks of what was sent', async function () {
       node = await startRpcNode({ minAcks: 1 });
-      const { state, sync, replication, store } = node;
+      const { state, replication } = node;
       const put = (key: string) =>
         startCall((done) => state.put(PutRequest.fromPartial({ key, value: Buffer.from('v') }), new Metadata(), { deadline: Date.now() + 5000 }, done));
-      const open = () => {
-        const stream = sync.replicate();
-        const batches: number[] = [];
-        stream.on('data', (r: ReplicateResponse) => r.message?.$case === 'batch' && batches.push(...r.message.value.entries.map((e) => e.position)));
-        const ended = new Promise<ServiceError>((resolve) => stream.on('error', resolve));
-        const termHistory = store.termHistory().map((t) => ({ term: t.term, startPosition: t.startPosition }));
-        stream.write(
-          ReplicateRequest.fromPartial({
-            message: { $case: 'hello', value: { replicaId: 'replica-1', term: 1, lastPosition: 0, termHistory, logVersion: LOG_VERSION } },
-          }),
-        );
-        const ack = (appliedPosition: number) => stream.write(ReplicateRequest.fromPartial({ message: { $case: 'ack', value: { term: 1, appliedPosition } } }));
-        return { stream, batches, ended, ack };
-      };
+      const open = () => openReplicate(node!);
 
       const rogue = open();
       await waitFor('the replica to connect', () => replication.acks!.connected === 1, { timeoutMs: 2000, intervalMs: 5 });
@@ -160,17 +155,10 @@ describe('Sync, served in-process by a primary', function () {
   describe('given a term no role change could have made', function () {
     it('should refuse it in a replica hello (FAILED_PRECONDITION) and stay primary of its term', async function () {
       node = await startRpcNode();
-      const { sync, replication, store } = node;
-      const stream = sync.replicate();
-      stream.on('data', () => undefined);
-      const ended = new Promise<ServiceError>((resolve) => stream.on('error', resolve));
-      const termHistory = store.termHistory().map((t) => ({ term: t.term, startPosition: t.startPosition }));
-      const hello = { replicaId: 'replica-1', term: 2 ** 52, lastPosition: 0, termHistory, logVersion: LOG_VERSION };
-      stream.write(ReplicateRequest.fromPartial({ message: { $case: 'hello', value: hello } }));
-      const err = await ended;
+      const err = await openReplicate(node, { term: 2 ** 52 }).ended;
       assert.equal(err.code, status.FAILED_PRECONDITION);
       assert.match(err.details, /^replica replica-1 sent term 4503599627370496, beyond what any leader-record change justifies; not adopted/);
-      assert.deepEqual([replication.role, replication.term], ['primary', 1]);
+      assert.deepEqual([node.replication.role, node.replication.term], ['primary', 1]);
     });
 
     it('should take the next term from GetPosition at once, and refuse a far one UNAVAILABLE when Consul cannot be read to judge it', async function () {
@@ -205,19 +193,8 @@ describe('Sync, served in-process by a primary', function () {
   describe('when the client cancels', function () {
     it('should disconnect a replica whose Replicate stream is cancelled, so it no longer counts toward sync.minAcks', async function () {
       node = await startRpcNode();
-      const { sync, replication, store } = node;
-      const stream = sync.replicate();
-      stream.on('error', () => undefined);
-      stream.on('data', () => undefined);
-      const hello = {
-        replicaId: 'replica-1',
-        term: 1,
-        lastPosition: 0,
-        termHistory: store.termHistory().map((t) => ({ term: t.term, startPosition: t.startPosition })),
-        wantSnapshot: false,
-        logVersion: LOG_VERSION,
-      };
-      stream.write(ReplicateRequest.fromPartial({ message: { $case: 'hello', value: hello } }));
+      const { replication } = node;
+      const { stream } = openReplicate(node);
       await waitFor('the replica to connect', () => replication.acks!.connected === 1, { timeoutMs: 2000, intervalMs: 5 });
       stream.cancel();
       await waitFor('the replica to disconnect', () => replication.acks!.connected === 0, { timeoutMs: 2000, intervalMs: 5 });
