@@ -2,8 +2,16 @@ import { EventEmitter } from 'node:events';
 import type { StateStore } from '../store/StateStore';
 import type { Entry } from '../store/types';
 
-/** How many recent entries are kept in memory for replication streams and watchers. */
+/**
+ * How much of the recent log is kept in memory for replication streams and watchers: this many
+ * entries, and no more than this many bytes of keys and values (one value can be 1 MiB, so a
+ * count alone could hold 20 GiB). Past either, up to half again is let through before the oldest
+ * are dropped at once; older entries are read from the store's log.
+ */
 const RECENT = 20_000;
+const RECENT_BYTES = 64 * 1024 * 1024;
+
+const sizeOf = (e: Entry) => e.key.length + e.value.length;
 
 /**
  * Entries as they are applied on this node (the primary's writes, a replica's replicated
@@ -13,6 +21,7 @@ const RECENT = 20_000;
 export class EntryFeed {
   private readonly events = new EventEmitter();
   private recent: Entry[] = [];
+  private recentBytes = 0;
   private waiters = 0;
 
   constructor(private readonly store: StateStore) {
@@ -23,13 +32,30 @@ export class EntryFeed {
   publish(entries: Entry[]): void {
     if (entries.length === 0) return;
     this.recent.push(...entries);
-    if (this.recent.length > RECENT * 1.5) this.recent = this.recent.slice(-RECENT);
+    for (const e of entries) this.recentBytes += sizeOf(e);
+    if (this.recent.length > RECENT * 1.5 || this.recentBytes > RECENT_BYTES * 1.5) this.trim();
     this.events.emit('entries', entries);
+  }
+
+  /** Bytes of keys and values held in memory (at most 1.5 × 64 MiB). */
+  get heldBytes(): number {
+    return this.recentBytes;
+  }
+
+  /** Drops the oldest entries until at most RECENT of them, of at most RECENT_BYTES, are left. */
+  private trim(): void {
+    let drop = Math.max(0, this.recent.length - RECENT);
+    let bytes = this.recentBytes;
+    for (let i = 0; i < drop; i++) bytes -= sizeOf(this.recent[i]);
+    while (bytes > RECENT_BYTES && drop < this.recent.length) bytes -= sizeOf(this.recent[drop++]);
+    this.recent = this.recent.slice(drop);
+    this.recentBytes = bytes;
   }
 
   /** Called when the store was replaced (snapshot, wipe): nothing recent is valid any more. */
   reset(): void {
     this.recent = [];
+    this.recentBytes = 0;
     this.events.emit('reset');
   }
 
