@@ -34,6 +34,7 @@ import { Reconciler } from './reconcile/Reconciler';
 import type { ScaleContext } from './scale/ScaleContext';
 import { scaleServer } from './scale/server';
 import { ScalingController } from './scaling/ScalingController';
+import { SERVER_LIMITS } from '../common/grpc/transportLimits';
 
 export interface ControlPlaneOptions extends ControlPlaneFlags {
   logger: Logger;
@@ -48,7 +49,7 @@ export interface ControlPlaneOptions extends ControlPlaneFlags {
 export class ControlPlane {
   private readonly health = new HealthImplementation({ '': 'NOT_SERVING', 'shoal.v1.Scale': 'NOT_SERVING' });
   private readonly calls = new CallTracker(() => undefined);
-  private readonly grpc = new Server({ interceptors: [this.calls.interceptor] });
+  private readonly grpc = new Server({ ...SERVER_LIMITS, interceptors: [this.calls.interceptor] });
   private readonly metrics: ControlPlaneMetrics;
   private readonly http: HttpServer;
   private readonly consul: ConsulApi;

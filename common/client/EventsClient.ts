@@ -13,6 +13,7 @@ import {
 import type { ConsulApi } from '../consul/ConsulApi';
 import { unaryCall } from './grpcCall';
 import { PrimaryRouter } from './PrimaryRouter';
+import { CLIENT_LIMITS } from '../grpc/transportLimits';
 
 /**
  * A client of shoal.v1.Events, on whichever node is primary (found through Consul, redirects
@@ -27,7 +28,7 @@ export class EventsClient {
       consul: opts.consul,
       cluster: opts.cluster,
       attemptTimeoutMs: opts.attemptTimeoutMs,
-      connect: (address) => new EventsGrpcClient(address, credentials.createInsecure()),
+      connect: (address) => new EventsGrpcClient(address, credentials.createInsecure(), CLIENT_LIMITS),
     });
   }
 

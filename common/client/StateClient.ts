@@ -3,6 +3,7 @@ import { type GetResponse, type ListResponse, ReadConsistency, StateClient as St
 import type { ConsulApi } from '../consul/ConsulApi';
 import { unaryCall } from './grpcCall';
 import { PrimaryRouter } from './PrimaryRouter';
+import { CLIENT_LIMITS } from '../grpc/transportLimits';
 
 /** A read's consistency (docs/consistency.md): default and consistent go to the primary, stale to any node. */
 export type Consistency = 'default' | 'consistent' | 'stale';
@@ -49,7 +50,7 @@ export class StateClient {
       consul: opts.consul,
       cluster: opts.cluster,
       attemptTimeoutMs: opts.attemptTimeoutMs,
-      connect: (address) => new StateGrpcClient(address, credentials.createInsecure()),
+      connect: (address) => new StateGrpcClient(address, credentials.createInsecure(), CLIENT_LIMITS),
     });
   }
 

@@ -9,6 +9,7 @@ import { waitFor } from '../time/waitFor';
 import { casLeader, type LeaderRecord, readLeader } from './leaderRecord';
 import { memberFromConsul } from './memberFromConsul';
 import { RoleChangeQuorum } from './RoleChangeQuorum';
+import { CLIENT_LIMITS } from '../grpc/transportLimits';
 
 const tracer = trace.getTracer('shoal.cluster');
 
@@ -322,7 +323,7 @@ async function stateMembers(ctx: Ctx): Promise<Listed[]> {
 }
 
 function sync(address: string): SyncClient {
-  return new SyncClient(address, credentials.createInsecure());
+  return new SyncClient(address, credentials.createInsecure(), CLIENT_LIMITS);
 }
 
 /**

@@ -4,6 +4,7 @@ import type { ConsulApi } from '../consul/ConsulApi';
 import { Backoff } from '../net/Backoff';
 import { pause } from '../time/pause';
 import { type ControlPlaneLeader, readControlPlaneLeader } from './controlPlaneLeader';
+import { CLIENT_LIMITS } from '../grpc/transportLimits';
 
 /** What following needs of Consul: reading the lock. */
 export type LeaderLockReader = Pick<ConsulApi, 'kvGet'>;
@@ -11,7 +12,7 @@ export type LeaderLockReader = Pick<ConsulApi, 'kvGet'>;
 /** A Scale client on the control-plane leader, or undefined when none holds the lock. */
 export async function connectToLeader(consul: LeaderLockReader, cluster: string): Promise<{ client: ScaleClient; leader: ControlPlaneLeader } | undefined> {
   const leader = await readControlPlaneLeader(consul, cluster);
-  return leader && { client: new ScaleClient(leader.grpcAddress, credentials.createInsecure()), leader };
+  return leader && { client: new ScaleClient(leader.grpcAddress, credentials.createInsecure(), CLIENT_LIMITS), leader };
 }
 
 /** Where following stands, for the follower's log or page. */

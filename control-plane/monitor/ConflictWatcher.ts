@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { type ListConflictsResponse, SyncClient } from '../../gen/shoal/v1/sync';
 import { unaryCall } from '../../common/client/grpcCall';
 import { type ConflictView, conflictView, type NodeView } from './dashboardView';
+import { CLIENT_LIMITS } from '../../common/grpc/transportLimits';
 
 /** Latest resolutions fetched per node, and shown in all. */
 const LATEST = 5;
@@ -55,7 +56,7 @@ export class ConflictWatcher {
     let entry = this.clients.get(nodeId);
     if (entry?.address !== address) {
       entry?.client.close();
-      entry = { address, client: new SyncClient(address, credentials.createInsecure()) };
+      entry = { address, client: new SyncClient(address, credentials.createInsecure(), CLIENT_LIMITS) };
       this.clients.set(nodeId, entry);
     }
     const { client } = entry;

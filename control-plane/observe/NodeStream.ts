@@ -2,6 +2,7 @@ import { type ClientReadableStream, credentials } from '@grpc/grpc-js';
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { HealthClient, type StreamStatusResponse } from '../../gen/shoal/v1/health';
 import { Backoff } from '../../common/net/Backoff';
+import { CLIENT_LIMITS } from '../../common/grpc/transportLimits';
 
 /** How a node's status stream stands. */
 export interface StreamState {
@@ -86,7 +87,11 @@ export class NodeStream {
     this.client?.close();
     // A fresh channel per attempt: a restarted node is dialled at once, not after grpc-js's
     // own reconnect backoff (which starts at a second).
-    const client = new HealthClient(address, credentials.createInsecure(), { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 1000 });
+    const client = new HealthClient(address, credentials.createInsecure(), {
+      ...CLIENT_LIMITS,
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 1000,
+    });
     this.client = client;
     return new Promise((resolve) => {
       const call = client.streamStatus({ periodMs: this.periodMs });

@@ -41,6 +41,7 @@ import { stateServer } from './state/server';
 import { StateStore } from './store/StateStore';
 import { syncServer } from './sync/server';
 import type { NodeFlags } from './nodeFlags';
+import { SERVER_LIMITS } from '../../common/grpc/transportLimits';
 
 /** The parsed flags (see nodeFlags.ts), plus what the process gives the node. */
 export interface NodeOptions extends NodeFlags {
@@ -81,7 +82,7 @@ export class Node {
   constructor(private readonly opts: NodeOptions) {
     this.metrics = new NodeMetrics(() => this.context);
     this.calls = new CallTracker((method, code, ms) => this.metrics.callFinished(method, code, ms));
-    this.grpc = new Server({ interceptors: [this.calls.interceptor] });
+    this.grpc = new Server({ ...SERVER_LIMITS, interceptors: [this.calls.interceptor] });
     this.http = createHttpEndpoints(() => this.context, this.metrics);
     // Promote, the primary lease and the leader watch wait on these.
     this.consul = clusterConsul(opts.config.consul);

@@ -11,6 +11,7 @@ import { runAntiEntropy } from './antiEntropy';
 import type { EntryFeed } from './EntryFeed';
 import { readDivergedSuffix, reconcileCalls } from './divergedSuffix';
 import { entryFromProto, entryToProto, LOG_VERSION, linksOf, storedFromProto, termHistoryFromProto, termHistoryToProto } from './wire';
+import { CLIENT_LIMITS } from '../../../common/grpc/transportLimits';
 
 /** The primary a replica follows. */
 export interface FollowTarget {
@@ -69,7 +70,7 @@ export class Follower {
     private readonly deps: FollowerDeps,
     readonly target: FollowTarget,
   ) {
-    this.client = new SyncClient(target.primaryAddress, credentials.createInsecure());
+    this.client = new SyncClient(target.primaryAddress, credentials.createInsecure(), CLIENT_LIMITS);
   }
 
   start(): void {

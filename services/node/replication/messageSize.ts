@@ -1,6 +1,6 @@
 /**
  * The bytes of values one replication message (a batch, a snapshot chunk, a Reconcile call) may
- * carry: gRPC refuses messages over 4 MiB by default, and one value can be 1 MiB.
+ * carry: no gRPC message may exceed MAX_GRPC_MESSAGE_BYTES (4 MiB), and one value can be 1 MiB.
  */
 export const MAX_MESSAGE_VALUE_BYTES = 3 * 1024 * 1024;
 
