@@ -1,4 +1,4 @@
-import type { ConsulApi } from '../common/consul/ConsulApi';
+import { ConsulApi } from '../common/consul/ConsulApi';
 import { clusterConsul } from '../common/consul/clusterConsul';
 import type { ClusterConfig } from '../common/config/clusterConfig';
 import { hostPort } from '../common/config/fields';
@@ -31,7 +31,9 @@ export async function connectCluster(values: {
   // With --consul, CONSUL_HTTP_ADDR is not read at all (a malformed one must not stop the command).
   const config = loadClusterConfig(values.config, flag ? { ...process.env, CONSUL_HTTP_ADDR: undefined } : process.env);
   if (flag) config.consul.address = flag;
-  const consul = clusterConsul(config.consul);
+  // With no other address to move on to, a slow agent (a loaded machine's can take over a second)
+  // is waited for as a command may, not cut off at clusterConsul's 1 s per address.
+  const consul = config.consul.fallbackAddresses.length > 0 ? clusterConsul(config.consul) : new ConsulApi(config.consul.address);
   if (!(await consul.isReachable())) {
     const fallbacks = config.consul.fallbackAddresses.length > 0 ? ` nor at ${config.consul.fallbackAddresses.join(', ')} (consul.fallbackAddresses)` : '';
     throw new CliError(`cannot reach Consul at ${config.consul.address}${fallbacks}; is the cluster up? (make up)`);
