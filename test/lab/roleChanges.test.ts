@@ -45,7 +45,7 @@ describe('lab: role changes during a partition (root)', function () {
 
       const refused = await lab.cliIn(near.host, ['failover', '--cluster', lab.cluster.cluster, '--timeout', '10000']);
       assert.equal(refused.code, 1, refused.stdout + refused.stderr);
-      assert.match(refused.stdout, /declared state nodes primary, replica-1, replica-2 \(minAcks 1\), published by control-plane-\d/);
+      assert.match(refused.stdout, /declared state nodes primary, replica-1, replica-2 \(minAcks 1\), published by control-plane-\d/, refused.stderr);
       assert.match(
         refused.stderr,
         new RegExp(`failover refused: only 1 of 2 replicas answered; .*\\(not reached: ${partner.id}\\) \\(--force to promote anyway\\)`),
