@@ -65,9 +65,14 @@ export function useLab(opts: TestLabOptions = {}) {
         return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '' };
       }
     },
-    /** Runs `shoal ARGS…` inside a host's namespace, with that host's Consul agent (CONSUL_HTTP_ADDR). */
+    /**
+     * Runs `shoal ARGS…` inside a host's namespace as `shoal lab env` tells an operator to: with the
+     * lab's cluster config (the Consul servers as fallbacks) and that host's agent (CONSUL_HTTP_ADDR).
+     * Without the fallbacks, a CI run found the host's client agent still pinned to a server the
+     * partition had cut off, answering nothing for longer than the CLI waits.
+     */
     cliIn: (host: string, args: string[], timeoutMs = 60_000) =>
-      runCli(args, { CONSUL_HTTP_ADDR: lab.host(host).consulHttp }, timeoutMs, lab.host(host).namespace),
+      runCli([...args, '--config', lab.layout.clusterConfig], { CONSUL_HTTP_ADDR: lab.host(host).consulHttp }, timeoutMs, lab.host(host).namespace),
     /** Whether `from` gets an HTTP answer from `to`'s host agent within a second. */
     async reaches(from: string, to: string): Promise<boolean> {
       const url = `http://${lab.host(to).agent}/v1/processes`;
