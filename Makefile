@@ -24,8 +24,8 @@ proto: $(NPM_STAMP) ## regenerate gen/ from proto/ (ts-proto + reflection descri
 config-reference: $(NPM_STAMP) ## regenerate deploy/cluster.schema.json and docs/configuration.md from the config schema
 	npx tsx scripts/gen-config-reference.ts
 
-up: install ## start Consul (if none is reachable) and a 5-node cluster in the background
-	@PATH="$$(dirname "$$(bash scripts/install-consul.sh)"):$$PATH" $(SHOAL) up --config deploy/local/cluster.json
+up: install ## start Consul (if none is reachable) and a 5-node cluster in the background (TLS=1: mutual TLS)
+	@PATH="$$(dirname "$$(bash scripts/install-consul.sh)"):$$PATH" $(SHOAL) up --config deploy/local/cluster.json $(if $(TLS),--tls)
 
 down: $(NPM_STAMP) ## stop everything `make up` started
 	@$(SHOAL) down

@@ -1,3 +1,4 @@
+import { credentials } from '@grpc/grpc-js';
 // How fast the control plane heals: over BENCH_TRIALS trials (default 10) each,
 //   failover: kill -9 the primary under sequential acknowledged writes → the first write the
 //             new primary acknowledges, and how many acknowledged writes were lost;
@@ -145,7 +146,10 @@ export async function heal(): Promise<Record<string, unknown>> {
           if (!record || record.pid === pid || !isRunning(record)) return false;
           if (!passingAt) {
             const member = (await clusterMembers(cluster.consul.api, cluster.cluster)).find((m) => m.id === id);
-            if (member?.health === MemberHealth.MEMBER_HEALTH_PASSING && ((await nodeInfo(member.grpcAddress))?.startedAtUnixMs ?? 0) > killedAt)
+            if (
+              member?.health === MemberHealth.MEMBER_HEALTH_PASSING &&
+              ((await nodeInfo(member.grpcAddress, credentials.createInsecure()))?.startedAtUnixMs ?? 0) > killedAt
+            )
               passingAt = Date.now();
           }
           const node = await cluster.node(id);

@@ -3,6 +3,8 @@ import { clusterConsul } from '../common/consul/clusterConsul';
 import type { ClusterConfig } from '../common/config/clusterConfig';
 import { hostPort } from '../common/config/fields';
 import { loadClusterConfig } from '../common/config/loadClusterConfig';
+import { ConfigError } from '../common/config/ConfigError';
+import { TransportSecurity } from '../common/tls/TransportSecurity';
 import { CliError } from './CliError';
 
 /** The options every command that talks to a running cluster takes. */
@@ -12,24 +14,26 @@ export const CLUSTER_OPTIONS = {
   consul: { type: 'string' },
 } as const;
 
-export const CLUSTER_OPTIONS_HELP = `  --config FILE   cluster config (default: built-in; the cluster name and Consul address come from it)
+export const CLUSTER_OPTIONS_HELP = `  --config FILE   cluster config: the cluster name, Consul's address, the tls section (default:
+                  SHOAL_CONFIG, else built-in)
   --cluster NAME  cluster name, overrides the config's (default: local)
   --consul HOST:PORT
                   Consul HTTP API to ask, best this host's agent; wins over CONSUL_HTTP_ADDR and
                   the config's consul.address (default: 127.0.0.1:8500)`;
 
 /**
- * Consul and the cluster name from --config/--cluster/--consul and CONSUL_HTTP_ADDR (--consul
- * wins, then CONSUL_HTTP_ADDR, then the config); fails if Consul is away.
+ * Consul and the cluster name from --config (or SHOAL_CONFIG)/--cluster/--consul and
+ * CONSUL_HTTP_ADDR (--consul wins, then CONSUL_HTTP_ADDR, then the config); fails if Consul is away.
  */
 export async function connectCluster(values: {
   config?: string;
   cluster?: string;
   consul?: string;
-}): Promise<{ consul: ConsulApi; cluster: string; config: ClusterConfig }> {
+}): Promise<{ consul: ConsulApi; cluster: string; config: ClusterConfig; configPath?: string; transport: TransportSecurity }> {
   const flag = values.consul === undefined ? undefined : consulFlag(values.consul);
   // With --consul, CONSUL_HTTP_ADDR is not read at all (a malformed one must not stop the command).
-  const config = loadClusterConfig(values.config, flag ? { ...process.env, CONSUL_HTTP_ADDR: undefined } : process.env);
+  const configPath = values.config ?? (process.env.SHOAL_CONFIG || undefined);
+  const config = loadClusterConfig(configPath, flag ? { ...process.env, CONSUL_HTTP_ADDR: undefined } : process.env);
   if (flag) config.consul.address = flag;
   // With no other address to move on to, a slow agent (a loaded machine's can take over a second)
   // is waited for as a command may, not cut off at clusterConsul's 1 s per address.
@@ -38,7 +42,17 @@ export async function connectCluster(values: {
     const fallbacks = config.consul.fallbackAddresses.length > 0 ? ` nor at ${config.consul.fallbackAddresses.join(', ')} (consul.fallbackAddresses)` : '';
     throw new CliError(`cannot reach Consul at ${config.consul.address}${fallbacks}; is the cluster up? (make up)`);
   }
-  return { consul, cluster: values.cluster ?? config.name, config };
+  return { consul, cluster: values.cluster ?? config.name, config, configPath, transport: operatorTransport(config) };
+}
+
+/** The CLI's TLS: the config's tls section with the `operator` certificate (`{name}` = operator). */
+export function operatorTransport(config: ClusterConfig): TransportSecurity {
+  try {
+    return TransportSecurity.of(config.tls, 'operator');
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(`${err.message} (the CLI uses the operator certificate)`);
+    throw err;
+  }
 }
 
 /** --consul as host:port (an http:// prefix dropped, as Consul's tools take it). */

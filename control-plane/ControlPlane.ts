@@ -1,4 +1,5 @@
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server } from '@grpc/grpc-js';
+import { authorizeCalls } from '../common/grpc/authorizeCalls';
 import { HealthImplementation } from 'grpc-health-check';
 import { once } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
@@ -49,7 +50,7 @@ export interface ControlPlaneOptions extends ControlPlaneFlags {
 export class ControlPlane {
   private readonly health = new HealthImplementation({ '': 'NOT_SERVING', 'shoal.v1.Scale': 'NOT_SERVING' });
   private readonly calls = new CallTracker(() => undefined);
-  private readonly grpc = new Server({ ...SERVER_LIMITS, interceptors: [this.calls.interceptor] });
+  private readonly grpc: Server;
   private readonly metrics: ControlPlaneMetrics;
   private readonly http: HttpServer;
   private readonly consul: ConsulApi;
@@ -63,9 +64,12 @@ export class ControlPlane {
   private stopped: Promise<void> | undefined;
 
   constructor(private readonly opts: ControlPlaneOptions) {
+    opts.transport.logTo(opts.logger);
+    const authorize = authorizeCalls({ cluster: opts.config.name, logger: opts.logger, bearerForScale: opts.config.controlPlane.token !== '' });
+    this.grpc = new Server({ ...SERVER_LIMITS, interceptors: [this.calls.interceptor, authorize] });
     // A decision waits on these requests: a second per address at most, then the next agent.
     this.consul = clusterConsul(opts.config.consul);
-    this.events = new EventsClient({ consul: this.consul, cluster: opts.config.name });
+    this.events = new EventsClient({ consul: this.consul, cluster: opts.config.name, credentials: opts.transport.channel() });
     this.metrics = new ControlPlaneMetrics(() => this.ctx);
     this.http = createControlPlaneEndpoints(() => this.ctx, this.metrics);
   }
@@ -82,7 +86,7 @@ export class ControlPlane {
       opts.grpcPort,
       (port) =>
         new Promise<number>((resolve, reject) =>
-          this.grpc.bindAsync(`${opts.host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+          this.grpc.bindAsync(`${opts.host}:${port}`, opts.transport.server(), (err, bound) => (err ? reject(err) : resolve(bound))),
         ),
     );
     const httpPort = await bindUpward('HTTP', opts.host, opts.httpPort, async (port) => {
@@ -106,6 +110,7 @@ export class ControlPlane {
     const observer = new ClusterObserver({
       consul: this.consul,
       cluster: config.name,
+      credentials: opts.transport.channel(),
       samplePeriodMs: config.health.samplePeriod,
       failoverAfterMs: config.controlPlane.failoverAfter,
       logger,
@@ -132,7 +137,7 @@ export class ControlPlane {
     const reconciler = new Reconciler({
       config,
       registry: this.consul,
-      primaries: primaryChangesOverConsul(this.consul, config),
+      primaries: primaryChangesOverConsul(this.consul, config, opts.transport.channel()),
       observer,
       placement,
       journal,
@@ -297,6 +302,7 @@ export class ControlPlane {
           check: {
             name: `gRPC health of ${id}`,
             grpc: grpcAddress,
+            tls: this.opts.transport.enabled,
             interval: `${config.health.checkInterval}ms`,
             timeout: `${config.health.checkInterval}ms`,
             deregisterCriticalServiceAfter: `${config.health.deregisterCriticalAfter}ms`,

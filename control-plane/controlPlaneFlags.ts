@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { TransportSecurity } from '../common/tls/TransportSecurity';
 import { ConfigError } from '../common/config/ConfigError';
 import { type ClusterConfig, type ConfigWarning, isValidNodeId } from '../common/config/clusterConfig';
 import { loadClusterConfig } from '../common/config/loadClusterConfig';
@@ -24,8 +25,8 @@ Options:
   --cluster NAME         cluster name, overrides the config's "name" (default: local)
   --consul HOST:PORT     Consul HTTP API (default: CONSUL_HTTP_ADDR, else 127.0.0.1:8500)
   --host ADDR            address to bind and advertise (default: 127.0.0.1); beyond loopback
-                         only with --insecure
-  --insecure             serve in plaintext beyond loopback (shoal has no TLS yet); logged
+                         only with TLS (the config's tls section) or --insecure
+  --insecure             serve in plaintext beyond loopback, without the config's tls section; logged
                          as a warning at start
   --port N               first gRPC port to try (default: controlPlane.port, 7070; the next
                          free one is taken if busy; 0 = any free port)
@@ -50,6 +51,8 @@ export interface ControlPlaneFlags {
   host: string;
   /** Plaintext beyond loopback allowed (--insecure); passed on to the nodes it starts. */
   insecure: boolean;
+  /** Mutual TLS from the config's tls section (the `control-plane` certificate), or plaintext. */
+  transport: TransportSecurity;
   grpcPort: number;
   httpPort: number;
   runDir: string;
@@ -75,8 +78,9 @@ export function parseControlPlaneFlags(argv: string[], env: NodeJS.ProcessEnv = 
   const host = str('host') ?? '127.0.0.1';
   if (host === '0.0.0.0' || host === '::') throw new ConfigError('--host', 'must be an address others can dial (it is what goes into Consul)');
   const insecure = str('insecure') === 'true';
-  configWarnings.push(...plaintextBinding('--host', host, insecure));
+  const transport = TransportSecurity.of(config.tls, 'control-plane');
+  if (!transport.enabled) configWarnings.push(...plaintextBinding('--host', host, insecure));
   const grpcPort = str('port') !== undefined ? portFlag('--port', str('port')!) : config.controlPlane.port;
   const httpPort = str('http-port') !== undefined ? portFlag('--http-port', str('http-port')!) : config.controlPlane.httpPort;
-  return { config, configWarnings, configPath, id, host, insecure, grpcPort, httpPort, runDir: resolve(str('run-dir') ?? defaultRunDir(env)) };
+  return { config, configWarnings, configPath, id, host, insecure, transport, grpcPort, httpPort, runDir: resolve(str('run-dir') ?? defaultRunDir(env)) };
 }

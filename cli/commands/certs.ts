@@ -1,11 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadClusterConfig } from '../../common/config/loadClusterConfig';
-import { nodeIdsOf } from '../../common/config/nodeIds';
-import { CertificateAuthority, type Issued, type Sans } from '../../common/tls/CertificateAuthority';
-import type { Identity } from '../../common/tls/identity';
+import type { Sans } from '../../common/tls/CertificateAuthority';
+import { type ClusterCertificates, issueClusterCertificates } from '../../common/tls/clusterCertificates';
 import { CliError } from '../CliError';
 import { intOption } from '../intOption';
 
@@ -13,19 +11,20 @@ export const CERTS_HELP = `Usage: shoal certs create [--out DIR] [--hosts H[,H�
 
 Makes the cluster's TLS material with the openssl CLI: a CA (ECDSA P-256), and a certificate
 and key for each process that takes part, signed by it:
-  <node id>       one per node the config declares (primary, replicas, workers): server and
-                  client certificate, identity spiffe://shoal/<cluster>/node|worker/<id>
-  worker          for workers the autoscaler adds (identity …/worker/*)
-  control-plane   for every control-plane instance (…/control-plane/*), server and client
+  <node id>       one per state node the config declares (primary, replicas): server and
+                  client certificate, identity spiffe://shoal/<cluster>/node/<id>
+  worker          for every worker, declared or added by the autoscaler (…/worker/*)
+  control-plane   for every control-plane instance and the dashboard (…/control-plane/*)
   client          for applications (…/client/*), client only
   operator        for the CLI of an operator (…/operator/*), client only
+  consul-agent    for Consul agents running the nodes' gRPC checks (…/consul/*), client only
 Server certificates are valid for localhost, 127.0.0.1, ::1 and every --hosts entry.
 
 A CA already in DIR (ca.crt and ca.key) is reused, and every other certificate is issued
 anew: run it again to renew them, or with more --hosts when hosts are added. Keys are written
 0600. ca.key signs every identity: keep it off the hosts that run shoal.
 
-Not built yet: no shoal process uses this material yet (every gRPC hop is still plaintext).
+A config's tls section names the files (docs/security.md); \`shoal up --tls\` makes and uses them.
 
 Options:
   --out DIR       where the files go (default: certs)
@@ -65,43 +64,21 @@ function createCerts(argv: string[]): number {
   const config = loadClusterConfig(values.config ? resolve(values.config) : undefined);
   const cluster = config.name;
   const out = resolve(values.out ?? 'certs');
-  mkdirSync(out, { recursive: true, mode: 0o700 });
 
   const say = (line: string) => values.json || console.log(line);
-  let ca: CertificateAuthority;
+  let made: ClusterCertificates;
   try {
-    ca = CertificateAuthority.openOrCreate(out, cluster, days * 10);
+    made = issueClusterCertificates(config, out, days, sans, say);
   } catch (err) {
     throw new CliError((err as Error).message);
   }
-  say(`${ca.created ? 'made the CA' : 'reusing the CA'} ${ca.certFile}`);
-
-  const wanted: { name: string; identity: Identity; server: boolean }[] = [
-    ...config.nodes.flatMap((t) =>
-      nodeIdsOf(t).map((id) => ({ name: id, identity: { cluster, kind: t.type === 'worker' ? ('worker' as const) : ('node' as const), id }, server: true })),
-    ),
-    { name: 'worker', identity: { cluster, kind: 'worker', id: '*' }, server: true },
-    { name: 'control-plane', identity: { cluster, kind: 'control-plane', id: '*' }, server: true },
-    { name: 'client', identity: { cluster, kind: 'client', id: '*' }, server: false },
-    { name: 'operator', identity: { cluster, kind: 'operator', id: '*' }, server: false },
-  ];
-  const issued: Issued[] = [];
-  for (const w of wanted) {
-    let made: Issued;
-    try {
-      made = ca.issue(w.name, w.identity, days, w.server ? sans : undefined);
-    } catch (err) {
-      throw new CliError(`could not issue ${w.name}: ${(err as Error).message}`);
-    }
-    issued.push(made);
-    say(`issued ${made.certFile} (${made.identity}, until ${made.notAfter.slice(0, 10)})`);
-  }
+  const { ca, issued } = made;
   if (values.json) console.log(JSON.stringify({ cluster, out, ca: { certFile: ca.certFile, created: ca.created }, certificates: issued }, null, 2));
   return 0;
 }
 
 /** --hosts as subject alternative names, loopback always included. */
-function parseHosts(raw: string | undefined): Sans {
+export function parseHosts(raw: string | undefined): Sans {
   const sans: Sans = { dns: ['localhost'], ips: ['127.0.0.1', '::1'] };
   const add = (list: string[], v: string) => list.includes(v) || list.push(v);
   for (const entry of (raw ?? '').split(',').filter((e) => e.trim() !== '')) {

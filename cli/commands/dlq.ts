@@ -30,8 +30,8 @@ export async function dlq(argv: string[]): Promise<number> {
   });
   if (values.help) return (console.log(DLQ_HELP), 0);
   const limit = intOption('--limit', values.limit, 100, { min: 1, max: 1000 });
-  const { consul, cluster } = await connectCluster(values);
-  const client = new EventsClient({ consul, cluster });
+  const { consul, cluster, transport } = await connectCluster(values);
+  const client = new EventsClient({ consul, cluster, credentials: transport.channel() });
   try {
     if (values.redrive) {
       await client.redrive(values.redrive);

@@ -32,7 +32,7 @@ export async function events(argv: string[]): Promise<number> {
   });
   if (values.help) return (console.log(EVENTS_HELP), 0);
   const history = intOption('--history', values.history, 20, { min: 1, max: 1000 });
-  const { consul, cluster } = await connectCluster(values);
+  const { consul, cluster, transport } = await connectCluster(values);
   const printed = new Set<string>();
   const print = (e: ClusterEvent) => {
     const key = `${e.controlPlaneId}/${e.sequence}/${e.atUnixMs}`;
@@ -45,6 +45,7 @@ export async function events(argv: string[]): Promise<number> {
     {
       consul,
       cluster,
+      credentials: transport.channel(),
       onState: (state) => {
         if (state.kind === 'consul-unreachable') console.error(`(cannot read the control-plane lock from Consul: ${state.error.message}; retrying)`);
         if (state.kind === 'no-leader' && announced !== 'none') console.error('(no control-plane leader yet; waiting)');

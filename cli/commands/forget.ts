@@ -35,8 +35,8 @@ export async function forget(argv: string[]): Promise<number> {
   if (values.help) return (console.log(FORGET_HELP), 0);
   const [nodeId, ...extra] = positionals;
   if (!nodeId || extra.length) throw new CliError('forget needs exactly one NODE (see `shoal forget --help`)');
-  const { consul, cluster, config } = await connectCluster(values);
-  const connected = await connectToLeader(consul, cluster);
+  const { consul, cluster, config, transport } = await connectCluster(values);
+  const connected = await connectToLeader(consul, cluster, transport.channel());
   if (!connected) throw new CliError(`no control-plane leader of cluster ${cluster} is registered in Consul; is the cluster up?`);
   const { client, leader } = connected;
   const token = values.token ?? config.controlPlane.token;

@@ -36,9 +36,9 @@ export async function get(argv: string[]): Promise<number> {
   const [key] = positionals;
   const minPosition = intOption('--min-position', values['min-position'], 0);
   const consistency = consistencyOption(values.consistency, values.from);
-  const { consul, cluster } = await connectCluster(values);
+  const { consul, cluster, transport } = await connectCluster(values);
   const address = values.from ? await nodeAddress(consul, cluster, values.from) : undefined;
-  const client = new StateClient({ consul, cluster });
+  const client = new StateClient({ consul, cluster, credentials: transport.channel() });
   try {
     const r = await client.get(key, { address, minPosition, consistency });
     if (!r.found) {

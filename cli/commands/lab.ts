@@ -12,6 +12,7 @@ import { cut, isolate, resolvePeers } from '../../lab/faults/networkFaults';
 import { killTarget, pause, resume } from '../../lab/faults/processFaults';
 import { heal } from '../../lab/faults/heal';
 import { CliError } from '../CliError';
+import { operatorTransport } from '../clusterOptions';
 import { intOption } from '../intOption';
 import { clusterStatus, controlPlaneStatus, formatControlPlane, formatStatusTable } from '../local/clusterStatus';
 import { formatUrls } from '../local/urls';
@@ -199,7 +200,8 @@ async function labUp(values: Record<string, string | boolean | undefined>, commo
 async function labStatus(layout: LabLayout, json: boolean): Promise<number> {
   const server = consulServers(layout)[0].consulHttp;
   const consul = new ConsulApi(server);
-  const [rows, hosts] = await Promise.all([clusterStatus(consul, layout.cluster), nodeHosts(layout)]);
+  const transport = operatorTransport(loadClusterConfig(layout.clusterConfig, {}));
+  const [rows, hosts] = await Promise.all([clusterStatus(consul, layout.cluster, transport.channel()), nodeHosts(layout)]);
   if (json) {
     console.log(
       JSON.stringify(
@@ -217,7 +219,7 @@ async function labStatus(layout: LabLayout, json: boolean): Promise<number> {
   console.log(formatControlPlane(await controlPlaneStatus(consul, layout.cluster)));
   console.log('');
   if (layout.monitor) console.log(`Dashboard:  ${layout.monitor.url}`);
-  console.log(formatUrls(server, layout.cluster, undefined, rows));
+  console.log(formatUrls(server, layout.cluster, undefined, rows, transport, layout.clusterConfig));
   console.log(`lab:        eval "$(shoal lab env)"; shoal lab isolate h1; shoal lab heal   (layout: ${layout.runDir}/lab.json)`);
   return rows.every((r) => r.member.health === MemberHealth.MEMBER_HEALTH_PASSING) ? 0 : 1;
 }

@@ -43,8 +43,8 @@ export async function load(argv: string[]): Promise<number> {
     throw new CliError(`--duration must be from 1 to 86400 seconds (got "${values.duration}")`);
   const type = values.type ?? 'cpu';
   const payload = Buffer.from(values.payload ?? (type === 'cpu' || type === 'sleep' ? '{"ms":20}' : ''), 'utf8');
-  const { consul, cluster } = await connectCluster(values);
-  const client = new EventsClient({ consul, cluster });
+  const { consul, cluster, transport } = await connectCluster(values);
+  const client = new EventsClient({ consul, cluster, credentials: transport.channel() });
   // A load run outlives failovers: its publishes move to a new primary as soon as Consul names it.
   client.followLeader();
   const tty = process.stdout.isTTY;

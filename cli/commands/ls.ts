@@ -34,9 +34,9 @@ export async function ls(argv: string[]): Promise<number> {
   const prefix = positionals[0] ?? '';
   const limit = intOption('--limit', values.limit, Infinity);
   const consistency = consistencyOption(values.consistency, values.from);
-  const { consul, cluster } = await connectCluster(values);
+  const { consul, cluster, transport } = await connectCluster(values);
   const address = values.from ? await nodeAddress(consul, cluster, values.from) : undefined;
-  const client = new StateClient({ consul, cluster });
+  const client = new StateClient({ consul, cluster, credentials: transport.channel() });
   let shown = 0;
   try {
     let pageToken = '';

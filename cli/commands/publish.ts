@@ -36,8 +36,8 @@ export async function publish(argv: string[]): Promise<number> {
   const [type, payload = ''] = positionals;
   const count = intOption('--count', values.count, 1, { min: 1, max: 1_000_000 });
   if (count > 1 && values['idempotency-key']) throw new CliError('--idempotency-key names one event; it cannot go with --count');
-  const { consul, cluster } = await connectCluster(values);
-  const client = new EventsClient({ consul, cluster });
+  const { consul, cluster, transport } = await connectCluster(values);
+  const client = new EventsClient({ consul, cluster, credentials: transport.channel() });
   const event = { type, key: values.key ?? '', payload: Buffer.from(payload, 'utf8'), idempotencyKey: values['idempotency-key'] ?? '' };
   try {
     if (count === 1) {

@@ -28,8 +28,8 @@ export async function put(argv: string[]): Promise<number> {
   const [key, value] = positionals;
   const expectedVersion = intOption('--expect-version', values['expect-version']);
   const timeoutMs = intOption('--timeout', values.timeout);
-  const { consul, cluster } = await connectCluster(values);
-  const client = new StateClient({ consul, cluster, deadlineMs: timeoutMs });
+  const { consul, cluster, transport } = await connectCluster(values);
+  const client = new StateClient({ consul, cluster, deadlineMs: timeoutMs, credentials: transport.channel() });
   try {
     const r = await client.put(key, Buffer.from(value, 'utf8'), { expectedVersion });
     console.log(`OK ${key} version ${r.version} (position ${r.position}, term ${r.term})`);

@@ -24,8 +24,8 @@ export async function rm(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new CliError('rm takes one KEY (see `shoal rm --help`)');
   const [key] = positionals;
   const expectedVersion = intOption('--expect-version', values['expect-version']);
-  const { consul, cluster } = await connectCluster(values);
-  const client = new StateClient({ consul, cluster });
+  const { consul, cluster, transport } = await connectCluster(values);
+  const client = new StateClient({ consul, cluster, credentials: transport.channel() });
   try {
     const r = await client.delete(key, { expectedVersion });
     if (!r.deleted) {

@@ -27,8 +27,8 @@ export async function status(argv: string[]): Promise<number> {
     options: { ...CLUSTER_OPTIONS, 'run-dir': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) return (console.log(STATUS_HELP), 0);
-  const { consul, cluster, config } = await connectCluster(values);
-  const [rows, controlPlane] = await Promise.all([clusterStatus(consul, cluster), controlPlaneStatus(consul, cluster)]);
+  const { consul, cluster, config, transport, configPath } = await connectCluster(values);
+  const [rows, controlPlane] = await Promise.all([clusterStatus(consul, cluster, transport.channel()), controlPlaneStatus(consul, cluster)]);
   if (values.json) {
     console.log(JSON.stringify({ nodes: rows, controlPlane }, null, 2));
   } else if (rows.length === 0) {
@@ -38,7 +38,7 @@ export async function status(argv: string[]): Promise<number> {
     console.log(formatStatusTable(rows));
     console.log(formatControlPlane(controlPlane));
     console.log('');
-    console.log(formatUrls(config.consul.address, cluster, new RunDir(values['run-dir'] ?? defaultRunDir()).read(), rows));
+    console.log(formatUrls(config.consul.address, cluster, new RunDir(values['run-dir'] ?? defaultRunDir()).read(), rows, transport, configPath));
   }
   return rows.length > 0 && rows.every((r) => r.member.health === MemberHealth.MEMBER_HEALTH_PASSING) ? 0 : 1;
 }

@@ -68,12 +68,13 @@ async function changePrimary(argv: string[], kind: 'switchover' | 'failover'): P
   if (kind === 'switchover' && values.force)
     throw new CliError('switchover takes no --force: a planned change never goes ahead without its quorum (see `shoal failover --help`)');
   const timeoutMs = intOption('--timeout', values.timeout);
-  const { consul, cluster, config } = await connectCluster(values);
-  const declared = await declaredStateNodes(consul, cluster, values.config === undefined ? undefined : config);
+  const { consul, cluster, config, transport, configPath } = await connectCluster(values);
+  const declared = await declaredStateNodes(consul, cluster, configPath === undefined ? undefined : config);
   console.log(`  ${declared.source}`);
   const ctx = {
     consul,
     cluster,
+    credentials: transport.channel(),
     timeoutMs,
     minAcks: declared.minAcks,
     ...(declared.stateNodeIds && { stateNodeIds: declared.stateNodeIds }),

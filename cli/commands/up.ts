@@ -6,6 +6,8 @@ import { startDevAgent } from '../../common/consul/devAgent';
 import { loadClusterConfig } from '../../common/config/loadClusterConfig';
 import { clusterMembers } from '../../common/cluster/memberFromConsul';
 import { waitFor } from '../../common/time/waitFor';
+import { certificateFilesOf, type TransportSecurity } from '../../common/tls/TransportSecurity';
+import { prepareLocalTls } from '../local/localTls';
 import { CliError } from '../CliError';
 import { clusterStatus, controlPlaneStatus, formatControlPlane, formatStatusTable } from '../local/clusterStatus';
 import { consulBinary } from '../../common/consul/consulBinary';
@@ -18,9 +20,9 @@ import { spawnControlPlane } from '../local/spawnControlPlane';
 import { type MonitorLaunch, spawnMonitor } from '../local/spawnMonitor';
 import { formatUrls } from '../local/urls';
 import { intOption } from '../intOption';
-import { consulFlag } from '../clusterOptions';
+import { consulFlag, operatorTransport } from '../clusterOptions';
 
-export const UP_HELP = `Usage: shoal up [--config FILE] [--consul HOST:PORT] [--run-dir DIR] [--timeout MS] [--control-planes N] [--dashboard-port N]
+export const UP_HELP = `Usage: shoal up [--config FILE] [--consul HOST:PORT] [--tls] [--run-dir DIR] [--timeout MS] [--control-planes N] [--dashboard-port N]
 
 Starts a local cluster in the background and returns once every node is healthy in Consul:
   1. Consul: uses the agent at --consul or CONSUL_HTTP_ADDR (default 127.0.0.1:8500) if it answers, else
@@ -37,6 +39,10 @@ Options:
   --config FILE   cluster config (JSON, the seed's clusterSchema shape); default: built-in
   --consul HOST:PORT  Consul agent to use (or start, on 127.0.0.1); wins over CONSUL_HTTP_ADDR
                   and the config's consul.address
+  --tls           mutual TLS on every gRPC hop: makes the cluster's certificates in <run-dir>/certs
+                  (shoal certs create), writes the config with a tls section to <run-dir>/cluster.json,
+                  runs everything with it, and starts the dev agent able to run TLS checks.
+                  Point the CLI at it: export SHOAL_CONFIG=<run-dir>/cluster.json
   --run-dir DIR   where pids, logs and Consul's data go (default: .run in the checkout, or SHOAL_RUN_DIR)
   --timeout MS    how long to wait for every node to pass its Consul check (default: 60000)
   --control-planes N  control-plane instances to start (default: 2)
@@ -53,6 +59,7 @@ export async function up(argv: string[]): Promise<number> {
       timeout: { type: 'string' },
       'control-planes': { type: 'string' },
       'dashboard-port': { type: 'string' },
+      tls: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -61,17 +68,25 @@ export async function up(argv: string[]): Promise<number> {
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new CliError(`--timeout must be a positive number of milliseconds (got "${values.timeout}")`);
   const instances = intOption('--control-planes', values['control-planes'], 2, { min: 1, max: 9 });
   const dashboardPort = intOption('--dashboard-port', values['dashboard-port'], 3000, { max: 65535 });
-  const configPath = values.config ? resolve(values.config) : undefined;
+  let configPath = values.config ? resolve(values.config) : undefined;
   const consulAddress = values.consul === undefined ? undefined : consulFlag(values.consul);
   // With --consul, CONSUL_HTTP_ADDR is not read at all (a malformed one must not stop the command).
-  const config = loadClusterConfig(configPath, consulAddress ? { ...process.env, CONSUL_HTTP_ADDR: undefined } : process.env);
-  if (consulAddress) config.consul.address = consulAddress;
+  const env = consulAddress ? { ...process.env, CONSUL_HTTP_ADDR: undefined } : process.env;
+  let config = loadClusterConfig(configPath, env);
   const runDir = new RunDir(values['run-dir'] ?? defaultRunDir());
+  if (values.tls) {
+    if (config.tls) throw new CliError('--tls makes the certificates and the tls section; the config has a tls section already (leave out one of them)');
+    console.log(`TLS: certificates in ${join(runDir.path, 'certs')}`);
+    configPath = prepareLocalTls(runDir.path, configPath, config, () => undefined);
+    config = loadClusterConfig(configPath, env);
+  }
+  if (consulAddress) config.consul.address = consulAddress;
+  const transport = operatorTransport(config);
 
   const existing = runDir.read();
   if (existing && (existing.controlPlanes ?? []).some(isRunning)) {
     console.log(`Cluster "${existing.cluster}" is already running (started ${existing.startedAt}); not starting another. \`shoal down\` stops it.\n`);
-    await printStatus(new ConsulApi(existing.consul.address), existing);
+    await printStatus(new ConsulApi(existing.consul.address), existing, transport, configPath);
     return 0;
   }
 
@@ -85,6 +100,11 @@ export async function up(argv: string[]): Promise<number> {
   };
   if (await consul.isReachable()) {
     console.log(`Consul: using the agent at ${config.consul.address}`);
+    if (config.tls) {
+      console.log(
+        `  with TLS, that agent runs the nodes' gRPC checks only with enable_agent_tls_for_checks and the consul-agent certificate (docs/security.md)`,
+      );
+    }
     // A dev agent an earlier `up` started (its nodes have since died) is still ours to stop.
     const earlier = existing?.consul.process;
     if (earlier && existing?.consul.address === config.consul.address && isRunning(earlier)) state.consul.process = earlier;
@@ -101,6 +121,7 @@ export async function up(argv: string[]): Promise<number> {
       dataDir: runDir.consulDir,
       logFile: join(runDir.logsDir, 'consul.log'),
       detached: true,
+      ...(config.tls && { checkTls: certificateFilesOf(config.tls, 'consul-agent') }),
     });
     state.consul.process = { ...recordProcess(agent.process.pid!), log: agent.logFile };
   }
@@ -141,16 +162,16 @@ export async function up(argv: string[]): Promise<number> {
     throw new CliError(`control plane ${outcome.dead.id} exited during start-up; see ${outcome.dead.log} (\`shoal down\` stops the rest)`);
   }
   console.log(`Cluster "${config.name}" is up: ${declared.length} nodes healthy in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
-  await printStatus(consul, state);
+  await printStatus(consul, state, transport, configPath);
   return 0;
 }
 
-async function printStatus(consul: ConsulApi, state: RunState): Promise<void> {
-  const rows = await clusterStatus(consul, state.cluster);
+async function printStatus(consul: ConsulApi, state: RunState, transport: TransportSecurity, configPath: string | undefined): Promise<void> {
+  const rows = await clusterStatus(consul, state.cluster, transport.channel());
   console.log(formatStatusTable(rows));
   console.log(formatControlPlane(await controlPlaneStatus(consul, state.cluster)));
   console.log('');
-  console.log(formatUrls(state.consul.address, state.cluster, state, rows));
+  console.log(formatUrls(state.consul.address, state.cluster, state, rows, transport, configPath));
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import { MemberHealth, type NodeInfo, NodeRole } from '../../gen/shoal/v1/node';
 import type { Member } from '../../gen/shoal/v1/discovery';
 import type { ConsulApi } from '../../common/consul/ConsulApi';
@@ -29,8 +30,8 @@ export interface ControlPlaneStatus {
  * control-plane leader's word on each (managed, restarts, phase) when a leader answers, and the
  * nodes it knows that Consul does not list.
  */
-export async function clusterStatus(consul: ConsulApi, cluster: string): Promise<NodeStatus[]> {
-  const [members, topology] = await Promise.all([clusterMembers(consul, cluster), leaderTopology(consul, cluster)]);
+export async function clusterStatus(consul: ConsulApi, cluster: string, channel: ChannelCredentials): Promise<NodeStatus[]> {
+  const [members, topology] = await Promise.all([clusterMembers(consul, cluster), leaderTopology(consul, cluster, channel)]);
   // Nodes the control plane knows that Consul does not list: declared but down, drained, or
   // not started yet. They belong in the table (and make the exit status 1).
   const absent: Member[] = (topology?.nodes ?? [])
@@ -49,7 +50,7 @@ export async function clusterStatus(consul: ConsulApi, cluster: string): Promise
   return Promise.all(
     all.map(async (member) => ({
       member,
-      info: member.grpcAddress === '-' ? undefined : await nodeInfo(member.grpcAddress),
+      info: member.grpcAddress === '-' ? undefined : await nodeInfo(member.grpcAddress, channel),
       topology: topology?.nodes.find((n) => n.id === member.id),
     })),
   );
@@ -70,8 +71,8 @@ export function formatControlPlane(cp: ControlPlaneStatus): string {
   return `Control plane: ${leads}; standby: ${standbys.join(', ') || 'none'}`;
 }
 
-async function leaderTopology(consul: ConsulApi, cluster: string): Promise<GetTopologyResponse | undefined> {
-  const found = await connectToLeader(consul, cluster).catch(() => undefined);
+async function leaderTopology(consul: ConsulApi, cluster: string, channel: ChannelCredentials): Promise<GetTopologyResponse | undefined> {
+  const found = await connectToLeader(consul, cluster, channel).catch(() => undefined);
   if (!found) return undefined;
   const { client } = found;
   try {

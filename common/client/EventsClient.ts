@@ -1,4 +1,4 @@
-import { credentials } from '@grpc/grpc-js';
+import { type ChannelCredentials, credentials } from '@grpc/grpc-js';
 import {
   type AckRequest,
   type AckResponse,
@@ -23,12 +23,13 @@ import { CLIENT_LIMITS } from '../grpc/transportLimits';
 export class EventsClient {
   private readonly router: PrimaryRouter<EventsGrpcClient>;
 
-  constructor(opts: { consul: ConsulApi; cluster: string; attemptTimeoutMs?: number }) {
+  /** @param opts.credentials the nodes' TLS (TransportSecurity.channel()); plaintext by default. */
+  constructor(opts: { consul: ConsulApi; cluster: string; attemptTimeoutMs?: number; credentials?: ChannelCredentials }) {
     this.router = new PrimaryRouter({
       consul: opts.consul,
       cluster: opts.cluster,
       attemptTimeoutMs: opts.attemptTimeoutMs,
-      connect: (address) => new EventsGrpcClient(address, credentials.createInsecure(), CLIENT_LIMITS),
+      connect: (address) => new EventsGrpcClient(address, opts.credentials ?? credentials.createInsecure(), CLIENT_LIMITS),
     });
   }
 

@@ -1,4 +1,4 @@
-import { credentials } from '@grpc/grpc-js';
+import { type ChannelCredentials, credentials } from '@grpc/grpc-js';
 import { type GetResponse, type ListResponse, ReadConsistency, StateClient as StateGrpcClient, type WriteResult } from '../../gen/shoal/v1/state';
 import type { ConsulApi } from '../consul/ConsulApi';
 import { unaryCall } from './grpcCall';
@@ -29,6 +29,8 @@ export interface ReadOptions {
 export interface StateClientOptions {
   consul: ConsulApi;
   cluster: string;
+  /** The nodes' TLS: the cluster's CA and this client's certificate (TransportSecurity.channel()). @default plaintext */
+  credentials?: ChannelCredentials;
   /** Default deadline of one operation, retries included, ms. @default 10000 */
   deadlineMs?: number;
   /** How long an attempt goes unanswered before Consul is asked whether the primary moved (PrimaryRouter). @default 1500 */
@@ -50,7 +52,7 @@ export class StateClient {
       consul: opts.consul,
       cluster: opts.cluster,
       attemptTimeoutMs: opts.attemptTimeoutMs,
-      connect: (address) => new StateGrpcClient(address, credentials.createInsecure(), CLIENT_LIMITS),
+      connect: (address) => new StateGrpcClient(address, opts.credentials ?? credentials.createInsecure(), CLIENT_LIMITS),
     });
   }
 

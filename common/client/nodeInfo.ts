@@ -1,12 +1,12 @@
-import { credentials } from '@grpc/grpc-js';
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import { DiscoveryClient } from '../../gen/shoal/v1/discovery';
 import type { NodeInfo } from '../../gen/shoal/v1/node';
 import { unaryCall } from './grpcCall';
 import { CLIENT_LIMITS } from '../grpc/transportLimits';
 
 /** A node's own GetNodeInfo, or undefined when it does not answer within `timeoutMs`. */
-export async function nodeInfo(address: string, timeoutMs = 1000): Promise<NodeInfo | undefined> {
-  const client = new DiscoveryClient(address, credentials.createInsecure(), CLIENT_LIMITS);
+export async function nodeInfo(address: string, credentials: ChannelCredentials, timeoutMs = 1000): Promise<NodeInfo | undefined> {
+  const client = new DiscoveryClient(address, credentials, CLIENT_LIMITS);
   try {
     return (await unaryCall<{ node?: NodeInfo }>((m, o, cb) => client.getNodeInfo({}, m, o, cb), Date.now() + timeoutMs)).node;
   } catch {

@@ -1,4 +1,4 @@
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { type ChannelCredentials, credentials, Metadata } from '@grpc/grpc-js';
 import { trace } from '@opentelemetry/api';
 import { MemberHealth, NodeRole } from '../../gen/shoal/v1/node';
 import type { Member } from '../../gen/shoal/v1/discovery';
@@ -41,6 +41,8 @@ export interface PrimaryChange {
 interface Ctx {
   consul: ConsulApi;
   cluster: string;
+  /** The nodes' TLS (TransportSecurity.channel()). @default plaintext */
+  credentials?: ChannelCredentials;
   /** sync.minAcks of the cluster: how many replicas hold every acknowledged write. @default 1 */
   minAcks?: number;
   /** Overall deadline, ms. @default 15000 */
@@ -94,12 +96,12 @@ export function switchover(ctx: Ctx, to: string): Promise<PrimaryChange> {
     const term = old.term + 1;
     // Who answers at all, before anything changes: a switchover that cannot get its quorum to
     // take the new term must not fence the primary in vain.
-    const reachable = await ask(replicas, 0, deadline, steps);
+    const reachable = await ask(ctx, replicas, 0, deadline, steps);
     const short = quorum.shortOf(reachable);
     if (short) throw new PrimaryChangeError(`${short}; nothing changed`);
 
-    const primary = sync(old.primaryAddress);
-    const targetClient = sync(target.grpcAddress);
+    const primary = sync(ctx, old.primaryAddress);
+    const targetClient = sync(ctx, target.grpcAddress);
     let fenced = false;
     try {
       // The fence outlasts every step of this switchover, the leader record's compare-and-set
@@ -121,6 +123,7 @@ export function switchover(ctx: Ctx, to: string): Promise<PrimaryChange> {
       // The fence is a timer; the next term is not. Once a quorum holds it, the old primary can
       // get no write acknowledged in its term, whatever happens to this switchover.
       const took = await ask(
+        ctx,
         reachable.map((a) => listed.find((l) => l.member.id === a.member.id)!),
         term,
         Math.min(deadline, Date.now() + 2000),
@@ -213,9 +216,10 @@ export function failover(ctx: Ctx & { force?: boolean; expectPrimary?: string; i
     };
     // First who answers at all, without the new term: a failover that cannot be made must leave
     // every replica in the old term, still following the old primary should it come back.
-    const reachable = await ask(candidates, 0, deadline, steps);
+    const reachable = await ask(ctx, candidates, 0, deadline, steps);
     refuse(reachable);
     const positions = await ask(
+      ctx,
       reachable.map((a) => candidates.find((l) => l.member.id === a.member.id)!),
       term,
       deadline,
@@ -237,7 +241,7 @@ export function failover(ctx: Ctx & { force?: boolean; expectPrimary?: string; i
         `${to} is at position ${chosen.pos.position} (term ${chosen.pos.lastEntryTerm}), behind ${best.member.id} at ${best.pos.position} (term ${best.pos.lastEntryTerm}); promoting it could lose acknowledged writes`,
       );
     }
-    const client = sync(chosen.member.grpcAddress);
+    const client = sync(ctx, chosen.member.grpcAddress);
     try {
       // Nodes may hold a term above the record's already (a failover that fenced them and did
       // not finish): the new term is above every term anyone holds.
@@ -297,7 +301,7 @@ async function handOver(
   if (target.id !== old.primaryId) others.push({ id: old.primaryId, grpcAddress: old.primaryAddress } as Member);
   await Promise.all(
     others.map(async (m) => {
-      const client = sync(m.grpcAddress);
+      const client = sync(ctx, m.grpcAddress);
       try {
         await unaryCall(
           (md, o, cb) => client.follow({ term, primaryId: target.id, primaryAddress: target.grpcAddress }, md, o, cb),
@@ -322,8 +326,8 @@ async function stateMembers(ctx: Ctx): Promise<Listed[]> {
     .filter((l) => l.member.role === NodeRole.NODE_ROLE_PRIMARY || l.member.role === NodeRole.NODE_ROLE_REPLICA);
 }
 
-function sync(address: string): SyncClient {
-  return new SyncClient(address, credentials.createInsecure(), CLIENT_LIMITS);
+function sync(ctx: Ctx, address: string): SyncClient {
+  return new SyncClient(address, ctx.credentials ?? credentials.createInsecure(), CLIENT_LIMITS);
 }
 
 /**
@@ -332,11 +336,11 @@ function sync(address: string): SyncClient {
  * another state node: that node's answer is not this member's, and counting it would count one
  * node twice.
  */
-async function ask(members: Listed[], term: number, deadline: number, steps: ReturnType<typeof stepLog>): Promise<Answer[]> {
+async function ask(ctx: Ctx, members: Listed[], term: number, deadline: number, steps: ReturnType<typeof stepLog>): Promise<Answer[]> {
   const answers: Answer[] = [];
   await Promise.all(
     members.map(async ({ member, incarnation }) => {
-      const client = sync(member.grpcAddress);
+      const client = sync(ctx, member.grpcAddress);
       try {
         const pos = await position(client, term, Math.min(deadline, Date.now() + NODE_ANSWER_MS));
         if (pos.nodeId !== member.id) {

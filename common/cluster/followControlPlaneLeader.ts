@@ -1,4 +1,4 @@
-import { credentials } from '@grpc/grpc-js';
+import { type ChannelCredentials, credentials } from '@grpc/grpc-js';
 import { ScaleClient } from '../../gen/shoal/v1/scale';
 import type { ConsulApi } from '../consul/ConsulApi';
 import { Backoff } from '../net/Backoff';
@@ -10,9 +10,13 @@ import { CLIENT_LIMITS } from '../grpc/transportLimits';
 export type LeaderLockReader = Pick<ConsulApi, 'kvGet'>;
 
 /** A Scale client on the control-plane leader, or undefined when none holds the lock. */
-export async function connectToLeader(consul: LeaderLockReader, cluster: string): Promise<{ client: ScaleClient; leader: ControlPlaneLeader } | undefined> {
+export async function connectToLeader(
+  consul: LeaderLockReader,
+  cluster: string,
+  channel: ChannelCredentials,
+): Promise<{ client: ScaleClient; leader: ControlPlaneLeader } | undefined> {
   const leader = await readControlPlaneLeader(consul, cluster);
-  return leader && { client: new ScaleClient(leader.grpcAddress, credentials.createInsecure(), CLIENT_LIMITS), leader };
+  return leader && { client: new ScaleClient(leader.grpcAddress, channel, CLIENT_LIMITS), leader };
 }
 
 /** Where following stands, for the follower's log or page. */
@@ -32,6 +36,8 @@ export type LeaderSession = (session: { leader: ControlPlaneLeader; client: Scal
 export interface FollowLeaderOptions {
   consul: LeaderLockReader;
   cluster: string;
+  /** The control plane's TLS (TransportSecurity.channel()). @default plaintext */
+  credentials?: ChannelCredentials;
   /** Stops following (the current session sees `ended` abort). @default never: the process exits */
   signal?: AbortSignal;
   /** How often the lock is read during a session, ms: a leader that lost the lock but lives on keeps its streams open. @default 1000 */
@@ -55,7 +61,7 @@ export async function followControlPlaneLeader(opts: FollowLeaderOptions, sessio
   while (!signal.aborted) {
     let found: Awaited<ReturnType<typeof connectToLeader>>;
     try {
-      found = await connectToLeader(opts.consul, opts.cluster);
+      found = await connectToLeader(opts.consul, opts.cluster, opts.credentials ?? credentials.createInsecure());
     } catch (err) {
       opts.onState?.({ kind: 'consul-unreachable', error: err as Error });
       await backoff.wait(signal);

@@ -18,6 +18,7 @@ export type SyncConfig = ClusterConfig['sync'];
 export type HealthConfig = ClusterConfig['health'];
 export type ControlPlaneConfig = ClusterConfig['controlPlane'];
 export type EventsConfig = ClusterConfig['events'];
+export type TlsConfig = NonNullable<ClusterConfig['tls']>;
 
 /**
  * Validates an unknown value (parsed JSON) into a ClusterConfig, filling defaults.

@@ -24,7 +24,16 @@ export function loadClusterConfig(path: string | undefined, env: NodeJS.ProcessE
     throw new ConfigError('--config', `is not valid JSON (${path}): ${(err as Error).message}`);
   }
   const config = parseClusterConfig(raw, env, warn);
-  // A handler module is named relative to the file that names it.
+  // A handler module and the TLS files are named relative to the file that names them.
   if (config.events.handlers) config.events.handlers = resolve(dirname(path), config.events.handlers);
+  if (config.tls) {
+    const { caFile, certFile, keyFile } = config.tls;
+    config.tls = {
+      ...config.tls,
+      caFile: resolve(dirname(path), caFile),
+      certFile: resolve(dirname(path), certFile),
+      keyFile: resolve(dirname(path), keyFile),
+    };
+  }
   return config;
 }

@@ -150,6 +150,22 @@ export const eventsSchema = section({
   }),
 });
 
+export const tlsSchema = section({
+  caFile: doc(str(), {
+    description:
+      "The cluster's CA certificate (PEM, `shoal certs create` makes it): every peer's certificate must be signed by it. A relative path is the config file's directory's.",
+  }),
+  certFile: doc(str(), {
+    description:
+      "This process's certificate (PEM). {name} stands for the process's certificate name: a state node's id, `worker`, `control-plane` (the dashboard too), `operator` (the CLI).",
+  }),
+  keyFile: doc(str(), { description: 'The key of certFile (PEM), {name} as there.' }),
+  reloadInterval: doc(ms(100, 3_600_000).default(10_000), {
+    description: 'How often the files are read again; a changed, valid set is used for every connection made after it (no restart).',
+    unit: 'ms',
+  }),
+});
+
 export const topLevelFields = {
   version: doc(str().default('1.0.0'), { description: 'Schema version.' }),
   name: doc(str().regex(ID_PATTERN, { error: 'must be lowercase letters, digits and dashes' }).default('local'), {

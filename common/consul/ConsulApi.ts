@@ -20,6 +20,12 @@ export interface ServiceRegistration {
     name: string;
     /** host:port Consul's GRPC check dials (grpc.health.v1.Health/Check). */
     grpc: string;
+    /**
+     * The node requires mutual TLS: Consul dials it with TLS and presents its agent's certificate
+     * (`enable_agent_tls_for_checks`, a `consul` certificate of the cluster's CA). It does not
+     * check the node's certificate, whose names Consul 1.8 would compare with its own node name.
+     */
+    tls?: boolean;
     interval: string;
     timeout: string;
     deregisterCriticalServiceAfter: string;
@@ -195,7 +201,8 @@ export class ConsulApi {
       check: {
         name: reg.check.name,
         grpc: reg.check.grpc,
-        grpcusetls: false,
+        grpcusetls: reg.check.tls === true,
+        ...(reg.check.tls ? { tlsskipverify: true } : {}),
         interval: reg.check.interval,
         timeout: reg.check.timeout,
         deregistercriticalserviceafter: reg.check.deregisterCriticalServiceAfter,

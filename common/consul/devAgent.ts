@@ -3,6 +3,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync } from
 import { dirname } from 'node:path';
 import { ConsulApi } from './ConsulApi';
 import { freePorts } from '../net/freePort';
+import type { CertificateFiles } from '../tls/ReloadingCertificates';
 
 /** A Consul agent in dev mode: a single server that elects itself at once, UI on its HTTP port. */
 export interface DevAgentOptions {
@@ -22,6 +23,11 @@ export interface DevAgentOptions {
   logFile: string;
   /** Detach the agent so it outlives this process (`shoal up`). */
   detached?: boolean;
+  /**
+   * The cluster's nodes require mutual TLS: the agent presents this certificate (the cluster's
+   * `consul-agent`) when it runs their gRPC checks (enable_agent_tls_for_checks).
+   */
+  checkTls?: CertificateFiles;
   /** How long to wait for the agent to elect itself leader. @default 20000 */
   startTimeoutMs?: number;
 }
@@ -87,6 +93,18 @@ async function startOnce(opts: DevAgentOptions, ports: Ports): Promise<DevAgent>
     String(ports.server),
     '-grpc-port',
     String(ports.grpc),
+    ...(opts.checkTls
+      ? [
+          '-hcl',
+          'enable_agent_tls_for_checks = true',
+          '-hcl',
+          `ca_file = ${JSON.stringify(opts.checkTls.caFile)}`,
+          '-hcl',
+          `cert_file = ${JSON.stringify(opts.checkTls.certFile)}`,
+          '-hcl',
+          `key_file = ${JSON.stringify(opts.checkTls.keyFile)}`,
+        ]
+      : []),
   ];
   const logFile = opts.logFile;
   const logStart = existsSync(logFile) ? statSync(logFile).size : 0;

@@ -9,9 +9,10 @@ export function isLoopback(host: string): boolean {
 }
 
 /**
- * shoal has no TLS yet, so a server that listens beyond loopback serves its store and its
- * control RPCs in plaintext to whoever can reach the port. That takes `--insecure`, said out
- * loud; the process then warns at start (the returned warning goes with the config's).
+ * A server without TLS (no tls section in the config) that listens beyond loopback serves its
+ * store and its control RPCs in plaintext to whoever can reach the port. That takes
+ * `--insecure`, said out loud; the process then warns at start (the returned warning goes with
+ * the config's). Callers ask only when TLS is off.
  * @throws ConfigError naming `flag` when `host` is beyond loopback without `insecure`.
  */
 export function plaintextBinding(flag: string, host: string, insecure: boolean): ConfigWarning[] {
@@ -19,7 +20,7 @@ export function plaintextBinding(flag: string, host: string, insecure: boolean):
   if (!insecure) {
     throw new ConfigError(
       flag,
-      `is ${host}, beyond loopback: without TLS anyone who can reach this port can read and change the cluster. shoal has no TLS yet; pass --insecure to serve in plaintext on a network you trust`,
+      `is ${host}, beyond loopback: without TLS anyone who can reach this port can read and change the cluster. give the config a tls section (docs/security.md), or pass --insecure to serve in plaintext on a network you trust`,
     );
   }
   return [{ field: '--insecure', message: `serving in plaintext on ${host} (no TLS): anyone who can reach it can read and change the cluster` }];

@@ -1,3 +1,4 @@
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import type { ClientReadableStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { GetBacklogResponse } from '../../gen/shoal/v1/events';
@@ -39,6 +40,8 @@ export interface FeedSnapshot {
 export interface ClusterFeedOptions {
   consul: ConsulApi;
   cluster: string;
+  /** The dashboard's TLS toward the control plane and the nodes, or plaintext. */
+  credentials: ChannelCredentials;
   /** How often the control plane sends the picture, ms. */
   periodMs: number;
   logger: Logger;
@@ -74,7 +77,7 @@ export class ClusterFeed {
   private loop: Promise<void> | undefined;
 
   constructor(private readonly opts: ClusterFeedOptions) {
-    this.conflicts = new ConflictWatcher(opts.logger, (conflicts) => this.emit({ type: 'conflicts', conflicts }));
+    this.conflicts = new ConflictWatcher(opts.logger, (conflicts) => this.emit({ type: 'conflicts', conflicts }), opts.credentials);
   }
 
   start(): void {
@@ -120,6 +123,7 @@ export class ClusterFeed {
       {
         consul,
         cluster,
+        credentials: this.opts.credentials,
         signal: this.stopping.signal,
         recheckMs: LEADER_CHECK_MS,
         onRecheck: () =>

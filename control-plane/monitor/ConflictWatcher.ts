@@ -1,4 +1,4 @@
-import { credentials } from '@grpc/grpc-js';
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { type ListConflictsResponse, SyncClient } from '../../gen/shoal/v1/sync';
 import { unaryCall } from '../../common/client/grpcCall';
@@ -24,6 +24,7 @@ export class ConflictWatcher {
   constructor(
     private readonly logger: Logger,
     private readonly onChange: (latest: ConflictView[]) => void,
+    private readonly credentials: ChannelCredentials,
   ) {}
 
   check(nodes: NodeView[]): void {
@@ -56,7 +57,7 @@ export class ConflictWatcher {
     let entry = this.clients.get(nodeId);
     if (entry?.address !== address) {
       entry?.client.close();
-      entry = { address, client: new SyncClient(address, credentials.createInsecure(), CLIENT_LIMITS) };
+      entry = { address, client: new SyncClient(address, this.credentials, CLIENT_LIMITS) };
       this.clients.set(nodeId, entry);
     }
     const { client } = entry;

@@ -16,7 +16,13 @@ runMain({
   parseFlags: (argv) => parseMonitorFlags(argv),
   logger: (flags) => createLogger({ component: 'monitor', cluster: flags.config.name }),
   create: (flags, logger) => {
-    const feed = new ClusterFeed({ consul: clusterConsul(flags.config.consul), cluster: flags.config.name, periodMs: PERIOD_MS, logger });
+    const feed = new ClusterFeed({
+      consul: clusterConsul(flags.config.consul),
+      cluster: flags.config.name,
+      credentials: flags.transport.logTo(logger).channel(),
+      periodMs: PERIOD_MS,
+      logger,
+    });
     const server = createMonitorServer(feed, logger, flags.host);
     const start = async () => {
       server.listen(flags.port, flags.host);

@@ -2,6 +2,7 @@ import { ConfigError } from '../../common/config/ConfigError';
 import { type ClusterConfig, type ConfigWarning, isValidNodeId } from '../../common/config/clusterConfig';
 import { portFlag, readCommandLine } from '../../common/config/commandLine';
 import { loadClusterConfig } from '../../common/config/loadClusterConfig';
+import { TransportSecurity } from '../../common/tls/TransportSecurity';
 import { resolve } from 'node:path';
 
 export const MONITOR_HELP = `Usage: shoal-monitor [options]
@@ -34,6 +35,8 @@ export interface MonitorFlags {
   configWarnings: ConfigWarning[];
   host: string;
   port: number;
+  /** TLS toward the control plane and the nodes, with the `control-plane` certificate; or plaintext. */
+  transport: TransportSecurity;
 }
 
 /**
@@ -55,5 +58,7 @@ export function parseMonitorFlags(argv: string[], env: NodeJS.ProcessEnv = proce
     configWarnings,
     host,
     port: str('port') !== undefined ? portFlag('--port', str('port')!) : 3000,
+    // The dashboard reads what a control plane reads (conflicts from every node), so it holds that certificate.
+    transport: TransportSecurity.of(loaded.tls, 'control-plane'),
   };
 }

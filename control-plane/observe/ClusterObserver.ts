@@ -1,3 +1,4 @@
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Member } from '../../gen/shoal/v1/discovery';
 import { ClusterEventKind } from '../../gen/shoal/v1/scale';
@@ -11,6 +12,8 @@ import { NodeStream } from './NodeStream';
 export interface ClusterObserverOptions {
   consul: ConsulApi;
   cluster: string;
+  /** The control plane's TLS toward the nodes, or plaintext. */
+  credentials: ChannelCredentials;
   /** Period asked of each node's status stream, ms. */
   samplePeriodMs: number;
   /** controlPlane.failoverAfter: a replica's sample saying it has not heard from the primary this long wakes the loop. */
@@ -76,7 +79,14 @@ export class ClusterObserver {
     else
       this.streams.set(
         id,
-        new NodeStream(id, address, this.opts.samplePeriodMs, this.opts.failoverAfterMs, (s, what, reason) => this.onStream(s, what, reason)),
+        new NodeStream(
+          id,
+          address,
+          this.opts.samplePeriodMs,
+          this.opts.failoverAfterMs,
+          (s, what, reason) => this.onStream(s, what, reason),
+          this.opts.credentials,
+        ),
       );
   }
 

@@ -1,4 +1,4 @@
-import { type ClientReadableStream, credentials } from '@grpc/grpc-js';
+import type { ChannelCredentials, ClientReadableStream } from '@grpc/grpc-js';
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { HealthClient, type StreamStatusResponse } from '../../gen/shoal/v1/health';
 import { Backoff } from '../../common/net/Backoff';
@@ -39,6 +39,7 @@ export class NodeStream {
     private readonly periodMs: number,
     private readonly primarySilentAfterMs: number,
     private readonly onChange: (stream: NodeStream, what: 'connected' | 'broke' | 'primary-silent', reason: string) => void,
+    private readonly credentials: ChannelCredentials,
   ) {
     // Its callbacks must not run inside whatever span created it (a decision's, say).
     context.with(ROOT_CONTEXT, () => void this.run());
@@ -87,7 +88,7 @@ export class NodeStream {
     this.client?.close();
     // A fresh channel per attempt: a restarted node is dialled at once, not after grpc-js's
     // own reconnect backoff (which starts at a second).
-    const client = new HealthClient(address, credentials.createInsecure(), {
+    const client = new HealthClient(address, this.credentials, {
       ...CLIENT_LIMITS,
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 1000,

@@ -1,3 +1,4 @@
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import { failover, switchover } from '../../common/cluster/changePrimary';
 import { readLeader } from '../../common/cluster/leaderRecord';
 import type { ClusterConfig } from '../../common/config/clusterConfig';
@@ -10,11 +11,11 @@ import type { PrimaryChanges } from './PrimaryGuard';
  * config's minAcks and declared state nodes: the same quorum the CLI counts from the topology
  * this control plane publishes.
  */
-export function primaryChangesOverConsul(consul: ConsulApi, config: ClusterConfig): PrimaryChanges {
+export function primaryChangesOverConsul(consul: ConsulApi, config: ClusterConfig, credentials: ChannelCredentials): PrimaryChanges {
   const stateNodeIds = declaredNodes(config)
     .filter((d) => d.role !== 'worker')
     .map((d) => d.id);
-  const ctx = { consul, cluster: config.name, minAcks: config.sync.minAcks, stateNodeIds };
+  const ctx = { consul, cluster: config.name, credentials, minAcks: config.sync.minAcks, stateNodeIds };
   return {
     currentPrimary: async () => (await readLeader(consul, config.name)).record?.primaryId,
     failover: (opts) => failover({ ...ctx, ...opts }),

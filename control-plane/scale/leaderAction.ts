@@ -29,7 +29,7 @@ export interface LeaderGate {
  * needs it; the action may be half done).
  */
 export async function leaderAction<T>(ctx: LeaderGate, method: string, call: ServerUnaryCall<unknown, unknown>, act: () => Promise<T>): Promise<T> {
-  requireToken(call.metadata, ctx.token, method);
+  requireToken(call, ctx.token, method);
   if (!ctx.isLeader()) {
     const leader = ctx.leader();
     const metadata = new Metadata();

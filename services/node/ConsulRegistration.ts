@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { TransportSecurity } from '../../common/tls/TransportSecurity';
 import { nodeInfo } from '../../common/client/nodeInfo';
 import { type ConsulApi, serviceNameOf } from '../../common/consul/ConsulApi';
 import type { ClusterConfig } from '../../common/config/clusterConfig';
@@ -25,6 +26,7 @@ export class ConsulRegistration {
     private readonly identity: NodeIdentity,
     private readonly logger: Logger,
     private readonly onRegistered: (registered: boolean) => void,
+    private readonly transport: TransportSecurity,
   ) {}
 
   /**
@@ -108,7 +110,7 @@ export class ConsulRegistration {
     const mine = value.find((e) => e.Service.ID === this.identity.id);
     if (!mine) return undefined;
     const address = `${mine.Service.Address}:${mine.Service.Port}`;
-    if (address === this.identity.grpcAddress || (await nodeInfo(address))?.id !== this.identity.id) return undefined;
+    if (address === this.identity.grpcAddress || (await nodeInfo(address, this.transport.channel()))?.id !== this.identity.id) return undefined;
     return new DuplicateNodeError(`node id "${this.identity.id}" is already registered by a live node at ${address}; pick another --id`);
   }
 
@@ -133,6 +135,7 @@ export class ConsulRegistration {
       check: {
         name: `gRPC health of ${this.identity.id}`,
         grpc: this.identity.grpcAddress,
+        tls: this.transport.enabled,
         interval: `${health.checkInterval}ms`,
         timeout: `${health.timeout}ms`,
         deregisterCriticalServiceAfter: `${health.deregisterCriticalAfter}ms`,

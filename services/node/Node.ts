@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { service as standardHealthService } from 'grpc-health-check';
 import { once } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
@@ -42,6 +42,7 @@ import { StateStore } from './store/StateStore';
 import { syncServer } from './sync/server';
 import type { NodeFlags } from './nodeFlags';
 import { SERVER_LIMITS } from '../../common/grpc/transportLimits';
+import { authorizeCalls } from '../../common/grpc/authorizeCalls';
 
 /** The parsed flags (see nodeFlags.ts), plus what the process gives the node. */
 export interface NodeOptions extends NodeFlags {
@@ -80,9 +81,11 @@ export class Node {
   private stopped: Promise<void> | undefined;
 
   constructor(private readonly opts: NodeOptions) {
+    opts.transport.logTo(opts.logger);
     this.metrics = new NodeMetrics(() => this.context);
     this.calls = new CallTracker((method, code, ms) => this.metrics.callFinished(method, code, ms));
-    this.grpc = new Server({ ...SERVER_LIMITS, interceptors: [this.calls.interceptor] });
+    // Outermost the call count, so refused calls are counted with their code too.
+    this.grpc = new Server({ ...SERVER_LIMITS, interceptors: [this.calls.interceptor, authorizeCalls({ cluster: opts.config.name, logger: opts.logger })] });
     this.http = createHttpEndpoints(() => this.context, this.metrics);
     // Promote, the primary lease and the leader watch wait on these.
     this.consul = clusterConsul(opts.config.consul);
@@ -116,7 +119,7 @@ export class Node {
       httpAddress: `${opts.advertiseHost}:${httpPort}`,
       role: opts.role,
     };
-    const registration = new ConsulRegistration(this.agent, opts.config, identity, opts.logger, (r) => (this.lifecycle.registered = r));
+    const registration = new ConsulRegistration(this.agent, opts.config, identity, opts.logger, (r) => (this.lifecycle.registered = r), opts.transport);
     this.registration = registration;
     this.replication = opts.role === 'worker' ? undefined : this.openState(identity, registration);
     this.ctx = {
@@ -152,7 +155,10 @@ export class Node {
     const served = [...services.map(([definition]) => definition), standardHealthService].map((definition) => grpcServiceName(definition));
     addReflection(this.grpc, join(REPO_ROOT, 'gen', 'descriptors.binpb'), served);
     this.lifecycle.serving();
-    opts.logger.info({ grpc: identity.grpcAddress, http: identity.httpAddress, consul: opts.config.consul.address }, 'node serving');
+    opts.logger.info(
+      { grpc: identity.grpcAddress, http: identity.httpAddress, consul: opts.config.consul.address, tls: opts.transport.files?.certFile ?? 'off' },
+      'node serving',
+    );
 
     const onDuplicate = (err: DuplicateNodeError) => opts.onFatal(err);
     registration.ensureRegistered(onDuplicate);
@@ -168,8 +174,8 @@ export class Node {
     if (opts.role === 'worker') {
       this.worker = new EventWorker({
         workerId: identity.id,
-        events: new EventsClient({ consul: this.consul, cluster: identity.cluster }),
-        state: new StateClient({ consul: this.consul, cluster: identity.cluster }),
+        events: new EventsClient({ consul: this.consul, cluster: identity.cluster, credentials: opts.transport.channel() }),
+        state: new StateClient({ consul: this.consul, cluster: identity.cluster, credentials: opts.transport.channel() }),
         config: opts.config.events,
         handlers: opts.handlers,
         logger: opts.logger,
@@ -190,6 +196,7 @@ export class Node {
       incarnation: identity.incarnation,
       cluster: identity.cluster,
       consul: this.consul,
+      credentials: opts.transport.channel(),
       sync: opts.config.sync,
       address: () => identity.grpcAddress,
       initialRole: opts.role === 'primary' ? 'primary' : 'replica',
@@ -249,7 +256,7 @@ export class Node {
       this.opts.grpcPort,
       (port) =>
         new Promise<number>((resolve, reject) =>
-          this.grpc.bindAsync(`${this.opts.host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+          this.grpc.bindAsync(`${this.opts.host}:${port}`, this.opts.transport.server(), (err, bound) => (err ? reject(err) : resolve(bound))),
         ),
     );
   }

@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { TransportSecurity } from '../../common/tls/TransportSecurity';
 import { REPO_ROOT } from '../../common/paths';
 import { ConfigError } from '../../common/config/ConfigError';
 import { type ClusterConfig, type ConfigWarning, isValidNodeId, ROLE_NAMES, type RoleName } from '../../common/config/clusterConfig';
@@ -25,8 +26,8 @@ Options:
   --cluster NAME         cluster name, overrides the config's "name" (default: local)
   --consul HOST:PORT     Consul HTTP API (default: CONSUL_HTTP_ADDR, else 127.0.0.1:8500)
   --host ADDR            address to bind (default: 127.0.0.1; 0.0.0.0 needs --advertise-host);
-                         beyond loopback only with --insecure
-  --insecure             serve in plaintext beyond loopback (shoal has no TLS yet); logged
+                         beyond loopback only with TLS (the config's tls section) or --insecure
+  --insecure             serve in plaintext beyond loopback, without the config's tls section; logged
                          as a warning at start
   --advertise-host HOST  host other processes reach this node at (default: --host)
   --port N               first gRPC port to try; the next free one above is taken if busy
@@ -64,6 +65,8 @@ export interface NodeFlags {
   dataDir: string;
   /** Event handlers of a worker: the built-ins plus those of --handlers. */
   handlers: Record<string, EventHandler>;
+  /** Mutual TLS from the config's tls section (the certificate named by the id, `worker` for a worker), or plaintext. */
+  transport: TransportSecurity;
 }
 
 /**
@@ -97,7 +100,9 @@ export function parseNodeFlags(argv: string[], env: NodeJS.ProcessEnv = process.
   const wildcard = host === '0.0.0.0' || host === '::';
   const advertiseHost = str('advertise-host') ?? (wildcard ? undefined : host);
   if (!advertiseHost) throw new ConfigError('--advertise-host', `is required when --host is ${host}: Consul needs an address others can dial`);
-  configWarnings.push(...plaintextBinding('--host', host, str('insecure') === 'true'));
+  // A worker holds the one certificate every worker shares: the autoscaler names new ones.
+  const transport = TransportSecurity.of(config.tls, role === 'worker' ? 'worker' : id);
+  if (!transport.enabled) configWarnings.push(...plaintextBinding('--host', host, str('insecure') === 'true'));
 
   // Without flags, both ports come from the role's template; with --port alone, the HTTP port
   // follows it (+1000), as the help says.
@@ -113,7 +118,7 @@ export function parseNodeFlags(argv: string[], env: NodeJS.ProcessEnv = process.
   const dataDir = resolve(str('data-dir') ?? join(REPO_ROOT, '.run', 'data', config.name, id));
   if (str('handlers') !== undefined && role !== 'worker') throw new ConfigError('--handlers', `is for workers; a ${role} runs no event handlers`);
   const handlers = role === 'worker' ? loadHandlers(str('handlers') ?? config.events.handlers) : {};
-  return { config, configWarnings, id, role: role as RoleName, host, advertiseHost, grpcPort, httpPort, dataDir, handlers };
+  return { config, configWarnings, id, role: role as RoleName, host, advertiseHost, grpcPort, httpPort, dataDir, handlers, transport };
 }
 
 function validCluster(name: string): string {

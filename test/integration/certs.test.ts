@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type CallOptions,
@@ -40,12 +40,13 @@ describe('shoal certs create', function () {
   const file = (name: string, ca = 'cluster') => join(dir, ca, name);
   const cert = (name: string) => new X509Certificate(readFileSync(file(`${name}.crt`)));
 
-  it('makes a CA and, signed by it, a certificate per declared node, worker, control plane, client and operator, with keys only the owner reads', function () {
-    for (const name of ['primary', 'replica-1', 'replica-2', 'worker-1', 'worker-2', 'worker', 'control-plane', 'client', 'operator']) {
+  it('makes a CA and, signed by it, a certificate per declared state node, and one for workers, control planes, clients, operators and Consul agents, with keys only the owner reads', function () {
+    for (const name of ['primary', 'replica-1', 'replica-2', 'worker', 'control-plane', 'client', 'operator', 'consul-agent']) {
       assert.match(openssl(['verify', '-CAfile', file('ca.crt'), file(`${name}.crt`)]), /: OK/, name);
       assert.equal(statSync(file(`${name}.key`)).mode & 0o777, 0o600, `${name}.key is 0600`);
     }
     assert.equal(statSync(file('ca.key')).mode & 0o777, 0o600);
+    assert.ok(!existsSync(file('worker-1.crt')), 'workers share the worker certificate: the autoscaler names new ones');
   });
 
   it('names each identity in a SPIFFE URI and gives servers the loopback and --hosts names and addresses', function () {
@@ -53,7 +54,8 @@ describe('shoal certs create', function () {
     assert.match(primary, /URI:spiffe:\/\/shoal\/local\/node\/primary/);
     for (const san of ['DNS:localhost', 'DNS:h1', 'DNS:db.example', 'IP Address:127.0.0.1', 'IP Address:10.78.0.11'])
       assert.ok(primary.includes(san), `${san} in ${primary}`);
-    assert.match(cert('worker-1').subjectAltName ?? '', /URI:spiffe:\/\/shoal\/local\/worker\/worker-1/);
+    assert.match(cert('worker').subjectAltName ?? '', /URI:spiffe:\/\/shoal\/local\/worker\/\*/);
+    assert.equal(cert('consul-agent').subjectAltName, 'URI:spiffe://shoal/local/consul/*');
     assert.match(cert('control-plane').subjectAltName ?? '', /URI:spiffe:\/\/shoal\/local\/control-plane\/\*/);
     assert.equal(cert('operator').subjectAltName, 'URI:spiffe://shoal/local/operator/*', 'a client-only certificate names no host');
   });
@@ -100,7 +102,7 @@ describe('shoal certs create', function () {
     assert.equal(again.code, 0, again.stderr);
     const out = JSON.parse(again.stdout) as { ca: { created: boolean }; certificates: { name: string }[] };
     assert.equal(out.ca.created, false);
-    assert.equal(out.certificates.length, 9);
+    assert.equal(out.certificates.length, 8);
     assert.deepEqual(readFileSync(file('ca.crt')), ca, 'the CA is unchanged');
     assert.notEqual(cert('primary').serialNumber, serial, 'the primary has a new certificate');
     assert.match(openssl(['verify', '-CAfile', file('ca.crt'), file('primary.crt')]), /: OK/);

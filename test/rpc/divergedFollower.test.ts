@@ -1,3 +1,4 @@
+import { credentials } from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,6 +67,7 @@ describe('an old primary’s follower handing its diverged entries over', functi
         clock: new HybridClock(),
         nodeId: 'old-primary',
         logger: pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) }),
+        credentials: credentials.createInsecure(),
         heartbeatMs: 200,
         antiEntropyMs: 60_000,
         onNewerTerm: (term) => store.adoptTerm(term),

@@ -82,6 +82,7 @@ export async function startRpcNode(opts: RpcNodeOptions = {}): Promise<RpcNode> 
       incarnation: identity.incarnation,
       cluster: identity.cluster,
       consul,
+      credentials: credentials.createInsecure(),
       sync,
       address: () => identity.grpcAddress,
       initialRole: 'primary',

@@ -214,7 +214,7 @@ describe('the config schema', function () {
     );
     assert.throws(
       () => parseClusterConfig({ helth: {} }),
-      /helth is not a known field \(known here: version, name, description, consul, nodes, sync, health, controlPlane, placement, events, scaling\)/,
+      /helth is not a known field \(known here: version, name, description, consul, nodes, sync, health, controlPlane, placement, events, scaling, tls\)/,
     );
   });
 

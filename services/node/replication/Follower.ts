@@ -1,4 +1,4 @@
-import { type ClientDuplexStream, credentials, status } from '@grpc/grpc-js';
+import { type ChannelCredentials, type ClientDuplexStream, status } from '@grpc/grpc-js';
 import { unaryCall } from '../../../common/client/grpcCall';
 import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
@@ -26,6 +26,8 @@ export interface FollowerDeps {
   clock: HybridClock;
   nodeId: string;
   logger: Logger;
+  /** The node's TLS toward its primary, or plaintext. */
+  credentials: ChannelCredentials;
   /** The primary sends a heartbeat this often; three missed ones mean the stream is dead. */
   heartbeatMs: number;
   /** Anti-entropy period (sync.interval). */
@@ -70,7 +72,7 @@ export class Follower {
     private readonly deps: FollowerDeps,
     readonly target: FollowTarget,
   ) {
-    this.client = new SyncClient(target.primaryAddress, credentials.createInsecure(), CLIENT_LIMITS);
+    this.client = new SyncClient(target.primaryAddress, deps.credentials, CLIENT_LIMITS);
   }
 
   start(): void {

@@ -1,3 +1,4 @@
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { ConsulApi } from '../../../common/consul/ConsulApi';
@@ -39,6 +40,8 @@ export interface ReplicationOptions {
   incarnation: string;
   cluster: string;
   consul: ConsulApi;
+  /** The node's TLS toward its peers, or plaintext. */
+  credentials: ChannelCredentials;
   sync: SyncConfig;
   /** This node's gRPC address, as others reach it. */
   address: () => string;
@@ -457,6 +460,7 @@ export class Replication {
           clock: this.clock,
           nodeId: this.opts.nodeId,
           logger,
+          credentials: this.opts.credentials,
           heartbeatMs: this.opts.sync.heartbeatInterval,
           antiEntropyMs: this.opts.sync.interval,
           onNewerTerm: (t) => this.observeTerm(t, 'the primary'),
