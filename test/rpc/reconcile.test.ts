@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { type ServiceError, status } from '@grpc/grpc-js';
 import { GetRequest, PutRequest } from '../../gen/shoal/v1/state';
 import { type ConflictResolution, ListConflictsRequest, ReconcileRequest, type ReconcileResponse } from '../../gen/shoal/v1/sync';
 import { entryToProto } from '../../services/node/replication/wire';
 import type { Entry } from '../../services/node/store/types';
+import { EVENTS_PREFIX, SYSTEM_PREFIX } from '../../services/node/store/systemKeys';
+import { encodeRecord } from '../../services/node/events/eventRecord';
 import { call } from '../support/grpcClients';
 import { type RpcNode, startRpcNode } from '../support/rpcNode';
 
@@ -102,5 +105,47 @@ describe('Sync.Reconcile of an old primary’s compare-and-set, served in-proces
     const result = await reconcile([oldEntry(fork + 1, 'raced', 'put-on-old', 2)]);
     assert.deepEqual(result, { applied: 1, discarded: 0, conflicts: 1 });
     assert.equal(await get('raced'), 'put-on-old');
+  });
+
+  it('refuses, INVALID_ARGUMENT naming the entry, what no node could have written: a malformed event record, another system key, a purge of a user key, a value over the limit; and applies nothing of the request', async function () {
+    const event = (id: string, value: Buffer): Entry => ({ ...oldEntry(fork + 2, `${EVENTS_PREFIX}${id}`, '', 1), value });
+    const record = encodeRecord({
+      id: 'e1',
+      type: 't',
+      key: '',
+      payload: '',
+      publishedAtMs: 1,
+      attempts: 0,
+      state: 'pending',
+      lastError: '',
+      result: '',
+      traceparent: '',
+    });
+    const cases: [Entry, RegExp][] = [
+      [event('e1', Buffer.from('{not json')), /^entries\[1\] \(position \d+\): malformed event record: not JSON/],
+      [event('e1', Buffer.from('{"id":"e1"}')), /^entries\[1\] \(position \d+\): malformed event record: type: /],
+      [
+        { ...oldEntry(fork + 2, `${SYSTEM_PREFIX}leader`, 'x', 1) },
+        /^entries\[1\] \(position \d+\): a system key other than an event record; nothing of this Reconcile was applied$/,
+      ],
+      [{ ...oldEntry(fork + 2, 'untouched', '', 2), op: 'purge' }, /^entries\[1\] \(position \d+\): a purge is only ever of an event record/],
+      [
+        { ...oldEntry(fork + 2, 'big', '', 1), value: Buffer.alloc(1024 * 1024 + 1) },
+        /^entries\[1\] \(position \d+\): value is 1048577 bytes; the limit is 1048576 bytes/,
+      ],
+      [oldEntry(fork + 2, 'nul\u0000key', 'x', 1), /^entries\[1\] \(position \d+\): key must not contain NUL or U\+10FFFF/],
+    ];
+    for (const [bad, message] of cases) {
+      const err = await reconcile([oldEntry(fork + 1, 'untouched', 'would-apply', 2), bad]).then(
+        () => assert.fail(`${bad.key} was taken`),
+        (e: ServiceError) => e,
+      );
+      assert.equal(err.code, status.INVALID_ARGUMENT, err.details);
+      assert.match(err.details, message);
+    }
+    assert.equal(await get('untouched'), 'base', 'nothing of a refused request was applied');
+    // The same request with a well-formed record is taken.
+    const result = await reconcile([oldEntry(fork + 1, 'untouched', 'would-apply', 2), event('e1', record)]);
+    assert.equal(result.applied, 2);
   });
 });

@@ -8,6 +8,9 @@ import { VersionMismatch } from '../replication/PrimaryWriter';
 import type { Entry, Stored } from '../store/types';
 import { judgeReplay, type PreviousReplay } from './judgeReplay';
 import { notPrimary, replicationOf } from './primaryRedirect';
+import { checkKey, checkValue } from '../state/limits';
+import { EVENTS_PREFIX, isSystemKey } from '../store/systemKeys';
+import { decodeRecord, MalformedRecord } from '../events/eventRecord';
 
 /**
  * Takes the entries an old primary wrote but never got acknowledged, each key's in log order.
@@ -26,7 +29,7 @@ export async function reconcile(deps: SyncDeps, request: ReconcileRequest, writt
   }
   const writer = r.writer;
   if (r.role !== 'primary' || !writer) throw notPrimary(deps, 'Reconcile');
-  const entries = request.entries.map(entryFromProto).sort((a, b) => a.position - b.position);
+  const entries = request.entries.map(checkedEntry).sort((a, b) => a.position - b.position);
   const chains = new Map<string, Entry[]>();
   for (const e of entries) {
     const chain = chains.get(e.key);
@@ -107,6 +110,54 @@ export async function reconcile(deps: SyncDeps, request: ReconcileRequest, writt
   );
   if (applied.length > 0) written([...new Set(applied)]);
   return { applied: applied.length, discarded, conflicts };
+}
+
+/**
+ * An entry as a node could have written it, or INVALID_ARGUMENT naming what is wrong (and
+ * nothing of the request is applied): a user key within State's limits (put or delete), or an
+ * event record (put of a record that decodes, delete, purge); no other system key, and no value
+ * over State's limit. Even an authenticated peer's word is checked: a buggy one, or one whose
+ * store rotted, must not plant a record that breaks the queue or a key users cannot reach.
+ */
+function checkedEntry(proto: ReconcileRequest['entries'][number], index: number): Entry {
+  const at = `entries[${index}]`;
+  let e: Entry;
+  try {
+    e = entryFromProto(proto);
+  } catch (err) {
+    throw new ServerError(status.INVALID_ARGUMENT, `${at}: ${(err as Error).message}`);
+  }
+  const refuse = (why: string) => new ServerError(status.INVALID_ARGUMENT, `${at} (position ${e.position}): ${why}; nothing of this Reconcile was applied`);
+  const broken = limitBroken(() => checkValue(e.value)) ?? (isSystemKey(e.key) ? undefined : limitBroken(() => checkKey(e.key)));
+  if (broken) throw refuse(broken);
+  if (!isSystemKey(e.key)) {
+    if (e.op === 'purge') throw refuse('a purge is only ever of an event record');
+    return e;
+  }
+  const id = e.key.slice(EVENTS_PREFIX.length);
+  if (!e.key.startsWith(EVENTS_PREFIX)) throw refuse('a system key other than an event record');
+  const badId = limitBroken(() => checkKey(id, 'the event id'));
+  if (badId) throw refuse(badId);
+  if (e.op === 'put') {
+    try {
+      decodeRecord(e.value);
+    } catch (err) {
+      if (err instanceof MalformedRecord) throw refuse(err.message);
+      throw err;
+    }
+  }
+  return e;
+}
+
+/** The message of the State limit a check finds broken, or undefined. */
+function limitBroken(check: () => void): string | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (err) {
+    if (err instanceof ServerError) return err.details;
+    throw err;
+  }
 }
 
 /** The version an entry wrote, as the conflict log keeps it. */
