@@ -15,12 +15,12 @@ import { isRunning } from '../common/local/processRecord';
 import { waitFor } from '../common/time/waitFor';
 import { detailsOf } from '../control-plane/events/EventJournal';
 import { ControlPlaneCluster } from '../test/support/controlPlaneCluster';
-import { summarize } from './stats';
+import { type Summary, summarize } from './stats';
 
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 10);
 
-async function withCluster<T>(name: string, fn: (c: ControlPlaneCluster) => Promise<T>): Promise<T> {
-  const cluster = await ControlPlaneCluster.start({ cluster: name });
+async function withCluster<T>(name: string, fn: (c: ControlPlaneCluster) => Promise<T>, tls = false): Promise<T> {
+  const cluster = await ControlPlaneCluster.start({ cluster: name, tls });
   try {
     await cluster.ready(60_000);
     return await fn(cluster);
@@ -54,67 +54,82 @@ async function settled(cluster: ControlPlaneCluster): Promise<void> {
   );
 }
 
+/** kill -9 of the primary, plaintext then with mutual TLS on every hop, each TRIALS times. */
 export async function failover(): Promise<Record<string, unknown>> {
-  return withCluster('bench-failover', async (cluster) => {
-    const state = new StateClient({ consul: cluster.consul.api, cluster: cluster.cluster, deadlineMs: 15_000 });
-    const resumed: number[] = [];
-    const decided: number[] = [];
-    let lost = 0;
-    let acknowledged = 0;
-    try {
-      for (let trial = 1; trial <= TRIALS; trial++) {
-        await settled(cluster);
-        const old = await cluster.primary();
-        const acked: { key: string; at: number; term: number }[] = [];
-        let stop = false;
-        const writer = (async () => {
-          for (let i = 0; !stop; i++) {
-            const key = `bench/${trial}/${i}`;
-            try {
-              const { term } = await state.put(key, Buffer.from(String(i)));
-              acked.push({ key, at: performance.timeOrigin + performance.now(), term });
-            } catch {
-              // Not acknowledged: not counted. A pause, so a fast failure cannot starve the loop.
-              await new Promise((r) => setTimeout(r, 10));
+  console.log('plaintext:');
+  const plaintext = await failoverTrials(false);
+  console.log('mutual TLS on every hop:');
+  const tls = await failoverTrials(true);
+  const p50 = (r: Record<string, unknown>) => (r.writesResumed as Summary).p50Ms;
+  console.log(`writes acknowledged again after the kill, p50: plaintext ${p50(plaintext)} ms, mutual TLS ${p50(tls)} ms`);
+  return { plaintext, tls };
+}
+
+async function failoverTrials(tls: boolean): Promise<Record<string, unknown>> {
+  return withCluster(
+    `bench-failover${tls ? '-tls' : ''}`,
+    async (cluster) => {
+      const state = new StateClient({ consul: cluster.consul.api, cluster: cluster.cluster, deadlineMs: 15_000, credentials: cluster.credentials });
+      const resumed: number[] = [];
+      const decided: number[] = [];
+      let lost = 0;
+      let acknowledged = 0;
+      try {
+        for (let trial = 1; trial <= TRIALS; trial++) {
+          await settled(cluster);
+          const old = await cluster.primary();
+          const acked: { key: string; at: number; term: number }[] = [];
+          let stop = false;
+          const writer = (async () => {
+            for (let i = 0; !stop; i++) {
+              const key = `bench/${trial}/${i}`;
+              try {
+                const { term } = await state.put(key, Buffer.from(String(i)));
+                acked.push({ key, at: performance.timeOrigin + performance.now(), term });
+              } catch {
+                // Not acknowledged: not counted. A pause, so a fast failure cannot starve the loop.
+                await new Promise((r) => setTimeout(r, 10));
+              }
             }
+          })();
+          let killedAt = 0;
+          let decision: Awaited<ReturnType<ControlPlaneCluster['decision']>>;
+          let first: { key: string; at: number; term: number };
+          try {
+            await waitFor('20 writes', () => acked.length >= 20, { timeoutMs: 20_000, intervalMs: 10 });
+            killedAt = performance.timeOrigin + performance.now();
+            cluster.killNode(old.primaryId);
+            decision = await cluster.decision(ClusterEventKind.CLUSTER_EVENT_KIND_FAILED_OVER, old.primaryId, Math.floor(killedAt), 30_000);
+            // The first write the new primary acknowledged (a write of the old term can still be
+            // acknowledged in the moment between reading the clock and the kill).
+            first = await waitFor('a write acknowledged by the new primary', () => acked.find((a) => a.term > old.term), { timeoutMs: 30_000, intervalMs: 5 });
+          } finally {
+            stop = true;
+            await writer;
           }
-        })();
-        let killedAt = 0;
-        let decision: Awaited<ReturnType<ControlPlaneCluster['decision']>>;
-        let first: { key: string; at: number; term: number };
-        try {
-          await waitFor('20 writes', () => acked.length >= 20, { timeoutMs: 20_000, intervalMs: 10 });
-          killedAt = performance.timeOrigin + performance.now();
-          cluster.killNode(old.primaryId);
-          decision = await cluster.decision(ClusterEventKind.CLUSTER_EVENT_KIND_FAILED_OVER, old.primaryId, Math.floor(killedAt), 30_000);
-          // The first write the new primary acknowledged (a write of the old term can still be
-          // acknowledged in the moment between reading the clock and the kill).
-          first = await waitFor('a write acknowledged by the new primary', () => acked.find((a) => a.term > old.term), { timeoutMs: 30_000, intervalMs: 5 });
-        } finally {
-          stop = true;
-          await writer;
+          let missing = 0;
+          for (const { key } of acked) if (!(await state.get(key)).found) missing += 1;
+          lost += missing;
+          acknowledged += acked.length;
+          resumed.push(first.at - killedAt);
+          decided.push(decision.atUnixMs - killedAt);
+          console.log(
+            `  trial ${trial}: ${old.primaryId} → ${detailsOf(decision).to}, failover decided after ${Math.round(decision.atUnixMs - killedAt)} ms, writes again after ${Math.round(first.at - killedAt)} ms, ${missing} of ${acked.length} acknowledged writes missing`,
+          );
         }
-        let missing = 0;
-        for (const { key } of acked) if (!(await state.get(key)).found) missing += 1;
-        lost += missing;
-        acknowledged += acked.length;
-        resumed.push(first.at - killedAt);
-        decided.push(decision.atUnixMs - killedAt);
-        console.log(
-          `  trial ${trial}: ${old.primaryId} → ${detailsOf(decision).to}, failover decided after ${Math.round(decision.atUnixMs - killedAt)} ms, writes again after ${Math.round(first.at - killedAt)} ms, ${missing} of ${acked.length} acknowledged writes missing`,
-        );
+      } finally {
+        state.close();
       }
-    } finally {
-      state.close();
-    }
-    console.log(`acknowledged writes lost: ${lost} of ${acknowledged}`);
-    return {
-      writesResumed: summarize('kill -9 primary → writes acknowledged again', resumed),
-      failoverDecided: summarize('kill -9 primary → failover done (decision logged)', decided),
-      acknowledgedWritesLost: lost,
-      acknowledgedWrites: acknowledged,
-    };
-  });
+      console.log(`acknowledged writes lost: ${lost} of ${acknowledged}`);
+      return {
+        writesResumed: summarize('kill -9 primary → writes acknowledged again', resumed),
+        failoverDecided: summarize('kill -9 primary → failover done (decision logged)', decided),
+        acknowledgedWritesLost: lost,
+        acknowledgedWrites: acknowledged,
+      };
+    },
+    tls,
+  );
 }
 
 /** A node restarted within this long of its last start backs off further (a crash loop): see Reconciler. */

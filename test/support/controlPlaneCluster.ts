@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { type ChannelCredentials, credentials, Metadata } from '@grpc/grpc-js';
 import {
   ClusterEvent,
   type ClusterEventKind,
@@ -22,6 +22,7 @@ import { decisionLogKey } from '../../control-plane/events/DecisionLog';
 import { writeEphemeralClusterConfig } from './ephemeralClusterConfig';
 import { trackChild, trackRunDir } from './processRegistry';
 import { outputDir, startTestConsul, type TestConsul } from './testConsul';
+import { testTls } from './testTls';
 
 const REPO = join(__dirname, '..', '..');
 
@@ -41,6 +42,8 @@ export interface ControlPlaneClusterOptions {
   replicas?: number;
   /** Workers declared. @default 2 */
   workers?: number;
+  /** Mutual TLS on every hop (testTls's certificates); the test's clients use the operator's. */
+  tls?: boolean;
 }
 
 /**
@@ -60,10 +63,13 @@ export class ControlPlaneCluster {
     private readonly env: NodeJS.ProcessEnv,
     /** Nodes declared. */
     readonly declared: number,
+    /** The test's credentials toward the nodes and control planes: the operator's with TLS, else plaintext. */
+    readonly credentials: ChannelCredentials,
   ) {}
 
   static async start(opts: ControlPlaneClusterOptions): Promise<ControlPlaneCluster> {
-    const consul = await startTestConsul();
+    const tls = opts.tls ? testTls(opts.cluster) : undefined;
+    const consul = await startTestConsul(undefined, tls?.consulAgent);
     const dir = outputDir('control-plane', opts.cluster);
     const runDir = new RunDir(join(dir, 'run'));
     runDir.clear();
@@ -72,9 +78,16 @@ export class ControlPlaneCluster {
     writeEphemeralClusterConfig(configPath, opts.cluster, {
       replicas: opts.replicas,
       workers: opts.workers,
-      sections: { controlPlane: opts.controlPlane, ...(opts.events ? { events: opts.events } : {}), ...(opts.scaling ? { scaling: opts.scaling } : {}) },
+      sections: {
+        controlPlane: opts.controlPlane,
+        ...(opts.events ? { events: opts.events } : {}),
+        ...(opts.scaling ? { scaling: opts.scaling } : {}),
+        ...(tls && { tls: tls.section }),
+      },
     });
-    const c = new ControlPlaneCluster(opts.cluster, consul, runDir, configPath, opts.env ?? {}, 1 + (opts.replicas ?? 2) + (opts.workers ?? 2));
+    const declared = 1 + (opts.replicas ?? 2) + (opts.workers ?? 2);
+    const channel = tls ? tls.channel('operator') : credentials.createInsecure();
+    const c = new ControlPlaneCluster(opts.cluster, consul, runDir, configPath, opts.env ?? {}, declared, channel);
     for (let i = 1; i <= (opts.controlPlanes ?? 2); i++) c.startControlPlane(`control-plane-${i}`);
     return c;
   }
@@ -114,7 +127,7 @@ export class ControlPlaneCluster {
   /** A Scale client on the current control-plane leader. */
   async scale(): Promise<ScaleClient> {
     const leader = await waitFor('a control-plane leader', () => this.leader(), { timeoutMs: 10_000 });
-    return new ScaleClient(leader.grpcAddress, credentials.createInsecure());
+    return new ScaleClient(leader.grpcAddress, this.credentials);
   }
 
   /**
@@ -131,7 +144,7 @@ export class ControlPlaneCluster {
       },
       { timeoutMs: 15_000 },
     );
-    return new ScaleClient(`${other.Service.Address}:${other.Service.Port}`, credentials.createInsecure());
+    return new ScaleClient(`${other.Service.Address}:${other.Service.Port}`, this.credentials);
   }
 
   async topology(client?: ScaleClient): Promise<GetTopologyResponse> {

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { credentials } from '@grpc/grpc-js';
+import { type ChannelCredentials, credentials } from '@grpc/grpc-js';
 import { StateClient as StateGrpcClient } from '../../gen/shoal/v1/state';
 import { type GetPositionResponse, SyncClient } from '../../gen/shoal/v1/sync';
 import { StateClient } from '../../common/client/StateClient';
@@ -9,6 +9,7 @@ import { waitFor } from '../../common/time/waitFor';
 import { ClusterOfNodes } from './clusterOfNodes';
 import { writeEphemeralClusterConfig } from './ephemeralClusterConfig';
 import { outputDir, startTestConsul, type TestConsul } from './testConsul';
+import { testTls } from './testTls';
 
 export interface StateClusterOptions {
   cluster: string;
@@ -18,6 +19,8 @@ export interface StateClusterOptions {
   sync?: Record<string, unknown>;
   /** Overrides of the config's events section (dedupeWindow, …). */
   events?: Record<string, unknown>;
+  /** Mutual TLS on every hop (testTls's certificates); the test's clients use the operator's. */
+  tls?: boolean;
 }
 
 /**
@@ -32,6 +35,8 @@ export class StateCluster {
     readonly consul: TestConsul,
     readonly name: string,
     readonly configPath: string,
+    /** The test's credentials toward the nodes: the operator's with TLS, else plaintext. */
+    readonly credentials: ChannelCredentials,
   ) {
     this.nodes = new ClusterOfNodes(consul.address, name, configPath);
   }
@@ -40,15 +45,16 @@ export class StateCluster {
     const replicas = opts.replicas ?? 2;
     const workers = opts.workers ?? 0;
     const configPath = join(outputDir('configs'), `${opts.cluster}.json`);
+    const tls = opts.tls ? testTls(opts.cluster) : undefined;
     writeEphemeralClusterConfig(configPath, opts.cluster, {
       replicas,
       workers,
-      sections: { sync: { heartbeatInterval: 200, ...opts.sync }, ...(opts.events && { events: opts.events }) },
+      sections: { sync: { heartbeatInterval: 200, ...opts.sync }, ...(opts.events && { events: opts.events }), ...(tls && { tls: tls.section }) },
     });
     // A fresh Consul knows no leader: the nodes' data must be fresh too.
     rmSync(join(outputDir('data'), opts.cluster), { recursive: true, force: true });
-    const consul = await startTestConsul();
-    const cluster = new StateCluster(consul, opts.cluster, configPath);
+    const consul = await startTestConsul(undefined, tls?.consulAgent);
+    const cluster = new StateCluster(consul, opts.cluster, configPath, tls ? tls.channel('operator') : credentials.createInsecure());
     await cluster.nodes.start([
       { role: 'primary' },
       ...Array.from({ length: replicas }, (_, i) => ({ role: 'replica' as const, id: `replica-${i + 1}` })),
@@ -61,7 +67,7 @@ export class StateCluster {
 
   /** A client that finds the primary through Consul, as applications would use. */
   client(opts: { deadlineMs?: number } = {}): StateClient {
-    return new StateClient({ consul: this.consul.api, cluster: this.name, ...opts });
+    return new StateClient({ consul: this.consul.api, cluster: this.name, credentials: this.credentials, ...opts });
   }
 
   /** Raw gRPC clients of one node (re-created when the node restarted on another port). */
@@ -71,7 +77,7 @@ export class StateCluster {
     if (cached?.address === address) return cached;
     cached?.state.close();
     cached?.sync.close();
-    const fresh = { state: new StateGrpcClient(address, credentials.createInsecure()), sync: new SyncClient(address, credentials.createInsecure()), address };
+    const fresh = { state: new StateGrpcClient(address, this.credentials), sync: new SyncClient(address, this.credentials), address };
     this.grpc.set(id, fresh);
     return fresh;
   }

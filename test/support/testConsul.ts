@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DevAgent, startDevAgent } from '../../common/consul/devAgent';
+import type { CertificateFiles } from '../../common/tls/ReloadingCertificates';
 import { ConsulApi, type ConsulServiceEntry } from '../../common/consul/ConsulApi';
 import { consulBinary } from '../../common/consul/consulBinary';
 import { waitFor } from '../../common/time/waitFor';
@@ -25,8 +26,11 @@ export function outputDir(...parts: string[]): string {
   return dir;
 }
 
-/** Starts a Consul dev agent; on a fixed `httpPort` when given (to test start-before-Consul). */
-export async function startTestConsul(httpPort?: number): Promise<TestConsul> {
+/**
+ * Starts a Consul dev agent; on a fixed `httpPort` when given (to test start-before-Consul); with
+ * `checkTls`, able to run the gRPC checks of nodes that require mutual TLS.
+ */
+export async function startTestConsul(httpPort?: number, checkTls?: CertificateFiles): Promise<TestConsul> {
   const dir = mkdtempSync(join(outputDir('consul'), 'agent-'));
   const agent: DevAgent = await startDevAgent({
     binary: consulBinary(),
@@ -34,6 +38,7 @@ export async function startTestConsul(httpPort?: number): Promise<TestConsul> {
     standardPorts: false,
     dataDir: join(dir, 'data'),
     logFile: join(dir, 'consul.log'),
+    ...(checkTls && { checkTls }),
   });
   trackChild(agent.process);
   const api = new ConsulApi(agent.address);
