@@ -9,6 +9,7 @@ import { clusterUp } from './clusterUp';
 import { dashboard } from './dashboard';
 import { replication } from './replication';
 import { readModes } from './readModes';
+import { tlsCost } from './tlsCost';
 import { events } from './events';
 import { scale } from './scale';
 import { store } from './store';
@@ -19,6 +20,7 @@ const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'cluster-up': clusterUp,
   replication,
   'read-modes': async () => ({ ...(await readModes()) }),
+  'tls-cost': tlsCost,
   failover,
   heal,
   handover,

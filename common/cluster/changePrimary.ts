@@ -78,89 +78,88 @@ interface Answer {
  * with the old primary's fence lifted at once, when too few take the new term.
  */
 export function switchover(ctx: Ctx, to: string): Promise<PrimaryChange> {
-  return traced('cluster.switchover', { 'shoal.to': to }, async () => {
-    const steps = stepLog(ctx);
-    const deadline = Date.now() + (ctx.timeoutMs ?? 15_000);
-    const read = await readLeader(ctx.consul, ctx.cluster);
-    const old = read.record;
-    if (!old) throw new PrimaryChangeError(`cluster ${ctx.cluster} has no primary yet`);
-    if (old.primaryId === to) throw new PrimaryChangeError(`${to} is the primary already (term ${old.term})`);
-    const listed = await stateMembers(ctx);
-    const members = listed.map((l) => l.member);
-    const target = members.find((m) => m.id === to);
-    if (!target) throw new PrimaryChangeError(`no replica "${to}" in cluster ${ctx.cluster} (state nodes: ${members.map((m) => m.id).join(', ') || 'none'})`);
-    if (target.health !== MemberHealth.MEMBER_HEALTH_PASSING)
-      throw new PrimaryChangeError(`${to} is not passing its health check; switch over to a healthy replica`);
-    const replicas = listed.filter((l) => l.member.id !== old.primaryId);
-    const quorum = quorumOf(ctx, replicas, old.primaryId);
-    const term = old.term + 1;
-    // Who answers at all, before anything changes: a switchover that cannot get its quorum to
-    // take the new term must not fence the primary in vain.
-    const reachable = await ask(ctx, replicas, 0, deadline, steps);
-    const short = quorum.shortOf(reachable);
-    if (short) throw new PrimaryChangeError(`${short}; nothing changed`);
+  return traced('cluster.switchover', { 'shoal.to': to }, () =>
+    withClients(ctx, async (ctx) => {
+      const steps = stepLog(ctx);
+      const deadline = Date.now() + (ctx.timeoutMs ?? 15_000);
+      const read = await readLeader(ctx.consul, ctx.cluster);
+      const old = read.record;
+      if (!old) throw new PrimaryChangeError(`cluster ${ctx.cluster} has no primary yet`);
+      if (old.primaryId === to) throw new PrimaryChangeError(`${to} is the primary already (term ${old.term})`);
+      const listed = await stateMembers(ctx);
+      const members = listed.map((l) => l.member);
+      const target = members.find((m) => m.id === to);
+      if (!target) throw new PrimaryChangeError(`no replica "${to}" in cluster ${ctx.cluster} (state nodes: ${members.map((m) => m.id).join(', ') || 'none'})`);
+      if (target.health !== MemberHealth.MEMBER_HEALTH_PASSING)
+        throw new PrimaryChangeError(`${to} is not passing its health check; switch over to a healthy replica`);
+      const replicas = listed.filter((l) => l.member.id !== old.primaryId);
+      const quorum = quorumOf(ctx, replicas, old.primaryId);
+      const term = old.term + 1;
+      // Who answers at all, before anything changes: a switchover that cannot get its quorum to
+      // take the new term must not fence the primary in vain.
+      const reachable = await ask(ctx, replicas, 0, deadline, steps);
+      const short = quorum.shortOf(reachable);
+      if (short) throw new PrimaryChangeError(`${short}; nothing changed`);
 
-    const primary = sync(ctx, old.primaryAddress);
-    const targetClient = sync(ctx, target.grpcAddress);
-    let fenced = false;
-    try {
-      // The fence outlasts every step of this switchover, the leader record's compare-and-set
-      // included (Consul's 5 s timeout): it must not run out while that may still land.
-      const fenceMs = Math.min(60_000, Math.max(1000, deadline - Date.now()) + CAS_TIMEOUT_MS);
-      const fence = await unaryCall<{ term: number; lastPosition: number }>(
-        (m, o, cb) => primary.fence({ timeoutMs: fenceMs, term: old.term, lift: false }, m, o, cb),
-        deadline,
-      );
-      fenced = true;
-      steps.add(`fenced ${old.primaryId}: no new writes; its last position is ${fence.lastPosition}`);
-      await waitFor(`${to} to reach position ${fence.lastPosition}`, async () => (await position(targetClient, 0, deadline)).position >= fence.lastPosition, {
-        timeoutMs: Math.max(0, deadline - Date.now()),
-        intervalMs: 20,
-      }).catch(() => {
-        throw new PrimaryChangeError(`${to} did not catch up to position ${fence.lastPosition} in time`);
-      });
-      steps.add(`${to} has applied everything up to ${fence.lastPosition}`);
-      // The fence is a timer; the next term is not. Once a quorum holds it, the old primary can
-      // get no write acknowledged in its term, whatever happens to this switchover.
-      const took = await ask(
-        ctx,
-        reachable.map((a) => listed.find((l) => l.member.id === a.member.id)!),
-        term,
-        Math.min(deadline, Date.now() + 2000),
-        steps,
-      );
-      const notEnough = quorum.shortOf(took, `took term ${term}`);
-      if (notEnough) {
-        const inNewTerm = took.map((a) => a.member.id);
-        throw new PrimaryChangeError(
-          `${notEnough}${inNewTerm.length ? `; ${inNewTerm.join(', ')} hold term ${term} now and wait for a primary of a newer term (the control plane names one; without it, run \`shoal failover\`)` : ''}`,
+      const primary = sync(ctx, old.primaryAddress);
+      const targetClient = sync(ctx, target.grpcAddress);
+      let fenced = false;
+      try {
+        // The fence outlasts every step of this switchover, the leader record's compare-and-set
+        // included (Consul's 5 s timeout): it must not run out while that may still land.
+        const fenceMs = Math.min(60_000, Math.max(1000, deadline - Date.now()) + CAS_TIMEOUT_MS);
+        const fence = await unaryCall<{ term: number; lastPosition: number }>(
+          (m, o, cb) => primary.fence({ timeoutMs: fenceMs, term: old.term, lift: false }, m, o, cb),
+          deadline,
         );
+        fenced = true;
+        steps.add(`fenced ${old.primaryId}: no new writes; its last position is ${fence.lastPosition}`);
+        await waitFor(`${to} to reach position ${fence.lastPosition}`, async () => (await position(targetClient, 0, deadline)).position >= fence.lastPosition, {
+          timeoutMs: Math.max(0, deadline - Date.now()),
+          intervalMs: 20,
+        }).catch(() => {
+          throw new PrimaryChangeError(`${to} did not catch up to position ${fence.lastPosition} in time`);
+        });
+        steps.add(`${to} has applied everything up to ${fence.lastPosition}`);
+        // The fence is a timer; the next term is not. Once a quorum holds it, the old primary can
+        // get no write acknowledged in its term, whatever happens to this switchover.
+        const took = await ask(
+          ctx,
+          reachable.map((a) => listed.find((l) => l.member.id === a.member.id)!),
+          term,
+          Math.min(deadline, Date.now() + 2000),
+          steps,
+        );
+        const notEnough = quorum.shortOf(took, `took term ${term}`);
+        if (notEnough) {
+          const inNewTerm = took.map((a) => a.member.id);
+          throw new PrimaryChangeError(
+            `${notEnough}${inNewTerm.length ? `; ${inNewTerm.join(', ')} hold term ${term} now and wait for a primary of a newer term (the control plane names one; without it, run \`shoal failover\`)` : ''}`,
+          );
+        }
+        const targetPos = took.find((a) => a.member.id === to)?.pos;
+        if (!targetPos) throw new PrimaryChangeError(`${to} did not take term ${term}`);
+        steps.add(`${took.map((a) => a.member.id).join(', ')} took term ${term} (they now refuse term ${old.term})`);
+        const change = await handOver(
+          ctx,
+          steps,
+          read,
+          old,
+          { member: target, pos: targetPos },
+          members,
+          targetClient,
+          `switchover from ${old.primaryId}`,
+          deadline,
+          term,
+        );
+        fenced = false;
+        return change;
+      } catch (err) {
+        if (fenced && err instanceof PrimaryChangeError) await liftFence(primary, old, steps, err);
+        throw err;
       }
-      const targetPos = took.find((a) => a.member.id === to)?.pos;
-      if (!targetPos) throw new PrimaryChangeError(`${to} did not take term ${term}`);
-      steps.add(`${took.map((a) => a.member.id).join(', ')} took term ${term} (they now refuse term ${old.term})`);
-      const change = await handOver(
-        ctx,
-        steps,
-        read,
-        old,
-        { member: target, pos: targetPos },
-        members,
-        targetClient,
-        `switchover from ${old.primaryId}`,
-        deadline,
-        term,
-      );
-      fenced = false;
-      return change;
-    } catch (err) {
-      if (fenced && err instanceof PrimaryChangeError) await liftFence(primary, old, steps, err);
-      throw err;
-    } finally {
-      primary.close();
-      targetClient.close();
-    }
-  });
+    }),
+  );
 }
 
 /**
@@ -193,66 +192,67 @@ async function liftFence(primary: SyncClient, old: LeaderRecord, steps: ReturnTy
  * but lost its term to replicas fenced by a failover that did not finish.
  */
 export function failover(ctx: Ctx & { force?: boolean; expectPrimary?: string; includeCurrent?: boolean }, to?: string): Promise<PrimaryChange> {
-  return traced('cluster.failover', { 'shoal.to': to ?? '' }, async () => {
-    const steps = stepLog(ctx);
-    const deadline = Date.now() + (ctx.timeoutMs ?? 15_000);
-    const read = await readLeader(ctx.consul, ctx.cluster);
-    const old = read.record;
-    if (!old) throw new PrimaryChangeError(`cluster ${ctx.cluster} has no primary yet`);
-    if (ctx.expectPrimary !== undefined && old.primaryId !== ctx.expectPrimary) {
-      throw new PrimaryChangeError(`${old.primaryId} is the primary now (term ${old.term}), not ${ctx.expectPrimary}; nothing changed`);
-    }
-    const term = old.term + 1;
-    const candidates = (await stateMembers(ctx)).filter((l) => ctx.includeCurrent || l.member.id !== old.primaryId);
-    const quorum = quorumOf(ctx, candidates, ctx.includeCurrent ? undefined : old.primaryId);
-    const warnings: string[] = [];
-    const refuse = (answered: Answer[], what?: string) => {
-      const short = quorum.shortOf(answered, what);
-      if (!short) return;
-      if (!ctx.force) throw new PrimaryChangeError(`${short} (--force to promote anyway)`);
-      const warning = quorum.risk(answered);
-      if (!warnings.includes(warning)) warnings.push(warning);
-      steps.add(`--force: ${warning}`);
-    };
-    // First who answers at all, without the new term: a failover that cannot be made must leave
-    // every replica in the old term, still following the old primary should it come back.
-    const reachable = await ask(ctx, candidates, 0, deadline, steps);
-    refuse(reachable);
-    const positions = await ask(
-      ctx,
-      reachable.map((a) => candidates.find((l) => l.member.id === a.member.id)!),
-      term,
-      deadline,
-      steps,
-    );
-    refuse(positions, `took term ${term}`);
-    if (positions.length === 0) throw new PrimaryChangeError(`no replica of cluster ${ctx.cluster} answered; nothing to promote`);
-    steps.add(
-      `asked ${positions.length} replica(s) with term ${term} (they now refuse term ${old.term}): ${positions.map((p) => `${p.member.id} at ${p.pos.position} (term ${p.pos.lastEntryTerm})`).join(', ')}`,
-    );
-    // The most advanced log: the newer last term first (a longer log of an older term may hold
-    // writes that were never acknowledged), then the longer.
-    positions.sort((a, b) => b.pos.lastEntryTerm - a.pos.lastEntryTerm || b.pos.position - a.pos.position || a.member.id.localeCompare(b.member.id));
-    const best = positions[0];
-    const chosen = to ? positions.find((p) => p.member.id === to) : best;
-    if (!chosen) throw new PrimaryChangeError(`${to} is not a reachable replica of cluster ${ctx.cluster}`);
-    if (chosen.pos.lastEntryTerm < best.pos.lastEntryTerm || (chosen.pos.lastEntryTerm === best.pos.lastEntryTerm && chosen.pos.position < best.pos.position)) {
-      throw new PrimaryChangeError(
-        `${to} is at position ${chosen.pos.position} (term ${chosen.pos.lastEntryTerm}), behind ${best.member.id} at ${best.pos.position} (term ${best.pos.lastEntryTerm}); promoting it could lose acknowledged writes`,
+  return traced('cluster.failover', { 'shoal.to': to ?? '' }, () =>
+    withClients(ctx, async (ctx) => {
+      const steps = stepLog(ctx);
+      const deadline = Date.now() + (ctx.timeoutMs ?? 15_000);
+      const read = await readLeader(ctx.consul, ctx.cluster);
+      const old = read.record;
+      if (!old) throw new PrimaryChangeError(`cluster ${ctx.cluster} has no primary yet`);
+      if (ctx.expectPrimary !== undefined && old.primaryId !== ctx.expectPrimary) {
+        throw new PrimaryChangeError(`${old.primaryId} is the primary now (term ${old.term}), not ${ctx.expectPrimary}; nothing changed`);
+      }
+      const term = old.term + 1;
+      const candidates = (await stateMembers(ctx)).filter((l) => ctx.includeCurrent || l.member.id !== old.primaryId);
+      const quorum = quorumOf(ctx, candidates, ctx.includeCurrent ? undefined : old.primaryId);
+      const warnings: string[] = [];
+      const refuse = (answered: Answer[], what?: string) => {
+        const short = quorum.shortOf(answered, what);
+        if (!short) return;
+        if (!ctx.force) throw new PrimaryChangeError(`${short} (--force to promote anyway)`);
+        const warning = quorum.risk(answered);
+        if (!warnings.includes(warning)) warnings.push(warning);
+        steps.add(`--force: ${warning}`);
+      };
+      // First who answers at all, without the new term: a failover that cannot be made must leave
+      // every replica in the old term, still following the old primary should it come back.
+      const reachable = await ask(ctx, candidates, 0, deadline, steps);
+      refuse(reachable);
+      const positions = await ask(
+        ctx,
+        reachable.map((a) => candidates.find((l) => l.member.id === a.member.id)!),
+        term,
+        deadline,
+        steps,
       );
-    }
-    const client = sync(ctx, chosen.member.grpcAddress);
-    try {
+      refuse(positions, `took term ${term}`);
+      if (positions.length === 0) throw new PrimaryChangeError(`no replica of cluster ${ctx.cluster} answered; nothing to promote`);
+      steps.add(
+        `asked ${positions.length} replica(s) with term ${term} (they now refuse term ${old.term}): ${positions.map((p) => `${p.member.id} at ${p.pos.position} (term ${p.pos.lastEntryTerm})`).join(', ')}`,
+      );
+      // The most advanced log: the newer last term first (a longer log of an older term may hold
+      // writes that were never acknowledged), then the longer.
+      positions.sort((a, b) => b.pos.lastEntryTerm - a.pos.lastEntryTerm || b.pos.position - a.pos.position || a.member.id.localeCompare(b.member.id));
+      const best = positions[0];
+      const chosen = to ? positions.find((p) => p.member.id === to) : best;
+      if (!chosen) throw new PrimaryChangeError(`${to} is not a reachable replica of cluster ${ctx.cluster}`);
+      if (
+        chosen.pos.lastEntryTerm < best.pos.lastEntryTerm ||
+        (chosen.pos.lastEntryTerm === best.pos.lastEntryTerm && chosen.pos.position < best.pos.position)
+      ) {
+        throw new PrimaryChangeError(
+          `${to} is at position ${chosen.pos.position} (term ${chosen.pos.lastEntryTerm}), behind ${best.member.id} at ${best.pos.position} (term ${best.pos.lastEntryTerm}); promoting it could lose acknowledged writes`,
+        );
+      }
+      const client = sync(ctx, chosen.member.grpcAddress);
       // Nodes may hold a term above the record's already (a failover that fenced them and did
       // not finish): the new term is above every term anyone holds.
       const newTerm = Math.max(term, ...positions.map((p) => p.pos.term));
       const members = candidates.map((l) => l.member);
       const change = await handOver(ctx, steps, read, old, chosen, members, client, `failover from ${old.primaryId}`, deadline, newTerm);
       return warnings.length ? { ...change, warnings } : change;
-    } finally {
-      client.close();
-    }
-  });
+    }),
+  );
 }
 
 /** The quorum of a change that replaces `exclude`, over the listed and declared state nodes. */
@@ -271,7 +271,7 @@ function quorumOf(ctx: Ctx, listed: Listed[], exclude: string | undefined) {
  * repoints the rest.
  */
 async function handOver(
-  ctx: Ctx,
+  ctx: ChangeCtx,
   steps: ReturnType<typeof stepLog>,
   read: Awaited<ReturnType<typeof readLeader>>,
   old: LeaderRecord,
@@ -310,8 +310,6 @@ async function handOver(
         steps.add(`${m.id} follows ${target.id}`);
       } catch {
         steps.add(`${m.id} did not answer; it will follow once it reads the leader record`);
-      } finally {
-        client.close();
       }
     }),
   );
@@ -326,8 +324,52 @@ async function stateMembers(ctx: Ctx): Promise<Listed[]> {
     .filter((l) => l.member.role === NodeRole.NODE_ROLE_PRIMARY || l.member.role === NodeRole.NODE_ROLE_REPLICA);
 }
 
-function sync(ctx: Ctx, address: string): SyncClient {
-  return new SyncClient(address, ctx.credentials ?? credentials.createInsecure(), CLIENT_LIMITS);
+/**
+ * One Sync client per address for the whole of one change, closed when it ends: each step asks
+ * the same nodes again, and a new channel per question would pay a connection (and with TLS a
+ * handshake) each time; the failover benchmark measured that as 60-80 ms more with TLS. The
+ * exception is a question that pushes a new term (`fresh`): it goes over a channel made for it,
+ * so a node that stopped answering (paused, cut off) is not handed the term later from what an
+ * open connection had buffered, after the change gave it up and told the old primary to go on
+ * in its term (test/integration/roleChanges.test.ts, the aborted switchover).
+ */
+class ChangeClients {
+  private readonly byAddress = new Map<string, SyncClient>();
+
+  constructor(private readonly channel: ChannelCredentials) {}
+
+  get(address: string): SyncClient {
+    let client = this.byAddress.get(address);
+    if (!client) this.byAddress.set(address, (client = new SyncClient(address, this.channel, CLIENT_LIMITS)));
+    return client;
+  }
+
+  /** A client with a connection of its own, for one question; the caller closes it as soon as it is answered or given up. */
+  fresh(address: string): SyncClient {
+    // A local subchannel pool: grpc-js would otherwise share the open connection of `get`'s client.
+    return new SyncClient(address, this.channel, { ...CLIENT_LIMITS, 'grpc.use_local_subchannel_pool': 1 });
+  }
+
+  close(): void {
+    for (const client of this.byAddress.values()) client.close();
+  }
+}
+
+/** A change's context with its clients. */
+type ChangeCtx = Ctx & { clients: ChangeClients };
+
+function sync(ctx: ChangeCtx, address: string): SyncClient {
+  return ctx.clients.get(address);
+}
+
+/** Runs one change with its own clients, closed when it ends however it ends. */
+async function withClients<C extends Ctx, T>(ctx: C, change: (ctx: C & { clients: ChangeClients }) => Promise<T>): Promise<T> {
+  const clients = new ChangeClients(ctx.credentials ?? credentials.createInsecure());
+  try {
+    return await change({ ...ctx, clients });
+  } finally {
+    clients.close();
+  }
 }
 
 /**
@@ -336,11 +378,11 @@ function sync(ctx: Ctx, address: string): SyncClient {
  * another state node: that node's answer is not this member's, and counting it would count one
  * node twice.
  */
-async function ask(ctx: Ctx, members: Listed[], term: number, deadline: number, steps: ReturnType<typeof stepLog>): Promise<Answer[]> {
+async function ask(ctx: ChangeCtx, members: Listed[], term: number, deadline: number, steps: ReturnType<typeof stepLog>): Promise<Answer[]> {
   const answers: Answer[] = [];
   await Promise.all(
     members.map(async ({ member, incarnation }) => {
-      const client = sync(ctx, member.grpcAddress);
+      const client = term ? ctx.clients.fresh(member.grpcAddress) : sync(ctx, member.grpcAddress);
       try {
         const pos = await position(client, term, Math.min(deadline, Date.now() + NODE_ANSWER_MS));
         if (pos.nodeId !== member.id) {
@@ -353,7 +395,7 @@ async function ask(ctx: Ctx, members: Listed[], term: number, deadline: number, 
       } catch {
         steps.add(`${member.id} did not answer${term ? ` with term ${term}` : ''}; left out`);
       } finally {
-        client.close();
+        if (term) client.close();
       }
     }),
   );
