@@ -174,7 +174,10 @@ async function primaryTo(cluster: LabCluster): Promise<void> {
   const state = stateNodeIdsOf(topology);
   const onHost = (await Promise.all(state.map(async (id) => ((await cluster.hostOf(id)) === RAFT_HOST ? id : undefined)))).find(Boolean);
   if (!onHost) throw new Error(`no state node on ${RAFT_HOST}`);
-  await switchover({ consul: cluster.consul, cluster: cluster.cluster, minAcks: topology.minAcks, stateNodeIds: state, timeoutMs: 15_000 }, onHost);
+  await switchover(
+    { consul: cluster.consul, cluster: cluster.cluster, credentials: cluster.credentials, minAcks: topology.minAcks, stateNodeIds: state, timeoutMs: 15_000 },
+    onHost,
+  );
 }
 
 export async function labFailoverRaft(): Promise<Record<string, unknown>> {

@@ -5,7 +5,9 @@ import { REPO_ROOT } from '../common/paths';
 import { waitFor } from '../common/time/waitFor';
 import { startLabConsul, waitForLabConsul } from './consul/startLabConsul';
 import { checkLabRequirements, namespaces } from './ip';
-import { writeLabClusterConfig } from './labClusterConfig';
+import { labCertsDir, writeLabClusterConfig } from './labClusterConfig';
+import { issueClusterCertificates } from '../common/tls/clusterCertificates';
+import { loadClusterConfig } from '../common/config/loadClusterConfig';
 import {
   AGENT_PORT,
   CONSUL_HTTP_PORT,
@@ -101,6 +103,9 @@ export async function upLab(opts: LabOptions): Promise<LabLayout> {
     );
     await buildNetwork({ prefix, subnet: opts.subnet, hosts });
     const config = writeLabClusterConfig(opts.config && resolve(opts.config), runDir, hosts, opts.configOverrides);
+    const sans = { dns: ['localhost', ...hosts.map((h) => h.name)], ips: ['127.0.0.1', '::1', ...hosts.map((h) => h.address)] };
+    issueClusterCertificates(loadClusterConfig(config.path, {}), labCertsDir(runDir), 30, sans, () => undefined);
+    log(`TLS: every gRPC hop, certificates in ${labCertsDir(runDir)} (valid for every host's name and address)`);
     layout.clusterConfig = config.path;
     layout.cluster = config.cluster;
     writeLayout(layout);
@@ -114,7 +119,8 @@ export async function upLab(opts: LabOptions): Promise<LabLayout> {
           .join(', ') || 'none'
       }`,
     );
-    for (const [host, pid] of Object.entries(startLabConsul(prefix, runDir, hosts))) layout.pids[`consul-${host}`] = pid;
+    for (const [host, pid] of Object.entries(startLabConsul(prefix, runDir, hosts, join(labCertsDir(runDir), 'consul-agent'))))
+      layout.pids[`consul-${host}`] = pid;
     writeLayout(layout);
     await waitForLabConsul(hosts, opts.consulTimeoutMs ?? 30_000, log);
 
@@ -130,7 +136,7 @@ export async function upLab(opts: LabOptions): Promise<LabLayout> {
       // The last two hosts: with five, h4 and h5, away from the primary (h1) and replicas (h2, h3).
       hosts.slice(-2).forEach((host, i) => {
         const id = `control-plane-${i + 1}`;
-        const args = ['--id', id, '--host', host.address, '--consul', host.consulHttp, '--insecure', '--config', layout.clusterConfig];
+        const args = ['--id', id, '--host', host.address, '--consul', host.consulHttp, '--config', layout.clusterConfig];
         args.push('--run-dir', join(hostDir(layout, host.name), 'control-plane'));
         layout.pids[id] = startInNamespace(
           prefix,

@@ -4,13 +4,25 @@ import { REPO_ROOT } from '../common/paths';
 import { loadClusterConfig } from '../common/config/loadClusterConfig';
 import { type LabHost } from './layout';
 
-type RawConfig = { name?: string; consul?: Record<string, unknown>; placement?: unknown; nodes?: { type: string; config?: Record<string, unknown> }[] };
+type RawConfig = {
+  name?: string;
+  consul?: Record<string, unknown>;
+  placement?: unknown;
+  tls?: unknown;
+  nodes?: { type: string; config?: Record<string, unknown> }[];
+};
+
+/** Where a lab's TLS material lives. */
+export function labCertsDir(runDir: string): string {
+  return join(runDir, 'certs');
+}
 
 /**
  * The declared cluster with the lab's placement: the host agents by host name, the primary
  * pinned to h1, the replicas to h2 and h3 (so isolating h1 takes the primary and nothing
  * else), workers anywhere, and a Consul server as the config's address (each process still
- * gets its own host's agent with --consul) with the servers as every process's fallbacks. Written to <run dir>/cluster.json and checked.
+ * gets its own host's agent with --consul) with the servers as every process's fallbacks, and
+ * a tls section naming <run dir>/certs. Written to <run dir>/cluster.json and checked.
  * @returns the file's path and the cluster's name.
  */
 export function writeLabClusterConfig(
@@ -27,6 +39,9 @@ export function writeLabClusterConfig(
   raw.placement = { kind: 'lab', agents: Object.fromEntries(hosts.map((h) => [h.name, h.agent])) };
   const pins: Record<string, string[] | undefined> = { primary: ['h1'], replica: ['h2', 'h3'] };
   raw.nodes = (raw.nodes ?? []).map((n) => ({ ...n, config: { ...n.config, hosts: pins[n.type] ?? n.config?.hosts } }));
+  // The lab always runs with mutual TLS: certificates made by upLab in <run dir>/certs.
+  const certs = labCertsDir(runDir);
+  raw.tls = { caFile: join(certs, 'ca.crt'), certFile: join(certs, '{name}.crt'), keyFile: join(certs, '{name}.key') };
   const path = join(runDir, 'cluster.json');
   writeFileSync(path, JSON.stringify(raw, null, 2) + '\n');
   // Refuses a config the nodes and control planes would refuse, before anything starts them.

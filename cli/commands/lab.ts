@@ -107,7 +107,8 @@ export async function lab(argv: string[]): Promise<number> {
         const layout = layoutOf(common);
         console.log(`export CONSUL_HTTP_ADDR=${consulServers(layout)[0].consulHttp}`);
         console.log(`export SHOAL_LAB_DIR=${layout.runDir}`);
-        console.log(`# then: shoal status --config ${layout.clusterConfig}`);
+        // The lab's config: its Consul servers as fallbacks and its TLS certificates.
+        console.log(`export SHOAL_CONFIG=${layout.clusterConfig}`);
         return 0;
       }
       case 'down': {

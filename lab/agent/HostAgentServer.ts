@@ -86,7 +86,7 @@ export class HostAgentServer {
     mkdirSync(dataDir, { recursive: true });
     const { address } = this.opts;
     const args = ['--role', req.role, '--id', req.id, '--cluster', this.opts.cluster, '--config', this.opts.clusterConfig, '--host', address];
-    args.push('--consul', this.opts.consul, '--port', String(grpcPort), '--http-port', String(httpPort), '--data-dir', dataDir, '--insecure');
+    args.push('--consul', this.opts.consul, '--port', String(grpcPort), '--http-port', String(httpPort), '--data-dir', dataDir);
     const child = spawnDetached(join(REPO_ROOT, 'bin', 'shoal-node.js'), args, log, process.env);
     const record: AgentProcess = {
       id: req.id,

@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { consulBinary } from '../../common/consul/consulBinary';
 import { waitFor } from '../../common/time/waitFor';
 import { type LabHost } from '../layout';
@@ -9,15 +9,24 @@ import { startInNamespace } from '../startInNamespace';
  * Starts a Consul agent on every host: servers (bootstrap-expect 3) on the hosts marked
  * `server`, clients elsewhere, each joined to the servers and serving its HTTP API on its own
  * host's address. Raft timing is Consul's production setting (raft_multiplier 1): a leader is
- * elected in ~1-2 s instead of ~5-10 s.
+ * elected in ~1-2 s instead of ~5-10 s. `checkCertificate` is the path, without .crt/.key, of the
+ * certificate the agents present to the nodes they check.
  * @returns the pid of each agent by host name.
  */
-export function startLabConsul(prefix: string, runDir: string, hosts: LabHost[]): Record<string, number> {
+export function startLabConsul(prefix: string, runDir: string, hosts: LabHost[], checkCertificate: string): Record<string, number> {
   const binary = consulBinary();
   const servers = hosts.filter((h) => h.consul === 'server');
   const configFile = join(runDir, 'consul.json');
   mkdirSync(runDir, { recursive: true });
-  writeFileSync(configFile, JSON.stringify({ performance: { raft_multiplier: 1 }, disable_update_check: true }) + '\n');
+  // The nodes require mutual TLS: each agent runs their gRPC checks with the cluster's
+  // consul-agent certificate (docs/security.md). Consul's own traffic stays as it was.
+  const checks = {
+    enable_agent_tls_for_checks: true,
+    ca_file: join(dirname(checkCertificate), 'ca.crt'),
+    cert_file: `${checkCertificate}.crt`,
+    key_file: `${checkCertificate}.key`,
+  };
+  writeFileSync(configFile, JSON.stringify({ performance: { raft_multiplier: 1 }, disable_update_check: true, ...checks }) + '\n');
   const pids: Record<string, number> = {};
   for (const host of hosts) {
     const dataDir = join(runDir, host.name, 'consul');

@@ -1,5 +1,4 @@
 import { strict as assert } from 'node:assert';
-import { credentials } from '@grpc/grpc-js';
 import { ConsulApi } from '../../common/consul/ConsulApi';
 import { clusterMembers } from '../../common/cluster/memberFromConsul';
 import { waitFor } from '../../common/time/waitFor';
@@ -41,13 +40,13 @@ describe('lab: the cluster forms across hosts (root)', function () {
 
     const primary = members.find((m) => m.id === 'primary' && m.role === NodeRole.NODE_ROLE_PRIMARY);
     assert.ok(primary, 'the primary is registered as primary');
-    const writer = new StateClient(primary.grpcAddress, credentials.createInsecure());
+    const writer = new StateClient(primary.grpcAddress, lab.credentials);
     try {
       const put: PutResponse = await call(writer, writer.put, { key: 'lab/formed', value: Buffer.from('across hosts') });
       assert.ok(put.result);
       for (const id of ['replica-1', 'replica-2']) {
         const replica = members.find((m) => m.id === id)!;
-        const reader = new StateClient(replica.grpcAddress, credentials.createInsecure());
+        const reader = new StateClient(replica.grpcAddress, lab.credentials);
         try {
           const got: GetResponse = await call(
             reader,

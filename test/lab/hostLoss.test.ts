@@ -23,10 +23,16 @@ interface InsideRead {
 }
 
 /** A Get on `address` in a read mode from inside `namespace` (a client on that host): what it got. */
-async function readFromInside(namespace: string, address: string, key: string, mode: 'default' | 'consistent' | 'stale' = 'default'): Promise<InsideRead> {
+async function readFromInside(
+  config: string,
+  namespace: string,
+  address: string,
+  key: string,
+  mode: 'default' | 'consistent' | 'stale' = 'default',
+): Promise<InsideRead> {
   const { stdout } = await run(
     'ip',
-    ['netns', 'exec', namespace, process.execPath, '--import', 'tsx', join(REPO_ROOT, 'test/support/labRead.ts'), address, key, mode],
+    ['netns', 'exec', namespace, process.execPath, '--import', 'tsx', join(REPO_ROOT, 'test/support/labRead.ts'), address, key, mode, config],
     {
       cwd: REPO_ROOT,
       timeout: 10_000,
@@ -66,7 +72,7 @@ describe('lab: a host vanishes (root)', function () {
       const refused = await waitFor(
         'the isolated old primary to refuse reads',
         async () => {
-          const r = await readFromInside(lab.host(oldHost).namespace, before.primaryAddress, writer.acked[0].key);
+          const r = await readFromInside(lab.layout.clusterConfig, lab.host(oldHost).namespace, before.primaryAddress, writer.acked[0].key);
           return r.code !== 0 && r;
         },
         { timeoutMs: 15_000, intervalMs: 250 },
@@ -74,9 +80,9 @@ describe('lab: a host vanishes (root)', function () {
       assert.match(refused.details, /lease|not the primary|primary/i, `refused with a reason: ${refused.details}`);
       // The read modes there (issue 15, scenario 2): consistent fails too; stale answers and says so.
       const key = writer.acked[0].key;
-      const consistent = await readFromInside(lab.host(oldHost).namespace, before.primaryAddress, key, 'consistent');
+      const consistent = await readFromInside(lab.layout.clusterConfig, lab.host(oldHost).namespace, before.primaryAddress, key, 'consistent');
       assert.notEqual(consistent.code, 0, `a consistent read on the isolated old primary fails: ${JSON.stringify(consistent)}`);
-      const stale = await readFromInside(lab.host(oldHost).namespace, before.primaryAddress, key, 'stale');
+      const stale = await readFromInside(lab.layout.clusterConfig, lab.host(oldHost).namespace, before.primaryAddress, key, 'stale');
       assert.equal(stale.code, 0, `a stale read is answered there: ${stale.details}`);
       assert.equal(stale.found, true);
       assert.equal(stale.mayBeStale, true, 'and says it may be stale');
@@ -152,7 +158,7 @@ describe('lab: a host vanishes (root)', function () {
 
   it("isolating a worker's host gets its leased events processed elsewhere, and a new worker serving on another host", async () => {
     await lab.cluster.settled();
-    const events = new EventsClient({ consul: lab.cluster.consul, cluster: lab.cluster.cluster });
+    const events = new EventsClient({ consul: lab.cluster.consul, cluster: lab.cluster.cluster, credentials: lab.cluster.credentials });
     try {
       const start = await events.backlog();
       const count = 16;

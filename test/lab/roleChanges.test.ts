@@ -93,6 +93,7 @@ describe('lab: role changes during a partition (root)', function () {
         {
           consul: lab.cluster.consul,
           cluster: lab.cluster.cluster,
+          credentials: lab.cluster.credentials,
           minAcks: topology.minAcks,
           stateNodeIds: stateNodeIdsOf(topology),
           timeoutMs: 10_000,

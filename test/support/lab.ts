@@ -10,6 +10,9 @@ import { cut, isolate, resolvePeers } from '../../lab/faults/networkFaults';
 import { killTarget, pause, resume } from '../../lab/faults/processFaults';
 import { heal } from '../../lab/faults/heal';
 import { runCli } from './runCli';
+import type { ChannelCredentials } from '@grpc/grpc-js';
+import { loadClusterConfig } from '../../common/config/loadClusterConfig';
+import { TransportSecurity } from '../../common/tls/TransportSecurity';
 
 const run = promisify(execFile);
 
@@ -46,6 +49,10 @@ export function useLab(opts: TestLabOptions = {}) {
       return layout;
     },
     host: (name: string) => findHost(lab.layout, name),
+    /** gRPC credentials with the operator's certificate: the lab runs with mutual TLS. */
+    get credentials(): ChannelCredentials {
+      return TransportSecurity.of(loadClusterConfig(lab.layout.clusterConfig, {}).tls, 'operator').channel();
+    },
     isolate: (host: string) => isolate(lab.layout, host),
     cut: (host: string, from: string, oneWay = false) => cut(lab.layout, host, resolvePeers(lab.layout, host, from), oneWay),
     pause: (host: string) => pause(lab.layout, host),

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { credentials } from '@grpc/grpc-js';
+import type { ChannelCredentials } from '@grpc/grpc-js';
+import { TransportSecurity } from '../../common/tls/TransportSecurity';
 import { StateClient } from '../../common/client/StateClient';
 import { unaryCall } from '../../common/client/grpcCall';
 import { readControlPlaneLeader } from '../../common/cluster/controlPlaneLeader';
@@ -37,11 +38,16 @@ export class LabCluster {
   /** How many nodes the lab's cluster config declares. */
   private readonly declaredCount: number;
 
+  /** The operator's certificate (the lab runs with mutual TLS). */
+  readonly credentials: ChannelCredentials;
+
   constructor(readonly layout: LabLayout) {
     const [first, ...rest] = consulServers(layout).map((h) => h.consulHttp);
     this.consul = new ConsulApi(first, { fallbackAddresses: rest, maxTimeoutMs: 1000 });
     this.servers = consulServers(layout);
-    this.declaredCount = declaredNodeIds(parseClusterConfig(JSON.parse(readFileSync(layout.clusterConfig, 'utf8')))).length;
+    const config = parseClusterConfig(JSON.parse(readFileSync(layout.clusterConfig, 'utf8')));
+    this.declaredCount = declaredNodeIds(config).length;
+    this.credentials = TransportSecurity.of(config.tls, 'operator').channel();
   }
 
   get cluster(): string {
@@ -58,7 +64,7 @@ export class LabCluster {
   async topology(): Promise<GetTopologyResponse> {
     const leader = await readControlPlaneLeader(this.consul, this.cluster);
     if (!leader) throw new Error('no control-plane leader');
-    const client = new ScaleClient(leader.grpcAddress, credentials.createInsecure());
+    const client = new ScaleClient(leader.grpcAddress, this.credentials);
     try {
       return await unaryCall<GetTopologyResponse>((m, o, cb) => client.getTopology({}, m, o, cb), Date.now() + 2000);
     } finally {
@@ -199,7 +205,7 @@ export class LabCluster {
 
   /** A client of the State API that finds the primary through the lab's Consul servers. */
   stateClient(deadlineMs = 10_000): StateClient {
-    return new StateClient({ consul: this.consul, cluster: this.cluster, deadlineMs });
+    return new StateClient({ consul: this.consul, cluster: this.cluster, deadlineMs, credentials: this.credentials });
   }
 }
 

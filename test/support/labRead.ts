@@ -1,13 +1,15 @@
 // Run inside a lab host's namespace (test/lab): one State.Get on `address` in a read mode
-// (default, consistent or stale; default when not given), printed as
+// (default, consistent or stale), with the operator's certificate from the lab's config, printed as
 // {"code": <gRPC status>, "details": "...", "found": …, "term": …, "mayBeStale": …} (code 0 when
 // it answered). A client on that host.
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
+import { loadClusterConfig } from '../../common/config/loadClusterConfig';
+import { TransportSecurity } from '../../common/tls/TransportSecurity';
 import { type Consistency, READ_CONSISTENCY } from '../../common/client/StateClient';
 import { type GetResponse, StateClient } from '../../gen/shoal/v1/state';
 
-const [address, key, mode = 'default'] = process.argv.slice(2);
-const client = new StateClient(address, credentials.createInsecure());
+const [address, key, mode, config] = process.argv.slice(2);
+const client = new StateClient(address, TransportSecurity.of(loadClusterConfig(config, {}).tls, 'operator').channel());
 client.get(
   { key, minPosition: 0, consistency: READ_CONSISTENCY[mode as Consistency] },
   new Metadata(),
