@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../common/paths';
 import { loadClusterConfig } from '../common/config/loadClusterConfig';
 import { type LabHost } from './layout';
+import { tlsSectionFor } from '../common/tls/clusterCertificates';
 
 type RawConfig = {
   name?: string;
@@ -40,8 +41,7 @@ export function writeLabClusterConfig(
   const pins: Record<string, string[] | undefined> = { primary: ['h1'], replica: ['h2', 'h3'] };
   raw.nodes = (raw.nodes ?? []).map((n) => ({ ...n, config: { ...n.config, hosts: pins[n.type] ?? n.config?.hosts } }));
   // The lab always runs with mutual TLS: certificates made by upLab in <run dir>/certs.
-  const certs = labCertsDir(runDir);
-  raw.tls = { caFile: join(certs, 'ca.crt'), certFile: join(certs, '{name}.crt'), keyFile: join(certs, '{name}.key') };
+  raw.tls = tlsSectionFor(labCertsDir(runDir));
   const path = join(runDir, 'cluster.json');
   writeFileSync(path, JSON.stringify(raw, null, 2) + '\n');
   // Refuses a config the nodes and control planes would refuse, before anything starts them.

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ClusterConfig } from '../../common/config/clusterConfig';
-import { issueClusterCertificates } from '../../common/tls/clusterCertificates';
+import { issueClusterCertificates, tlsSectionFor } from '../../common/tls/clusterCertificates';
 
 /**
  * `shoal up --tls`: the cluster's certificates in <run dir>/certs (the CA reused when there,
@@ -18,7 +18,7 @@ export function prepareLocalTls(runDir: string, configPath: string | undefined, 
   const events = raw.events as Record<string, unknown> | undefined;
   if (configPath && typeof events?.handlers === 'string') raw.events = { ...events, handlers: resolve(dirname(configPath), events.handlers) };
   delete raw.$schema;
-  raw.tls = { caFile: join(certs, 'ca.crt'), certFile: join(certs, '{name}.crt'), keyFile: join(certs, '{name}.key') };
+  raw.tls = tlsSectionFor(certs);
   const path = join(runDir, 'cluster.json');
   writeFileSync(path, `${JSON.stringify(raw, null, 2)}\n`);
   return path;

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ClusterConfig } from '../config/clusterConfig';
 import { nodeIdsOf } from '../config/nodeIds';
 import { CertificateAuthority, type Issued, type Sans } from './CertificateAuthority';
@@ -22,6 +23,11 @@ export function wantedCertificates(config: ClusterConfig): { name: string; ident
     { name: 'operator', identity: { cluster, kind: 'operator', id: '*' }, server: false },
     { name: 'consul-agent', identity: { cluster, kind: 'consul', id: '*' }, server: false },
   ];
+}
+
+/** The config's tls section for certificates `issueClusterCertificates` made in `dir`. */
+export function tlsSectionFor(dir: string): { caFile: string; certFile: string; keyFile: string } {
+  return { caFile: join(dir, 'ca.crt'), certFile: join(dir, '{name}.crt'), keyFile: join(dir, '{name}.key') };
 }
 
 /**

@@ -41,6 +41,7 @@ export function useLab(opts: TestLabOptions = {}) {
   const prefix = `sl${randomBytes(3).toString('hex').slice(0, 4)}`;
   const runDir = join(REPO_ROOT, 'test-output', 'lab', prefix);
   let layout: LabLayout | undefined;
+  let credentials: ChannelCredentials | undefined;
   const lab = {
     prefix,
     runDir,
@@ -51,7 +52,8 @@ export function useLab(opts: TestLabOptions = {}) {
     host: (name: string) => findHost(lab.layout, name),
     /** gRPC credentials with the operator's certificate: the lab runs with mutual TLS. */
     get credentials(): ChannelCredentials {
-      return TransportSecurity.of(loadClusterConfig(lab.layout.clusterConfig, {}).tls, 'operator').channel();
+      credentials ??= TransportSecurity.of(loadClusterConfig(lab.layout.clusterConfig, {}).tls, 'operator').channel();
+      return credentials;
     },
     isolate: (host: string) => isolate(lab.layout, host),
     cut: (host: string, from: string, oneWay = false) => cut(lab.layout, host, resolvePeers(lab.layout, host, from), oneWay),
