@@ -1,6 +1,7 @@
 import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { DomainError, type DomainErrorKind } from '../errors/DomainError';
+import { capDetails } from './capStatusDetails';
 import { ServerError } from './ServerError';
 
 /** The one mapping from a domain error's kind to the status its caller sees. */
@@ -21,8 +22,8 @@ const CODE_OF_KIND: Record<DomainErrorKind, status> = {
  * - anything else is a bug: logged with its stack, answered as INTERNAL without internals.
  */
 export function toStatus(err: unknown, logger: Logger, method: string): Partial<StatusObject> {
-  if (err instanceof ServerError) return { code: err.code, details: err.details, metadata: err.metadata };
-  if (err instanceof DomainError) return { code: CODE_OF_KIND[err.kind], details: err.message, metadata: metadataOf(err.hints) };
+  if (err instanceof ServerError) return { code: err.code, details: capDetails(err.details), metadata: err.metadata };
+  if (err instanceof DomainError) return { code: CODE_OF_KIND[err.kind], details: capDetails(err.message), metadata: metadataOf(err.hints) };
   if (err instanceof Error && err.name === 'AbortError') return { code: status.CANCELLED, details: `${method} cancelled` };
   if (err instanceof Error && err.name === 'TimeoutError') return { code: status.DEADLINE_EXCEEDED, details: `${method} ran out of time` };
   logger.error({ err, method }, 'handler failed');

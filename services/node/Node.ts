@@ -43,6 +43,8 @@ import { syncServer } from './sync/server';
 import type { NodeFlags } from './nodeFlags';
 import { SERVER_LIMITS } from '../../common/grpc/transportLimits';
 import { authorizeCalls } from '../../common/grpc/authorizeCalls';
+import { markingUndecodable, refuseUndecodable } from '../../common/grpc/undecodableRequests';
+import { capStatusDetails } from '../../common/grpc/capStatusDetails';
 
 /** The parsed flags (see nodeFlags.ts), plus what the process gives the node. */
 export interface NodeOptions extends NodeFlags {
@@ -85,7 +87,10 @@ export class Node {
     this.metrics = new NodeMetrics(() => this.context);
     this.calls = new CallTracker((method, code, ms) => this.metrics.callFinished(method, code, ms));
     // Outermost the call count, so refused calls are counted with their code too.
-    this.grpc = new Server({ ...SERVER_LIMITS, interceptors: [this.calls.interceptor, authorizeCalls({ cluster: opts.config.name, logger: opts.logger })] });
+    this.grpc = new Server({
+      ...SERVER_LIMITS,
+      interceptors: [this.calls.interceptor, authorizeCalls({ cluster: opts.config.name, logger: opts.logger }), refuseUndecodable, capStatusDetails],
+    });
     this.http = createHttpEndpoints(() => this.context, this.metrics);
     // Promote, the primary lease and the leader watch wait on these.
     this.consul = clusterConsul(opts.config.consul);
@@ -146,12 +151,14 @@ export class Node {
       [SyncService, syncServer(ctx, (keys) => queue.adopt(keys))],
       [EventsService, eventsServer(events)],
     ];
-    for (const [definition, implementation] of services) this.grpc.addService(definition, implementation);
+    // A request that does not decode is answered INVALID_ARGUMENT, not grpc-js's INTERNAL (refuseUndecodable).
+    const grpc = markingUndecodable(this.grpc);
+    for (const [definition, implementation] of services) grpc.addService(definition, implementation);
     this.metrics.trackEvents(
       () => (this.replication?.role === 'primary' && this.replication.writer ? this.queue?.backlog() : undefined),
       () => this.worker,
     );
-    this.lifecycle.standardHealth.addToServer(this.grpc);
+    this.lifecycle.standardHealth.addToServer(grpc);
     const served = [...services.map(([definition]) => definition), standardHealthService].map((definition) => grpcServiceName(definition));
     addReflection(this.grpc, join(REPO_ROOT, 'gen', 'descriptors.binpb'), served);
     this.lifecycle.serving();

@@ -3,11 +3,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { DiscoveryService } from '../../gen/shoal/v1/discovery';
+import { HealthService } from '../../gen/shoal/v1/health';
 import { EventsClient, EventsService } from '../../gen/shoal/v1/events';
 import { StateClient, StateService } from '../../gen/shoal/v1/state';
 import { SyncClient, SyncService } from '../../gen/shoal/v1/sync';
 import { type ClusterConfig, parseClusterConfig } from '../../common/config/clusterConfig';
 import { ConsulApi } from '../../common/consul/ConsulApi';
+import { CallTracker } from '../../common/grpc/CallTracker';
+import { markingUndecodable, refuseUndecodable } from '../../common/grpc/undecodableRequests';
+import { capStatusDetails } from '../../common/grpc/capStatusDetails';
+import { discoveryServer } from '../../services/node/discovery/server';
+import { healthServer } from '../../services/node/health/server';
 import { EventQueue } from '../../services/node/events/EventQueue';
 import { eventsServer } from '../../services/node/events/server';
 import { Lifecycle } from '../../services/node/Lifecycle';
@@ -32,6 +39,8 @@ export interface RpcNode {
   state: StateClient;
   sync: SyncClient;
   events: EventsClient;
+  /** With `allServices`: the server's call tracker (its in-flight count), as a Node has. */
+  calls?: CallTracker;
   /** Closes the clients and the server, and removes the store's directory. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -43,6 +52,13 @@ export interface RpcNodeOptions {
   declaredReplicas?: number;
   /** sync.primaryLease, ms. @default the config's */
   primaryLeaseMs?: number;
+  /**
+   * Also serve what a Node serves besides State, Sync and Events: shoal.v1 Discovery and Health
+   * and the standard grpc.health.v1 Health, with the lifecycle SERVING (as Node.start leaves it).
+   * The membership never reads Consul (it is not started). The server counts its calls, as a
+   * Node's does (`calls`). @default false
+   */
+  allServices?: boolean;
 }
 
 /**
@@ -97,24 +113,35 @@ export async function startRpcNode(opts: RpcNodeOptions = {}): Promise<RpcNode> 
     const deps = { identity, replication, membership, sync, logger, lifecycle, consul };
     const queue = new EventQueue(deps, config.events);
     cleanups.push(() => queue.close());
-    const server = new Server();
+    const calls = opts.allServices ? new CallTracker() : undefined;
+    // As a Node's server: undecodable requests are answered INVALID_ARGUMENT, status details capped.
+    const guards = [refuseUndecodable, capStatusDetails];
+    const grpc = new Server({ interceptors: calls ? [calls.interceptor, ...guards] : guards });
+    const server = markingUndecodable(grpc);
     server.addService(StateService, stateServer(deps));
     server.addService(
       SyncService,
       syncServer(deps, (keys) => queue.adopt(keys)),
     );
     server.addService(EventsService, eventsServer({ queue, config: config.events, sync, logger, lifecycle }));
+    if (calls) {
+      const ctx = { ...deps, calls, samplePeriodMs: config.health.samplePeriod };
+      server.addService(DiscoveryService, discoveryServer(ctx));
+      server.addService(HealthService, healthServer(ctx));
+      lifecycle.standardHealth.addToServer(server);
+      lifecycle.serving();
+    }
     const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+      grpc.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
     );
-    cleanups.push(() => server.forceShutdown());
+    cleanups.push(() => grpc.forceShutdown());
     identity.grpcAddress = `127.0.0.1:${port}`;
     const state = new StateClient(identity.grpcAddress, credentials.createInsecure());
     const syncClient = new SyncClient(identity.grpcAddress, credentials.createInsecure());
     const events = new EventsClient(identity.grpcAddress, credentials.createInsecure());
     cleanups.push(() => [state, syncClient, events].forEach((c) => c.close()));
     const internalErrors = () => logs.filter((l) => l.msg === 'handler failed');
-    return { address: identity.grpcAddress, store, replication, queue, lifecycle, logs, internalErrors, state, sync: syncClient, events, stop };
+    return { address: identity.grpcAddress, store, replication, queue, lifecycle, logs, internalErrors, state, sync: syncClient, events, calls, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,6 +1,7 @@
 import { trace } from '@opentelemetry/api';
 import type { PromoteRequest, PromoteResponse } from '../../../gen/shoal/v1/sync';
 import { readLeader } from '../../../common/cluster/leaderRecord';
+import { DomainError } from '../../../common/errors/DomainError';
 import { failedPrecondition } from '../../../common/grpc/ServerError';
 import type { SyncDeps } from './server';
 import { replicationOf } from './primaryRedirect';
@@ -18,7 +19,10 @@ export async function promote(deps: SyncDeps, request: PromoteRequest): Promise<
           `this is another start of ${deps.identity.id} (incarnation ${deps.identity.incarnation}, asked for ${request.incarnation}): ask its position again`,
         );
       }
-      const { record } = await readLeader(deps.consul, deps.identity.cluster);
+      // Without Consul there is no telling which term is this node's: the caller may retry.
+      const { record } = await readLeader(deps.consul, deps.identity.cluster).catch((err: Error) => {
+        throw new DomainError('unavailable', `cannot read Consul's leader record to check term ${request.term}: ${err.message}`);
+      });
       if (!record || record.primaryId !== deps.identity.id || record.term !== request.term) {
         const says = record ? `term ${record.term}, primary ${record.primaryId}` : 'no record';
         throw failedPrecondition(
