@@ -35,7 +35,15 @@ export default tseslint.config(
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,
       sourceType: 'module',
-      globals: { window: 'readonly', document: 'readonly', EventSource: 'readonly', getComputedStyle: 'readonly', uPlot: 'readonly' },
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        EventSource: 'readonly',
+        fetch: 'readonly',
+        location: 'readonly',
+        getComputedStyle: 'readonly',
+        uPlot: 'readonly',
+      },
     },
     rules: { ...tseslint.configs.disableTypeChecked.rules, 'no-undef': 'error' },
   },

@@ -60,7 +60,7 @@ function reference(s: JsonSchema): string {
     'A cluster is described by one JSON file (`--config`; deploy/local/cluster.json is the local one, checked against deploy/cluster.schema.json by editors); every key is optional and has the default below.',
     "A key the schema does not know, a value outside its limits, or two fields that contradict each other stop the process at start with exit code 2 and the field's full path (e.g. `nodes[1].config.port`).",
     '',
-    'Environment: `CONSUL_HTTP_ADDR` overrides `consul.address`; `SHOAL_CONTROL_PLANE_TOKEN` overrides `controlPlane.token`. A `$schema` key at the top is ignored.',
+    'Environment: `CONSUL_HTTP_ADDR` overrides `consul.address`; `SHOAL_CONTROL_PLANE_TOKEN` overrides `controlPlane.token`; `SHOAL_DASHBOARD_TOKEN` overrides `dashboard.token`. A `$schema` key at the top is ignored.',
     '',
     '| Key | Type | Default | Unit | Limits | Meaning |',
     '| --- | --- | --- | --- | --- | --- |',

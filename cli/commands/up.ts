@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MemberHealth } from '../../gen/shoal/v1/node';
@@ -19,10 +21,12 @@ import { defaultRunDir, RunDir, type RunState, type StartedMonitor } from '../..
 import { spawnControlPlane } from '../local/spawnControlPlane';
 import { type MonitorLaunch, spawnMonitor } from '../local/spawnMonitor';
 import { formatUrls } from '../local/urls';
+import { monitorPid } from '../local/monitorPid';
+import { isLoopback } from '../../common/net/plaintextBinding';
 import { intOption } from '../intOption';
 import { consulFlag, operatorTransport } from '../clusterOptions';
 
-export const UP_HELP = `Usage: shoal up [--config FILE] [--consul HOST:PORT] [--tls] [--run-dir DIR] [--timeout MS] [--control-planes N] [--dashboard-port N]
+export const UP_HELP = `Usage: shoal up [--config FILE] [--consul HOST:PORT] [--tls] [--run-dir DIR] [--timeout MS] [--control-planes N] [--dashboard-port N] [--dashboard-host ADDR]
 
 Starts a local cluster in the background and returns once every node is healthy in Consul:
   1. Consul: uses the agent at --consul or CONSUL_HTTP_ADDR (default 127.0.0.1:8500) if it answers, else
@@ -47,6 +51,11 @@ Options:
   --timeout MS    how long to wait for every node to pass its Consul check (default: 60000)
   --control-planes N  control-plane instances to start (default: 2)
   --dashboard-port N  port of the dashboard on 127.0.0.1 (default: 3000; 0: no dashboard)
+  --dashboard-host ADDR  address the dashboard listens on (default: 127.0.0.1). Beyond loopback
+                  (e.g. 0.0.0.0) it needs TLS (--tls or a config with a tls section) and serves
+                  HTTPS behind a login token: the config's dashboard.token or SHOAL_DASHBOARD_TOKEN,
+                  else one made here, handed to the dashboard in its environment and printed
+                  once, as a login URL (…/?token=…)
   -h, --help      show this help`;
 
 export async function up(argv: string[]): Promise<number> {
@@ -59,6 +68,7 @@ export async function up(argv: string[]): Promise<number> {
       timeout: { type: 'string' },
       'control-planes': { type: 'string' },
       'dashboard-port': { type: 'string' },
+      'dashboard-host': { type: 'string' },
       tls: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -82,6 +92,14 @@ export async function up(argv: string[]): Promise<number> {
   }
   if (consulAddress) config.consul.address = consulAddress;
   const transport = operatorTransport(config);
+  const dashboardHost = values['dashboard-host'] ?? '127.0.0.1';
+  if (!dashboardHost) throw new CliError('--dashboard-host must not be empty');
+  const dashboardExposed = !isLoopback(dashboardHost);
+  if (dashboardExposed && !config.tls) {
+    throw new CliError(
+      `--dashboard-host ${dashboardHost} is beyond loopback: the dashboard then serves HTTPS with the cluster's certificates, so add --tls (or give the config a tls section)`,
+    );
+  }
 
   const existing = runDir.read();
   if (existing && (existing.controlPlanes ?? []).some(isRunning)) {
@@ -134,7 +152,14 @@ export async function up(argv: string[]): Promise<number> {
   // A dashboard left from an earlier `up` (its control planes have died) holds the port.
   if (existing?.monitor && isRunning(existing.monitor)) await stopProcess(existing.monitor, 5000);
   if (dashboardPort > 0) {
-    state.monitor = await startMonitor({ runDir, consulAddress: config.consul.address, configPath, port: dashboardPort });
+    // A token of the config (or SHOAL_DASHBOARD_TOKEN) reaches the dashboard as it is; without one, one is made here, so the
+    // login URL is printed here and not in the dashboard's log file.
+    const token = dashboardExposed && !config.dashboard.token ? randomBytes(32).toString('base64url') : undefined;
+    state.monitor = await startMonitor(
+      { runDir, consulAddress: config.consul.address, configPath, port: dashboardPort, host: dashboardHost, https: dashboardExposed, token },
+      config.tls && readFileSync(config.tls.caFile),
+      dashboardExposed || config.dashboard.token !== '',
+    );
     runDir.write(state);
   }
   const declared = declaredNodeIds(config);
@@ -176,17 +201,20 @@ async function printStatus(consul: ConsulApi, state: RunState, transport: Transp
 
 /**
  * Starts the dashboard and waits until it listens. A dashboard that cannot start (its port is
- * taken) is reported, not fatal: the cluster runs without it.
+ * taken) is reported, not fatal: the cluster runs without it. With a login, prints the login URL
+ * (with the token when `up` made it: only here, once) or where to log in.
  */
-async function startMonitor(launch: MonitorLaunch): Promise<StartedMonitor | undefined> {
+async function startMonitor(launch: MonitorLaunch, ca: Buffer | undefined, login: boolean): Promise<StartedMonitor | undefined> {
   const monitor = spawnMonitor(launch);
+  const host = launch.host ?? '127.0.0.1';
+  const dial = host === '0.0.0.0' || host === 'localhost' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  const probe = `${launch.https ? 'https' : 'http'}://${dial}:${launch.port}`;
   const listening = await waitFor(
     'the dashboard to listen',
     async () => {
       if (!isRunning(monitor)) return 'exited';
-      const res = await fetch(`http://127.0.0.1:${launch.port}/health/live`, { signal: AbortSignal.timeout(500) });
       // Ours, not something else that answers on the port.
-      return res.ok && ((await res.json()) as { pid?: number }).pid === monitor.pid && 'listening';
+      return (await monitorPid(probe, ca)) === monitor.pid && 'listening';
     },
     { timeoutMs: 10_000, intervalMs: 100 },
   ).catch(() => 'timed out');
@@ -196,6 +224,8 @@ async function startMonitor(launch: MonitorLaunch): Promise<StartedMonitor | und
     );
     return isRunning(monitor) ? monitor : undefined;
   }
-  console.log(`Dashboard: ${monitor.url}`);
+  if (launch.token) console.log(`Dashboard: log in at ${monitor.url}/?token=${launch.token}  (a token made for this run, printed only here)`);
+  else if (login) console.log(`Dashboard: ${monitor.url}/login  (the token of dashboard.token or SHOAL_DASHBOARD_TOKEN)`);
+  else console.log(`Dashboard: ${monitor.url}`);
   return monitor;
 }

@@ -4,7 +4,7 @@ import { configErrorOf, type ConfigWarning } from './configIssues';
 import { clusterSchema } from './clusterSchema';
 import { hostPort, type FieldMeta } from './fields';
 import { scalingSchema } from './scalingSchema';
-import { consulSchema, controlPlaneSchema, eventsSchema, healthSchema, syncSchema } from './sectionSchemas';
+import { consulSchema, controlPlaneSchema, dashboardSchema, eventsSchema, healthSchema, syncSchema } from './sectionSchemas';
 
 export type { ConfigWarning } from './configIssues';
 export { declaredNodeIds, isValidNodeId, nodeIdsOf, ROLE_NAMES, type RoleName } from './nodeIds';
@@ -18,11 +18,13 @@ export type SyncConfig = ClusterConfig['sync'];
 export type HealthConfig = ClusterConfig['health'];
 export type ControlPlaneConfig = ClusterConfig['controlPlane'];
 export type EventsConfig = ClusterConfig['events'];
+export type DashboardConfig = ClusterConfig['dashboard'];
 export type TlsConfig = NonNullable<ClusterConfig['tls']>;
 
 /**
  * Validates an unknown value (parsed JSON) into a ClusterConfig, filling defaults.
- * CONSUL_HTTP_ADDR in `env` overrides consul.address, SHOAL_CONTROL_PLANE_TOKEN controlPlane.token.
+ * CONSUL_HTTP_ADDR in `env` overrides consul.address, SHOAL_CONTROL_PLANE_TOKEN controlPlane.token,
+ * SHOAL_DASHBOARD_TOKEN dashboard.token (checked by the same rule; its value is never in an error).
  * @param warn told of each key that is set but has no effect.
  * @throws ConfigError naming the first wrong field (its full path) and the rule it breaks.
  */
@@ -37,6 +39,11 @@ export function parseClusterConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, wa
     config.consul.address = address.data;
   }
   if (env.SHOAL_CONTROL_PLANE_TOKEN !== undefined) config.controlPlane.token = env.SHOAL_CONTROL_PLANE_TOKEN;
+  if (env.SHOAL_DASHBOARD_TOKEN !== undefined) {
+    const token = dashboardSchema.shape.token.safeParse(env.SHOAL_DASHBOARD_TOKEN);
+    if (!token.success) throw new ConfigError('SHOAL_DASHBOARD_TOKEN', token.error.issues[0].message);
+    config.dashboard.token = token.data;
+  }
   noEffectWarnings(raw as Record<string, unknown>).forEach(warn);
   return config;
 }

@@ -3,6 +3,7 @@ import { doc } from './fields';
 import { nodesSchema } from './nodesSchema';
 import { scalingIssues, scalingSchema } from './scalingSchema';
 import { consulSchema, controlPlaneSchema, eventsSchema, healthSchema, placementSchema, syncSchema, tlsSchema, topLevelFields } from './sectionSchemas';
+import { dashboardSchema } from './sectionSchemas';
 
 const rootShape = {
   $schema: doc(z.string().optional(), { description: 'The JSON Schema editors check this file against; the parser ignores it.' }),
@@ -15,6 +16,7 @@ const rootShape = {
   placement: doc(placementSchema.prefault({}), { description: 'Where the control plane runs the nodes it starts.' }),
   events: doc(eventsSchema.prefault({}), { description: 'The event queue that workers lease events from.' }),
   scaling: doc(scalingSchema.prefault({}), { description: 'Autoscaling of workers; Scale.SetPolicy can replace it at run time.' }),
+  dashboard: doc(dashboardSchema.prefault({}), { description: 'The dashboard (shoal-monitor): its login token (docs/security.md#the-dashboard).' }),
   tls: doc(tlsSchema.optional(), {
     description:
       'Mutual TLS on every gRPC server and client of the cluster (docs/security.md). Without it every hop is plaintext, and a process serves beyond loopback only with --insecure.',

@@ -166,6 +166,22 @@ export const tlsSchema = section({
   }),
 });
 
+/** A dashboard token: empty, or long enough that guessing it is hopeless, and safe in a URL and a header. */
+const DASHBOARD_TOKEN = /^$|^[\x21-\x7e]{16,512}$/;
+
+export const dashboardSchema = section({
+  token: doc(
+    z
+      .string({ error: 'must be a string' })
+      .regex(DASHBOARD_TOKEN, { error: 'must be empty or 16 to 512 printable ASCII characters without spaces (e.g. the output of `openssl rand -hex 32`)' })
+      .default(''),
+    {
+      description:
+        'Login token the dashboard requires (in ?token=, the /login form, or Authorization: Bearer). When empty, a dashboard on loopback requires none, and one listening beyond loopback generates a random one at each start and prints its login URL once (not in its JSON log). SHOAL_DASHBOARD_TOKEN overrides it, so the token need not sit in a file.',
+    },
+  ),
+});
+
 export const topLevelFields = {
   version: doc(str().default('1.0.0'), { description: 'Schema version.' }),
   name: doc(str().regex(ID_PATTERN, { error: 'must be lowercase letters, digits and dashes' }).default('local'), {

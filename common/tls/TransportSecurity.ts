@@ -58,6 +58,26 @@ export class TransportSecurity {
     return this.channelCreds;
   }
 
+  /**
+   * For an HTTPS server that presents this certificate (the dashboard): its key and certificate
+   * now, and `onChange` told of each new valid set the reloads take after (to pass on to
+   * `setSecureContext`). Undefined in plaintext.
+   * @returns also `stop`, which ends the telling (and the reloads, when nothing else listens).
+   */
+  serverIdentity(onChange: (identity: { cert: Buffer; key: Buffer }) => void): { cert: Buffer; key: Buffer; stop(): void } | undefined {
+    const certs = this.certs;
+    if (!certs) return undefined;
+    const { cert, key } = certs.material;
+    // The provider tells a new listener of the current set first; that one is already in use.
+    let first = true;
+    const listener = (update: { certificate: Buffer; privateKey: Buffer } | null) => {
+      if (first) return void (first = false);
+      if (update) onChange({ cert: update.certificate, key: update.privateKey });
+    };
+    certs.addIdentityCertificateListener(listener);
+    return { cert, key, stop: () => certs.removeIdentityCertificateListener(listener) };
+  }
+
   /** grpcurl's flags for this material (`-cacert … -cert … -key …`), or `-plaintext`. */
   grpcurlFlags(): string {
     const f = this.certs?.files;

@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { dirname, extname, join } from 'node:path';
 import type { Logger } from 'pino';
+import { isLoopback } from '../../common/net/plaintextBinding';
+import type { TransportSecurity } from '../../common/tls/TransportSecurity';
 import type { ClusterFeed, FeedMessage } from './ClusterFeed';
+import type { DashboardLogin } from './DashboardLogin';
 
 /** A comment line on idle event streams, so proxies and browsers keep them open. */
 const KEEPALIVE_MS = 15_000;
@@ -47,18 +51,42 @@ function loadAssets(): Map<string, Asset> {
 /** What the server needs of the feed. */
 export type MonitorFeed = Pick<ClusterFeed, 'snapshot' | 'subscribe' | 'status'>;
 
+export interface MonitorServerOptions {
+  /** The login the page and the API require; none when undefined (loopback, no token configured). */
+  login?: DashboardLogin;
+  /**
+   * HTTPS with this certificate (the `control-plane` one), each renewed set taken for the
+   * connections after it; plain HTTP when undefined. Browsers are asked for no certificate.
+   */
+  https?: TransportSecurity;
+}
+
 /**
  * The dashboard's HTTP side: the page and its assets, /api/snapshot (everything as JSON),
  * /api/stream (server-sent events: a snapshot, then each change) and the usual
- * /health/live and /health/ready (ready while it follows a control-plane leader).
+ * /health/live and /health/ready (ready while it follows a control-plane leader), which stay
+ * open to probes when a login is required. Read-only: GET and HEAD, and POST to /login only.
  */
-export function createMonitorServer(feed: MonitorFeed, logger: Logger, listenHost: string): Server {
+export function createMonitorServer(feed: MonitorFeed, logger: Logger, listenHost: string, opts: MonitorServerOptions = {}): Server {
   const assets = loadAssets();
   const hostAllowed = hostCheck(listenHost);
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'only GET and HEAD' });
+  const { login } = opts;
+  const handler: RequestListener = (req, res) => {
+    const [path, search = ''] = (req.url ?? '/').split('?', 2);
+    const loginPost = login !== undefined && path === '/login' && req.method === 'POST';
+    if (req.method !== 'GET' && req.method !== 'HEAD' && !loginPost)
+      return json(res, 405, { error: `only GET and HEAD${login ? ', and POST to /login' : ''}` });
     if (!hostAllowed(req.headers.host)) return json(res, 421, { error: `this dashboard answers to ${listenHost} and localhost, not to "${req.headers.host}"` });
+    switch (path) {
+      case '/health/live':
+        // The pid tells `shoal up` that the monitor it started answers, not another one.
+        return json(res, 200, { live: true, pid: process.pid });
+      case '/health/ready':
+        // Ready while following a leader; a probe needs only that. Behind a login, where the leader is stays behind it too.
+        return json(res, feed.status.connected ? 200 : 503, login ? { ready: feed.status.connected } : { ready: feed.status.connected, ...feed.status });
+    }
+    if (login?.answer(req, res, path, new URLSearchParams(search))) return;
+    if (path === '/login') return redirect(res, '/');
     const asset = assets.get(path === '/index.html' ? '/' : path);
     if (asset) {
       res.writeHead(200, {
@@ -67,6 +95,7 @@ export function createMonitorServer(feed: MonitorFeed, logger: Logger, listenHos
         // The page may load and call nothing but this origin.
         'content-security-policy': "default-src 'self'; img-src 'self' data:",
         'x-content-type-options': 'nosniff',
+        'referrer-policy': 'no-referrer',
       });
       return res.end(req.method === 'HEAD' ? undefined : asset.body);
     }
@@ -75,16 +104,17 @@ export function createMonitorServer(feed: MonitorFeed, logger: Logger, listenHos
         return json(res, 200, feed.snapshot());
       case '/api/stream':
         return stream(feed, req, res, logger);
-      case '/health/live':
-        // The pid tells `shoal up` that the monitor it started answers, not another one.
-        return json(res, 200, { live: true, pid: process.pid });
-      case '/health/ready':
-        // Ready while following a leader; a probe needs only that, not the whole snapshot.
-        return json(res, feed.status.connected ? 200 : 503, { ready: feed.status.connected, ...feed.status });
       default:
         return json(res, 404, { error: `no such page: ${path}`, pages: ['/', '/api/snapshot', '/api/stream', '/health/live', '/health/ready'] });
     }
-  });
+  };
+  if (!opts.https) return createServer(handler);
+  // New connections get a renewed certificate; open page streams keep theirs until they end.
+  // (Told only on a later tick, once `server` is set.)
+  const identity = opts.https.serverIdentity((next) => server.setSecureContext(next));
+  if (!identity) throw new Error('createMonitorServer: https needs TLS material (the config has no tls section)');
+  const server = createHttpsServer({ cert: identity.cert, key: identity.key, requestCert: false }, handler);
+  server.on('close', () => identity.stop());
   return server;
 }
 
@@ -113,14 +143,21 @@ function stream(feed: MonitorFeed, req: IncomingMessage, res: ServerResponse, lo
 }
 
 /**
- * Which Host headers to answer: the listen address and localhost, unless it listens on every
- * address. So a web page elsewhere cannot read the dashboard through a name it rebinds to
- * 127.0.0.1 (DNS rebinding).
+ * Which Host headers to answer on loopback: the listen address and localhost. So a web page
+ * elsewhere cannot read the dashboard through a name it rebinds to 127.0.0.1 (DNS rebinding).
+ * Beyond loopback any Host is answered (hosts have names the monitor cannot know) and the login
+ * protects it instead: a rebinding page is another origin, so it has no session cookie, and it
+ * does not know the token.
  */
 function hostCheck(listenHost: string): (host: string | undefined) => boolean {
-  if (listenHost === '0.0.0.0' || listenHost === '::') return () => true;
+  if (!isLoopback(listenHost)) return () => true;
   const names = new Set(['localhost', '127.0.0.1', '[::1]', listenHost.includes(':') ? `[${listenHost}]` : listenHost]);
   return (host) => host !== undefined && names.has(host.replace(/:\d+$/, ''));
+}
+
+function redirect(res: ServerResponse, to: string): void {
+  res.writeHead(303, { location: to });
+  res.end();
 }
 
 function json(res: ServerResponse, code: number, body: unknown): void {

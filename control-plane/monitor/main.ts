@@ -4,7 +4,9 @@ import { clusterConsul } from '../../common/consul/clusterConsul';
 import { runMain } from '../../common/process/runMain';
 import { createLogger } from '../../common/telemetry/createLogger';
 import { ClusterFeed } from './ClusterFeed';
+import { DashboardLogin } from './DashboardLogin';
 import { createMonitorServer } from './MonitorServer';
+import { loginLine } from './loginLine';
 import { MONITOR_HELP, parseMonitorFlags } from './monitorFlags';
 
 /** How often the control plane sends the cluster's picture, ms: changes show within this. */
@@ -23,7 +25,10 @@ runMain({
       periodMs: PERIOD_MS,
       logger,
     });
-    const server = createMonitorServer(feed, logger, flags.host);
+    const server = createMonitorServer(feed, logger, flags.host, {
+      login: flags.login && new DashboardLogin(flags.login.token, flags.https),
+      https: flags.https ? flags.transport : undefined,
+    });
     const start = async () => {
       server.listen(flags.port, flags.host);
       try {
@@ -37,7 +42,11 @@ runMain({
       feed.start();
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : flags.port;
-      logger.info({ url: `http://${flags.host}:${port}`, consul: flags.config.consul.address }, 'dashboard serving');
+      const url = `${flags.https ? 'https' : 'http'}://${flags.host.includes(':') ? `[${flags.host}]` : flags.host}:${port}`;
+      const login = !flags.login ? 'none' : flags.login.generated ? 'generated token' : 'configured token';
+      // The token is never in the log: a generated one is printed once, below, on stderr.
+      logger.info({ url, login, consul: flags.config.consul.address }, 'dashboard serving');
+      if (flags.login) process.stderr.write(`${loginLine(flags.host, port, flags.https, flags.login)}\n`);
     };
     const stop = async () => {
       server.close();

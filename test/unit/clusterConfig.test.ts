@@ -214,7 +214,7 @@ describe('the config schema', function () {
     );
     assert.throws(
       () => parseClusterConfig({ helth: {} }),
-      /helth is not a known field \(known here: version, name, description, consul, nodes, sync, health, controlPlane, placement, events, scaling, tls\)/,
+      /helth is not a known field \(known here: version, name, description, consul, nodes, sync, health, controlPlane, placement, events, scaling, dashboard, tls\)/,
     );
   });
 
@@ -260,6 +260,32 @@ describe('the config schema', function () {
     assert.equal(parseClusterConfig({}, { CONSUL_HTTP_ADDR: '10.1.2.3:8500' }).consul.address, '10.1.2.3:8500');
     assert.equal(parseClusterConfig({ controlPlane: { token: 'in-file' } }, { SHOAL_CONTROL_PLANE_TOKEN: '' }).controlPlane.token, '');
     assert.equal(parseClusterConfig({ controlPlane: { token: 'in-file' } }).controlPlane.token, 'in-file');
+  });
+
+  it('takes a dashboard token of 16 printable characters or more, from the file or SHOAL_DASHBOARD_TOKEN, and names neither value in a refusal', function () {
+    const long = 'a-token-of-24-characters';
+    assert.equal(parseClusterConfig({}).dashboard.token, '');
+    assert.equal(parseClusterConfig({ dashboard: { token: long } }).dashboard.token, long);
+    assert.equal(parseClusterConfig({ dashboard: { token: long } }, { SHOAL_DASHBOARD_TOKEN: `${long}-env` }).dashboard.token, `${long}-env`);
+    for (const bad of ['short-secret', 'has a space in it, sixteen+', 'x'.repeat(513)]) {
+      assert.throws(
+        () => parseClusterConfig({ dashboard: { token: bad } }),
+        (err: Error) => {
+          assert.match(err.message, /^invalid config: dashboard\.token must be empty or 16 to 512 printable ASCII characters without spaces/);
+          assert.ok(!err.message.includes(bad));
+          return true;
+        },
+      );
+      assert.throws(
+        () => parseClusterConfig({}, { SHOAL_DASHBOARD_TOKEN: bad }),
+        (err: Error) => {
+          assert.match(err.message, /^invalid config: SHOAL_DASHBOARD_TOKEN must be empty or 16 to 512/);
+          assert.ok(!err.message.includes(bad));
+          return true;
+        },
+      );
+    }
+    assert.throws(() => parseClusterConfig({ dashboard: { tokn: long } }), /dashboard\.tokn is not a known field \(known here: token\)/);
   });
 });
 

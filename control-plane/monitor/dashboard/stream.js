@@ -62,5 +62,12 @@ export function follow(state, show) {
   source.addEventListener('error', () => {
     state.connection = { ...state.connection, connected: false, problem: 'the monitor cannot be reached; retrying' };
     show.connection();
+    // A refusal (the login expired, or a restarted monitor has a new token) ends the stream for
+    // good rather than retrying: back to the login form, if that is why.
+    if (source.readyState === EventSource.CLOSED) {
+      fetch('/api/snapshot', { method: 'HEAD' })
+        .then((res) => res.status === 401 && location.assign('/login'))
+        .catch(() => undefined);
+    }
   });
 }
