@@ -1,5 +1,6 @@
-import { ConsulApi } from '../common/consul/ConsulApi';
-import { clusterConsul } from '../common/consul/clusterConsul';
+import type { ConsulApi } from '../common/consul/ConsulApi';
+import { checkConsulAccess } from '../common/consul/checkConsulAccess';
+import { agentConsul, clusterConsul } from '../common/consul/clusterConsul';
 import type { ClusterConfig } from '../common/config/clusterConfig';
 import { hostPort } from '../common/config/fields';
 import { loadClusterConfig } from '../common/config/loadClusterConfig';
@@ -37,10 +38,16 @@ export async function connectCluster(values: {
   if (flag) config.consul.address = flag;
   // With no other address to move on to, a slow agent (a loaded machine's can take over a second)
   // is waited for as a command may, not cut off at clusterConsul's 1 s per address.
-  const consul = config.consul.fallbackAddresses.length > 0 ? clusterConsul(config.consul) : new ConsulApi(config.consul.address);
+  const consul = config.consul.fallbackAddresses.length > 0 ? clusterConsul(config.consul) : agentConsul(config.consul);
   if (!(await consul.isReachable())) {
     const fallbacks = config.consul.fallbackAddresses.length > 0 ? ` nor at ${config.consul.fallbackAddresses.join(', ')} (consul.fallbackAddresses)` : '';
     throw new CliError(`cannot reach Consul at ${config.consul.address}${fallbacks}; is the cluster up? (make up)`);
+  }
+  try {
+    await checkConsulAccess(consul, config.consul, values.cluster ?? config.name);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message);
+    throw err;
   }
   return { consul, cluster: values.cluster ?? config.name, config, configPath, transport: operatorTransport(config) };
 }

@@ -21,6 +21,7 @@ import { load } from './commands/load';
 import { forget } from './commands/forget';
 import { lab } from './commands/lab';
 import { certs } from './commands/certs';
+import { consulPolicy } from './commands/consulPolicy';
 
 const HELP = `Usage: shoal COMMAND [options]
 
@@ -49,11 +50,13 @@ Commands:
   forget      a node's unreachable host is gone for good: start the node on another host
   lab         hosts as network namespaces on this machine, and faults as commands (Linux, root)
   certs       make the cluster's TLS material: a CA and a certificate per process (openssl)
+  consul-policy
+              print the smallest Consul ACL policy the cluster works with
 
 Run \`shoal COMMAND --help\` for a command's options. Single nodes: \`npm run start:primary\`,
 \`npm run start:replica -- --id replica-1\`, \`npm run start:worker -- --id worker-1\`.
 
-Environment: CONSUL_HTTP_ADDR (default 127.0.0.1:8500), SHOAL_RUN_DIR (default .run),
+Environment: CONSUL_HTTP_ADDR (default 127.0.0.1:8500), CONSUL_HTTP_TOKEN, SHOAL_RUN_DIR (default .run),
 OTEL_EXPORTER_OTLP_ENDPOINT (export traces over OTLP when set).`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -75,6 +78,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   forget,
   lab,
   certs,
+  'consul-policy': consulPolicy,
 };
 
 async function main(argv: string[]): Promise<number> {

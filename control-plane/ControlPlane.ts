@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ClusterEventKind, ScaleService } from '../gen/shoal/v1/scale';
 import type { ConsulApi } from '../common/consul/ConsulApi';
+import { checkConsulAccess } from '../common/consul/checkConsulAccess';
 import { clusterConsul } from '../common/consul/clusterConsul';
 import { EventsClient } from '../common/client/EventsClient';
 import { type ControlPlaneLeader, controlPlaneServiceName } from '../common/cluster/controlPlaneLeader';
@@ -80,6 +81,7 @@ export class ControlPlane {
   async start(): Promise<void> {
     const { opts } = this;
     const { config, logger, id } = opts;
+    await checkConsulAccess(this.consul, config.consul, config.name);
     const grpcPort = await bindUpward(
       'gRPC',
       opts.host,

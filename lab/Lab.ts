@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { HostAgentClient } from '../control-plane/placement/HostAgentClient';
 import { REPO_ROOT } from '../common/paths';
 import { waitFor } from '../common/time/waitFor';
+import { createLabShoalToken, labConsulTokenFiles, labMasterToken, makeLabConsulSecrets } from './consul/labConsulSecurity';
 import { startLabConsul, waitForLabConsul } from './consul/startLabConsul';
 import { checkLabRequirements, namespaces } from './ip';
 import { labCertsDir, writeLabClusterConfig } from './labClusterConfig';
@@ -102,6 +103,7 @@ export async function upLab(opts: LabOptions): Promise<LabLayout> {
       `Network: ${hosts.length} hosts on ${opts.subnet} (namespaces ${hosts[0].namespace} … ${hosts.at(-1)!.namespace}, bridge in ${layout.bridgeNamespace})`,
     );
     await buildNetwork({ prefix, subnet: opts.subnet, hosts });
+    const consulSecrets = makeLabConsulSecrets(runDir);
     const config = writeLabClusterConfig(opts.config && resolve(opts.config), runDir, hosts, opts.configOverrides);
     const sans = { dns: ['localhost', ...hosts.map((h) => h.name)], ips: ['127.0.0.1', '::1', ...hosts.map((h) => h.address)] };
     issueClusterCertificates(loadClusterConfig(config.path, {}), labCertsDir(runDir), 30, sans, () => undefined);
@@ -119,10 +121,13 @@ export async function upLab(opts: LabOptions): Promise<LabLayout> {
           .join(', ') || 'none'
       }`,
     );
-    for (const [host, pid] of Object.entries(startLabConsul(prefix, runDir, hosts, join(labCertsDir(runDir), 'consul-agent'))))
+    for (const [host, pid] of Object.entries(startLabConsul(prefix, runDir, hosts, join(labCertsDir(runDir), 'consul-agent'), consulSecrets)))
       layout.pids[`consul-${host}`] = pid;
     writeLayout(layout);
-    await waitForLabConsul(hosts, opts.consulTimeoutMs ?? 30_000, log);
+    await waitForLabConsul(hosts, labMasterToken(runDir), opts.consulTimeoutMs ?? 30_000, log);
+    await createLabShoalToken(servers[0], runDir, config.cluster);
+    const tokens = labConsulTokenFiles(runDir);
+    log(`Consul ACLs: default deny; shoal's processes hold ${tokens.shoal} (shoal consul-policy's rules), the UI takes ${tokens.master}; gossip encrypted`);
 
     for (const host of hosts) layout.pids[`agent-${host.name}`] = startAgent(layout, host);
     writeLayout(layout);

@@ -4,6 +4,7 @@ import { REPO_ROOT } from '../common/paths';
 import { loadClusterConfig } from '../common/config/loadClusterConfig';
 import { type LabHost } from './layout';
 import { tlsSectionFor } from '../common/tls/clusterCertificates';
+import { labConsulTokenFiles } from './consul/labConsulSecurity';
 
 type RawConfig = {
   name?: string;
@@ -23,7 +24,7 @@ export function labCertsDir(runDir: string): string {
  * pinned to h1, the replicas to h2 and h3 (so isolating h1 takes the primary and nothing
  * else), workers anywhere, and a Consul server as the config's address (each process still
  * gets its own host's agent with --consul) with the servers as every process's fallbacks, and
- * a tls section naming <run dir>/certs. Written to <run dir>/cluster.json and checked.
+ * a tls section naming <run dir>/certs, and the shoal token of the lab's Consul. Written to <run dir>/cluster.json and checked.
  * @returns the file's path and the cluster's name.
  */
 export function writeLabClusterConfig(
@@ -36,7 +37,14 @@ export function writeLabClusterConfig(
   delete (raw as Record<string, unknown>).$schema;
   const servers = hosts.filter((h) => h.consul === 'server');
   // Every process falls back to the servers when its own host's agent hangs on a lost one.
-  raw.consul = { ...raw.consul, address: servers[0].consulHttp, fallbackAddresses: servers.map((s) => s.consulHttp) };
+  raw.consul = {
+    ...raw.consul,
+    address: servers[0].consulHttp,
+    fallbackAddresses: servers.map((s) => s.consulHttp),
+    // The lab's Consul runs with ACLs: the token makeLabConsulSecrets wrote.
+    token: undefined,
+    tokenFile: labConsulTokenFiles(runDir).shoal,
+  };
   raw.placement = { kind: 'lab', agents: Object.fromEntries(hosts.map((h) => [h.name, h.agent])) };
   const pins: Record<string, string[] | undefined> = { primary: ['h1'], replica: ['h2', 'h3'] };
   raw.nodes = (raw.nodes ?? []).map((n) => ({ ...n, config: { ...n.config, hosts: pins[n.type] ?? n.config?.hosts } }));

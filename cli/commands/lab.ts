@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { MemberHealth } from '../../gen/shoal/v1/node';
-import { ConsulApi } from '../../common/consul/ConsulApi';
+import { agentConsul } from '../../common/consul/clusterConsul';
+import { labConsulTokenFiles } from '../../lab/consul/labConsulSecurity';
 import { clusterMembers } from '../../common/cluster/memberFromConsul';
 import { waitFor } from '../../common/time/waitFor';
 import { loadClusterConfig } from '../../common/config/loadClusterConfig';
@@ -109,6 +110,8 @@ export async function lab(argv: string[]): Promise<number> {
         console.log(`export SHOAL_LAB_DIR=${layout.runDir}`);
         // The lab's config: its Consul servers as fallbacks and its TLS certificates.
         console.log(`export SHOAL_CONFIG=${layout.clusterConfig}`);
+        // The lab's Consul runs with ACLs; the consul CLI takes shoal's token too (its policy reads the cluster).
+        console.log(`export CONSUL_HTTP_TOKEN_FILE=${labConsulTokenFiles(layout.runDir).shoal}`);
         return 0;
       }
       case 'down': {
@@ -173,7 +176,7 @@ async function labUp(values: Record<string, string | boolean | undefined>, commo
   const config = loadClusterConfig(layout.clusterConfig, {});
   const stateNodes = config.nodes.filter((n) => n.type !== 'worker');
   const wanted = declaredNodeIds(config).filter((id) => stateNodes.some((n) => id === n.id || id.startsWith(`${n.id}-`)));
-  const consul = new ConsulApi(consulServers(layout)[0].consulHttp);
+  const consul = agentConsul({ ...config.consul, address: consulServers(layout)[0].consulHttp });
   let missing: string[] = wanted;
   await waitFor(
     'the primary and replicas to pass in Consul',
@@ -199,9 +202,9 @@ async function labUp(values: Record<string, string | boolean | undefined>, commo
 }
 
 async function labStatus(layout: LabLayout, json: boolean): Promise<number> {
-  const server = consulServers(layout)[0].consulHttp;
-  const consul = new ConsulApi(server);
-  const transport = operatorTransport(loadClusterConfig(layout.clusterConfig, {}));
+  const config = loadClusterConfig(layout.clusterConfig, {});
+  const consul = agentConsul({ ...config.consul, address: consulServers(layout)[0].consulHttp });
+  const transport = operatorTransport(config);
   const [rows, hosts] = await Promise.all([clusterStatus(consul, layout.cluster, transport.channel()), nodeHosts(layout)]);
   if (json) {
     console.log(
@@ -220,7 +223,7 @@ async function labStatus(layout: LabLayout, json: boolean): Promise<number> {
   console.log(formatControlPlane(await controlPlaneStatus(consul, layout.cluster)));
   console.log('');
   if (layout.monitor) console.log(`Dashboard:  ${layout.monitor.url}`);
-  console.log(formatUrls(server, layout.cluster, undefined, rows, transport, layout.clusterConfig));
+  console.log(formatUrls(consul.address, layout.cluster, undefined, rows, transport, layout.clusterConfig));
   console.log(`lab:        eval "$(shoal lab env)"; shoal lab isolate h1; shoal lab heal   (layout: ${layout.runDir}/lab.json)`);
   return rows.every((r) => r.member.health === MemberHealth.MEMBER_HEALTH_PASSING) ? 0 : 1;
 }

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MemberHealth } from '../../gen/shoal/v1/node';
-import { ConsulApi } from '../../common/consul/ConsulApi';
+import type { ConsulApi } from '../../common/consul/ConsulApi';
+import { agentConsul } from '../../common/consul/clusterConsul';
 import { startDevAgent } from '../../common/consul/devAgent';
 import { loadClusterConfig } from '../../common/config/loadClusterConfig';
 import { clusterMembers } from '../../common/cluster/memberFromConsul';
@@ -104,12 +105,12 @@ export async function up(argv: string[]): Promise<number> {
   const existing = runDir.read();
   if (existing && (existing.controlPlanes ?? []).some(isRunning)) {
     console.log(`Cluster "${existing.cluster}" is already running (started ${existing.startedAt}); not starting another. \`shoal down\` stops it.\n`);
-    await printStatus(new ConsulApi(existing.consul.address), existing, transport, configPath);
+    await printStatus(agentConsul({ ...config.consul, address: existing.consul.address }), existing, transport, configPath);
     return 0;
   }
 
   const started = Date.now();
-  const consul = new ConsulApi(config.consul.address);
+  const consul = agentConsul(config.consul);
   const state: RunState = {
     cluster: config.name,
     startedAt: new Date().toISOString(),

@@ -23,7 +23,8 @@ export type TlsConfig = NonNullable<ClusterConfig['tls']>;
 
 /**
  * Validates an unknown value (parsed JSON) into a ClusterConfig, filling defaults.
- * CONSUL_HTTP_ADDR in `env` overrides consul.address, SHOAL_CONTROL_PLANE_TOKEN controlPlane.token,
+ * CONSUL_HTTP_ADDR in `env` overrides consul.address, CONSUL_HTTP_TOKEN and CONSUL_HTTP_TOKEN_FILE
+ * consul.token (the file is read by loadClusterConfig), SHOAL_CONTROL_PLANE_TOKEN controlPlane.token,
  * SHOAL_DASHBOARD_TOKEN dashboard.token (checked by the same rule; its value is never in an error).
  * @param warn told of each key that is set but has no effect.
  * @throws ConfigError naming the first wrong field (its full path) and the rule it breaks.
@@ -44,6 +45,9 @@ export function parseClusterConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, wa
     if (!token.success) throw new ConfigError('SHOAL_DASHBOARD_TOKEN', token.error.issues[0].message);
     config.dashboard.token = token.data;
   }
+  // Consul's own order: CONSUL_HTTP_TOKEN, then CONSUL_HTTP_TOKEN_FILE (read by loadClusterConfig), then the file's.
+  if (env.CONSUL_HTTP_TOKEN) config.consul = { ...config.consul, token: env.CONSUL_HTTP_TOKEN, tokenFile: undefined };
+  else if (env.CONSUL_HTTP_TOKEN_FILE) config.consul = { ...config.consul, token: undefined, tokenFile: env.CONSUL_HTTP_TOKEN_FILE };
   noEffectWarnings(raw as Record<string, unknown>).forEach(warn);
   return config;
 }

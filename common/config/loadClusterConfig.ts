@@ -5,12 +5,13 @@ import { type ClusterConfig, type ConfigWarning, parseClusterConfig } from './cl
 
 /**
  * Reads and validates a cluster config file (JSON). Without a path, the built-in defaults (the
- * seed's topology) are used. CONSUL_HTTP_ADDR overrides consul.address, as parseClusterConfig says.
+ * seed's topology) are used. CONSUL_HTTP_ADDR overrides consul.address, as parseClusterConfig says;
+ * the Consul ACL token is read from its file here.
  * @param warn told of each key that is set but has no effect.
  * @throws ConfigError naming the file or the wrong field.
  */
 export function loadClusterConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env, warn?: (w: ConfigWarning) => void): ClusterConfig {
-  if (!path) return parseClusterConfig({}, env, warn);
+  if (!path) return withTokenRead(parseClusterConfig({}, env, warn), process.cwd(), env);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -35,5 +36,26 @@ export function loadClusterConfig(path: string | undefined, env: NodeJS.ProcessE
       keyFile: resolve(dirname(path), keyFile),
     };
   }
-  return config;
+  return withTokenRead(config, dirname(path), env);
+}
+
+/**
+ * The config with consul.token read from consul.tokenFile (or CONSUL_HTTP_TOKEN_FILE, which
+ * parseClusterConfig put there), so every Consul request carries it.
+ * @throws ConfigError naming the variable or field whose file cannot be read or is empty.
+ */
+function withTokenRead(config: ClusterConfig, dir: string, env: NodeJS.ProcessEnv): ClusterConfig {
+  const { tokenFile } = config.consul;
+  if (!tokenFile) return config;
+  const field = env.CONSUL_HTTP_TOKEN_FILE && !env.CONSUL_HTTP_TOKEN ? 'CONSUL_HTTP_TOKEN_FILE' : 'consul.tokenFile';
+  // The variable's path is the shell's, relative to where the process runs.
+  const file = resolve(field === 'CONSUL_HTTP_TOKEN_FILE' ? process.cwd() : dir, tokenFile);
+  let token: string;
+  try {
+    token = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError(field, `cannot be read: ${(err as Error).message}`);
+  }
+  if (!token) throw new ConfigError(field, `${file} is empty`);
+  return { ...config, consul: { ...config.consul, tokenFile: file, token } };
 }

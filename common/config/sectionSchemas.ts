@@ -11,7 +11,14 @@ export const consulSchema = section({
     description:
       'Other Consul agents (or servers) to try, in order, when consul.address refuses or times out (1 s per address; a read unanswered for 250 ms is also sent to the next), so the loss of one agent does not blind a node, a control plane, the dashboard or the CLI.',
   }),
-});
+  token: doc(str().min(1, { error: 'must not be empty (leave it out when Consul runs without ACLs)' }).optional(), {
+    description:
+      "Consul ACL token sent with every Consul request (docs/security.md gives the smallest policy). CONSUL_HTTP_TOKEN overrides it, then CONSUL_HTTP_TOKEN_FILE, as for Consul's own tools. Never logged.",
+  }),
+  tokenFile: doc(str().optional(), {
+    description: "A file holding the ACL token instead (read at start; a relative path is the config file's directory's); not with consul.token.",
+  }),
+}).refine((c) => !(c.token && c.tokenFile), { error: 'set consul.token or consul.tokenFile, not both', path: ['tokenFile'] });
 
 export const syncSchema = section({
   interval: doc(ms(100, 3_600_000).default(5000), { description: 'Anti-entropy period.', unit: 'ms' }),

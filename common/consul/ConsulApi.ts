@@ -77,6 +77,8 @@ export interface ConsulApiOptions {
    * (a compare-and-set that succeeded on one agent would fail on the other). @default no hedging
    */
   hedgeReadsAfterMs?: number;
+  /** The ACL token sent with every request (consul.token / CONSUL_HTTP_TOKEN); none when Consul runs without ACLs. */
+  token?: string;
 }
 
 /**
@@ -105,8 +107,19 @@ export class ConsulApi {
     this.addresses = [address, ...(options.fallbackAddresses ?? []).filter((a) => a !== address)];
     this.clients = this.addresses.map((a) => {
       const [host, port] = a.split(':');
-      return new Consul({ host, port: Number(port) });
+      return new Consul({ host, port: Number(port), ...(options.token ? { defaults: { token: options.token } } : {}) });
     });
+  }
+
+  /**
+   * A 403 from Consul said in terms of shoal's config (ConsulRefused); any other error as it is.
+   * Consul's ACLs answer "ACL not found" for a token they do not know and "Permission denied"
+   * when the token (or the anonymous one) lacks the rule.
+   */
+  private explained(err: unknown): Error {
+    const e = err as Error & { isResponse?: boolean; statusCode?: number };
+    if (!e.isResponse || e.statusCode !== 403) return e;
+    return new ConsulRefused(e.message ?? '', this.options.token !== undefined, err);
   }
 
   /** The address requests go to first now (the one that last answered). */
@@ -129,7 +142,7 @@ export class ConsulApi {
         this.current = at;
         return answer;
       } catch (err) {
-        if (!agentFailed(err)) throw err;
+        if (!agentFailed(err)) throw this.explained(err);
         last = err;
         tried.push(`${this.addresses[at]}: ${(err as Error).message}`);
       }
@@ -170,7 +183,7 @@ export class ConsulApi {
             if (!agentFailed(err)) {
               done = true;
               clearTimeout(timer);
-              reject(err);
+              reject(this.explained(err));
               return;
             }
             tried.push(`${this.addresses[at]}: ${err.message}`);
@@ -322,7 +335,7 @@ export class ConsulApi {
       return await this.indexed<T>(this.clients[at], call, params, opts, opts.timeoutMs ?? 40_000);
     } catch (err) {
       if (agentFailed(err) && !opts.signal?.aborted && this.current === at) this.current = (at + 1) % this.clients.length;
-      throw err;
+      throw this.explained(err);
     }
   }
 
@@ -366,6 +379,27 @@ export class ConsulApi {
     } catch {
       return false;
     }
+  }
+}
+
+/** Consul's ACLs refused a request: the token is unknown, missing, or lacks a rule of the policy. */
+export class ConsulRefused extends Error {
+  /** What is wrong with the token, in terms of shoal's config, for a ConfigError's rule. */
+  readonly problem: string;
+
+  constructor(consulMessage: string, hadToken: boolean, cause: unknown) {
+    // The client prefixes Consul's own words ("ACL not found") with its call's name.
+    const said = consulMessage.replace(/^consul: [\w.]+: /, '') || '403';
+    let problem: string;
+    if (!hadToken) problem = `is not set, and Consul's ACLs refuse anonymous requests (${said})`;
+    else if (/acl not found/i.test(said)) problem = `is not a token Consul knows (${said})`;
+    else problem = `lacks a rule of shoal's Consul policy (${said})`;
+    problem += '; docs/security.md gives the policy, `shoal consul-policy` prints it';
+    super(`Consul refused the request: the ACL token (consul.token, consul.tokenFile, CONSUL_HTTP_TOKEN or CONSUL_HTTP_TOKEN_FILE) ${problem}`, {
+      cause,
+    });
+    this.name = 'ConsulRefused';
+    this.problem = problem;
   }
 }
 

@@ -17,5 +17,14 @@ export function clusterConsul(config: ConsulConfig): ConsulApi {
     fallbackAddresses: config.fallbackAddresses,
     maxTimeoutMs: TIMEOUT_PER_ADDRESS_MS,
     hedgeReadsAfterMs: HEDGE_READS_AFTER_MS,
+    token: config.token,
   });
+}
+
+/**
+ * This host's agent alone (`consul.address`), with the ACL token: for what belongs to the agent
+ * (a node's service registration and its checks) and for commands that wait as long as Consul takes.
+ */
+export function agentConsul(config: ConsulConfig): ConsulApi {
+  return new ConsulApi(config.address, { token: config.token });
 }

@@ -28,6 +28,11 @@ export interface DevAgentOptions {
    * `consul-agent`) when it runs their gRPC checks (enable_agent_tls_for_checks).
    */
   checkTls?: CertificateFiles;
+  /**
+   * Consul's ACLs on, default deny, with this as the bootstrap (master) token, which the agent
+   * also uses for its own node. Requests need a token then; its readiness check needs none.
+   */
+  aclMasterToken?: string;
   /** How long to wait for the agent to elect itself leader. @default 20000 */
   startTimeoutMs?: number;
 }
@@ -103,6 +108,12 @@ async function startOnce(opts: DevAgentOptions, ports: Ports): Promise<DevAgent>
           `cert_file = ${JSON.stringify(opts.checkTls.certFile)}`,
           '-hcl',
           `key_file = ${JSON.stringify(opts.checkTls.keyFile)}`,
+        ]
+      : []),
+    ...(opts.aclMasterToken
+      ? [
+          '-hcl',
+          `acl {\n  enabled = true\n  default_policy = "deny"\n  tokens {\n    master = ${JSON.stringify(opts.aclMasterToken)}\n    agent = ${JSON.stringify(opts.aclMasterToken)}\n  }\n}`,
         ]
       : []),
   ];

@@ -64,5 +64,9 @@ export function runMain<F extends { configWarnings: ConfigWarning[] }>(o: MainOp
   let fail: (msg: string, err: unknown) => void = () => undefined;
   const proc = o.create(flags, logger, (msg, err) => fail(msg, err));
   fail = superviseProcess({ logger, stop: () => proc.stop(), stopOnFatal: proc.stopOnFatal?.bind(proc), exit, interrupted: proc.interrupted });
-  proc.start().catch((err: unknown) => fail(proc.startFailed, err));
+  proc.start().catch((err: unknown) => {
+    // A config Consul refuses (its ACL token) is found only once the process asks: said as a flag's error is.
+    if (err instanceof ConfigError) process.stderr.write(`${o.name}: ${err.message}\n`);
+    fail(proc.startFailed, err);
+  });
 }

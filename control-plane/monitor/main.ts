@@ -1,5 +1,6 @@
 // Entry point of the shoal monitor: the dashboard on :3000. It exports no traces: it only reads.
 import { once } from 'node:events';
+import { checkConsulAccess } from '../../common/consul/checkConsulAccess';
 import { clusterConsul } from '../../common/consul/clusterConsul';
 import { runMain } from '../../common/process/runMain';
 import { createLogger } from '../../common/telemetry/createLogger';
@@ -18,8 +19,9 @@ runMain({
   parseFlags: (argv) => parseMonitorFlags(argv),
   logger: (flags) => createLogger({ component: 'monitor', cluster: flags.config.name }),
   create: (flags, logger) => {
+    const consul = clusterConsul(flags.config.consul);
     const feed = new ClusterFeed({
-      consul: clusterConsul(flags.config.consul),
+      consul,
       cluster: flags.config.name,
       credentials: flags.transport.logTo(logger).channel(),
       periodMs: PERIOD_MS,
@@ -30,6 +32,7 @@ runMain({
       https: flags.https ? flags.transport : undefined,
     });
     const start = async () => {
+      await checkConsulAccess(consul, flags.config.consul, flags.config.name);
       server.listen(flags.port, flags.host);
       try {
         await once(server, 'listening');

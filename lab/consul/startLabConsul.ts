@@ -10,10 +10,17 @@ import { startInNamespace } from '../startInNamespace';
  * `server`, clients elsewhere, each joined to the servers and serving its HTTP API on its own
  * host's address. Raft timing is Consul's production setting (raft_multiplier 1): a leader is
  * elected in ~1-2 s instead of ~5-10 s. `checkCertificate` is the path, without .crt/.key, of the
- * certificate the agents present to the nodes they check.
+ * certificate the agents present to the nodes they check. `secrets` (labConsulSecurity): ACLs
+ * on, default deny, and gossip encryption.
  * @returns the pid of each agent by host name.
  */
-export function startLabConsul(prefix: string, runDir: string, hosts: LabHost[], checkCertificate: string): Record<string, number> {
+export function startLabConsul(
+  prefix: string,
+  runDir: string,
+  hosts: LabHost[],
+  checkCertificate: string,
+  secrets: Record<string, unknown>,
+): Record<string, number> {
   const binary = consulBinary();
   const servers = hosts.filter((h) => h.consul === 'server');
   const configFile = join(runDir, 'consul.json');
@@ -26,7 +33,9 @@ export function startLabConsul(prefix: string, runDir: string, hosts: LabHost[],
     cert_file: `${checkCertificate}.crt`,
     key_file: `${checkCertificate}.key`,
   };
-  writeFileSync(configFile, JSON.stringify({ performance: { raft_multiplier: 1 }, disable_update_check: true, ...checks }) + '\n');
+  writeFileSync(configFile, JSON.stringify({ performance: { raft_multiplier: 1 }, disable_update_check: true, ...checks, ...secrets }) + '\n', {
+    mode: 0o600,
+  });
   const pids: Record<string, number> = {};
   for (const host of hosts) {
     const dataDir = join(runDir, host.name, 'consul');
@@ -56,15 +65,18 @@ interface AgentMember {
   Status: number;
 }
 
-/** Waits for a Raft leader and every agent alive (Serf status 1), printing progress as it changes. */
-export async function waitForLabConsul(hosts: LabHost[], timeoutMs: number, log: (line: string) => void): Promise<string> {
+/**
+ * Waits for a Raft leader and every agent alive (Serf status 1), printing progress as it
+ * changes; `token` may read the agents (the master token).
+ */
+export async function waitForLabConsul(hosts: LabHost[], token: string, timeoutMs: number, log: (line: string) => void): Promise<string> {
   const server = hosts.find((h) => h.consul === 'server')!;
   let last = '';
   return waitFor(
     'a Consul Raft leader and every agent alive',
     async () => {
-      const leader = await fetchJson<string>(`http://${server.consulHttp}/v1/status/leader`).catch(() => '');
-      const members = await fetchJson<AgentMember[]>(`http://${server.consulHttp}/v1/agent/members`).catch(() => []);
+      const leader = await fetchJson<string>(`http://${server.consulHttp}/v1/status/leader`, token).catch(() => '');
+      const members = await fetchJson<AgentMember[]>(`http://${server.consulHttp}/v1/agent/members`, token).catch(() => []);
       const alive = members.filter((m) => m.Status === 1).length;
       const progress = `  Consul: leader ${leader || 'not elected yet'}; ${alive}/${hosts.length} agents alive`;
       if (progress !== last) log((last = progress));
@@ -74,8 +86,8 @@ export async function waitForLabConsul(hosts: LabHost[], timeoutMs: number, log:
   );
 }
 
-async function fetchJson<T>(url: string): Promise<T> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+async function fetchJson<T>(url: string, token: string): Promise<T> {
+  const res = await fetch(url, { headers: { 'x-consul-token': token }, signal: AbortSignal.timeout(1000) });
   if (!res.ok) throw new Error(`${url}: ${res.status}`);
   return (await res.json()) as T;
 }

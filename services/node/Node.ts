@@ -15,8 +15,9 @@ import { StateClient } from '../../common/client/StateClient';
 import { EventQueue } from './events/EventQueue';
 import { eventsServer } from './events/server';
 import { EventWorker } from './worker/EventWorker';
-import { ConsulApi, serviceNameOf } from '../../common/consul/ConsulApi';
-import { clusterConsul } from '../../common/consul/clusterConsul';
+import { type ConsulApi, serviceNameOf } from '../../common/consul/ConsulApi';
+import { checkConsulAccess } from '../../common/consul/checkConsulAccess';
+import { agentConsul, clusterConsul } from '../../common/consul/clusterConsul';
 import type { RoleName } from '../../common/config/clusterConfig';
 import { nodeIdsOf } from '../../common/config/nodeIds';
 import { SHOAL_VERSION } from '../../common/cluster/version';
@@ -94,7 +95,7 @@ export class Node {
     this.http = createHttpEndpoints(() => this.context, this.metrics);
     // Promote, the primary lease and the leader watch wait on these.
     this.consul = clusterConsul(opts.config.consul);
-    this.agent = new ConsulApi(opts.config.consul.address);
+    this.agent = agentConsul(opts.config.consul);
     this.membership = new MembershipView(this.consul, serviceNameOf(opts.config.name), opts.logger);
   }
 
@@ -110,6 +111,7 @@ export class Node {
 
   async start(): Promise<void> {
     const { opts } = this;
+    await checkConsulAccess(this.consul, opts.config.consul, opts.config.name);
     const grpcPort = await this.bindGrpc();
     const httpPort = await this.bindHttp();
     // A SIGTERM that arrived while binding has already drained the node: serve nothing.

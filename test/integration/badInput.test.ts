@@ -104,7 +104,7 @@ describe('a node started before Consul', function () {
     node = NodeProcess.spawn({ role: 'primary', consulAddress: `127.0.0.1:${port}`, cluster: 'late' });
     await node.serving();
     await node.logLine('Consul unreachable; will keep retrying registration');
-    consul = await startTestConsul(port);
+    consul = await startTestConsul({ httpPort: port });
     await consul.waitForPassing('shoal-late', 1);
     await node.logLine('registered in Consul');
   });

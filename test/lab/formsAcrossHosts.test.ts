@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { labShoalToken } from '../../lab/consul/labConsulSecurity';
 import { ConsulApi } from '../../common/consul/ConsulApi';
 import { clusterMembers } from '../../common/cluster/memberFromConsul';
 import { waitFor } from '../../common/time/waitFor';
@@ -17,7 +18,7 @@ describe('lab: the cluster forms across hosts (root)', function () {
   const declared = ['primary', 'replica-1', 'replica-2', 'worker-1', 'worker-2'];
 
   it('registers every node with its own host address, the primary on h1, and replicates a write to each replica', async () => {
-    const consul = new ConsulApi(consulServers(lab.layout)[0].consulHttp);
+    const consul = new ConsulApi(consulServers(lab.layout)[0].consulHttp, { token: labShoalToken(lab.runDir) });
     const members = await waitFor(
       'every declared node passing in Consul',
       async () => {

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
+import { labMasterToken, labShoalToken } from '../../lab/consul/labConsulSecurity';
 import { ConsulApi } from '../../common/consul/ConsulApi';
 import { clusterMembers } from '../../common/cluster/memberFromConsul';
 import { waitFor } from '../../common/time/waitFor';
@@ -42,9 +43,11 @@ describe('lab: hosts as network namespaces (root)', function () {
   it('runs a three-server Consul cluster with a leader, reachable from the machine', async () => {
     const servers = consulServers(lab.layout);
     assert.equal(servers.length, 3);
-    const consul = new ConsulApi(servers[0].consulHttp);
+    const consul = new ConsulApi(servers[0].consulHttp, { token: labShoalToken(lab.runDir) });
     assert.ok(await consul.leader());
-    const members = (await (await fetch(`http://${servers[0].consulHttp}/v1/agent/members`)).json()) as { Name: string; Status: number }[];
+    const members = (await (
+      await fetch(`http://${servers[0].consulHttp}/v1/agent/members`, { headers: { 'x-consul-token': labMasterToken(lab.runDir) } })
+    ).json()) as { Name: string; Status: number }[];
     assert.deepEqual(
       members
         .filter((m) => m.Status === 1)
@@ -52,6 +55,24 @@ describe('lab: hosts as network namespaces (root)', function () {
         .sort(),
       ['h1', 'h2', 'h3'],
     );
+  });
+
+  it('runs Consul with ACLs on (default deny: no token reads nothing) and its gossip encrypted', async () => {
+    const server = consulServers(lab.layout)[0].consulHttp;
+    const anonymous = await fetch(`http://${server}/v1/kv/shoal/${lab.layout.cluster}/leader`);
+    assert.equal(anonymous.status, 403);
+    const withShoalToken = await fetch(`http://${server}/v1/kv/shoal/${lab.layout.cluster}/leader`, {
+      headers: { 'x-consul-token': labShoalToken(lab.runDir) },
+    });
+    assert.equal(withShoalToken.status, 404, 'the shoal token reads the cluster’s keys (none written yet)');
+    const outside = await fetch(`http://${server}/v1/kv/elsewhere`, { headers: { 'x-consul-token': labShoalToken(lab.runDir) } });
+    assert.equal(outside.status, 403, 'and nothing beyond them');
+    for (const host of lab.layout.hosts) {
+      const self = (await (await fetch(`http://${host.consulHttp}/v1/agent/self`, { headers: { 'x-consul-token': labMasterToken(lab.runDir) } })).json()) as {
+        Stats: { serf_lan: { encrypted: string } };
+      };
+      assert.equal(self.Stats.serf_lan.encrypted, 'true', `${host.name}'s gossip is encrypted`);
+    }
   });
 
   it('has an agent on every host answering list', async () => {
@@ -69,7 +90,7 @@ describe('lab: hosts as network namespaces (root)', function () {
       agent.start({ id: 'worker-1', role: 'worker', grpcPort: 8082, httpPort: 9082, restarts: 0 }),
       (e: unknown) => e instanceof HostAgentRefused && e.status === 409,
     );
-    const consul = new ConsulApi(h2.consulHttp);
+    const consul = new ConsulApi(h2.consulHttp, { token: labShoalToken(lab.runDir) });
     const member = await waitFor(
       'worker-1 registered in Consul',
       async () => (await clusterMembers(consul, lab.layout.cluster)).find((m) => m.id === 'worker-1'),

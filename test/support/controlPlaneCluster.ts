@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ChannelCredentials, credentials, Metadata } from '@grpc/grpc-js';
 import {
@@ -13,12 +14,15 @@ import {
 import { unaryCall } from '../../common/client/grpcCall';
 import { type ControlPlaneLeader, controlPlaneServiceName, readControlPlaneLeader } from '../../common/cluster/controlPlaneLeader';
 import { type LeaderRecord, readLeader } from '../../common/cluster/leaderRecord';
+import { aclPolicyRules } from '../../common/consul/aclPolicy';
+import { createPolicyToken } from '../../lab/consul/labConsulSecurity';
 import { serviceNameOf } from '../../common/consul/ConsulApi';
 import { isRunning } from '../../common/local/processRecord';
 import { RunDir, type StartedNode } from '../../common/local/RunDir';
 import { signalGroup } from '../../common/local/stopProcess';
 import { waitFor } from '../../common/time/waitFor';
 import { decisionLogKey } from '../../control-plane/events/DecisionLog';
+import { keepOutOfLogs } from './secretScan';
 import { writeEphemeralClusterConfig } from './ephemeralClusterConfig';
 import { trackChild, trackRunDir } from './processRegistry';
 import { outputDir, startTestConsul, type TestConsul } from './testConsul';
@@ -44,6 +48,11 @@ export interface ControlPlaneClusterOptions {
   workers?: number;
   /** Mutual TLS on every hop (testTls's certificates); the test's clients use the operator's. */
   tls?: boolean;
+  /**
+   * Consul's ACLs on (default deny): every process gets a token holding only `shoal
+   * consul-policy`'s rules, from consul.tokenFile; the test's own Consul reads use the master token.
+   */
+  consulAcl?: boolean;
 }
 
 /**
@@ -69,8 +78,14 @@ export class ControlPlaneCluster {
 
   static async start(opts: ControlPlaneClusterOptions): Promise<ControlPlaneCluster> {
     const tls = opts.tls ? testTls(opts.cluster) : undefined;
-    const consul = await startTestConsul(undefined, tls?.consulAgent);
+    const aclMasterToken = opts.consulAcl ? randomUUID() : undefined;
+    const consul = await startTestConsul({ checkTls: tls?.consulAgent, aclMasterToken });
     const dir = outputDir('control-plane', opts.cluster);
+    if (aclMasterToken) {
+      keepOutOfLogs(aclMasterToken);
+      const token = await createPolicyToken(consul.address, aclMasterToken, `shoal-${opts.cluster}`, aclPolicyRules(opts.cluster));
+      writeFileSync(join(dir, 'consul.token'), `${token}\n`, { mode: 0o600 });
+    }
     const runDir = new RunDir(join(dir, 'run'));
     runDir.clear();
     trackRunDir(runDir.path);
@@ -83,6 +98,8 @@ export class ControlPlaneCluster {
         ...(opts.events ? { events: opts.events } : {}),
         ...(opts.scaling ? { scaling: opts.scaling } : {}),
         ...(tls && { tls: tls.section }),
+        // Relative to the config file, as an operator's would be.
+        ...(aclMasterToken && { consul: { tokenFile: 'consul.token' } }),
       },
     });
     const declared = 1 + (opts.replicas ?? 2) + (opts.workers ?? 2);

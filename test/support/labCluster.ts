@@ -6,6 +6,7 @@ import { StateClient } from '../../common/client/StateClient';
 import { unaryCall } from '../../common/client/grpcCall';
 import { readControlPlaneLeader } from '../../common/cluster/controlPlaneLeader';
 import { type LeaderRecord, readLeader } from '../../common/cluster/leaderRecord';
+import { labMasterToken } from '../../lab/consul/labConsulSecurity';
 import { ConsulApi } from '../../common/consul/ConsulApi';
 import { declaredNodeIds, parseClusterConfig } from '../../common/config/clusterConfig';
 import { waitFor } from '../../common/time/waitFor';
@@ -41,9 +42,13 @@ export class LabCluster {
   /** The operator's certificate (the lab runs with mutual TLS). */
   readonly credentials: ChannelCredentials;
 
+  private readonly masterToken: string;
+
   constructor(readonly layout: LabLayout) {
     const [first, ...rest] = consulServers(layout).map((h) => h.consulHttp);
-    this.consul = new ConsulApi(first, { fallbackAddresses: rest, maxTimeoutMs: 1000 });
+    // The master token: the tests read what shoal's policy does not grant (the Raft peers).
+    this.masterToken = labMasterToken(layout.runDir);
+    this.consul = new ConsulApi(first, { fallbackAddresses: rest, maxTimeoutMs: 1000, token: this.masterToken });
     this.servers = consulServers(layout);
     const config = parseClusterConfig(JSON.parse(readFileSync(layout.clusterConfig, 'utf8')));
     this.declaredCount = declaredNodeIds(config).length;
@@ -141,7 +146,10 @@ export class LabCluster {
     const views = await Promise.all(
       this.servers.map(async (s) => {
         try {
-          const res = await fetch(`http://${s.consulHttp}/v1/operator/raft/configuration`, { signal: AbortSignal.timeout(1000) });
+          const res = await fetch(`http://${s.consulHttp}/v1/operator/raft/configuration`, {
+            headers: { 'x-consul-token': this.masterToken },
+            signal: AbortSignal.timeout(1000),
+          });
           if (!res.ok) throw new Error(`HTTP ${res.status}: ${(await res.text()).trim()}`);
           const { Servers } = (await res.json()) as { Servers: { Address: string; Leader: boolean; Voter: boolean }[] };
           const leader = Servers.find((v) => v.Leader)?.Address ?? '';

@@ -53,7 +53,7 @@ export class StateCluster {
     });
     // A fresh Consul knows no leader: the nodes' data must be fresh too.
     rmSync(join(outputDir('data'), opts.cluster), { recursive: true, force: true });
-    const consul = await startTestConsul(undefined, tls?.consulAgent);
+    const consul = await startTestConsul({ checkTls: tls?.consulAgent });
     const cluster = new StateCluster(consul, opts.cluster, configPath, tls ? tls.channel('operator') : credentials.createInsecure());
     await cluster.nodes.start([
       { role: 'primary' },

@@ -26,11 +26,17 @@ export function outputDir(...parts: string[]): string {
   return dir;
 }
 
-/**
- * Starts a Consul dev agent; on a fixed `httpPort` when given (to test start-before-Consul); with
- * `checkTls`, able to run the gRPC checks of nodes that require mutual TLS.
- */
-export async function startTestConsul(httpPort?: number, checkTls?: CertificateFiles): Promise<TestConsul> {
+export interface TestConsulOptions {
+  /** A fixed HTTP port (to test start-before-Consul). @default a free one */
+  httpPort?: number;
+  /** Able to run the gRPC checks of nodes that require mutual TLS, with this certificate. */
+  checkTls?: CertificateFiles;
+  /** Consul's ACLs on (default deny) with this master token, which the test's `api` uses. */
+  aclMasterToken?: string;
+}
+
+/** Starts a private Consul dev agent for a suite. */
+export async function startTestConsul({ httpPort, checkTls, aclMasterToken }: TestConsulOptions = {}): Promise<TestConsul> {
   const dir = mkdtempSync(join(outputDir('consul'), 'agent-'));
   const agent: DevAgent = await startDevAgent({
     binary: consulBinary(),
@@ -39,9 +45,10 @@ export async function startTestConsul(httpPort?: number, checkTls?: CertificateF
     dataDir: join(dir, 'data'),
     logFile: join(dir, 'consul.log'),
     ...(checkTls && { checkTls }),
+    ...(aclMasterToken && { aclMasterToken }),
   });
   trackChild(agent.process);
-  const api = new ConsulApi(agent.address);
+  const api = new ConsulApi(agent.address, { token: aclMasterToken });
   return {
     address: agent.address,
     process: agent.process,

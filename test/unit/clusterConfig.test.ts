@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../common/config/ConfigError';
 import { type ConfigWarning, declaredNodeIds, parseClusterConfig, scalingPolicyProblem } from '../../common/config/clusterConfig';
@@ -260,6 +262,36 @@ describe('the config schema', function () {
     assert.equal(parseClusterConfig({}, { CONSUL_HTTP_ADDR: '10.1.2.3:8500' }).consul.address, '10.1.2.3:8500');
     assert.equal(parseClusterConfig({ controlPlane: { token: 'in-file' } }, { SHOAL_CONTROL_PLANE_TOKEN: '' }).controlPlane.token, '');
     assert.equal(parseClusterConfig({ controlPlane: { token: 'in-file' } }).controlPlane.token, 'in-file');
+  });
+
+  it("takes the Consul ACL token in Consul's order: CONSUL_HTTP_TOKEN, CONSUL_HTTP_TOKEN_FILE, then the file's token or tokenFile", function () {
+    const dir = mkdtempSync(join(tmpdir(), 'shoal-token-'));
+    try {
+      writeFileSync(join(dir, 'acl.token'), 'from-the-file\n');
+      writeFileSync(join(dir, 'empty.token'), '\n');
+      const config = join(dir, 'cluster.json');
+      writeFileSync(config, JSON.stringify({ consul: { tokenFile: 'acl.token' } }));
+      assert.equal(loadClusterConfig(config, {}).consul.token, 'from-the-file', 'a relative tokenFile is the config directory’s');
+      assert.equal(loadClusterConfig(config, { CONSUL_HTTP_TOKEN: 'from-env' }).consul.token, 'from-env');
+      assert.equal(loadClusterConfig(undefined, { CONSUL_HTTP_TOKEN_FILE: join(dir, 'acl.token') }).consul.token, 'from-the-file');
+      assert.equal(parseClusterConfig({ consul: { token: 'in-config' } }).consul.token, 'in-config');
+      assert.equal(parseClusterConfig({}).consul.token, undefined);
+      assert.equal(fieldOf({ consul: { token: 'a', tokenFile: 'b' } }), 'consul.tokenFile');
+      assert.equal(fieldOf({ consul: { token: '' } }), 'consul.token');
+      const refusal = (env: NodeJS.ProcessEnv, path = config) => {
+        try {
+          loadClusterConfig(path, env);
+        } catch (err) {
+          return err instanceof ConfigError ? err.field : String(err);
+        }
+        return 'accepted';
+      };
+      assert.equal(refusal({ CONSUL_HTTP_TOKEN_FILE: join(dir, 'missing.token') }), 'CONSUL_HTTP_TOKEN_FILE');
+      writeFileSync(config, JSON.stringify({ consul: { tokenFile: 'empty.token' } }));
+      assert.equal(refusal({}), 'consul.tokenFile');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('takes a dashboard token of 16 printable characters or more, from the file or SHOAL_DASHBOARD_TOKEN, and names neither value in a refusal', function () {
