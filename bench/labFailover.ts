@@ -18,7 +18,8 @@ import { randomBytes } from 'node:crypto';
 import { REPO_ROOT } from '../common/paths';
 import { waitFor } from '../common/time/waitFor';
 import { NodePhase } from '../gen/shoal/v1/scale';
-import { NodeRole } from '../gen/shoal/v1/node';
+import { MemberHealth, NodeRole } from '../gen/shoal/v1/node';
+import { clusterMembers } from '../common/cluster/memberFromConsul';
 import { downLab, upLab } from '../lab/Lab';
 import type { LabLayout } from '../lab/layout';
 import { heal } from '../lab/faults/heal';
@@ -174,6 +175,13 @@ async function primaryTo(cluster: LabCluster): Promise<void> {
   const state = stateNodeIdsOf(topology);
   const onHost = (await Promise.all(state.map(async (id) => ((await cluster.hostOf(id)) === RAFT_HOST ? id : undefined)))).find(Boolean);
   if (!onHost) throw new Error(`no state node on ${RAFT_HOST}`);
+  // The switchover reads health from Consul, whose check of a node back from the last trial
+  // may pass a check interval after the control plane's stream says it runs.
+  await waitFor(
+    `${onHost} passing in Consul`,
+    async () => (await clusterMembers(cluster.consul, cluster.cluster)).some((m) => m.id === onHost && m.health === MemberHealth.MEMBER_HEALTH_PASSING),
+    { timeoutMs: 30_000, intervalMs: 250 },
+  );
   await switchover(
     { consul: cluster.consul, cluster: cluster.cluster, credentials: cluster.credentials, minAcks: topology.minAcks, stateNodeIds: state, timeoutMs: 15_000 },
     onHost,

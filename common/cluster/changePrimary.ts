@@ -214,6 +214,11 @@ export function failover(ctx: Ctx & { force?: boolean; expectPrimary?: string; i
         if (!warnings.includes(warning)) warnings.push(warning);
         steps.add(`--force: ${warning}`);
       };
+      // The connections that will carry the new term handshake meanwhile (TLS costs a round trip or two).
+      ctx.clients.warmUp(
+        candidates.map((l) => l.member.grpcAddress),
+        deadline,
+      );
       // First who answers at all, without the new term: a failover that cannot be made must leave
       // every replica in the old term, still following the old primary should it come back.
       const reachable = await ask(ctx, candidates, 0, deadline, steps);
@@ -331,10 +336,15 @@ async function stateMembers(ctx: Ctx): Promise<Listed[]> {
  * exception is a question that pushes a new term (`fresh`): it goes over a channel made for it,
  * so a node that stopped answering (paused, cut off) is not handed the term later from what an
  * open connection had buffered, after the change gave it up and told the old primary to go on
- * in its term (test/integration/roleChanges.test.ts, the aborted switchover).
+ * in its term (test/integration/roleChanges.test.ts, the aborted switchover). A failover makes
+ * those connections at its start (`warmUp`), so their handshakes overlap its first round instead
+ * of following it; the term still goes only on them, and a node paused before the change never
+ * finishes its handshake, so it is never sent the term.
  */
 class ChangeClients {
   private readonly byAddress = new Map<string, SyncClient>();
+  /** Connections made ahead for `fresh`, one per address, each used once. */
+  private readonly warm = new Map<string, SyncClient>();
 
   constructor(private readonly channel: ChannelCredentials) {}
 
@@ -346,12 +356,25 @@ class ChangeClients {
 
   /** A client with a connection of its own, for one question; the caller closes it as soon as it is answered or given up. */
   fresh(address: string): SyncClient {
+    const warm = this.warm.get(address);
+    this.warm.delete(address);
     // A local subchannel pool: grpc-js would otherwise share the open connection of `get`'s client.
-    return new SyncClient(address, this.channel, { ...CLIENT_LIMITS, 'grpc.use_local_subchannel_pool': 1 });
+    return warm ?? new SyncClient(address, this.channel, { ...CLIENT_LIMITS, 'grpc.use_local_subchannel_pool': 1 });
+  }
+
+  /** Starts a connection for `fresh` to each address now; one not yet up when asked for is still waited for there. */
+  warmUp(addresses: string[], deadline: number): void {
+    for (const address of addresses) {
+      if (this.warm.has(address)) continue;
+      const client = this.fresh(address);
+      client.waitForReady(deadline, () => undefined);
+      this.warm.set(address, client);
+    }
   }
 
   close(): void {
-    for (const client of this.byAddress.values()) client.close();
+    for (const client of [...this.byAddress.values(), ...this.warm.values()]) client.close();
+    this.warm.clear();
   }
 }
 
