@@ -40,6 +40,7 @@ export default tseslint.config(
         document: 'readonly',
         EventSource: 'readonly',
         fetch: 'readonly',
+        AbortSignal: 'readonly',
         location: 'readonly',
         getComputedStyle: 'readonly',
         uPlot: 'readonly',

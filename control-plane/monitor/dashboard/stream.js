@@ -7,6 +7,12 @@
 const EVENTS_KEPT = 500;
 /** Chart history kept in the page, ms (the monitor sends the same window on connect). */
 const HISTORY_MS = 5 * 60_000;
+/**
+ * How long the page waits to hear whether a refused stream was a 401. The monitor answers it
+ * itself, at once; a monitor that vanished must not leave the request open until the browser
+ * gives up on the connection.
+ */
+const REFUSAL_CHECK_TIMEOUT_MS = 5000;
 
 /** What the page knows before its first snapshot: nothing, and that it is connecting. */
 export function initialState() {
@@ -65,7 +71,7 @@ export function follow(state, show) {
     // A refusal (the login expired, or a restarted monitor has a new token) ends the stream for
     // good rather than retrying: back to the login form, if that is why.
     if (source.readyState === EventSource.CLOSED) {
-      fetch('/api/snapshot', { method: 'HEAD' })
+      fetch('/api/snapshot', { method: 'HEAD', signal: AbortSignal.timeout(REFUSAL_CHECK_TIMEOUT_MS) })
         .then((res) => res.status === 401 && location.assign('/login'))
         .catch(() => undefined);
     }
