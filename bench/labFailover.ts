@@ -225,7 +225,9 @@ export async function labHeal(): Promise<Record<string, unknown>> {
       await cluster.settled();
       const t = await cluster.topology();
       const workers = t.nodes.filter((n) => n.declaredRole === NodeRole.NODE_ROLE_WORKER);
-      const victim = workers[0];
+      // A worker the control plane replaced in the last trial may not be placed yet in this view.
+      const victim = workers.find((w) => w.host);
+      if (!victim) throw new Error(`no worker with a host to isolate (${workers.map((w) => w.id).join(', ')})`);
       const before = new Set(workers.map((w) => w.id));
       const at = Date.now();
       await isolate(layout, victim.host);

@@ -1,5 +1,6 @@
 // The shoal command line. The gRPC instrumentation must be the first import.
 import '../common/telemetry/instrumentGrpc';
+import { resolve } from 'node:path';
 import { ConfigError } from '../common/config/ConfigError';
 import { SHOAL_VERSION } from '../common/cluster/version';
 import { startTracing } from '../common/telemetry/startTracing';
@@ -83,6 +84,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // Processes `up` starts run elsewhere (the checkout) with this environment: a relative token file is this shell's.
+  if (process.env.CONSUL_HTTP_TOKEN_FILE) process.env.CONSUL_HTTP_TOKEN_FILE = resolve(process.env.CONSUL_HTTP_TOKEN_FILE);
   if (!command || command === '--help' || command === '-h' || command === 'help') return (console.log(HELP), command ? 0 : 2);
   if (command === '--version') return (console.log(SHOAL_VERSION), 0);
   const run = COMMANDS[command];

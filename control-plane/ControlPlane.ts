@@ -6,9 +6,9 @@ import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ClusterEventKind, ScaleService } from '../gen/shoal/v1/scale';
-import type { ConsulApi } from '../common/consul/ConsulApi';
+import { type ConsulApi, ConsulRefused } from '../common/consul/ConsulApi';
 import { checkConsulAccess } from '../common/consul/checkConsulAccess';
-import { clusterConsul } from '../common/consul/clusterConsul';
+import { agentConsul, clusterConsul } from '../common/consul/clusterConsul';
 import { EventsClient } from '../common/client/EventsClient';
 import { type ControlPlaneLeader, controlPlaneServiceName } from '../common/cluster/controlPlaneLeader';
 import { publishTopology, topologyKey, topologyOf } from '../common/cluster/declaredTopology';
@@ -55,6 +55,8 @@ export class ControlPlane {
   private readonly metrics: ControlPlaneMetrics;
   private readonly http: HttpServer;
   private readonly consul: ConsulApi;
+  /** This host's agent alone: what belongs to it (this instance's registration and check, the lock's session). */
+  private readonly agent: ConsulApi;
   private readonly events: EventsClient;
   private readonly stopping = new AbortController();
   private ctx: ScaleContext | undefined;
@@ -70,6 +72,7 @@ export class ControlPlane {
     this.grpc = new Server({ ...SERVER_LIMITS, interceptors: [this.calls.interceptor, authorize] });
     // A decision waits on these requests: a second per address at most, then the next agent.
     this.consul = clusterConsul(opts.config.consul);
+    this.agent = agentConsul(opts.config.consul);
     this.events = new EventsClient({ consul: this.consul, cluster: opts.config.name, credentials: opts.transport.channel() });
     this.metrics = new ControlPlaneMetrics(() => this.ctx);
     this.http = createControlPlaneEndpoints(() => this.ctx, this.metrics);
@@ -128,6 +131,7 @@ export class ControlPlane {
     this.probe = new HttpProbe({ targets: () => observer.members.values(), endpoints, intervalMs, timeoutMs, logger, registry: this.metrics.registry });
     const lock = new LeaderLock({
       consul: this.consul,
+      agent: this.agent,
       cluster: config.name,
       self,
       // serfHealth: the agent; service:<id>: this instance's own GRPC check.
@@ -237,7 +241,7 @@ export class ControlPlane {
     await this.labPlacement?.close();
     await this.ctx?.decisionLog.flushed();
     await this.registering;
-    await this.consul.deregisterService(this.opts.id, 2000).catch((err: Error) => logger.warn({ err: err.message }, 'could not deregister from Consul'));
+    await this.agent.deregisterService(this.opts.id, 2000).catch((err: Error) => logger.warn({ err: err.message }, 'could not deregister from Consul'));
     this.health.setStatus('', 'NOT_SERVING');
     this.calls.endStreams('the control plane is shutting down');
     await shutdownWithin(this.grpc, 5000, () => logger.warn('drain deadline passed; cancelling open calls'));
@@ -294,7 +298,7 @@ export class ControlPlane {
     const port = Number(grpcAddress.split(':').pop());
     while (!this.stopping.signal.aborted) {
       try {
-        await this.consul.registerService({
+        await this.agent.registerService({
           id,
           name: controlPlaneServiceName(config.name),
           address: host,
@@ -315,7 +319,8 @@ export class ControlPlane {
         logger.info({ service: controlPlaneServiceName(config.name) }, 'registered in Consul');
         return;
       } catch (err) {
-        logger.warn({ err: (err as Error).message }, 'cannot register in Consul; retrying');
+        if (err instanceof ConsulRefused) logger.error({ err: err.message }, 'Consul refuses the registration; retrying');
+        else logger.warn({ err: (err as Error).message }, 'cannot register in Consul; retrying');
         await backoff.wait(this.stopping.signal);
       }
     }

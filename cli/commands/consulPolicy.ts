@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { isValidNodeId } from '../../common/config/clusterConfig';
-import { loadClusterConfig } from '../../common/config/loadClusterConfig';
+import { isValidNodeId, parseClusterConfig } from '../../common/config/clusterConfig';
+import { readConfigJson } from '../../common/config/loadClusterConfig';
 import { aclPolicyRules } from '../../common/consul/aclPolicy';
 import { CliError } from '../CliError';
 
@@ -29,7 +29,8 @@ export function consulPolicy(argv: string[]): Promise<number> {
   });
   if (values.help) return Promise.resolve((console.log(CONSUL_POLICY_HELP), 0));
   const configPath = values.config ?? (process.env.SHOAL_CONFIG || undefined);
-  const cluster = values.cluster ?? loadClusterConfig(configPath ? resolve(configPath) : undefined).name;
+  // The name alone: the token file the policy is made for may not exist yet.
+  const cluster = values.cluster ?? (configPath ? parseClusterConfig(readConfigJson(resolve(configPath))).name : parseClusterConfig({}).name);
   if (!isValidNodeId(cluster)) throw new CliError(`--cluster "${cluster}" must be lowercase letters, digits and dashes`);
   const rules = aclPolicyRules(cluster);
   console.log(values.json ? JSON.stringify({ name: `shoal-${cluster}`, rules }) : rules);

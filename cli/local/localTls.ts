@@ -17,9 +17,12 @@ export function prepareLocalTls(runDir: string, configPath: string | undefined, 
   // The copy lives elsewhere: what the original names relative to itself is made absolute.
   const events = raw.events as Record<string, unknown> | undefined;
   if (configPath && typeof events?.handlers === 'string') raw.events = { ...events, handlers: resolve(dirname(configPath), events.handlers) };
+  const consul = raw.consul as Record<string, unknown> | undefined;
+  if (configPath && typeof consul?.tokenFile === 'string') raw.consul = { ...consul, tokenFile: resolve(dirname(configPath), consul.tokenFile) };
   delete raw.$schema;
   raw.tls = tlsSectionFor(certs);
   const path = join(runDir, 'cluster.json');
-  writeFileSync(path, `${JSON.stringify(raw, null, 2)}\n`);
+  // It may hold tokens (consul.token, controlPlane.token, dashboard.token): readable by its owner alone.
+  writeFileSync(path, `${JSON.stringify(raw, null, 2)}\n`, { mode: 0o600 });
   return path;
 }

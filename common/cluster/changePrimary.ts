@@ -339,7 +339,10 @@ async function stateMembers(ctx: Ctx): Promise<Listed[]> {
  * in its term (test/integration/roleChanges.test.ts, the aborted switchover). A failover makes
  * those connections at its start (`warmUp`), so their handshakes overlap its first round instead
  * of following it; the term still goes only on them, and a node paused before the change never
- * finishes its handshake, so it is never sent the term.
+ * finishes its handshake. One paused during the first round may find the term in its buffer
+ * when it wakes: harmless in a failover, which never hands the old primary its term back (the
+ * nodes that answered hold the new term whether it succeeds or not); a switchover, which does,
+ * warms nothing.
  */
 class ChangeClients {
   private readonly byAddress = new Map<string, SyncClient>();

@@ -23,7 +23,7 @@ export type TlsConfig = NonNullable<ClusterConfig['tls']>;
 
 /**
  * Validates an unknown value (parsed JSON) into a ClusterConfig, filling defaults.
- * CONSUL_HTTP_ADDR in `env` overrides consul.address, CONSUL_HTTP_TOKEN and CONSUL_HTTP_TOKEN_FILE
+ * CONSUL_HTTP_ADDR in `env` overrides consul.address, CONSUL_HTTP_TOKEN_FILE and CONSUL_HTTP_TOKEN
  * consul.token (the file is read by loadClusterConfig), SHOAL_CONTROL_PLANE_TOKEN controlPlane.token,
  * SHOAL_DASHBOARD_TOKEN dashboard.token (checked by the same rule; its value is never in an error).
  * @param warn told of each key that is set but has no effect.
@@ -40,14 +40,15 @@ export function parseClusterConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, wa
     config.consul.address = address.data;
   }
   if (env.SHOAL_CONTROL_PLANE_TOKEN !== undefined) config.controlPlane.token = env.SHOAL_CONTROL_PLANE_TOKEN;
-  if (env.SHOAL_DASHBOARD_TOKEN !== undefined) {
+  // An empty variable is unset, as for Consul's: it must not lift a configured login.
+  if (env.SHOAL_DASHBOARD_TOKEN) {
     const token = dashboardSchema.shape.token.safeParse(env.SHOAL_DASHBOARD_TOKEN);
     if (!token.success) throw new ConfigError('SHOAL_DASHBOARD_TOKEN', token.error.issues[0].message);
     config.dashboard.token = token.data;
   }
-  // Consul's own order: CONSUL_HTTP_TOKEN, then CONSUL_HTTP_TOKEN_FILE (read by loadClusterConfig), then the file's.
-  if (env.CONSUL_HTTP_TOKEN) config.consul = { ...config.consul, token: env.CONSUL_HTTP_TOKEN, tokenFile: undefined };
-  else if (env.CONSUL_HTTP_TOKEN_FILE) config.consul = { ...config.consul, token: undefined, tokenFile: env.CONSUL_HTTP_TOKEN_FILE };
+  // Consul's own order (its api package): CONSUL_HTTP_TOKEN_FILE (read by loadClusterConfig), then CONSUL_HTTP_TOKEN, then the file's.
+  if (env.CONSUL_HTTP_TOKEN_FILE) config.consul = { ...config.consul, token: undefined, tokenFile: env.CONSUL_HTTP_TOKEN_FILE };
+  else if (env.CONSUL_HTTP_TOKEN) config.consul = { ...config.consul, token: env.CONSUL_HTTP_TOKEN, tokenFile: undefined };
   noEffectWarnings(raw as Record<string, unknown>).forEach(warn);
   return config;
 }

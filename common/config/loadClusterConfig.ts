@@ -12,19 +12,7 @@ import { type ClusterConfig, type ConfigWarning, parseClusterConfig } from './cl
  */
 export function loadClusterConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env, warn?: (w: ConfigWarning) => void): ClusterConfig {
   if (!path) return withTokenRead(parseClusterConfig({}, env, warn), process.cwd(), env);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError('--config', `cannot be read: ${(err as Error).message}`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError('--config', `is not valid JSON (${path}): ${(err as Error).message}`);
-  }
-  const config = parseClusterConfig(raw, env, warn);
+  const config = parseClusterConfig(readConfigJson(path), env, warn);
   // A handler module and the TLS files are named relative to the file that names them.
   if (config.events.handlers) config.events.handlers = resolve(dirname(path), config.events.handlers);
   if (config.tls) {
@@ -40,6 +28,24 @@ export function loadClusterConfig(path: string | undefined, env: NodeJS.ProcessE
 }
 
 /**
+ * A config file's JSON, unchecked.
+ * @throws ConfigError naming --config when it cannot be read or is not JSON.
+ */
+export function readConfigJson(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError('--config', `cannot be read: ${(err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new ConfigError('--config', `is not valid JSON (${path}): ${(err as Error).message}`);
+  }
+}
+
+/**
  * The config with consul.token read from consul.tokenFile (or CONSUL_HTTP_TOKEN_FILE, which
  * parseClusterConfig put there), so every Consul request carries it.
  * @throws ConfigError naming the variable or field whose file cannot be read or is empty.
@@ -47,7 +53,7 @@ export function loadClusterConfig(path: string | undefined, env: NodeJS.ProcessE
 function withTokenRead(config: ClusterConfig, dir: string, env: NodeJS.ProcessEnv): ClusterConfig {
   const { tokenFile } = config.consul;
   if (!tokenFile) return config;
-  const field = env.CONSUL_HTTP_TOKEN_FILE && !env.CONSUL_HTTP_TOKEN ? 'CONSUL_HTTP_TOKEN_FILE' : 'consul.tokenFile';
+  const field = env.CONSUL_HTTP_TOKEN_FILE ? 'CONSUL_HTTP_TOKEN_FILE' : 'consul.tokenFile';
   // The variable's path is the shell's, relative to where the process runs.
   const file = resolve(field === 'CONSUL_HTTP_TOKEN_FILE' ? process.cwd() : dir, tokenFile);
   let token: string;

@@ -13,7 +13,7 @@ export const consulSchema = section({
   }),
   token: doc(str().min(1, { error: 'must not be empty (leave it out when Consul runs without ACLs)' }).optional(), {
     description:
-      "Consul ACL token sent with every Consul request (docs/security.md gives the smallest policy). CONSUL_HTTP_TOKEN overrides it, then CONSUL_HTTP_TOKEN_FILE, as for Consul's own tools. Never logged.",
+      "Consul ACL token sent with every Consul request (docs/security.md gives the smallest policy). CONSUL_HTTP_TOKEN_FILE overrides it, then CONSUL_HTTP_TOKEN, in the order of Consul's own client. Never logged.",
   }),
   tokenFile: doc(str().optional(), {
     description: "A file holding the ACL token instead (read at start; a relative path is the config file's directory's); not with consul.token.",

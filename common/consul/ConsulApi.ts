@@ -112,14 +112,16 @@ export class ConsulApi {
   }
 
   /**
-   * A 403 from Consul said in terms of shoal's config (ConsulRefused); any other error as it is.
-   * Consul's ACLs answer "ACL not found" for a token they do not know and "Permission denied"
-   * when the token (or the anonymous one) lacks the rule.
+   * What leaves this class of a failed request: a 403 said in terms of shoal's config
+   * (ConsulRefused; Consul's ACLs answer "ACL not found" for a token they do not know and
+   * "Permission denied" when the token, or the anonymous one, lacks the rule), any other error
+   * as its message alone. The client's errors carry the request, its headers (the ACL token)
+   * included, which a logger would print with the error.
    */
   private explained(err: unknown): Error {
     const e = err as Error & { isResponse?: boolean; statusCode?: number };
-    if (!e.isResponse || e.statusCode !== 403) return e;
-    return new ConsulRefused(e.message ?? '', this.options.token !== undefined, err);
+    if (e.isResponse && e.statusCode === 403) return new ConsulRefused(e.message ?? '', this.options.token !== undefined);
+    return withoutRequest(e);
   }
 
   /** The address requests go to first now (the one that last answered). */
@@ -147,8 +149,8 @@ export class ConsulApi {
         tried.push(`${this.addresses[at]}: ${(err as Error).message}`);
       }
     }
-    if (this.clients.length === 1) throw last;
-    throw new Error(`no Consul agent answered (${tried.join('; ')})`, { cause: last });
+    if (this.clients.length === 1) throw withoutRequest(last as Error);
+    throw new Error(`no Consul agent answered (${tried.join('; ')})`);
   }
 
   /**
@@ -189,7 +191,7 @@ export class ConsulApi {
             tried.push(`${this.addresses[at]}: ${err.message}`);
             if (++failed === this.clients.length) {
               done = true;
-              reject(new Error(`no Consul agent answered (${tried.join('; ')})`, { cause: err }));
+              reject(new Error(`no Consul agent answered (${tried.join('; ')})`));
             } else askNext();
           },
         );
@@ -387,7 +389,7 @@ export class ConsulRefused extends Error {
   /** What is wrong with the token, in terms of shoal's config, for a ConfigError's rule. */
   readonly problem: string;
 
-  constructor(consulMessage: string, hadToken: boolean, cause: unknown) {
+  constructor(consulMessage: string, hadToken: boolean) {
     // The client prefixes Consul's own words ("ACL not found") with its call's name.
     const said = consulMessage.replace(/^consul: [\w.]+: /, '') || '403';
     let problem: string;
@@ -395,12 +397,18 @@ export class ConsulRefused extends Error {
     else if (/acl not found/i.test(said)) problem = `is not a token Consul knows (${said})`;
     else problem = `lacks a rule of shoal's Consul policy (${said})`;
     problem += '; docs/security.md gives the policy, `shoal consul-policy` prints it';
-    super(`Consul refused the request: the ACL token (consul.token, consul.tokenFile, CONSUL_HTTP_TOKEN or CONSUL_HTTP_TOKEN_FILE) ${problem}`, {
-      cause,
-    });
+    super(`Consul refused the request: the ACL token (consul.token, consul.tokenFile, CONSUL_HTTP_TOKEN or CONSUL_HTTP_TOKEN_FILE) ${problem}`);
     this.name = 'ConsulRefused';
     this.problem = problem;
   }
+}
+
+/** A client error as a plain one: its message, name and stack, without the request it holds. */
+function withoutRequest(err: Error): Error {
+  const plain = new Error(err.message);
+  plain.name = err.name;
+  plain.stack = err.stack;
+  return plain;
 }
 
 /** Consul's 5xx answers that mean the agent cannot reach its servers (another agent may), not that the request is wrong. */

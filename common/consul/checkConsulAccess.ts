@@ -21,8 +21,8 @@ export async function checkConsulAccess(consul: ConsulApi, config: ConsulConfig,
 
 /** Where the token in use came from, in the order parseClusterConfig takes them. */
 export function tokenSource(config: ConsulConfig, env: NodeJS.ProcessEnv): string {
-  if (env.CONSUL_HTTP_TOKEN) return 'CONSUL_HTTP_TOKEN';
   if (env.CONSUL_HTTP_TOKEN_FILE) return 'CONSUL_HTTP_TOKEN_FILE';
+  if (env.CONSUL_HTTP_TOKEN) return 'CONSUL_HTTP_TOKEN';
   if (config.tokenFile) return 'consul.tokenFile';
   return 'consul.token';
 }

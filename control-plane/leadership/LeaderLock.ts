@@ -5,6 +5,12 @@ import { Backoff } from '../../common/net/Backoff';
 
 export interface LeaderLockOptions {
   consul: ConsulApi;
+  /**
+   * This host's agent alone: the session is made there, since its checks are that agent's
+   * node's. Made through another agent (a fallback that answered a read first), it would name
+   * checks that node does not have, and every attempt would fail while that agent stays first.
+   */
+  agent: ConsulApi;
   cluster: string;
   /** What this instance writes into the lock's value when it wins. */
   self: Omit<ControlPlaneLeader, 'sinceUnixMs'>;
@@ -78,7 +84,11 @@ export class LeaderLock {
     let index: string | undefined;
     while (!signal.aborted) {
       try {
-        this.session ??= await consul.sessionCreate({ name: `shoal ${cluster} control plane ${this.opts.self.id}`, checks: this.opts.checks, lockDelay: '0s' });
+        this.session ??= await this.opts.agent.sessionCreate({
+          name: `shoal ${cluster} control plane ${this.opts.self.id}`,
+          checks: this.opts.checks,
+          lockDelay: '0s',
+        });
         this.read = new AbortController();
         const read = this.read;
         const { index: next, value } = (await consul

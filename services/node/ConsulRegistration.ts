@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { TransportSecurity } from '../../common/tls/TransportSecurity';
 import { nodeInfo } from '../../common/client/nodeInfo';
-import { type ConsulApi, serviceNameOf } from '../../common/consul/ConsulApi';
+import { type ConsulApi, ConsulRefused, serviceNameOf } from '../../common/consul/ConsulApi';
 import type { ClusterConfig } from '../../common/config/clusterConfig';
 import { Backoff } from '../../common/net/Backoff';
 import type { NodeIdentity } from './NodeIdentity';
@@ -90,10 +90,10 @@ export class ConsulRegistration {
         failures += 1;
         // Say it loudly once, then at every 10th attempt, so a long outage does not flood the log.
         if (failures === 1 || failures % 10 === 0) {
-          this.logger.warn(
-            { consul: this.consul.address, attempt: failures, err: (err as Error).message },
-            'Consul unreachable; will keep retrying registration',
-          );
+          const fields = { consul: this.consul.address, attempt: failures, err: (err as Error).message };
+          // A refused token is the operator's to fix, not an outage to wait out: said as such.
+          if (err instanceof ConsulRefused) this.logger.error(fields, 'Consul refuses the registration; will keep retrying');
+          else this.logger.warn(fields, 'Consul unreachable; will keep retrying registration');
         }
         await backoff.wait(signal);
       }

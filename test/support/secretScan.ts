@@ -42,8 +42,8 @@ function keyLine(path: string): string[] {
 }
 
 /**
- * Every secret the tests made under `root` (TLS private keys, token files, tokens in cluster
- * configs) and those registered, looked for in every log file there.
+ * Every secret the tests made under `root` (TLS private keys, token files, tokens in the
+ * cluster configs, whatever their file's name) and those registered, looked for in every log file there.
  * @returns "<log file>: <what leaked>" for each find.
  */
 export function secretsInLogs(root: string): string[] {
@@ -54,7 +54,7 @@ export function secretsInLogs(root: string): string[] {
     const t = readFileSync(f, 'utf8').trim();
     if (t.length >= 8) secrets.set(t, `the token in ${f}`);
   }
-  for (const f of filesUnder(root, (n) => n === 'cluster.json')) for (const t of configSecrets(f)) secrets.set(t, `a token of ${f}`);
+  for (const f of filesUnder(root, (n) => n.endsWith('.json'))) for (const t of configSecrets(f)) secrets.set(t, `a token of ${f}`);
   const finds: string[] = [];
   for (const log of filesUnder(root, (n) => n.endsWith('.log'))) {
     const text = readFileSync(log, 'utf8');

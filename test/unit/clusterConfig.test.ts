@@ -264,7 +264,7 @@ describe('the config schema', function () {
     assert.equal(parseClusterConfig({ controlPlane: { token: 'in-file' } }).controlPlane.token, 'in-file');
   });
 
-  it("takes the Consul ACL token in Consul's order: CONSUL_HTTP_TOKEN, CONSUL_HTTP_TOKEN_FILE, then the file's token or tokenFile", function () {
+  it("takes the Consul ACL token in Consul's order: CONSUL_HTTP_TOKEN_FILE, CONSUL_HTTP_TOKEN, then the file's token or tokenFile", function () {
     const dir = mkdtempSync(join(tmpdir(), 'shoal-token-'));
     try {
       writeFileSync(join(dir, 'acl.token'), 'from-the-file\n');
@@ -274,6 +274,10 @@ describe('the config schema', function () {
       assert.equal(loadClusterConfig(config, {}).consul.token, 'from-the-file', 'a relative tokenFile is the config directory’s');
       assert.equal(loadClusterConfig(config, { CONSUL_HTTP_TOKEN: 'from-env' }).consul.token, 'from-env');
       assert.equal(loadClusterConfig(undefined, { CONSUL_HTTP_TOKEN_FILE: join(dir, 'acl.token') }).consul.token, 'from-the-file');
+      assert.equal(
+        loadClusterConfig(undefined, { CONSUL_HTTP_TOKEN_FILE: join(dir, 'acl.token'), CONSUL_HTTP_TOKEN: 'from-env' }).consul.token,
+        'from-the-file',
+      );
       assert.equal(parseClusterConfig({ consul: { token: 'in-config' } }).consul.token, 'in-config');
       assert.equal(parseClusterConfig({}).consul.token, undefined);
       assert.equal(fieldOf({ consul: { token: 'a', tokenFile: 'b' } }), 'consul.tokenFile');

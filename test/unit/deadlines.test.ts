@@ -15,8 +15,9 @@ import { callsOf, closing, codeOnly, type FoundCall, topLevelArgs } from '../sup
  * it so. It scans the source rather than watching calls at run time: a client interceptor in a
  * test sees only the calls that test drives (a StateClient put, say), while the calls most
  * likely to hang a node are on paths no in-process test reaches (anti-entropy, a switchover's
- * fence, the dashboard's conflict lists, the CLI). The TypeScript compiler's API is not used:
- * TypeScript 7 has none. So the scan reads code as this code base writes it:
+ * fence, the dashboard's conflict lists, the CLI). The TypeScript compiler's API is not used
+ * (the 5.9 line installed here has one, but TypeScript 7, where the project is headed, has none).
+ * So the scan reads code as this code base writes it:
  * - a generated gRPC unary call is a call of a unary method of shoal.v1's services whose last
  *   argument is its callback (a function, or `cb`); it must sit inside `unaryCall(`'s first
  *   argument (common/client/grpcCall.ts, which always sets a deadline) or pass `deadline:`.
