@@ -23,6 +23,7 @@ import { forget } from './commands/forget';
 import { lab } from './commands/lab';
 import { certs } from './commands/certs';
 import { consulPolicy } from './commands/consulPolicy';
+import { chaos } from './commands/chaos';
 
 const HELP = `Usage: shoal COMMAND [options]
 
@@ -53,6 +54,8 @@ Commands:
   certs       make the cluster's TLS material: a CA and a certificate per process (openssl)
   consul-policy
               print the smallest Consul ACL policy the cluster works with
+  chaos       clients and faults against the local cluster, every operation recorded and the
+              history judged (linearizable registers, no acknowledged write lost)
 
 Run \`shoal COMMAND --help\` for a command's options. Single nodes: \`npm run start:primary\`,
 \`npm run start:replica -- --id replica-1\`, \`npm run start:worker -- --id worker-1\`.
@@ -80,6 +83,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   lab,
   certs,
   'consul-policy': consulPolicy,
+  chaos,
 };
 
 async function main(argv: string[]): Promise<number> {
