@@ -80,7 +80,9 @@ export async function chaos(argv: string[]): Promise<number> {
   const { consul, cluster, config, transport } = await connectCluster(values);
   const report = resolve(values.report ?? join(runDir.path, 'chaos', String(seed)));
   const run = `s${seed}`;
-  const random = new SeededRandom(seed);
+  // One source per client and one for the nemesis, each from the seed: drawn from one shared
+  // source, the choices would depend on the order the clients' answers happen to come in.
+  const randomOf = (stream: number) => new SeededRandom((seed + stream * 0x9e3779b9) >>> 0);
   const recorder = new HistoryRecorder();
   const counts: OpCounts = { ok: 0, fail: 0, unknown: 0 };
   const states: StateClient[] = [];
@@ -92,9 +94,19 @@ export async function chaos(argv: string[]): Promise<number> {
   const loops: ClientLoop[] = Array.from({ length: clientCount }, (_, i) => {
     const workload = workloads[i % workloads.length];
     const name = `${workload}-${i + 1}`;
-    return workload === 'register' ? registerClient(name, run, stateClient(), recorder, random, counts) : setClient(name, run, stateClient(), recorder, counts);
+    return workload === 'register'
+      ? registerClient(name, run, stateClient(), recorder, randomOf(i + 1), counts)
+      : setClient(name, run, stateClient(), recorder, counts);
   });
+  const random = randomOf(0);
   const nemesis = new LocalNemesis(runDir, consul, cluster, random);
+  // Interrupted, it must not leave a node paused.
+  const onInterrupt = () => {
+    nemesis.healAll();
+    process.exit(130);
+  };
+  process.once('SIGINT', onInterrupt);
+  process.once('SIGTERM', onInterrupt);
   const faultLog: FaultEvent[] = [];
   const now = () => performance.timeOrigin + performance.now();
   const started = now();
@@ -132,6 +144,8 @@ export async function chaos(argv: string[]): Promise<number> {
   } finally {
     clearInterval(progress);
     nemesis.healAll();
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
   }
   const declared = declaredNodeIds(config).length;
   if (!values.json) console.log(`healing: waiting for the ${declared} declared nodes to pass in Consul`);
