@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MemberHealth } from '../../gen/shoal/v1/node';
 import type { ConsulApi } from '../../common/consul/ConsulApi';
 import { agentConsul } from '../../common/consul/clusterConsul';
+import { generateDashboardToken } from '../../common/config/dashboardToken';
 import { startDevAgent } from '../../common/consul/devAgent';
 import { loadClusterConfig } from '../../common/config/loadClusterConfig';
 import { clusterMembers } from '../../common/cluster/memberFromConsul';
@@ -155,7 +155,7 @@ export async function up(argv: string[]): Promise<number> {
   if (dashboardPort > 0) {
     // A token of the config (or SHOAL_DASHBOARD_TOKEN) reaches the dashboard as it is; without one, one is made here, so the
     // login URL is printed here and not in the dashboard's log file.
-    const token = dashboardExposed && !config.dashboard.token ? randomBytes(32).toString('base64url') : undefined;
+    const token = dashboardExposed && !config.dashboard.token ? generateDashboardToken() : undefined;
     state.monitor = await startMonitor(
       { runDir, consulAddress: config.consul.address, configPath, port: dashboardPort, host: dashboardHost, https: dashboardExposed, token },
       config.tls && readFileSync(config.tls.caFile),

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from './ConfigError';
-import { type ClusterConfig, type ConfigWarning, parseClusterConfig } from './clusterConfig';
+import { type ClusterConfig, type ConfigWarning, type ConsulConfig, parseClusterConfig } from './clusterConfig';
 
 /**
  * Reads and validates a cluster config file (JSON). Without a path, the built-in defaults (the
@@ -25,6 +25,14 @@ export function loadClusterConfig(path: string | undefined, env: NodeJS.ProcessE
     };
   }
   return withTokenRead(config, dirname(path), env);
+}
+
+/** Where the Consul token in use came from, in the order parseClusterConfig takes them: the field or variable to name in an error. */
+export function tokenSource(consul: ConsulConfig, env: NodeJS.ProcessEnv): string {
+  if (env.CONSUL_HTTP_TOKEN_FILE) return 'CONSUL_HTTP_TOKEN_FILE';
+  if (env.CONSUL_HTTP_TOKEN) return 'CONSUL_HTTP_TOKEN';
+  if (consul.tokenFile) return 'consul.tokenFile';
+  return 'consul.token';
 }
 
 /**
@@ -53,7 +61,7 @@ export function readConfigJson(path: string): unknown {
 function withTokenRead(config: ClusterConfig, dir: string, env: NodeJS.ProcessEnv): ClusterConfig {
   const { tokenFile } = config.consul;
   if (!tokenFile) return config;
-  const field = env.CONSUL_HTTP_TOKEN_FILE ? 'CONSUL_HTTP_TOKEN_FILE' : 'consul.tokenFile';
+  const field = tokenSource(config.consul, env);
   // The variable's path is the shell's, relative to where the process runs.
   const file = resolve(field === 'CONSUL_HTTP_TOKEN_FILE' ? process.cwd() : dir, tokenFile);
   let token: string;

@@ -1,5 +1,6 @@
 import { ConfigError } from '../config/ConfigError';
 import type { ConsulConfig } from '../config/clusterConfig';
+import { tokenSource } from '../config/loadClusterConfig';
 import { leaderKey } from '../cluster/leaderRecord';
 import { type ConsulApi, ConsulRefused } from './ConsulApi';
 
@@ -17,12 +18,4 @@ export async function checkConsulAccess(consul: ConsulApi, config: ConsulConfig,
   } catch (err) {
     if (err instanceof ConsulRefused) throw new ConfigError(tokenSource(config, env), err.problem);
   }
-}
-
-/** Where the token in use came from, in the order parseClusterConfig takes them. */
-export function tokenSource(config: ConsulConfig, env: NodeJS.ProcessEnv): string {
-  if (env.CONSUL_HTTP_TOKEN_FILE) return 'CONSUL_HTTP_TOKEN_FILE';
-  if (env.CONSUL_HTTP_TOKEN) return 'CONSUL_HTTP_TOKEN';
-  if (config.tokenFile) return 'consul.tokenFile';
-  return 'consul.token';
 }

@@ -4,7 +4,7 @@ import { portFlag, readCommandLine } from '../../common/config/commandLine';
 import { loadClusterConfig } from '../../common/config/loadClusterConfig';
 import { isLoopback } from '../../common/net/plaintextBinding';
 import { TransportSecurity } from '../../common/tls/TransportSecurity';
-import { randomBytes } from 'node:crypto';
+import { generateDashboardToken } from '../../common/config/dashboardToken';
 import { resolve } from 'node:path';
 
 export const MONITOR_HELP = `Usage: shoal-monitor [options]
@@ -98,7 +98,7 @@ export function parseMonitorFlags(argv: string[], env: NodeJS.ProcessEnv = proce
     configWarnings,
     host,
     port: str('port') !== undefined ? portFlag('--port', str('port')!) : 3000,
-    login: configured ? { token: configured, generated: false } : exposed ? { token: randomBytes(32).toString('base64url'), generated: true } : undefined,
+    login: configured ? { token: configured, generated: false } : exposed ? { token: generateDashboardToken(), generated: true } : undefined,
     https: exposed && transport.enabled,
     transport,
   };
